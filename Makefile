@@ -1,0 +1,60 @@
+# s2s: plain Makefile. Objects in build/, one binary ./s2s, tests in build/tests/.
+CC      ?= cc
+PKGS    := openblas libcjson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ifeq ($(strip $(PKG_LIBS)),)
+PKG_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/cjson
+PKG_LIBS   := -lopenblas -lcjson
+endif
+
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_C_SOURCE=200809L
+CPPFLAGS += -Iinclude $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+
+BUILD   ?= build
+LIB_SRC := $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c))
+CLI_SRC := src/main.c $(wildcard src/cli_*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BIN     ?= s2s
+
+.PHONY: all test test-asan clean demo
+all: $(BIN) $(TEST_BIN)
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libs2s.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/libs2s.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libs2s.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
+
+$(BUILD) $(BUILD)/tests:
+	mkdir -p $@
+
+# The README's test command. Prints "N passed, N failed" last.
+test: all
+	@S2S=./$(BIN) TEST_BIN_DIR=$(BUILD)/tests bash tests/run.sh
+
+# Unit tests and CLI tests under AddressSanitizer and UBSan.
+test-asan:
+	$(MAKE) BUILD=build-asan BIN=build-asan/s2s OPT="-O1" \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+demo: $(BIN)
+	bash scripts/demo.sh
+
+clean:
+	rm -rf build build-asan $(BIN)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

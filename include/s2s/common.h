@@ -1,0 +1,39 @@
+/* common.h: status codes, error messages and the internal-invariant check.
+ *
+ * Library functions return 0 on success or a negative S2S_E* code, and on
+ * failure fill an S2sErr with a message of the form "path:line: what".
+ * Only src/main.c and src/cli_*.c print or exit.
+ */
+#ifndef S2S_COMMON_H
+#define S2S_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+    S2S_OK = 0,
+    S2S_EIO = -1,      /* file missing, unreadable or unwritable */
+    S2S_EFORMAT = -2,  /* malformed input: bad UTF-8, corrupt model, bad JSON */
+    S2S_ENOMEM = -3,   /* allocation failed */
+    S2S_EINVAL = -4,   /* invalid argument or configuration value */
+    S2S_ENUMERIC = -5, /* NaN or Inf met during training */
+};
+
+typedef struct {
+    char msg[1024];
+} S2sErr;
+
+/* Formats msg into err (if err is non-NULL) and returns code. */
+int s2s_fail(S2sErr *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Programming errors only, never user input: prints file:line and aborts. */
+void s2s_die_invariant(const char *file, int line, const char *expr);
+#define S2S_INVARIANT(cond) \
+    ((cond) ? (void)0 : s2s_die_invariant(__FILE__, __LINE__, #cond))
+
+/* malloc/calloc that treat n == 0 as 1 so NULL always means failure. */
+void *s2s_malloc(size_t n);
+void *s2s_calloc(size_t count, size_t size);
+
+#endif

@@ -1,0 +1,29 @@
+#include "s2s/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int s2s_fail(S2sErr *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void s2s_die_invariant(const char *file, int line, const char *expr)
+{
+    fprintf(stderr, "%s:%d: internal error: invariant '%s' failed\n", file, line, expr);
+    abort();
+}
+
+void *s2s_malloc(size_t n) { return malloc(n ? n : 1); }
+
+void *s2s_calloc(size_t count, size_t size)
+{
+    return calloc(count ? count : 1, size ? size : 1);
+}

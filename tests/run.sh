@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every unit-test program in $TEST_BIN_DIR and every tests/cli_*.sh script.
+# Each is one test: exit 0 = passed. The last line is "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin_dir=${TEST_BIN_DIR:-build/tests}
+export S2S=${S2S:-./s2s}
+export S2S_SHARED_DATA=${S2S_SHARED_DATA:-$here/../../shared/data}
+passed=0 failed=0 failed_names=()
+log_dir=$(mktemp -d)
+run_one() {
+    local name=$1; shift
+    local start=$SECONDS
+    if "$@" > "$log_dir/$name.log" 2>&1; then
+        passed=$((passed + 1)); echo "PASS $name ($((SECONDS - start))s)"
+    else
+        failed=$((failed + 1)); failed_names+=("$name")
+        echo "FAIL $name ($((SECONDS - start))s)"; sed 's/^/    /' "$log_dir/$name.log" | tail -40
+    fi
+}
+for t in "$bin_dir"/test_*; do
+    [ -x "$t" ] || continue
+    run_one "$(basename "$t")" "$t"
+done
+for t in "$here"/cli_*.sh; do
+    [ -f "$t" ] || continue
+    run_one "$(basename "$t" .sh)" bash "$t"
+done
+rm -rf "$log_dir"
+[ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
