@@ -1,0 +1,20 @@
+/* blas.h: the one place that calls cblas_sgemm (OpenBLAS).
+ *
+ * Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) (M x K),
+ * op(B) (K x N), C (M x N). ta/tb non-zero mean "transpose". Leading
+ * dimensions are those of the arrays as stored (row-major).
+ */
+#ifndef S2S_BLAS_H
+#define S2S_BLAS_H
+
+void blas_gemm(int ta, int tb, int M, int N, int K, float alpha,
+               const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc);
+
+/* Number of threads OpenBLAS uses (n >= 1). */
+void blas_set_threads(int n);
+int blas_get_threads(void);
+/* Name of the BLAS library and kernel, e.g. "OpenBLAS 0.3.21 ... Cooperlake". */
+const char *blas_config(void);
+
+#endif

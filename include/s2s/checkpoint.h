@@ -1,0 +1,66 @@
+/* checkpoint.h: the model file. Only checkpoint.c knows this layout.
+ *
+ * Format version 1, all integers little-endian:
+ *
+ *   offset  size        field
+ *   0       8           magic "S2SMODEL"
+ *   8       4           u32 format version (1)
+ *   12      4           u32 flags (0; reserved)
+ *   16      8           u64 json_len: bytes of JSON metadata
+ *   24      8           u64 nparams: float32 parameters that follow
+ *   32      json_len    JSON metadata, UTF-8 (below)
+ *   ...     pad         zero bytes up to the next multiple of 64
+ *   P       4 * nparams the parameter block, float32 little-endian, laid
+ *                       out as the tensor table says
+ *   P+4n    8           u64 checksum: FNV-1a 64 over every byte before it
+ *
+ * The file size must be exactly 32 + json_len + pad + 4 * nparams + 8.
+ *
+ * JSON metadata:
+ *   { "format": "s2s-model", "version": 1,
+ *     "config": { "arch": "seq2seq", "cell": "lstm", "src_vocab": Vs,
+ *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
+ *                 "reverse": true },
+ *     "tokenizer": { "kind": "word" },
+ *     "tensors": [ { "name": "src_embed", "rows": Vs, "cols": E, "offset": 0 }, ... ],
+ *     "src_vocab": [ "<pad>", "<unk>", "<s>", "</s>", ... ],
+ *     "tgt_vocab": [ ... ],
+ *     "train": { ... }   (optional: training options and state, see train.h) }
+ *
+ * On load, magic, version, exact size and checksum are checked before any
+ * of the content is trusted; then the config, the tensor table and the
+ * vocabularies must agree with each other.
+ *
+ * Saving writes PATH.tmp.PID, fsyncs it and renames it over PATH, so a
+ * crash leaves either the old file or the new one, never a mix.
+ */
+#ifndef S2S_CHECKPOINT_H
+#define S2S_CHECKPOINT_H
+
+#include <cjson/cJSON.h>
+
+#include "s2s/common.h"
+#include "s2s/model.h"
+#include "s2s/tokenizer.h"
+#include "s2s/vocab.h"
+
+#define CKPT_VERSION 1
+
+typedef struct {
+    Model model;
+    Vocab src_vocab, tgt_vocab;
+    Tokenizer tokenizer;
+    cJSON *train; /* owned; NULL when the file has none */
+} Checkpoint;
+
+/* train may be NULL. */
+int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
+              const Tokenizer *tk, const cJSON *train, S2sErr *err);
+/* Fills ck (owned by the caller, freed with ckpt_free). */
+int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
+/* Checks the whole file like ckpt_load and returns its JSON metadata with
+ * "file" facts added (size, nparams, checksum); *out owned by the caller. */
+int ckpt_read_info(const char *path, cJSON **out, S2sErr *err);
+void ckpt_free(Checkpoint *ck);
+
+#endif

@@ -1,0 +1,99 @@
+/* model.h: the Sutskever et al. (2014) sequence-to-sequence model.
+ *
+ *   source ids --embed--> L-layer LSTM encoder (over the source reversed,
+ *   unless cfg.reverse == 0; the batch carries the order) --final [c, h] of
+ *   layer l--> initial state of decoder layer l; target ids <s> y1..yn
+ *   --embed--> L-layer LSTM decoder --> logits = h Wo^T + bo --> softmax
+ *   cross-entropy against y1..yn </s>.
+ *
+ * Three kinds of state, kept apart: the Model (config, tensor table, one
+ * block of parameters), the training Workspace (activations and gradients,
+ * sized once for the largest batch), and, in decode.h, the decode state.
+ */
+#ifndef S2S_MODEL_H
+#define S2S_MODEL_H
+
+#include <stddef.h>
+
+#include "s2s/common.h"
+#include "s2s/corpus.h"
+#include "s2s/lstm.h"
+#include "s2s/rng.h"
+
+#define MODEL_MAX_LAYERS 8
+#define MODEL_MAX_TENSORS (4 + 6 * MODEL_MAX_LAYERS)
+
+typedef struct {
+    int src_vocab, tgt_vocab; /* vocabulary sizes, specials included */
+    int embed, hidden, layers;
+    int reverse;              /* 1: the encoder reads the source reversed */
+} ModelConfig;
+
+typedef struct {
+    char name[32];
+    int rows, cols;
+    size_t offset; /* in floats from the start of the block */
+} TensorInfo;
+
+/* Views into one block (the parameters, or a gradient block that mirrors them). */
+typedef struct {
+    float *src_emb;                 /* (Vs, E) */
+    float *tgt_emb;                 /* (Vt, E) */
+    LstmGrads enc[MODEL_MAX_LAYERS]; /* layer l: Wx (4H, l ? H : E), Wh (4H, H), b (4H) */
+    LstmGrads dec[MODEL_MAX_LAYERS];
+    float *out_W;                   /* (Vt, H) */
+    float *out_b;                   /* (Vt) */
+} ModelTensors;
+
+typedef struct {
+    ModelConfig cfg;
+    int ntensors;
+    TensorInfo tensors[MODEL_MAX_TENSORS];
+    size_t nparams;
+    float *params; /* owned: (nparams) */
+    ModelTensors w;
+} Model;
+
+/* Checks cfg, builds the tensor table, allocates zeroed parameters. */
+int model_init(Model *m, const ModelConfig *cfg, S2sErr *err);
+/* The two halves of model_init: the table and nparams only (nothing
+ * allocated, so a file's claimed sizes can be checked first), then the
+ * zeroed parameter block. */
+int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err);
+int model_alloc(Model *m, S2sErr *err);
+void model_free(Model *m);
+/* Every parameter uniform in [-scale, scale]. */
+void model_init_uniform(Model *m, float scale, Rng *rng);
+/* Views of the tensors inside base, a block laid out like m->params. */
+void model_tensors(const Model *m, float *base, ModelTensors *t);
+
+/* Everything one training step needs besides the model. Owns all arrays. */
+typedef struct {
+    int max_B, max_src, max_tgt, chunk_rows;
+    float *grads; /* (nparams), mirrors Model.params */
+    ModelTensors g;
+    LstmActs enc[MODEL_MAX_LAYERS], dec[MODEL_MAX_LAYERS];
+    float *enc_in[MODEL_MAX_LAYERS], *enc_drop[MODEL_MAX_LAYERS]; /* (Ts, B, X_l) */
+    float *dec_in[MODEL_MAX_LAYERS], *dec_drop[MODEL_MAX_LAYERS]; /* (Tt, B, X_l) */
+    float *top, *top_drop; /* (Tt, B, H) decoder output after dropout, its mask */
+    float *probs;          /* (chunk_rows, Vt) */
+    float *dtop;           /* (Tt, B, H) */
+    float *dbuf[2];        /* (max(Ts, Tt), B, max(E, H)) */
+    float *dstate_h[MODEL_MAX_LAYERS], *dstate_c[MODEL_MAX_LAYERS]; /* (B, H) */
+    LstmScratch scratch;
+    float *arena;          /* owns every array above except grads */
+} Workspace;
+
+int workspace_init(Workspace *ws, const Model *m, int max_B, int max_src, int max_tgt,
+                   S2sErr *err);
+void workspace_free(Workspace *ws);
+
+/* Forward only: returns the summed NLL of the batch's target tokens
+ * (</s> included). dropout = 0 for evaluation. */
+double model_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng);
+/* Forward and backward: ws->grads is set to the gradient of the mean NLL
+ * per target token; returns the summed NLL. */
+double model_forward_backward(const Model *m, Workspace *ws, const Batch *bt,
+                              float dropout, Rng *rng);
+
+#endif

@@ -1,0 +1,110 @@
+/* train.h: training options, training state and the training loop.
+ *
+ * Every option of `s2s train` is one row of train_options[]: the CLI's
+ * getopt table, the --config JSON keys, the options saved in checkpoints
+ * and the README's option list all come from that one table.
+ *
+ * Precedence: defaults < options saved in the --resume checkpoint <
+ * --config file < command line. Options that define the model (marked
+ * `model` in the table) cannot change on --resume.
+ */
+#ifndef S2S_TRAIN_H
+#define S2S_TRAIN_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "s2s/checkpoint.h"
+#include "s2s/common.h"
+#include "s2s/corpus.h"
+#include "s2s/model.h"
+
+typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } OptType;
+
+typedef struct {
+    const char *name; /* long option and JSON key */
+    OptType type;
+    size_t offset;    /* of the field in TrainConfig */
+    int model;        /* 1: defines the model, fixed on --resume */
+    const char *arg;  /* argument name for the help text, NULL for flags */
+    const char *help;
+} TrainOption;
+
+enum { TRAIN_MAX_OPTIONS = 48 };
+
+typedef struct {
+    char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer;
+    int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
+    int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
+    int valid_every, save_every;
+    double time_limit, lr, clip, init, dropout, report_every;
+    unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
+} TrainConfig;
+
+extern const TrainOption train_options[];
+extern const int train_noptions;
+
+void train_config_defaults(TrainConfig *c);
+void train_config_free(TrainConfig *c);
+/* Deep copy (strings duplicated); dst need not be initialised. */
+int train_config_copy(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
+/* Index of option name in train_options, or -1. */
+int train_option_index(const char *name);
+/* Sets option i from text (command line), marking it set. */
+int train_config_set(TrainConfig *c, int i, const char *value, S2sErr *err);
+/* Sets the options an object's keys name; origin names it in messages. */
+int train_config_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err);
+cJSON *train_config_to_json(const TrainConfig *c);
+/* Copies every option set in src into dst. */
+int train_config_merge(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
+/* Whether option i has the same value in a and b. */
+int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i);
+/* Option i's value as text (for messages); buf of cap bytes. */
+const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap);
+/* Ranges and required options. */
+int train_config_check(const TrainConfig *c, S2sErr *err);
+
+typedef struct {
+    long step;          /* optimizer steps done */
+    int epoch;          /* current epoch, 1-based */
+    int batch_in_epoch; /* next batch of the epoch */
+    double lr;
+    double best_valid_ppl; /* 0 = none yet */
+    double elapsed;     /* seconds of training before this run */
+    long tgt_tokens;    /* target tokens trained on */
+    Rng rng;            /* dropout */
+} TrainState;
+
+typedef struct {
+    TrainConfig cfg;
+    TrainState st;
+    Model model;
+    Vocab src_vocab, tgt_vocab;
+    Tokenizer tokenizer;
+    Corpus train, valid;
+    int has_valid;
+    Batcher batcher;
+    Batch batch;
+    Workspace ws;
+    FILE *log;
+    FILE *progress; /* not owned; NULL = quiet */
+} Trainer;
+
+/* Reads the data and builds (or, with resume != NULL, takes over from the
+ * checkpoint) the vocabularies and the model. cfg is copied. */
+int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *progress,
+                 S2sErr *err);
+/* Trains until --epochs, --max-steps or --time-limit; saves --model at
+ * every epoch end, every --save-every steps and at the end. */
+int trainer_run(Trainer *t, S2sErr *err);
+void trainer_free(Trainer *t);
+
+/* Validation perplexity of the trainer's model on corpus c. */
+double trainer_perplexity(Trainer *t, const Corpus *c);
+
+/* Training state to and from the checkpoint's "train" object. */
+cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st);
+int train_state_from_json(TrainState *st, const cJSON *train, const char *origin, S2sErr *err);
+
+#endif

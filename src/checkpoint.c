@@ -1,0 +1,450 @@
+#include "s2s/checkpoint.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "S2SMODEL"
+#define HEADER_BYTES 32
+#define ALIGN_BYTES 64
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * FNV_PRIME;
+    return h;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static size_t pad_after_json(uint64_t json_len)
+{
+    uint64_t end = HEADER_BYTES + json_len;
+    return (size_t)((ALIGN_BYTES - end % ALIGN_BYTES) % ALIGN_BYTES);
+}
+
+/* ---- metadata ---- */
+
+static cJSON *config_json(const ModelConfig *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", "seq2seq");
+    cJSON_AddStringToObject(o, "cell", "lstm");
+    cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
+    cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
+    cJSON_AddNumberToObject(o, "embed", c->embed);
+    cJSON_AddNumberToObject(o, "hidden", c->hidden);
+    cJSON_AddNumberToObject(o, "layers", c->layers);
+    cJSON_AddBoolToObject(o, "reverse", c->reverse);
+    return o;
+}
+
+static cJSON *tensors_json(const Model *m)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < m->ntensors; i++) {
+        const TensorInfo *t = &m->tensors[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", t->name);
+        cJSON_AddNumberToObject(o, "rows", t->rows);
+        cJSON_AddNumberToObject(o, "cols", t->cols);
+        cJSON_AddNumberToObject(o, "offset", (double)t->offset);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *vocab_json(const Vocab *v)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < v->size; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v->words[i]));
+    return a;
+}
+
+static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
+                           const Tokenizer *tk, const cJSON *train)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "format", "s2s-model");
+    cJSON_AddNumberToObject(root, "version", CKPT_VERSION);
+    cJSON_AddItemToObject(root, "config", config_json(&m->cfg));
+    cJSON *tok = cJSON_AddObjectToObject(root, "tokenizer");
+    cJSON_AddStringToObject(tok, "kind", tokenizer_name(tk));
+    cJSON_AddItemToObject(root, "tensors", tensors_json(m));
+    cJSON_AddItemToObject(root, "src_vocab", vocab_json(sv));
+    cJSON_AddItemToObject(root, "tgt_vocab", vocab_json(tv));
+    if (train)
+        cJSON_AddItemToObject(root, "train", cJSON_Duplicate(train, 1));
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+/* ---- saving ---- */
+
+static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
+{
+    *h = fnv1a(*h, p, n);
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+static int write_body(FILE *f, const Model *m, const char *json)
+{
+    unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
+    size_t json_len = strlen(json);
+    uint64_t h = FNV_OFFSET;
+    memcpy(head, MAGIC, 8);
+    put_u32(head + 8, CKPT_VERSION);
+    put_u32(head + 12, 0);
+    put_u64(head + 16, json_len);
+    put_u64(head + 24, m->nparams);
+    if (write_all(f, head, sizeof head, &h) || write_all(f, json, json_len, &h) ||
+        write_all(f, zeros, pad_after_json(json_len), &h) ||
+        write_all(f, m->params, m->nparams * sizeof(float), &h))
+        return -1;
+    put_u64(tail, h);
+    return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
+}
+
+int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
+              const Tokenizer *tk, const cJSON *train, S2sErr *err)
+{
+    char tmp[4096];
+    int rc = 0;
+    FILE *f = NULL;
+    char *json = metadata_text(m, sv, tv, tk, train);
+    if (!json)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", path);
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
+        rc = s2s_fail(err, S2S_EINVAL, "%s: path too long", path);
+        goto done;
+    }
+    f = fopen(tmp, "wb");
+    if (!f) {
+        rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (write_body(f, m, json) || fflush(f) || fsync(fileno(f))) {
+        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        goto done;
+    }
+    FILE *g = f;
+    f = NULL;
+    if (fclose(g)) {
+        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (rename(tmp, path))
+        rc = s2s_fail(err, S2S_EIO, "%s: cannot rename %s over it: %s", path, tmp,
+                      strerror(errno));
+done:
+    if (f)
+        fclose(f);
+    if (rc)
+        remove(tmp);
+    cJSON_free(json);
+    return rc;
+}
+
+/* ---- loading ---- */
+
+/* The raw, checked content of a model file. */
+typedef struct {
+    uint64_t json_len, nparams, checksum, size;
+    char *json;    /* (json_len + 1), NUL-terminated */
+    float *params; /* (nparams) */
+} RawFile;
+
+static void raw_free(RawFile *r)
+{
+    free(r->json);
+    free(r->params);
+    memset(r, 0, sizeof *r);
+}
+
+static int read_exact(FILE *f, void *p, size_t n, uint64_t *h)
+{
+    if (fread(p, 1, n, f) != n)
+        return -1;
+    *h = fnv1a(*h, p, n);
+    return 0;
+}
+
+/* Checks the fixed header against the file's real size. */
+static int check_header(const char *path, const unsigned char *head, RawFile *r, S2sErr *err)
+{
+    if (memcmp(head, MAGIC, 8) != 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s: not an s2s model file (bad magic)", path);
+    uint32_t version = get_u32(head + 8);
+    if (version != CKPT_VERSION)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: model format version %" PRIu32 " is not supported (this s2s reads %d)",
+                        path, version, CKPT_VERSION);
+    r->json_len = get_u64(head + 16);
+    r->nparams = get_u64(head + 24);
+    if (r->json_len > r->size || r->nparams > r->size / 4)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: header claims %" PRIu64 " bytes of metadata and %" PRIu64
+                        " parameters, more than the file's %" PRIu64 " bytes (truncated or corrupt)",
+                        path, r->json_len, r->nparams, r->size);
+    uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) + 4 * r->nparams + 8;
+    if (want != r->size)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: file is %" PRIu64 " bytes but its header implies %" PRIu64
+                        " (truncated or corrupt)", path, r->size, want);
+    return 0;
+}
+
+static int read_raw(const char *path, RawFile *r, S2sErr *err)
+{
+    unsigned char head[HEADER_BYTES], pad[ALIGN_BYTES], tail[8];
+    struct stat st;
+    uint64_t h = FNV_OFFSET;
+    int rc;
+    memset(r, 0, sizeof *r);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+        rc = s2s_fail(err, S2S_EIO, "%s: not a regular file", path);
+        goto fail;
+    }
+    r->size = (uint64_t)st.st_size;
+    if (r->size < HEADER_BYTES + 8 || read_exact(f, head, HEADER_BYTES, &h)) {
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: too short to be an s2s model file (%" PRIu64
+                      " bytes)", path, r->size);
+        goto fail;
+    }
+    if ((rc = check_header(path, head, r, err)))
+        goto fail;
+    r->json = s2s_malloc(r->json_len + 1);
+    r->params = s2s_malloc(r->nparams * sizeof(float));
+    if (!r->json || !r->params) {
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory reading the model", path);
+        goto fail;
+    }
+    if (read_exact(f, r->json, r->json_len, &h) ||
+        read_exact(f, pad, pad_after_json(r->json_len), &h) ||
+        read_exact(f, r->params, r->nparams * sizeof(float), &h) || fread(tail, 1, 8, f) != 8) {
+        rc = s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+        goto fail;
+    }
+    r->json[r->json_len] = '\0';
+    r->checksum = get_u64(tail);
+    if (r->checksum != h) {
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
+        goto fail;
+    }
+    fclose(f);
+    return 0;
+fail:
+    fclose(f);
+    raw_free(r);
+    return rc;
+}
+
+static int json_int(const cJSON *o, const char *key, int lo, int hi, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
+        v->valuedouble != (double)(int)v->valuedouble)
+        return -1;
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2sErr *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const cJSON *arch = cJSON_GetObjectItemCaseSensitive(o, "arch");
+    const cJSON *cell = cJSON_GetObjectItemCaseSensitive(o, "cell");
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(o, "reverse");
+    memset(c, 0, sizeof *c);
+    if (!cJSON_IsObject(o) || json_int(o, "src_vocab", 0, 1 << 30, &c->src_vocab) ||
+        json_int(o, "tgt_vocab", 0, 1 << 30, &c->tgt_vocab) ||
+        json_int(o, "embed", 0, 1 << 30, &c->embed) ||
+        json_int(o, "hidden", 0, 1 << 30, &c->hidden) ||
+        json_int(o, "layers", 0, 1 << 30, &c->layers) || !cJSON_IsBool(rev))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or invalid \"config\"", path);
+    if ((arch && !(cJSON_IsString(arch) && strcmp(arch->valuestring, "seq2seq") == 0)) ||
+        (cell && !(cJSON_IsString(cell) && strcmp(cell->valuestring, "lstm") == 0)))
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: model architecture %s/%s is not supported by this s2s", path,
+                        cJSON_IsString(arch) ? arch->valuestring : "?",
+                        cJSON_IsString(cell) ? cell->valuestring : "?");
+    c->reverse = cJSON_IsTrue(rev);
+    return 0;
+}
+
+/* The file's tensor table must be exactly the one the config implies. */
+static int check_tensors(const char *path, const cJSON *root, const Model *m, S2sErr *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "tensors");
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != m->ntensors)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tensor table does not match the config",
+                        path);
+    for (int i = 0; i < m->ntensors; i++) {
+        const cJSON *t = cJSON_GetArrayItem(a, i);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+        const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "offset");
+        int rows, cols;
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, m->tensors[i].name) ||
+            json_int(t, "rows", 0, 1 << 30, &rows) || rows != m->tensors[i].rows ||
+            json_int(t, "cols", 0, 1 << 30, &cols) || cols != m->tensors[i].cols ||
+            !cJSON_IsNumber(off) || off->valuedouble != (double)m->tensors[i].offset)
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tensor %d (%s) does not match the config",
+                            path, i, m->tensors[i].name);
+    }
+    return 0;
+}
+
+static int parse_vocab(const char *path, const cJSON *root, const char *key, int want,
+                       Vocab *v, S2sErr *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    int n = cJSON_GetArraySize(a), rc;
+    if (!cJSON_IsArray(a) || n != want)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"%s\" must list %d words", path, key, want);
+    const char **words = s2s_malloc(sizeof(char *) * (size_t)n);
+    if (!words)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    int i = 0;
+    for (const cJSON *w = a->child; w; w = w->next, i++) {
+        if (!cJSON_IsString(w)) {
+            free(words);
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"%s\"[%d] is not a string", path, key, i);
+        }
+        words[i] = w->valuestring;
+    }
+    rc = vocab_from_words(v, words, n, err);
+    free(words);
+    if (rc) {
+        char inner[sizeof err->msg];
+        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
+        return s2s_fail(err, rc, "%s: metadata: \"%s\": %s", path, key, inner);
+    }
+    return 0;
+}
+
+static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S2sErr *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tokenizer");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+    if (!cJSON_IsString(kind) || tokenizer_from_name(tk, kind->valuestring, NULL))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or unknown \"tokenizer\"", path);
+    return 0;
+}
+
+static int parse_metadata(const char *path, RawFile *r, Checkpoint *ck, S2sErr *err)
+{
+    ModelConfig cfg;
+    int rc;
+    cJSON *root = cJSON_ParseWithLength(r->json, r->json_len);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
+    }
+    if ((rc = parse_config(path, root, &cfg, err)) || (rc = model_plan(&ck->model, &cfg, err)))
+        goto done;
+    if (ck->model.nparams != r->nparams) {
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: holds %" PRIu64 " parameters but its config needs %zu",
+                      path, r->nparams, ck->model.nparams);
+        goto done;
+    }
+    if ((rc = model_alloc(&ck->model, err)))
+        goto done;
+    if ((rc = check_tensors(path, root, &ck->model, err)) ||
+        (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->src_vocab, err)) ||
+        (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tgt_vocab, err)) ||
+        (rc = parse_tokenizer(path, root, &ck->tokenizer, err)))
+        goto done;
+    ck->train = cJSON_DetachItemFromObjectCaseSensitive(root, "train");
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
+{
+    RawFile r;
+    memset(ck, 0, sizeof *ck);
+    int rc = read_raw(path, &r, err);
+    if (rc)
+        return rc;
+    rc = parse_metadata(path, &r, ck, err);
+    if (rc == 0)
+        memcpy(ck->model.params, r.params, r.nparams * sizeof(float));
+    else
+        ckpt_free(ck);
+    raw_free(&r);
+    return rc;
+}
+
+int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
+{
+    Checkpoint ck;
+    RawFile r;
+    char sum[32];
+    int rc = read_raw(path, &r, err);
+    if (rc)
+        return rc;
+    memset(&ck, 0, sizeof ck);
+    rc = parse_metadata(path, &r, &ck, err);
+    ckpt_free(&ck);
+    cJSON *root = rc ? NULL : cJSON_ParseWithLength(r.json, r.json_len);
+    if (root) {
+        cJSON *file = cJSON_AddObjectToObject(root, "file");
+        cJSON_AddNumberToObject(file, "bytes", (double)r.size);
+        cJSON_AddNumberToObject(file, "nparams", (double)r.nparams);
+        snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
+        cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
+    } else if (!rc) {
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    }
+    raw_free(&r);
+    *out = root;
+    return rc;
+}
+
+void ckpt_free(Checkpoint *ck)
+{
+    model_free(&ck->model);
+    vocab_free(&ck->src_vocab);
+    vocab_free(&ck->tgt_vocab);
+    cJSON_Delete(ck->train);
+    memset(ck, 0, sizeof *ck);
+}

@@ -1,0 +1,33 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "s2s/checkpoint.h"
+
+int cli_info(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("usage: s2s info MODEL\n\nChecks MODEL (magic, version, size, checksum, "
+               "metadata) and prints its metadata as JSON.\n");
+        return CLI_OK;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: s2s info MODEL\n");
+        return CLI_USAGE;
+    }
+    S2sErr err;
+    cJSON *info = NULL;
+    if (ckpt_read_info(argv[1], &info, &err)) {
+        fprintf(stderr, "s2s info: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    char *text = cJSON_Print(info);
+    cJSON_Delete(info);
+    if (!text) {
+        fprintf(stderr, "s2s info: out of memory\n");
+        return CLI_FAIL;
+    }
+    puts(text);
+    cJSON_free(text);
+    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+}

@@ -1,0 +1,231 @@
+/* s2s train: option parsing, config resolution and the report around
+ * trainer_run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "s2s/train.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: s2s train --src FILE --tgt FILE [OPTIONS]\n\n"
+               "Trains a Sutskever et al. (2014) LSTM encoder-decoder with SGD.\n\noptions:\n");
+    for (int i = 0; i < train_noptions; i++) {
+        const TrainOption *o = &train_options[i];
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-24s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-24s %s\n", "-h, --help", "this help");
+}
+
+/* Parses argv into cli. Returns 0, CLI_USAGE, or -1 after printing help. */
+static int parse_args(int argc, char **argv, TrainConfig *cli)
+{
+    struct option longs[TRAIN_MAX_OPTIONS + 2];
+    S2sErr err;
+    int n = 0;
+    for (int i = 0; i < train_noptions; i++)
+        longs[n++] = (struct option){train_options[i].name,
+                                     train_options[i].type == OPT_FLAG ? no_argument : required_argument,
+                                     NULL, 1000 + i};
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){0, 0, 0, 0};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        }
+        int i = c == 'q' ? train_option_index("quiet") : c - 1000;
+        if (c == '?' || c == ':' || i < 0 || i >= train_noptions) {
+            fprintf(stderr, "s2s train: %s option '%s'\n", c == ':' ? "missing argument for" : "unknown",
+                    argv[optind - 1]);
+            return CLI_USAGE;
+        }
+        if (train_config_set(cli, i, train_options[i].type == OPT_FLAG ? NULL : optarg, &err)) {
+            fprintf(stderr, "s2s train: %s\n", err.msg);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "s2s train: unexpected argument '%s'\n", argv[optind]);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+static int read_json_file(const char *path, cJSON **out, S2sErr *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open", path);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        char *grown = realloc(buf, cap *= 2);
+        if (!grown)
+            free(buf);
+        buf = grown;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        return s2s_fail(err, S2S_EIO, "%s: read failed", path);
+    }
+    const char *end = NULL;
+    *out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    long at = end ? (long)(end - buf) : 0;
+    free(buf);
+    if (!*out)
+        return s2s_fail(err, S2S_EFORMAT, "%s: invalid JSON near byte %ld", path, at);
+    return 0;
+}
+
+/* Options from a JSON object, over the defaults, with the set flags. */
+static int options_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err)
+{
+    train_config_defaults(c);
+    return train_config_from_json(c, obj, origin, err);
+}
+
+static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
+{
+    cJSON *json = NULL;
+    int rc = read_json_file(path, &json, err);
+    if (!rc)
+        rc = options_from_json(file, json, path, err);
+    cJSON_Delete(json);
+    return rc;
+}
+
+/* The options saved in the checkpoint, less those that only named files
+ * of that run's invocation. */
+static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char *path, S2sErr *err)
+{
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cp->train, "options");
+    if (!opts)
+        return s2s_fail(err, S2S_EFORMAT, "%s: holds no training options to resume from", path);
+    int rc = options_from_json(ck, opts, path, err);
+    ck->set[train_option_index("resume")] = 0;
+    ck->set[train_option_index("config")] = 0;
+    return rc;
+}
+
+static int check_fixed(const TrainConfig *ck, const TrainConfig *file, const TrainConfig *cli,
+                       S2sErr *err)
+{
+    char have[512], want[512];
+    for (int i = 0; i < train_noptions; i++) {
+        if (!train_options[i].model)
+            continue;
+        const TrainConfig *given = cli->set[i] ? cli : file->set[i] ? file : NULL;
+        if (given && !train_option_equal(given, ck, i))
+            return s2s_fail(err, S2S_EINVAL, "--%s %s: cannot change when resuming (the model has %s)",
+                            train_options[i].name, train_option_text(given, i, want, sizeof want),
+                            train_option_text(ck, i, have, sizeof have));
+    }
+    return 0;
+}
+
+/* defaults < checkpoint < --config file < command line. */
+static int resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
+                   S2sErr *err)
+{
+    TrainConfig file, ck;
+    int rc = 0;
+    train_config_defaults(&file);
+    train_config_defaults(&ck);
+    train_config_defaults(out);
+    if (cli->config && (rc = load_config_file(&file, cli->config, err)))
+        goto done;
+    const char *resume = cli->resume ? cli->resume : file.resume;
+    if (resume) {
+        if ((rc = ckpt_load(resume, cp, err)))
+            goto done;
+        *resumed = 1;
+        if ((rc = checkpoint_options(&ck, cp, resume, err)) || (rc = check_fixed(&ck, &file, cli, err)) ||
+            (rc = train_config_merge(out, &ck, err)))
+            goto done;
+    }
+    if ((rc = train_config_merge(out, &file, err)) || (rc = train_config_merge(out, cli, err)))
+        goto done;
+    if (!out->model && (rc = train_config_set(out, train_option_index("model"), "model.s2s", err)))
+        goto done;
+    rc = train_config_check(out, err);
+done:
+    train_config_free(&file);
+    train_config_free(&ck);
+    return rc;
+}
+
+static void describe(const Trainer *t, int resumed)
+{
+    const Corpus *c = &t->train;
+    if (c->skipped_long || c->skipped_empty)
+        fprintf(stderr, "s2s train: warning: %s: skipped %d pairs longer than --max-len %d and %d "
+                        "pairs with an empty side\n", t->cfg.src, c->skipped_long, t->cfg.max_len,
+                c->skipped_empty);
+    if (t->has_valid && t->valid.skipped_empty)
+        fprintf(stderr, "s2s train: warning: %s: skipped %d pairs with an empty side\n",
+                t->cfg.valid_src, t->valid.skipped_empty);
+    if (t->cfg.quiet)
+        return;
+    const ModelConfig *m = &t->model.cfg;
+    fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
+            c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
+    fprintf(stderr, "s2s train: vocab %d source, %d target; %d x %d LSTM, embed %d, %s source; "
+                    "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab, m->layers, m->hidden,
+            m->embed, m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
+    if (resumed)
+        fprintf(stderr, "s2s train: resuming %s at step %ld, epoch %d, lr %g\n", t->cfg.resume,
+                t->st.step, t->st.epoch, t->st.lr);
+}
+
+int cli_train(int argc, char **argv)
+{
+    TrainConfig cli, cfg;
+    Checkpoint cp;
+    Trainer t;
+    S2sErr err;
+    int resumed = 0, code = CLI_OK;
+    memset(&cp, 0, sizeof cp);
+    memset(&t, 0, sizeof t);
+    train_config_defaults(&cli);
+    train_config_defaults(&cfg);
+    int rc = parse_args(argc, argv, &cli);
+    if (rc) {
+        code = rc < 0 ? CLI_OK : rc;
+        goto done;
+    }
+    if ((rc = resolve(&cfg, &cli, &cp, &resumed, &err))) {
+        code = rc == S2S_EINVAL ? CLI_USAGE : CLI_FAIL;
+        goto fail;
+    }
+    if ((rc = trainer_init(&t, &cfg, resumed ? &cp : NULL, cfg.quiet ? NULL : stderr, &err)))
+        goto fail;
+    describe(&t, resumed);
+    if ((rc = trainer_run(&t, &err)))
+        goto fail;
+    if (!cfg.quiet)
+        fprintf(stderr, "s2s train: saved %s (step %ld, epoch %d%s)\n", cfg.model, t.st.step,
+                t.st.epoch, t.has_valid ? ", see valid ppl above" : "");
+    goto done;
+fail:
+    fprintf(stderr, "s2s train: %s\n", err.msg);
+    if (code == CLI_OK)
+        code = CLI_FAIL;
+done:
+    trainer_free(&t);
+    ckpt_free(&cp);
+    train_config_free(&cli);
+    train_config_free(&cfg);
+    return code;
+}

@@ -1,0 +1,44 @@
+/* s2s: sequence-to-sequence neural machine translation. The only place,
+ * with src/cli_*.c, that prints usage or exits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: s2s COMMAND [OPTIONS]\n"
+            "\n"
+            "commands:\n"
+            "  train   train a sequence-to-sequence model on a parallel corpus\n"
+            "  info    print a model file's metadata as JSON\n"
+            "\n"
+            "`s2s COMMAND --help` describes a command's options.\n"
+            "s2s %s\n",
+            S2S_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "train") == 0)
+        return cli_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "info") == 0)
+        return cli_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("s2s %s\n", S2S_VERSION);
+        return 0;
+    }
+    fprintf(stderr, "s2s: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

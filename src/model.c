@@ -1,0 +1,307 @@
+#include "s2s/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2s/dropout.h"
+#include "s2s/embedding.h"
+#include "s2s/output.h"
+
+#define ALIGN_FLOATS 16 /* tensors start on 64-byte boundaries */
+#define PROBS_MAX_FLOATS ((size_t)1 << 22)
+
+static void add_tensor(Model *m, const char *name, int rows, int cols)
+{
+    TensorInfo *t = &m->tensors[m->ntensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->rows = rows;
+    t->cols = cols;
+    t->offset = m->nparams;
+    size_t n = (size_t)rows * cols;
+    m->nparams += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+static int check_config(const ModelConfig *c, S2sErr *err)
+{
+    if (c->layers < 1 || c->layers > MODEL_MAX_LAYERS)
+        return s2s_fail(err, S2S_EINVAL, "layers must be 1..%d, not %d", MODEL_MAX_LAYERS, c->layers);
+    if (c->embed < 1 || c->hidden < 1 || c->embed > 65536 || c->hidden > 65536)
+        return s2s_fail(err, S2S_EINVAL, "embed and hidden must be 1..65536 (got %d, %d)",
+                        c->embed, c->hidden);
+    if (c->src_vocab < 5 || c->tgt_vocab < 5 || c->src_vocab > 10000000 || c->tgt_vocab > 10000000)
+        return s2s_fail(err, S2S_EINVAL, "vocabulary sizes must be 5..10000000 (got %d, %d)",
+                        c->src_vocab, c->tgt_vocab);
+    return 0;
+}
+
+int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err)
+{
+    memset(m, 0, sizeof *m);
+    int rc = check_config(cfg, err);
+    if (rc)
+        return rc;
+    m->cfg = *cfg;
+    int E = cfg->embed, H = cfg->hidden;
+    char name[32];
+    add_tensor(m, "src_embed", cfg->src_vocab, E);
+    add_tensor(m, "tgt_embed", cfg->tgt_vocab, E);
+    for (int side = 0; side < 2; side++)
+        for (int l = 0; l < cfg->layers; l++) {
+            const char *s = side ? "dec" : "enc";
+            snprintf(name, sizeof name, "%s.%d.Wx", s, l);
+            add_tensor(m, name, 4 * H, l ? H : E);
+            snprintf(name, sizeof name, "%s.%d.Wh", s, l);
+            add_tensor(m, name, 4 * H, H);
+            snprintf(name, sizeof name, "%s.%d.b", s, l);
+            add_tensor(m, name, 1, 4 * H);
+        }
+    add_tensor(m, "out.W", cfg->tgt_vocab, H);
+    add_tensor(m, "out.b", 1, cfg->tgt_vocab);
+    return 0;
+}
+
+int model_alloc(Model *m, S2sErr *err)
+{
+    m->params = s2s_calloc(m->nparams, sizeof(float));
+    if (!m->params)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for %zu parameters", m->nparams);
+    model_tensors(m, m->params, &m->w);
+    return 0;
+}
+
+int model_init(Model *m, const ModelConfig *cfg, S2sErr *err)
+{
+    int rc = model_plan(m, cfg, err);
+    return rc ? rc : model_alloc(m, err);
+}
+
+void model_free(Model *m)
+{
+    free(m->params);
+    memset(m, 0, sizeof *m);
+}
+
+void model_init_uniform(Model *m, float scale, Rng *rng)
+{
+    for (int i = 0; i < m->ntensors; i++) {
+        const TensorInfo *t = &m->tensors[i];
+        float *p = m->params + t->offset;
+        for (size_t k = 0; k < (size_t)t->rows * t->cols; k++)
+            p[k] = (2.0f * rng_uniform(rng) - 1.0f) * scale;
+    }
+}
+
+void model_tensors(const Model *m, float *base, ModelTensors *t)
+{
+    int k = 0;
+    memset(t, 0, sizeof *t);
+    t->src_emb = base + m->tensors[k++].offset;
+    t->tgt_emb = base + m->tensors[k++].offset;
+    for (int side = 0; side < 2; side++)
+        for (int l = 0; l < m->cfg.layers; l++) {
+            LstmGrads *w = side ? &t->dec[l] : &t->enc[l];
+            w->Wx = base + m->tensors[k++].offset;
+            w->Wh = base + m->tensors[k++].offset;
+            w->b = base + m->tensors[k++].offset;
+        }
+    t->out_W = base + m->tensors[k++].offset;
+    t->out_b = base + m->tensors[k++].offset;
+}
+
+/* ---- workspace ---- */
+
+static float *carve(float **cursor, size_t n)
+{
+    float *p = *cursor;
+    *cursor += (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+    return p;
+}
+
+/* Lays out (or, with base == NULL, only measures) the workspace arrays. */
+static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
+{
+    size_t B = ws->max_B, Ts = ws->max_src, Tt = ws->max_tgt, H = c->hidden, E = c->embed;
+    size_t T = Ts > Tt ? Ts : Tt, X = E > H ? E : H;
+    float *cur = base;
+    for (int side = 0; side < 2; side++)
+        for (int l = 0; l < c->layers; l++) {
+            size_t n = side ? Tt : Ts, x = l ? H : E;
+            LstmActs *a = side ? &ws->dec[l] : &ws->enc[l];
+            a->gates = carve(&cur, n * B * 4 * H);
+            a->h = carve(&cur, (n + 1) * B * H);
+            a->c = carve(&cur, (n + 1) * B * H);
+            a->tc = carve(&cur, n * B * H);
+            (side ? ws->dec_in : ws->enc_in)[l] = carve(&cur, n * B * x);
+            (side ? ws->dec_drop : ws->enc_drop)[l] = carve(&cur, n * B * x);
+            (side ? ws->dstate_c : ws->dstate_h)[l] = carve(&cur, B * H);
+        }
+    ws->top = carve(&cur, Tt * B * H);
+    ws->top_drop = carve(&cur, Tt * B * H);
+    ws->dtop = carve(&cur, Tt * B * H);
+    ws->probs = carve(&cur, (size_t)ws->chunk_rows * c->tgt_vocab);
+    ws->dbuf[0] = carve(&cur, T * B * X);
+    ws->dbuf[1] = carve(&cur, T * B * X);
+    ws->scratch.dgates = carve(&cur, T * B * 4 * H);
+    ws->scratch.dh = carve(&cur, B * H);
+    ws->scratch.dc = carve(&cur, B * H);
+    return (size_t)(cur - base);
+}
+
+int workspace_init(Workspace *ws, const Model *m, int max_B, int max_src, int max_tgt,
+                   S2sErr *err)
+{
+    memset(ws, 0, sizeof *ws);
+    if (max_B < 1 || max_src < 1 || max_tgt < 1)
+        return s2s_fail(err, S2S_EINVAL, "workspace sizes must be positive");
+    ws->max_B = max_B, ws->max_src = max_src, ws->max_tgt = max_tgt;
+    size_t rows = PROBS_MAX_FLOATS / (size_t)m->cfg.tgt_vocab;
+    size_t all = (size_t)max_tgt * max_B;
+    ws->chunk_rows = (int)(rows < 1 ? 1 : rows > all ? all : rows);
+    size_t n = workspace_layout(ws, &m->cfg, NULL);
+    ws->arena = s2s_calloc(n, sizeof(float));
+    ws->grads = s2s_calloc(m->nparams, sizeof(float));
+    if (!ws->arena || !ws->grads) {
+        workspace_free(ws);
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for the training workspace (%zu MB)",
+                        (n + m->nparams) * sizeof(float) >> 20);
+    }
+    workspace_layout(ws, &m->cfg, ws->arena);
+    model_tensors(m, ws->grads, &ws->g);
+    return 0;
+}
+
+void workspace_free(Workspace *ws)
+{
+    free(ws->arena);
+    free(ws->grads);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* ---- forward and backward ---- */
+
+static LstmParams lstm_params(LstmGrads w) { return (LstmParams){w.Wx, w.Wh, w.b}; }
+
+/* Runs a stack of LSTM layers; in[0] holds the embedded, dropped-out input
+ * and every layer's initial state is set. Layer l > 0 reads layer l-1's
+ * outputs after dropout. */
+static void stack_forward(const ModelConfig *c, LstmActs *acts, float **in, float **drop,
+                          const LstmGrads *w, const float *mask, int T, int B,
+                          float dropout, Rng *rng)
+{
+    size_t n = (size_t)T * B * c->hidden, BH = (size_t)B * c->hidden;
+    for (int l = 0; l < c->layers; l++) {
+        if (l > 0) {
+            memcpy(in[l], acts[l - 1].h + BH, n * sizeof(float));
+            dropout_forward(in[l], drop[l], (int)n, dropout, rng);
+        }
+        lstm_forward(&acts[l], in[l], mask, lstm_params(w[l]), T, B,
+                     l ? c->hidden : c->embed, c->hidden);
+    }
+}
+
+static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float dropout,
+                           Rng *rng)
+{
+    const ModelConfig *c = &m->cfg;
+    int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, E = c->embed;
+    size_t BH = (size_t)B * c->hidden;
+    S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
+    embedding_forward(ws->enc_in[0], bt->src, m->w.src_emb, Ts * B, E);
+    dropout_forward(ws->enc_in[0], ws->enc_drop[0], Ts * B * E, dropout, rng);
+    for (int l = 0; l < c->layers; l++) {
+        memset(ws->enc[l].h, 0, BH * sizeof(float));
+        memset(ws->enc[l].c, 0, BH * sizeof(float));
+    }
+    stack_forward(c, ws->enc, ws->enc_in, ws->enc_drop, m->w.enc, bt->src_mask, Ts, B,
+                  dropout, rng);
+    embedding_forward(ws->dec_in[0], bt->tgt_in, m->w.tgt_emb, Tt * B, E);
+    dropout_forward(ws->dec_in[0], ws->dec_drop[0], Tt * B * E, dropout, rng);
+    for (int l = 0; l < c->layers; l++) {
+        memcpy(ws->dec[l].h, ws->enc[l].h + Ts * BH, BH * sizeof(float));
+        memcpy(ws->dec[l].c, ws->enc[l].c + Ts * BH, BH * sizeof(float));
+    }
+    stack_forward(c, ws->dec, ws->dec_in, ws->dec_drop, m->w.dec, bt->tgt_mask, Tt, B,
+                  dropout, rng);
+    memcpy(ws->top, ws->dec[c->layers - 1].h + BH, Tt * BH * sizeof(float));
+    dropout_forward(ws->top, ws->top_drop, (int)(Tt * BH), dropout, rng);
+}
+
+/* Output layer over all target positions in chunks; with train, also its
+ * backward into ws->dtop and the output gradients. */
+static double output_loss(const Model *m, Workspace *ws, const Batch *bt, int train)
+{
+    int N = bt->tgt_len * bt->B, H = m->cfg.hidden, V = m->cfg.tgt_vocab;
+    float scale = bt->tgt_tokens > 0 ? 1.0f / (float)bt->tgt_tokens : 0.0f;
+    double nll = 0.0;
+    if (train)
+        memset(ws->dtop, 0, (size_t)N * H * sizeof(float));
+    for (int r = 0; r < N; r += ws->chunk_rows) {
+        int n = N - r < ws->chunk_rows ? N - r : ws->chunk_rows;
+        const float *h = ws->top + (size_t)r * H;
+        nll += output_forward(ws->probs, h, m->w.out_W, m->w.out_b, bt->tgt_out + r,
+                              bt->tgt_mask + r, n, H, V);
+        if (train)
+            output_backward(ws->dtop + (size_t)r * H, ws->g.out_W, ws->g.out_b, ws->probs, h,
+                            m->w.out_W, bt->tgt_out + r, bt->tgt_mask + r, scale, n, H, V);
+    }
+    return nll;
+}
+
+/* Backward through one stack, top layer first. dout: (T, B, H) gradient
+ * w.r.t. the top layer's outputs, or NULL. dh0/dc0: per-layer gradients of
+ * the initial state to add into, or NULL; dhT/dcT: of the final state, or
+ * NULL. Returns the gradient w.r.t. the (dropped-out) embeddings. */
+static const float *stack_backward(const Model *m, Workspace *ws, int dec, const float *dout,
+                                   float **dh0, float **dc0, float **dhT, float **dcT,
+                                   const float *mask, int T, int B)
+{
+    const ModelConfig *c = &m->cfg;
+    for (int l = c->layers - 1; l >= 0; l--) {
+        int X = l ? c->hidden : c->embed;
+        float *dx = ws->dbuf[l & 1];
+        memset(dx, 0, (size_t)T * B * X * sizeof(float));
+        LstmGrads g = dec ? ws->g.dec[l] : ws->g.enc[l];
+        LstmGrads w = dec ? m->w.dec[l] : m->w.enc[l];
+        lstm_backward(dx, dh0 ? dh0[l] : NULL, dc0 ? dc0[l] : NULL, g, dout,
+                      dhT ? dhT[l] : NULL, dcT ? dcT[l] : NULL, dec ? &ws->dec[l] : &ws->enc[l],
+                      dec ? ws->dec_in[l] : ws->enc_in[l], mask, lstm_params(w), ws->scratch,
+                      T, B, X, c->hidden);
+        dropout_backward(dx, dec ? ws->dec_drop[l] : ws->enc_drop[l], T * B * X);
+        dout = dx;
+    }
+    return dout;
+}
+
+static void backward(const Model *m, Workspace *ws, const Batch *bt)
+{
+    int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, E = m->cfg.embed;
+    size_t BH = (size_t)B * m->cfg.hidden;
+    dropout_backward(ws->dtop, ws->top_drop, (int)(Tt * BH));
+    for (int l = 0; l < m->cfg.layers; l++) {
+        memset(ws->dstate_h[l], 0, BH * sizeof(float));
+        memset(ws->dstate_c[l], 0, BH * sizeof(float));
+    }
+    const float *demb = stack_backward(m, ws, 1, ws->dtop, ws->dstate_h, ws->dstate_c, NULL,
+                                       NULL, bt->tgt_mask, Tt, B);
+    embedding_backward(ws->g.tgt_emb, demb, bt->tgt_in, Tt * B, E);
+    demb = stack_backward(m, ws, 0, NULL, NULL, NULL, ws->dstate_h, ws->dstate_c,
+                          bt->src_mask, Ts, B);
+    embedding_backward(ws->g.src_emb, demb, bt->src, Ts * B, E);
+}
+
+double model_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng)
+{
+    forward_states(m, ws, bt, dropout, rng);
+    return output_loss(m, ws, bt, 0);
+}
+
+double model_forward_backward(const Model *m, Workspace *ws, const Batch *bt,
+                              float dropout, Rng *rng)
+{
+    memset(ws->grads, 0, m->nparams * sizeof(float));
+    forward_states(m, ws, bt, dropout, rng);
+    double nll = output_loss(m, ws, bt, 1);
+    backward(m, ws, bt);
+    return nll;
+}

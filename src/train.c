@@ -1,0 +1,412 @@
+#include "s2s/train.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "s2s/blas.h"
+#include "s2s/optim.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- training state <-> checkpoint JSON ---- */
+
+cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st)
+{
+    char rng[32];
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddItemToObject(root, "options", train_config_to_json(c));
+    cJSON *s = cJSON_AddObjectToObject(root, "state");
+    cJSON_AddNumberToObject(s, "step", (double)st->step);
+    cJSON_AddNumberToObject(s, "epoch", st->epoch);
+    cJSON_AddNumberToObject(s, "batch_in_epoch", st->batch_in_epoch);
+    cJSON_AddNumberToObject(s, "lr", st->lr);
+    cJSON_AddNumberToObject(s, "best_valid_ppl", st->best_valid_ppl);
+    cJSON_AddNumberToObject(s, "elapsed", st->elapsed);
+    cJSON_AddNumberToObject(s, "tgt_tokens", (double)st->tgt_tokens);
+    snprintf(rng, sizeof rng, "%016" PRIx64, st->rng.state);
+    cJSON_AddStringToObject(s, "rng", rng);
+    return root;
+}
+
+static int state_number(const cJSON *s, const char *key, double lo, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo) || !isfinite(v->valuedouble))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+int train_state_from_json(TrainState *st, const cJSON *train, const char *origin, S2sErr *err)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(train, "state");
+    const cJSON *rng = cJSON_GetObjectItemCaseSensitive(s, "rng");
+    double step, epoch, batch, tokens;
+    char *end = NULL;
+    memset(st, 0, sizeof *st);
+    if (!cJSON_IsObject(s) || state_number(s, "step", 0, &step) ||
+        state_number(s, "epoch", 1, &epoch) || state_number(s, "batch_in_epoch", 0, &batch) ||
+        state_number(s, "lr", 0, &st->lr) || state_number(s, "best_valid_ppl", 0, &st->best_valid_ppl) ||
+        state_number(s, "elapsed", 0, &st->elapsed) || state_number(s, "tgt_tokens", 0, &tokens) ||
+        !cJSON_IsString(rng))
+        return s2s_fail(err, S2S_EFORMAT, "%s: no usable training state to resume from", origin);
+    errno = 0;
+    st->rng.state = strtoull(rng->valuestring, &end, 16);
+    if (errno || *end || epoch > 1e9 || batch > 1e9 || step > 9e15)
+        return s2s_fail(err, S2S_EFORMAT, "%s: corrupt training state", origin);
+    st->step = (long)step, st->epoch = (int)epoch, st->batch_in_epoch = (int)batch;
+    st->tgt_tokens = (long)tokens;
+    return 0;
+}
+
+/* ---- set-up ---- */
+
+static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
+{
+    VocabCounter sc, tc;
+    int rc = vocab_counter_init(&sc, err);
+    if (rc)
+        return rc;
+    if ((rc = vocab_counter_init(&tc, err)))
+        goto done;
+    if ((rc = textpairs_count(tp, &sc, &tc, err)) ||
+        (rc = vocab_build(&t->src_vocab, &sc, t->cfg.src_vocab, t->cfg.min_freq, err)) ||
+        (rc = vocab_build(&t->tgt_vocab, &tc, t->cfg.tgt_vocab, t->cfg.min_freq, err)))
+        goto done;
+done:
+    vocab_counter_free(&tc);
+    vocab_counter_free(&sc);
+    return rc;
+}
+
+/* Reads one pair of files into c; builds the vocabularies first if asked. */
+static int read_corpus(Trainer *t, Corpus *c, const char *src, const char *tgt, int max_len,
+                       int build, S2sErr *err)
+{
+    TextPairs tp;
+    int rc = textpairs_read(&tp, src, tgt, &t->tokenizer, err);
+    if (rc)
+        return rc;
+    if (!build || !(rc = build_vocabs(t, &tp, err)))
+        rc = corpus_build(c, &tp, &t->src_vocab, &t->tgt_vocab, max_len, err);
+    textpairs_free(&tp);
+    return rc;
+}
+
+static int new_model(Trainer *t, S2sErr *err)
+{
+    ModelConfig mc = {
+        .src_vocab = t->src_vocab.size, .tgt_vocab = t->tgt_vocab.size,
+        .embed = t->cfg.embed, .hidden = t->cfg.hidden, .layers = t->cfg.layers,
+        .reverse = !t->cfg.no_reverse,
+    };
+    Rng init;
+    int rc = model_init(&t->model, &mc, err);
+    if (rc)
+        return rc;
+    rng_seed(&init, (uint64_t)t->cfg.seed);
+    model_init_uniform(&t->model, (float)t->cfg.init, &init);
+    memset(&t->st, 0, sizeof t->st);
+    t->st.epoch = 1;
+    t->st.lr = t->cfg.lr;
+    rng_seed(&t->st.rng, (uint64_t)t->cfg.seed * 0x9e3779b97f4a7c15ULL + 1);
+    return 0;
+}
+
+/* Takes model, vocabularies, tokenizer and state over from a checkpoint. */
+static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
+{
+    int rc = train_state_from_json(&t->st, ck->train, t->cfg.resume, err);
+    if (rc)
+        return rc;
+    t->model = ck->model;
+    t->src_vocab = ck->src_vocab;
+    t->tgt_vocab = ck->tgt_vocab;
+    t->tokenizer = ck->tokenizer;
+    memset(&ck->model, 0, sizeof ck->model);
+    memset(&ck->src_vocab, 0, sizeof ck->src_vocab);
+    memset(&ck->tgt_vocab, 0, sizeof ck->tgt_vocab);
+    model_tensors(&t->model, t->model.params, &t->model.w);
+    return 0;
+}
+
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+static int alloc_buffers(Trainer *t, S2sErr *err)
+{
+    int ms = max_int(t->train.max_src_len, t->has_valid ? t->valid.max_src_len : 1);
+    int mt = max_int(t->train.max_tgt_len, t->has_valid ? t->valid.max_tgt_len : 1);
+    int rc = batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
+    if (!rc)
+        rc = batch_init(&t->batch, t->cfg.batch, ms, mt, err);
+    if (!rc)
+        rc = workspace_init(&t->ws, &t->model, t->cfg.batch, ms, mt + 1, err);
+    return rc;
+}
+
+static int open_log(Trainer *t, S2sErr *err)
+{
+    if (!t->cfg.log)
+        return 0;
+    t->log = fopen(t->cfg.log, "a");
+    if (!t->log)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open for appending: %s", t->cfg.log,
+                        strerror(errno));
+    return 0;
+}
+
+int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *progress,
+                 S2sErr *err)
+{
+    memset(t, 0, sizeof *t);
+    t->progress = progress;
+    int rc = train_config_copy(&t->cfg, cfg, err);
+    if (rc)
+        return rc;
+    if (resume)
+        rc = adopt_checkpoint(t, resume, err);
+    else
+        rc = tokenizer_from_name(&t->tokenizer, cfg->tokenizer ? cfg->tokenizer : "word", err);
+    if (rc || (rc = read_corpus(t, &t->train, cfg->src, cfg->tgt, cfg->max_len, !resume, err)))
+        goto fail;
+    if (cfg->valid_src) {
+        if ((rc = read_corpus(t, &t->valid, cfg->valid_src, cfg->valid_tgt, 0, 0, err)))
+            goto fail;
+        t->has_valid = 1;
+    }
+    if ((!resume && (rc = new_model(t, err))) || (rc = alloc_buffers(t, err)) ||
+        (rc = open_log(t, err)))
+        goto fail;
+    blas_set_threads(cfg->threads);
+    return 0;
+fail:
+    trainer_free(t);
+    return rc;
+}
+
+void trainer_free(Trainer *t)
+{
+    if (t->log)
+        fclose(t->log);
+    workspace_free(&t->ws);
+    batch_free(&t->batch);
+    batcher_free(&t->batcher);
+    corpus_free(&t->valid);
+    corpus_free(&t->train);
+    model_free(&t->model);
+    vocab_free(&t->src_vocab);
+    vocab_free(&t->tgt_vocab);
+    train_config_free(&t->cfg);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- evaluation ---- */
+
+double trainer_perplexity(Trainer *t, const Corpus *c)
+{
+    double nll = 0.0;
+    long tokens = 0;
+    int *pairs = s2s_malloc(sizeof(int) * (size_t)t->cfg.batch);
+    if (!pairs)
+        return NAN;
+    for (int i = 0; i < c->npairs; i += t->cfg.batch) {
+        int n = c->npairs - i < t->cfg.batch ? c->npairs - i : t->cfg.batch;
+        for (int k = 0; k < n; k++)
+            pairs[k] = i + k;
+        batch_fill_pairs(&t->batch, c, pairs, n, t->model.cfg.reverse);
+        nll += model_forward(&t->model, &t->ws, &t->batch, 0.0f, NULL);
+        tokens += t->batch.tgt_tokens;
+    }
+    free(pairs);
+    return exp(nll / (double)(tokens ? tokens : 1));
+}
+
+/* ---- the loop ---- */
+
+typedef struct {
+    double t0;          /* wall clock at the start of this run */
+    double last_report; /* wall clock of the last progress line */
+    double nll;         /* since the last report */
+    long tokens, steps;
+    long saved_step;    /* step of the last save, -1 if none in this run */
+} Meter;
+
+static double elapsed(const Trainer *t, const Meter *m)
+{
+    return t->st.elapsed + (now_seconds() - m->t0);
+}
+
+static int save(Trainer *t, Meter *m, S2sErr *err)
+{
+    TrainState st = t->st;
+    st.elapsed = elapsed(t, m);
+    cJSON *train = train_state_to_json(&t->cfg, &st);
+    int rc = ckpt_save(t->cfg.model, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer,
+                       train, err);
+    cJSON_Delete(train);
+    if (!rc)
+        m->saved_step = t->st.step;
+    return rc;
+}
+
+static void log_line(Trainer *t, cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    if (s && t->log) {
+        fprintf(t->log, "%s\n", s);
+        fflush(t->log);
+    }
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+static long planned_steps(const Trainer *t)
+{
+    long by_epochs = t->cfg.epochs > 0 ? (long)t->cfg.epochs * t->batcher.nbatches : 0;
+    long by_steps = t->cfg.max_steps;
+    if (by_epochs && by_steps)
+        return by_epochs < by_steps ? by_epochs : by_steps;
+    return by_epochs ? by_epochs : by_steps;
+}
+
+/* Seconds left, from the steps planned and the time limit; < 0 unknown. */
+static double eta(const Trainer *t, const Meter *m, double rate_steps)
+{
+    double left = -1, el = elapsed(t, m);
+    long plan = planned_steps(t);
+    if (plan > 0 && rate_steps > 0)
+        left = (double)(plan - t->st.step) / rate_steps;
+    if (t->cfg.time_limit > 0 && (left < 0 || t->cfg.time_limit - el < left))
+        left = t->cfg.time_limit - el;
+    return left;
+}
+
+static void report(Trainer *t, Meter *m)
+{
+    double now = now_seconds(), dt = now - m->last_report;
+    double loss = m->tokens ? m->nll / (double)m->tokens : 0.0;
+    double tps = dt > 0 ? (double)m->tokens / dt : 0.0, sps = dt > 0 ? m->steps / dt : 0.0;
+    if (t->progress) {
+        double left = eta(t, m, sps);
+        fprintf(t->progress,
+                "epoch %d step %ld loss %.4f ppl %.2f lr %.4g tgt tok/s %.0f elapsed %.0fs",
+                t->st.epoch, t->st.step, loss, exp(loss), t->st.lr, tps, elapsed(t, m));
+        if (left >= 0)
+            fprintf(t->progress, " ETA %.0fs", left);
+        fputc('\n', t->progress);
+        fflush(t->progress);
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "step", (double)t->st.step);
+    cJSON_AddNumberToObject(o, "epoch", t->st.epoch);
+    cJSON_AddNumberToObject(o, "loss", loss);
+    cJSON_AddNumberToObject(o, "ppl", exp(loss));
+    cJSON_AddNumberToObject(o, "lr", t->st.lr);
+    cJSON_AddNumberToObject(o, "tgt_tokens_per_s", tps);
+    cJSON_AddNumberToObject(o, "elapsed", elapsed(t, m));
+    log_line(t, o);
+    m->nll = 0, m->tokens = 0, m->steps = 0, m->last_report = now;
+}
+
+static void validate(Trainer *t, Meter *m)
+{
+    double ppl = trainer_perplexity(t, &t->valid);
+    int improved = t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl;
+    if (improved)
+        t->st.best_valid_ppl = ppl;
+    else if (t->cfg.decay_on_plateau)
+        t->st.lr *= 0.5;
+    if (t->progress)
+        fprintf(t->progress, "epoch %d step %ld valid ppl %.3f%s\n", t->st.epoch, t->st.step, ppl,
+                improved ? " (best)" : t->cfg.decay_on_plateau ? " (no better: lr halved)" : "");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "step", (double)t->st.step);
+    cJSON_AddNumberToObject(o, "epoch", t->st.epoch);
+    cJSON_AddNumberToObject(o, "valid_ppl", ppl);
+    cJSON_AddNumberToObject(o, "valid_loss", log(ppl));
+    cJSON_AddNumberToObject(o, "elapsed", elapsed(t, m));
+    log_line(t, o);
+}
+
+/* One SGD step on the next batch of the epoch. */
+static int train_step(Trainer *t, Meter *m, S2sErr *err)
+{
+    Model *mo = &t->model;
+    batch_fill(&t->batch, &t->train, &t->batcher, t->st.batch_in_epoch, mo->cfg.reverse);
+    double nll = model_forward_backward(mo, &t->ws, &t->batch, (float)t->cfg.dropout, &t->st.rng);
+    double norm = optim_grad_norm(t->ws.grads, mo->nparams);
+    if (!isfinite(nll) || !isfinite(norm))
+        return s2s_fail(err, S2S_ENUMERIC,
+                        "step %ld: the loss or gradient is not finite (loss %g, gradient norm %g); "
+                        "stopped without saving, so %s holds the last good checkpoint "
+                        "(try a lower --lr or --clip)",
+                        t->st.step + 1, nll, norm, t->cfg.model);
+    optim_clip(t->ws.grads, mo->nparams, norm, t->cfg.clip);
+    optim_sgd(mo->params, t->ws.grads, mo->nparams, (float)t->st.lr);
+    t->st.step++;
+    t->st.batch_in_epoch++;
+    t->st.tgt_tokens += t->batch.tgt_tokens;
+    m->nll += nll, m->tokens += t->batch.tgt_tokens, m->steps++;
+    return 0;
+}
+
+static int finished(const Trainer *t, const Meter *m)
+{
+    return (t->cfg.epochs > 0 && t->st.epoch > t->cfg.epochs) ||
+           (t->cfg.max_steps > 0 && t->st.step >= t->cfg.max_steps) ||
+           (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit);
+}
+
+/* Validation, the learning-rate schedule and saving, after a step. */
+static int after_step(Trainer *t, Meter *m, S2sErr *err)
+{
+    int epoch_end = t->st.batch_in_epoch == t->batcher.nbatches;
+    int val = t->has_valid && (epoch_end || (t->cfg.valid_every > 0 &&
+                                             t->st.step % t->cfg.valid_every == 0));
+    if (m->steps && (now_seconds() - m->last_report >= t->cfg.report_every || epoch_end))
+        report(t, m);
+    if (val)
+        validate(t, m);
+    if (epoch_end) {
+        t->st.epoch++;
+        t->st.batch_in_epoch = 0;
+        if (t->st.epoch > t->cfg.decay_start)
+            t->st.lr *= 0.5;
+        batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+    }
+    if (epoch_end || val || (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0))
+        return save(t, m, err);
+    return 0;
+}
+
+int trainer_run(Trainer *t, S2sErr *err)
+{
+    Meter m = {.t0 = now_seconds(), .saved_step = -1};
+    m.last_report = m.t0;
+    int rc = 0;
+    if (t->st.batch_in_epoch >= t->batcher.nbatches)
+        return s2s_fail(err, S2S_EINVAL,
+                        "cannot resume at batch %d of epoch %d: the training data now has only "
+                        "%d batches per epoch (were the files, --batch or --max-len changed?)",
+                        t->st.batch_in_epoch + 1, t->st.epoch, t->batcher.nbatches);
+    batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+    while (!rc && !finished(t, &m)) {
+        rc = train_step(t, &m, err);
+        if (!rc)
+            rc = after_step(t, &m, err);
+    }
+    if (rc)
+        return rc;
+    if (m.steps)
+        report(t, &m);
+    return m.saved_step == t->st.step ? 0 : save(t, &m, err);
+}

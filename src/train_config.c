@@ -1,0 +1,280 @@
+#include "s2s/train.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define F(field) offsetof(TrainConfig, field)
+
+const TrainOption train_options[] = {
+    {"src", OPT_STR, F(src), 0, "FILE", "training source, one sentence per line (UTF-8)"},
+    {"tgt", OPT_STR, F(tgt), 0, "FILE", "training target, aligned with --src line by line"},
+    {"valid-src", OPT_STR, F(valid_src), 0, "FILE", "validation source"},
+    {"valid-tgt", OPT_STR, F(valid_tgt), 0, "FILE", "validation target"},
+    {"model", OPT_STR, F(model), 0, "FILE", "where to save the model (default model.s2s)"},
+    {"resume", OPT_STR, F(resume), 0, "FILE", "continue training from this checkpoint"},
+    {"config", OPT_STR, F(config), 0, "FILE", "JSON object of options, keys as the long options"},
+    {"log", OPT_STR, F(log), 0, "FILE", "append JSON lines: progress and validations"},
+    {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "how lines are split into tokens: word"},
+    {"layers", OPT_INT, F(layers), 1, "N", "LSTM layers in encoder and decoder (default 2)"},
+    {"embed", OPT_INT, F(embed), 1, "N", "embedding size (default 256)"},
+    {"hidden", OPT_INT, F(hidden), 1, "N", "LSTM hidden size (default 256)"},
+    {"src-vocab", OPT_INT, F(src_vocab), 1, "N", "max source vocabulary, specials included (default 30000)"},
+    {"tgt-vocab", OPT_INT, F(tgt_vocab), 1, "N", "max target vocabulary (default 30000)"},
+    {"min-freq", OPT_INT, F(min_freq), 1, "N", "keep words seen at least N times (default 1)"},
+    {"no-reverse", OPT_FLAG, F(no_reverse), 1, NULL, "feed the source in its own order, not reversed"},
+    {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 64)"},
+    {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)"},
+    {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)"},
+    {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)"},
+    {"lr", OPT_FLOAT, F(lr), 0, "X", "SGD learning rate (default 1.0)"},
+    {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)"},
+    {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve"},
+    {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},
+    {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)"},
+    {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)"},
+    {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)"},
+    {"threads", OPT_INT, F(threads), 0, "N", "BLAS threads (default: all cores)"},
+    {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)"},
+    {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)"},
+    {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)"},
+    {"report-every", OPT_FLOAT, F(report_every), 0, "SEC", "seconds between progress lines (default 2)"},
+    {"quiet", OPT_FLAG, F(quiet), 0, NULL, "no progress on stderr (-q)"},
+};
+const int train_noptions = (int)(sizeof train_options / sizeof train_options[0]);
+
+void train_config_defaults(TrainConfig *c)
+{
+    memset(c, 0, sizeof *c);
+    c->layers = 2, c->embed = 256, c->hidden = 256;
+    c->src_vocab = 30000, c->tgt_vocab = 30000, c->min_freq = 1;
+    c->batch = 64, c->epochs = 10, c->lr = 1.0, c->decay_start = 5;
+    c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = n > 0 ? (int)n : 1;
+    c->max_len = 50, c->report_every = 2;
+}
+
+static char **str_field(TrainConfig *c, int i)
+{
+    return (char **)((char *)c + train_options[i].offset);
+}
+
+void train_config_free(TrainConfig *c)
+{
+    for (int i = 0; i < train_noptions; i++)
+        if (train_options[i].type == OPT_STR) {
+            free(*str_field(c, i));
+            *str_field(c, i) = NULL;
+        }
+}
+
+int train_option_index(const char *name)
+{
+    for (int i = 0; i < train_noptions; i++)
+        if (strcmp(train_options[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int set_str(TrainConfig *c, int i, const char *value, S2sErr *err)
+{
+    char *dup = strdup(value);
+    if (!dup)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    free(*str_field(c, i));
+    *str_field(c, i) = dup;
+    return 0;
+}
+
+static int parse_number(const TrainOption *o, const char *value, double *out, S2sErr *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(value, &end);
+    if (end == value || *end || errno || !isfinite(v) ||
+        (o->type == OPT_INT && (v != floor(v) || fabs(v) > 2e9)))
+        return s2s_fail(err, S2S_EINVAL, "--%s: '%s' is not %s", o->name, value,
+                        o->type == OPT_INT ? "an integer" : "a number");
+    *out = v;
+    return 0;
+}
+
+int train_config_set(TrainConfig *c, int i, const char *value, S2sErr *err)
+{
+    const TrainOption *o = &train_options[i];
+    void *field = (char *)c + o->offset;
+    double v = 1;
+    int rc = 0;
+    if (o->type == OPT_STR)
+        rc = set_str(c, i, value, err);
+    else if (o->type != OPT_FLAG || value)
+        rc = parse_number(o, value ? value : "", &v, err);
+    if (rc)
+        return rc;
+    if (o->type == OPT_INT || o->type == OPT_FLAG)
+        *(int *)field = (int)v;
+    else if (o->type == OPT_FLOAT)
+        *(double *)field = v;
+    c->set[i] = 1;
+    return 0;
+}
+
+static int set_from_json_item(TrainConfig *c, int i, const cJSON *item, const char *origin,
+                              S2sErr *err)
+{
+    const TrainOption *o = &train_options[i];
+    char num[64];
+    if (o->type == OPT_STR && cJSON_IsString(item))
+        return train_config_set(c, i, item->valuestring, err);
+    if (o->type == OPT_FLAG && cJSON_IsBool(item))
+        return train_config_set(c, i, cJSON_IsTrue(item) ? "1" : "0", err);
+    if ((o->type == OPT_INT || o->type == OPT_FLOAT) && cJSON_IsNumber(item)) {
+        snprintf(num, sizeof num, "%.17g", item->valuedouble);
+        int rc = train_config_set(c, i, num, err);
+        if (rc)
+            return s2s_fail(err, rc, "%s: \"%s\": %s", origin, o->name,
+                            o->type == OPT_INT ? "must be an integer" : "must be a number");
+        return 0;
+    }
+    return s2s_fail(err, S2S_EINVAL, "%s: \"%s\" must be %s", origin, o->name,
+                    o->type == OPT_STR ? "a string" : o->type == OPT_FLAG ? "true or false" : "a number");
+}
+
+int train_config_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err)
+{
+    if (!cJSON_IsObject(obj))
+        return s2s_fail(err, S2S_EINVAL, "%s: must be a JSON object of options", origin);
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int i = train_option_index(it->string);
+        if (i < 0)
+            return s2s_fail(err, S2S_EINVAL, "%s: unknown option \"%s\"", origin, it->string);
+        int rc = set_from_json_item(c, i, it, origin, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+cJSON *train_config_to_json(const TrainConfig *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < train_noptions; i++) {
+        const TrainOption *opt = &train_options[i];
+        const void *field = (const char *)c + opt->offset;
+        if (opt->type == OPT_STR) {
+            const char *s = *(char *const *)field;
+            if (s)
+                cJSON_AddStringToObject(o, opt->name, s);
+        } else if (opt->type == OPT_FLAG) {
+            cJSON_AddBoolToObject(o, opt->name, *(const int *)field);
+        } else if (opt->type == OPT_INT) {
+            cJSON_AddNumberToObject(o, opt->name, *(const int *)field);
+        } else {
+            cJSON_AddNumberToObject(o, opt->name, *(const double *)field);
+        }
+    }
+    return o;
+}
+
+int train_config_merge(TrainConfig *dst, const TrainConfig *src, S2sErr *err)
+{
+    for (int i = 0; i < train_noptions; i++) {
+        if (!src->set[i])
+            continue;
+        const TrainOption *o = &train_options[i];
+        const void *from = (const char *)src + o->offset;
+        void *to = (char *)dst + o->offset;
+        if (o->type == OPT_STR) {
+            int rc = set_str(dst, i, *(char *const *)from, err);
+            if (rc)
+                return rc;
+        } else if (o->type == OPT_FLOAT) {
+            *(double *)to = *(const double *)from;
+        } else {
+            *(int *)to = *(const int *)from;
+        }
+        dst->set[i] = 1;
+    }
+    return 0;
+}
+
+static int check_range(const char *name, double v, double lo, double hi, S2sErr *err)
+{
+    if (v < lo || v > hi)
+        return s2s_fail(err, S2S_EINVAL, "--%s: %g is out of range [%g, %g]", name, v, lo, hi);
+    return 0;
+}
+
+int train_config_check(const TrainConfig *c, S2sErr *err)
+{
+    int rc;
+    if (!c->src || !c->tgt)
+        return s2s_fail(err, S2S_EINVAL, "--src and --tgt are required");
+    if (!c->valid_src != !c->valid_tgt)
+        return s2s_fail(err, S2S_EINVAL, "--valid-src and --valid-tgt go together");
+    if ((rc = check_range("layers", c->layers, 1, MODEL_MAX_LAYERS, err)) ||
+        (rc = check_range("embed", c->embed, 1, 65536, err)) ||
+        (rc = check_range("hidden", c->hidden, 1, 65536, err)) ||
+        (rc = check_range("src-vocab", c->src_vocab, 5, 10000000, err)) ||
+        (rc = check_range("tgt-vocab", c->tgt_vocab, 5, 10000000, err)) ||
+        (rc = check_range("min-freq", c->min_freq, 1, 1e9, err)) ||
+        (rc = check_range("batch", c->batch, 1, 100000, err)) ||
+        (rc = check_range("epochs", c->epochs, 0, 1e9, err)) ||
+        (rc = check_range("max-steps", c->max_steps, 0, 2e9, err)) ||
+        (rc = check_range("time-limit", c->time_limit, 0, 1e9, err)) ||
+        (rc = check_range("lr", c->lr, 0, 1e6, err)) ||
+        (rc = check_range("decay-start", c->decay_start, 0, 1e9, err)) ||
+        (rc = check_range("clip", c->clip, 0, 1e9, err)) ||
+        (rc = check_range("init", c->init, 0, 10, err)) ||
+        (rc = check_range("dropout", c->dropout, 0, 0.99, err)) ||
+        (rc = check_range("threads", c->threads, 1, 1024, err)) ||
+        (rc = check_range("max-len", c->max_len, 1, 100000, err)) ||
+        (rc = check_range("valid-every", c->valid_every, 0, 2e9, err)) ||
+        (rc = check_range("save-every", c->save_every, 0, 2e9, err)) ||
+        (rc = check_range("report-every", c->report_every, 0, 1e9, err)))
+        return rc;
+    if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
+        return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");
+    return 0;
+}
+
+int train_config_copy(TrainConfig *dst, const TrainConfig *src, S2sErr *err)
+{
+    *dst = *src;
+    for (int i = 0; i < train_noptions; i++)
+        if (train_options[i].type == OPT_STR)
+            *str_field(dst, i) = NULL;
+    for (int i = 0; i < train_noptions; i++) {
+        const char *s = *(char *const *)((const char *)src + train_options[i].offset);
+        if (train_options[i].type == OPT_STR && s && set_str(dst, i, s, err)) {
+            train_config_free(dst);
+            return S2S_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap)
+{
+    const TrainOption *o = &train_options[i];
+    const void *field = (const char *)c + o->offset;
+    if (o->type == OPT_STR)
+        snprintf(buf, cap, "%s", *(char *const *)field ? *(char *const *)field : "(none)");
+    else if (o->type == OPT_FLOAT)
+        snprintf(buf, cap, "%g", *(const double *)field);
+    else if (o->type == OPT_FLAG)
+        snprintf(buf, cap, "%s", *(const int *)field ? "true" : "false");
+    else
+        snprintf(buf, cap, "%d", *(const int *)field);
+    return buf;
+}
+
+int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i)
+{
+    char x[512], y[512];
+    return strcmp(train_option_text(a, i, x, sizeof x), train_option_text(b, i, y, sizeof y)) == 0;
+}

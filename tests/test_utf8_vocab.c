@@ -1,0 +1,287 @@
+/* UTF-8 validation, the word tokenizer, and vocabulary building. */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "s2s/tokenizer.h"
+#include "s2s/utf8.h"
+#include "s2s/vocab.h"
+
+#define UTF8_BAD(lit) utf8_invalid_offset(lit, sizeof(lit) - 1)
+
+static void test_utf8_valid(void)
+{
+    CHECK(utf8_invalid_offset("", 0) == -1);
+    CHECK(UTF8_BAD("plain ascii") == -1);
+    CHECK(UTF8_BAD("Gr\xC3\xBC\xC3\x9F" "e") == -1);         /* Grüße */
+    CHECK(UTF8_BAD("\xC2\x80") == -1);                       /* U+0080, smallest 2-byte */
+    CHECK(UTF8_BAD("\xE2\x82\xAC") == -1);                   /* € */
+    CHECK(UTF8_BAD("\xE0\xA0\x80") == -1);                   /* U+0800, smallest 3-byte */
+    CHECK(UTF8_BAD("\xED\x9F\xBF\xEE\x80\x80") == -1);       /* U+D7FF, U+E000 */
+    CHECK(UTF8_BAD("\xEF\xBF\xBF") == -1);                   /* U+FFFF */
+    CHECK(UTF8_BAD("\xF0\x90\x80\x80") == -1);               /* U+10000, smallest 4-byte */
+    CHECK(UTF8_BAD("a \xF0\x9F\x98\x80 b") == -1);           /* emoji */
+    CHECK(UTF8_BAD("\xF4\x8F\xBF\xBF") == -1);               /* U+10FFFF */
+    CHECK(UTF8_BAD("a\0b") == -1);                           /* NUL is U+0000 */
+}
+
+static void test_utf8_invalid(void)
+{
+    CHECK(UTF8_BAD("ab\x80") == 2);                  /* stray continuation */
+    CHECK(UTF8_BAD("\xBF") == 0);
+    CHECK(UTF8_BAD("x\xC0\xAF") == 1);               /* overlong '/' */
+    CHECK(UTF8_BAD("\xC1\xBF") == 0);                /* overlong */
+    CHECK(UTF8_BAD("\xE0\x80\xAF") == 0);            /* overlong 3-byte */
+    CHECK(UTF8_BAD("\xE0\x9F\xBF") == 0);            /* overlong U+07FF */
+    CHECK(UTF8_BAD("\xF0\x8F\xBF\xBF") == 0);        /* overlong U+FFFF */
+    CHECK(UTF8_BAD("ok\xED\xA0\x80") == 2);          /* surrogate U+D800 */
+    CHECK(UTF8_BAD("\xED\xBF\xBF") == 0);            /* surrogate U+DFFF */
+    CHECK(UTF8_BAD("\xF4\x90\x80\x80") == 0);        /* U+110000 */
+    CHECK(UTF8_BAD("\xF5\x80\x80\x80") == 0);
+    CHECK(UTF8_BAD("\xF8\x88\x80\x80\x80") == 0);    /* old 5-byte form */
+    CHECK(UTF8_BAD("abc\xFF") == 3);
+    CHECK(UTF8_BAD("\xFE") == 0);
+    CHECK(UTF8_BAD("x\xE2\x82") == 1);               /* truncated at end */
+    CHECK(UTF8_BAD("\xF0\x9F\x98") == 0);
+    CHECK(UTF8_BAD("\xC3") == 0);
+    CHECK(UTF8_BAD("\xC3" "A") == 0);                /* cut by ASCII */
+    CHECK(UTF8_BAD("ok\xE2\x28\xA1") == 2);
+    CHECK(UTF8_BAD("\xF0\x9F\x98\x41") == 0);        /* bad 4th byte */
+    CHECK(UTF8_BAD("\xE2\x82\xAC\xE2\x82\xAC\x80") == 6);
+    /* n is respected: a valid sequence cut by n is truncated. */
+    CHECK(utf8_invalid_offset("\xE2\x82\xAC", 2) == 0);
+    CHECK(utf8_invalid_offset("ab\xC3\xBC", 3) == 2);
+}
+
+static void test_tokenizer_names(void)
+{
+    Tokenizer tk = {TOKENIZER_WORD};
+    S2sErr err = {{0}};
+    CHECK(tokenizer_from_name(&tk, "word", &err) == 0);
+    CHECK(tk.kind == TOKENIZER_WORD);
+    CHECK(strcmp(tokenizer_name(&tk), "word") == 0);
+    CHECK(tokenizer_from_name(&tk, "bpe", &err) == S2S_EINVAL);
+    CHECK_MSG(strcmp(err.msg, "unknown tokenizer 'bpe' (known: word)") == 0, "%s", err.msg);
+    CHECK(tokenizer_from_name(&tk, NULL, NULL) == S2S_EINVAL);
+}
+
+static void test_tokenizer_split(void)
+{
+    Tokenizer tk = {TOKENIZER_WORD};
+    char *toks[8];
+    char line[] = "  Hello \t world\r\v\f!\n";
+    CHECK(tokenizer_split(&tk, line, toks, 8) == 3);
+    CHECK(strcmp(toks[0], "Hello") == 0);
+    CHECK(strcmp(toks[1], "world") == 0);
+    CHECK(strcmp(toks[2], "!") == 0);
+
+    char empty[] = "", blank[] = " \t\r\n ";
+    CHECK(tokenizer_split(&tk, empty, toks, 8) == 0);
+    CHECK(tokenizer_split(&tk, blank, toks, 8) == 0);
+
+    char nbsp[] = "a\xC2\xA0" "b c"; /* U+00A0 is not ASCII whitespace */
+    CHECK(tokenizer_split(&tk, nbsp, toks, 8) == 2);
+    CHECK(strcmp(toks[0], "a\xC2\xA0" "b") == 0);
+
+    char many[] = "a b c d e";
+    CHECK(tokenizer_split(&tk, many, toks, 2) == 5);
+    CHECK(strcmp(toks[0], "a") == 0 && strcmp(toks[1], "b") == 0);
+    char none[] = "x y";
+    CHECK(tokenizer_split(&tk, none, NULL, 0) == 2);
+}
+
+static void test_tokenizer_join(void)
+{
+    Tokenizer tk = {TOKENIZER_WORD};
+    const char *toks[] = {"a", "bc", "d"};
+    char out[16];
+    CHECK(tokenizer_join(&tk, toks, 3, out, sizeof out) == 6);
+    CHECK(strcmp(out, "a bc d") == 0);
+    CHECK(tokenizer_join(&tk, toks, 3, out, 7) == 6);
+    CHECK(strcmp(out, "a bc d") == 0);
+    CHECK(tokenizer_join(&tk, toks, 3, out, 6) == 6); /* one short: cut */
+    CHECK(strcmp(out, "a bc ") == 0);
+    CHECK(tokenizer_join(&tk, toks, 3, out, 3) == 6);
+    CHECK(strcmp(out, "a ") == 0);
+    CHECK(tokenizer_join(&tk, toks, 3, out, 1) == 6);
+    CHECK(out[0] == '\0');
+    CHECK(tokenizer_join(&tk, toks, 3, NULL, 0) == 6);
+    CHECK(tokenizer_join(&tk, toks, 0, out, sizeof out) == 0);
+    CHECK(out[0] == '\0');
+
+    /* split then join is the whitespace-normalised line. */
+    char line[] = " ein  Hund\tläuft ";
+    char *parts[8];
+    int n = tokenizer_split(&tk, line, parts, 8);
+    CHECK(tokenizer_join(&tk, (const char *const *)parts, n, out, sizeof out) == 15);
+    CHECK(strcmp(out, "ein Hund läuft") == 0);
+}
+
+static void add_n(VocabCounter *c, const char *word, int n)
+{
+    S2sErr err;
+    for (int i = 0; i < n; i++)
+        CHECK_MSG(vocab_counter_add(c, word, &err) == 0, "%s", err.msg);
+}
+
+static void fill_counter(VocabCounter *c)
+{
+    add_n(c, "the", 5);
+    add_n(c, "dog", 3);
+    add_n(c, "cat", 3);
+    add_n(c, "a", 3);
+    add_n(c, "z", 2);
+    add_n(c, "\xC3\xA9", 2); /* é: bytes above ASCII sort after "z" */
+    add_n(c, "Z", 2);        /* uppercase sorts before lowercase */
+    add_n(c, "zebra", 1);
+    add_n(c, "<unk>", 2);
+    add_n(c, "</s>", 1);
+}
+
+static int vocab_is(const Vocab *v, const char *const *want, int n)
+{
+    if (v->size != n)
+        return 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(vocab_word(v, i), want[i]) != 0 || vocab_lookup(v, want[i]) != i)
+            return 0;
+    return 1;
+}
+
+static void test_vocab_build(void)
+{
+    S2sErr err = {{0}};
+    VocabCounter c;
+    Vocab v;
+    CHECK(vocab_counter_init(&c, &err) == 0);
+    fill_counter(&c);
+    CHECK(c.size == 10);
+    CHECK(c.total == 24);
+    CHECK(vocab_counter_get(&c, "the") == 5);
+    CHECK(vocab_counter_get(&c, "cat") == 3);
+    CHECK(vocab_counter_get(&c, "nope") == 0);
+
+    const char *all[] = {"<pad>", "<unk>", "<s>", "</s>", "the", "a", "cat", "dog",
+                         "Z", "z", "\xC3\xA9", "zebra"};
+    CHECK(vocab_build(&v, &c, 0, 1, &err) == 0);
+    CHECK(vocab_is(&v, all, 12));
+    CHECK(vocab_lookup(&v, "unseen") == VOCAB_UNK);
+    CHECK(vocab_lookup(&v, "") == VOCAB_UNK);
+    CHECK(vocab_lookup(&v, "<unk>") == VOCAB_UNK);
+    CHECK(vocab_lookup(&v, "<pad>") == VOCAB_PAD);
+    CHECK(vocab_lookup(&v, "</s>") == VOCAB_EOS);
+    CHECK(strcmp(vocab_word(&v, 12), "<unk>") == 0);
+    CHECK(strcmp(vocab_word(&v, -1), "<unk>") == 0);
+    vocab_free(&v);
+    CHECK(v.size == 0 && v.words == NULL);
+
+    CHECK(vocab_build(&v, &c, 0, 3, &err) == 0); /* min_freq */
+    CHECK(vocab_is(&v, all, 8));
+    vocab_free(&v);
+    CHECK(vocab_build(&v, &c, 0, 6, &err) == 0); /* nothing but specials */
+    CHECK(vocab_is(&v, all, 4));
+    vocab_free(&v);
+    CHECK(vocab_build(&v, &c, 7, 0, &err) == 0); /* max_size counts specials */
+    CHECK(vocab_is(&v, all, 7));
+    vocab_free(&v);
+    CHECK(vocab_build(&v, &c, 4, 1, &err) == 0);
+    CHECK(vocab_is(&v, all, 4));
+    vocab_free(&v);
+    CHECK(vocab_build(&v, &c, 100, 2, &err) == 0);
+    CHECK(vocab_is(&v, all, 11));
+    vocab_free(&v);
+
+    CHECK(vocab_build(&v, &c, 3, 1, &err) == S2S_EINVAL);
+    CHECK_MSG(strstr(err.msg, "vocabulary size 3") != NULL, "%s", err.msg);
+    CHECK(v.size == 0 && v.words == NULL);
+    CHECK(vocab_build(&v, &c, -1, 1, &err) == S2S_EINVAL);
+    vocab_counter_free(&c);
+    CHECK(c.size == 0 && c.slots == NULL);
+    vocab_counter_free(&c); /* twice: still safe */
+}
+
+static void test_vocab_many(void)
+{
+    /* Enough distinct words to grow the counter several times. */
+    S2sErr err = {{0}};
+    VocabCounter c;
+    Vocab v;
+    char w[32];
+    CHECK(vocab_counter_init(&c, &err) == 0);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(w, sizeof w, "w%d", i);
+        add_n(&c, w, 1 + i % 3);
+    }
+    CHECK(c.size == 5000);
+    CHECK(vocab_counter_get(&c, "w4999") == 2);
+    CHECK(vocab_counter_get(&c, "w2") == 3);
+    CHECK(vocab_build(&v, &c, 0, 1, &err) == 0);
+    CHECK(v.size == 5004);
+    int ok = 1;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(w, sizeof w, "w%d", i);
+        int id = vocab_lookup(&v, w);
+        ok &= id >= VOCAB_NSPECIAL && strcmp(vocab_word(&v, id), w) == 0;
+    }
+    CHECK(ok);
+    /* Count 3 (i % 3 == 2) first, in strcmp order: "w1001" < "w1004" < ... < "w101". */
+    CHECK(strcmp(vocab_word(&v, 4), "w1001") == 0);
+    CHECK(strcmp(vocab_word(&v, 5), "w1004") == 0);
+    CHECK(vocab_lookup(&v, "w2") < vocab_lookup(&v, "w0")); /* count 3 before count 1 */
+    vocab_free(&v);
+    vocab_counter_free(&c);
+}
+
+static void test_vocab_from_words(void)
+{
+    S2sErr err = {{0}};
+    Vocab v;
+    const char *good[] = {"<pad>", "<unk>", "<s>", "</s>", "Hund", "Katze"};
+    CHECK(vocab_from_words(&v, good, 6, &err) == 0);
+    CHECK(vocab_is(&v, good, 6));
+    CHECK(vocab_lookup(&v, "Maus") == VOCAB_UNK);
+    vocab_free(&v);
+    CHECK(vocab_from_words(&v, good, 4, &err) == 0);
+    CHECK(v.size == 4);
+    vocab_free(&v);
+
+    CHECK(vocab_from_words(&v, good, 3, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary has 3 entries, fewer than the 4 special tokens") == 0,
+              "%s", err.msg);
+    const char *order[] = {"<pad>", "<s>", "<unk>", "</s>", "x"};
+    CHECK(vocab_from_words(&v, order, 5, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 1 is '<s>', expected '<unk>'") == 0, "%s",
+              err.msg);
+    const char *empty[] = {"<pad>", "<unk>", "<s>", "</s>", "x", ""};
+    CHECK(vocab_from_words(&v, empty, 6, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 5 is empty") == 0, "%s", err.msg);
+    const char *null[] = {"<pad>", "<unk>", "<s>", "</s>", NULL};
+    CHECK(vocab_from_words(&v, null, 5, &err) == S2S_EFORMAT);
+    const char *dup[] = {"<pad>", "<unk>", "<s>", "</s>", "a", "b", "a"};
+    CHECK(vocab_from_words(&v, dup, 7, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 6 ('a') repeats entry 4") == 0, "%s", err.msg);
+    CHECK(v.size == 0 && v.words == NULL && v.index == NULL);
+    const char *dup_special[] = {"<pad>", "<unk>", "<s>", "</s>", "a", "<unk>"};
+    CHECK(vocab_from_words(&v, dup_special, 6, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 5 ('<unk>') repeats entry 1") == 0, "%s",
+              err.msg);
+    vocab_free(&v);
+
+    Vocab zero = {0};
+    CHECK(vocab_lookup(&zero, "a") == VOCAB_UNK);
+    CHECK(strcmp(vocab_word(&zero, 0), "<unk>") == 0);
+    vocab_free(&zero);
+}
+
+int main(void)
+{
+    test_utf8_valid();
+    test_utf8_invalid();
+    test_tokenizer_names();
+    test_tokenizer_split();
+    test_tokenizer_join();
+    test_vocab_build();
+    test_vocab_many();
+    test_vocab_from_words();
+    return check_exit_code("test_utf8_vocab");
+}
