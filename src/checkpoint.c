@@ -432,6 +432,10 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
         cJSON_AddNumberToObject(file, "nparams", (double)r.nparams);
         snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
         cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
+        /* Of the parameters alone: equal for equal weights, whatever the metadata. */
+        snprintf(sum, sizeof sum, "%016" PRIx64,
+                 fnv1a(FNV_OFFSET, r.params, r.nparams * sizeof(float)));
+        cJSON_AddStringToObject(file, "params_fnv1a64", sum);
     } else if (!rc) {
         rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
     }

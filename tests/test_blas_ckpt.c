@@ -1,0 +1,174 @@
+/* The BLAS wrapper against a naive product in every transpose combination;
+ * the model file: round trip, and every kind of damage refused cleanly. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "s2s/blas.h"
+#include "s2s/checkpoint.h"
+
+static void naive_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) *
+                     (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            C[i * ldc + j] = (float)(alpha * s + beta * C[i * ldc + j]);
+        }
+}
+
+static void test_blas(void)
+{
+    Rng r;
+    rng_seed(&r, 1);
+    const int M = 37, N = 29, K = 45, pad = 3;
+    float *A = malloc(sizeof(float) * 64 * 64), *B = malloc(sizeof(float) * 64 * 64);
+    float *C1 = malloc(sizeof(float) * 64 * 64), *C2 = malloc(sizeof(float) * 64 * 64);
+    for (int i = 0; i < 64 * 64; i++)
+        A[i] = rng_uniform(&r) - 0.5f, B[i] = rng_uniform(&r) - 0.5f, C1[i] = rng_uniform(&r);
+    for (int ta = 0; ta <= 1; ta++)
+        for (int tb = 0; tb <= 1; tb++) {
+            int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+            memcpy(C2, C1, sizeof(float) * 64 * 64);
+            float *C = malloc(sizeof(float) * 64 * 64);
+            memcpy(C, C1, sizeof(float) * 64 * 64);
+            blas_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C, ldc);
+            naive_gemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
+            double worst = 0;
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++)
+                    worst = fmax(worst, fabs(C[i * ldc + j] - C2[i * ldc + j]));
+            CHECK_MSG(worst < 1e-5, "ta=%d tb=%d: max difference %g", ta, tb, worst);
+            /* Columns beyond N (the padding of ldc) are left alone. */
+            CHECK(C[ldc - 1] == C1[ldc - 1]);
+            free(C);
+        }
+    free(A), free(B), free(C1), free(C2);
+}
+
+/* ---- model files ---- */
+
+static char dir[] = "/tmp/s2s-test-ckpt-XXXXXX";
+
+static void make_checkpoint(Model *m, Vocab *sv, Vocab *tv, Tokenizer *tk)
+{
+    static const char *sw[] = {"<pad>", "<unk>", "<s>", "</s>", "ein", "zwei", "drei"};
+    static const char *tw[] = {"<pad>", "<unk>", "<s>", "</s>", "one", "two", "three", "\"q\""};
+    ModelConfig cfg = {.src_vocab = 7, .tgt_vocab = 8, .embed = 3, .hidden = 4, .layers = 2,
+                       .reverse = 1};
+    S2sErr err;
+    Rng r;
+    rng_seed(&r, 3);
+    CHECK(vocab_from_words(sv, sw, 7, &err) == 0 && vocab_from_words(tv, tw, 8, &err) == 0);
+    CHECK(tokenizer_from_name(tk, "word", &err) == 0);
+    CHECK(model_init(m, &cfg, &err) == 0);
+    model_init_uniform(m, 0.1f, &r);
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void copy_prefix(const char *from, const char *to, long n, long flip_at)
+{
+    FILE *f = fopen(from, "rb"), *g = fopen(to, "wb");
+    for (long i = 0; i < n; i++) {
+        int c = fgetc(f);
+        fputc(i == flip_at ? c ^ 0x10 : c, g);
+    }
+    fclose(f);
+    fclose(g);
+}
+
+static void expect_refused(const char *path, const char *what, const char *label)
+{
+    Checkpoint ck;
+    S2sErr err = {""};
+    int rc = ckpt_load(path, &ck, &err);
+    CHECK_MSG(rc != 0 && strstr(err.msg, what) && strstr(err.msg, path), "%s: rc %d, '%s'",
+              label, rc, err.msg);
+    CHECK(ck.model.params == NULL && ck.train == NULL);
+}
+
+static void test_checkpoint(void)
+{
+    Model m;
+    Vocab sv, tv;
+    Tokenizer tk;
+    S2sErr err;
+    char path[256], bad[256], tmp[300];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/m.s2s", dir);
+    snprintf(bad, sizeof bad, "%s/bad.s2s", dir);
+    make_checkpoint(&m, &sv, &tv, &tk);
+    cJSON *train = cJSON_CreateObject();
+    cJSON_AddNumberToObject(train, "step", 17);
+    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, &err) == 0);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    CHECK(access(tmp, F_OK) != 0); /* renamed away */
+
+    Checkpoint ck;
+    CHECK(ckpt_load(path, &ck, &err) == 0);
+    CHECK(ck.model.nparams == m.nparams &&
+          memcmp(ck.model.params, m.params, m.nparams * sizeof(float)) == 0);
+    CHECK(memcmp(&ck.model.cfg, &m.cfg, sizeof m.cfg) == 0);
+    CHECK(ck.tgt_vocab.size == 8 && strcmp(vocab_word(&ck.tgt_vocab, 7), "\"q\"") == 0);
+    CHECK(cJSON_GetObjectItem(ck.train, "step")->valuedouble == 17);
+    ckpt_free(&ck);
+
+    long size = file_size(path);
+    for (int k = 0; k < 16; k++) { /* truncated at every 1/16th */
+        copy_prefix(path, bad, size * k / 16, -1);
+        expect_refused(bad, k == 0 ? "too short" : "", "truncated");
+    }
+    copy_prefix(path, bad, size - 1, -1);
+    expect_refused(bad, "truncated", "one byte short");
+    copy_prefix(path, bad, size, size / 2); /* one flipped bit in the middle */
+    expect_refused(bad, "checksum", "flipped bit");
+    copy_prefix(path, bad, size, size - 20); /* in the parameters */
+    expect_refused(bad, "checksum", "flipped parameter");
+    copy_prefix(path, bad, size, 0);
+    expect_refused(bad, "bad magic", "magic");
+    copy_prefix(path, bad, size, 8);
+    expect_refused(bad, "version", "version");
+    copy_prefix(path, bad, size, 30); /* nparams claims 2^51 more */
+    expect_refused(bad, "more than the file", "absurd size");
+    expect_refused(dir, "not a regular file", "directory");
+    snprintf(tmp, sizeof tmp, "%s/none.s2s", dir);
+    expect_refused(tmp, "cannot open", "missing");
+
+    /* Unwritable destination: an error, and the existing file untouched. */
+    snprintf(tmp, sizeof tmp, "%s/no-such-dir/m.s2s", dir);
+    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
+
+    cJSON *info = NULL;
+    CHECK(ckpt_read_info(path, &info, &err) == 0 && cJSON_GetObjectItem(info, "file") != NULL);
+    cJSON_Delete(info);
+    remove(path);
+    remove(bad);
+    rmdir(dir);
+    cJSON_Delete(train);
+    model_free(&m);
+    vocab_free(&sv);
+    vocab_free(&tv);
+}
+
+int main(void)
+{
+    test_blas();
+    test_checkpoint();
+    return check_exit_code("test_blas_ckpt");
+}

@@ -1,0 +1,251 @@
+/* Finite-difference checks of every layer's backward and of the whole
+ * model's gradient, with padding present; and a deliberately broken
+ * gradient that the checker must reject. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixtures.h"
+#include "gradcheck.h"
+#include "s2s/dropout.h"
+#include "s2s/embedding.h"
+#include "s2s/lstm.h"
+#include "s2s/output.h"
+
+static void fill_uniform(float *x, int n, float scale, Rng *r)
+{
+    for (int i = 0; i < n; i++)
+        x[i] = (2.0f * rng_uniform(r) - 1.0f) * scale;
+}
+
+static float *alloc_uniform(int n, float scale, Rng *r)
+{
+    float *x = calloc((size_t)n, sizeof(float));
+    fill_uniform(x, n, scale, r);
+    return x;
+}
+
+/* ---- LSTM: loss = <rh, h[1..T]> + <rhT, h_T> + <rcT, c_T> ---- */
+
+enum { LT = 4, LB = 3, LX = 5, LH = 4 };
+
+typedef struct {
+    float *x, *Wx, *Wh, *b, *h0, *c0, *rh, *rhT, *rcT, mask[LT * LB];
+    LstmActs a;
+} LstmCase;
+
+static double lstm_loss(void *ctx)
+{
+    LstmCase *k = ctx;
+    memcpy(k->a.h, k->h0, sizeof(float) * LB * LH);
+    memcpy(k->a.c, k->c0, sizeof(float) * LB * LH);
+    lstm_forward(&k->a, k->x, k->mask, (LstmParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
+    double L = 0;
+    for (int i = 0; i < LT * LB * LH; i++)
+        L += (double)k->rh[i] * k->a.h[LB * LH + i];
+    for (int i = 0; i < LB * LH; i++)
+        L += (double)k->rhT[i] * k->a.h[LT * LB * LH + i] + (double)k->rcT[i] * k->a.c[LT * LB * LH + i];
+    return L;
+}
+
+static void test_lstm(void)
+{
+    Rng r;
+    rng_seed(&r, 7);
+    LstmCase k;
+    int lens[LB] = {4, 2, 3};
+    for (int t = 0; t < LT; t++)
+        for (int b = 0; b < LB; b++)
+            k.mask[t * LB + b] = t < lens[b] ? 1.0f : 0.0f;
+    k.x = alloc_uniform(LT * LB * LX, 1, &r);
+    k.Wx = alloc_uniform(4 * LH * LX, 0.5f, &r);
+    k.Wh = alloc_uniform(4 * LH * LH, 0.5f, &r);
+    k.b = alloc_uniform(4 * LH, 0.5f, &r);
+    k.h0 = alloc_uniform(LB * LH, 0.5f, &r);
+    k.c0 = alloc_uniform(LB * LH, 0.5f, &r);
+    k.rh = alloc_uniform(LT * LB * LH, 1, &r);
+    k.rhT = alloc_uniform(LB * LH, 1, &r);
+    k.rcT = alloc_uniform(LB * LH, 1, &r);
+    k.a.gates = calloc(LT * LB * 4 * LH, sizeof(float));
+    k.a.h = calloc((LT + 1) * LB * LH, sizeof(float));
+    k.a.c = calloc((LT + 1) * LB * LH, sizeof(float));
+    k.a.tc = calloc(LT * LB * LH, sizeof(float));
+    /* Padded outputs carry no loss in the model; give them none here either. */
+    for (int i = 0; i < LT * LB; i++)
+        if (k.mask[i] == 0.0f)
+            memset(k.rh + i * LH, 0, sizeof(float) * LH);
+    float *dx = calloc(LT * LB * LX, sizeof(float)), *dh0 = calloc(LB * LH, sizeof(float));
+    float *dc0 = calloc(LB * LH, sizeof(float)), *dWx = calloc(4 * LH * LX, sizeof(float));
+    float *dWh = calloc(4 * LH * LH, sizeof(float)), *db = calloc(4 * LH, sizeof(float));
+    LstmScratch s = {calloc(LT * LB * 4 * LH, sizeof(float)), calloc(LB * LH, sizeof(float)),
+                     calloc(LB * LH, sizeof(float))};
+    lstm_loss(&k);
+    lstm_backward(dx, dh0, dc0, (LstmGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x, k.mask,
+                  (LstmParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
+    CHECK(gradcheck("lstm.Wx", lstm_loss, &k, k.Wx, dWx, NULL, 4 * LH * LX) == 0);
+    CHECK(gradcheck("lstm.Wh", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 0);
+    CHECK(gradcheck("lstm.b", lstm_loss, &k, k.b, db, NULL, 4 * LH) == 0);
+    CHECK(gradcheck("lstm.x", lstm_loss, &k, k.x, dx, NULL, LT * LB * LX) == 0);
+    CHECK(gradcheck("lstm.h0", lstm_loss, &k, k.h0, dh0, NULL, LB * LH) == 0);
+    CHECK(gradcheck("lstm.c0", lstm_loss, &k, k.c0, dc0, NULL, LB * LH) == 0);
+    /* Padding: no gradient reaches a padded input, and a padded step keeps the state. */
+    int pad_ok = 1;
+    for (int i = 0; i < LT * LB; i++)
+        for (int j = 0; j < LX && k.mask[i] == 0.0f; j++)
+            pad_ok &= dx[i * LX + j] == 0.0f;
+    CHECK(pad_ok);
+    CHECK(memcmp(k.a.h + (2 + 1) * LB * LH + 1 * LH, k.a.h + 2 * LB * LH + 1 * LH,
+                 sizeof(float) * LH) == 0);
+    /* The checker rejects a wrong gradient: one entry off by 10%. */
+    dWh[5] *= 1.1f;
+    fprintf(stderr, "(a deliberately broken gradient follows)\n");
+    CHECK(gradcheck("lstm.Wh broken", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 1);
+    float *all[] = {k.x, k.Wx, k.Wh, k.b, k.h0, k.c0, k.rh, k.rhT, k.rcT, k.a.gates, k.a.h,
+                    k.a.c, k.a.tc, dx, dh0, dc0, dWx, dWh, db, s.dgates, s.dh, s.dc};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]);
+}
+
+/* ---- output layer and embedding ---- */
+
+enum { ON = 5, OH = 4, OV = 7, OE = 3 };
+
+typedef struct {
+    float *h, *W, *b, *probs, *table, mask[ON];
+    int32_t targets[ON], ids[ON];
+    int through_embedding;
+} OutCase;
+
+static double out_loss(void *ctx)
+{
+    OutCase *k = ctx;
+    if (k->through_embedding) /* h[:, :OE] = embedding of ids */
+        for (int n = 0; n < ON; n++)
+            embedding_forward(k->h + n * OH, k->ids + n, k->table, 1, OE);
+    return 0.25 * output_forward(k->probs, k->h, k->W, k->b, k->targets, k->mask, ON, OH, OV);
+}
+
+static void test_output_and_embedding(void)
+{
+    Rng r;
+    rng_seed(&r, 11);
+    OutCase k = {0};
+    k.h = alloc_uniform(ON * OH, 1, &r);
+    k.W = alloc_uniform(OV * OH, 1, &r);
+    k.b = alloc_uniform(OV, 1, &r);
+    k.table = alloc_uniform(OV * OE, 1, &r);
+    k.probs = calloc(ON * OV, sizeof(float));
+    for (int n = 0; n < ON; n++) {
+        k.targets[n] = (int32_t)rng_below(&r, OV);
+        k.ids[n] = (int32_t)rng_below(&r, OV);
+        k.mask[n] = n == 2 ? 0.0f : 1.0f;
+    }
+    float *dh = calloc(ON * OH, sizeof(float)), *dW = calloc(OV * OH, sizeof(float));
+    float *db = calloc(OV, sizeof(float)), *dtable = calloc(OV * OE, sizeof(float));
+    float *demb = calloc(ON * OE, sizeof(float));
+    out_loss(&k);
+    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, ON, OH, OV);
+    CHECK(gradcheck("output.h", out_loss, &k, k.h, dh, NULL, ON * OH) == 0);
+    CHECK(gradcheck("output.W", out_loss, &k, k.W, dW, NULL, OV * OH) == 0);
+    CHECK(gradcheck("output.b", out_loss, &k, k.b, db, NULL, OV) == 0);
+    for (int j = 0; j < OH; j++)
+        CHECK(dh[2 * OH + j] == 0.0f); /* masked position: no gradient */
+    /* Embedding: the first OE columns of h come from the table. */
+    k.through_embedding = 1;
+    out_loss(&k);
+    memset(dh, 0, sizeof(float) * ON * OH);
+    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, ON, OH, OV);
+    for (int n = 0; n < ON; n++)
+        memcpy(demb + n * OE, dh + n * OH, sizeof(float) * OE);
+    embedding_backward(dtable, demb, k.ids, ON, OE);
+    CHECK(gradcheck("embedding", out_loss, &k, k.table, dtable, NULL, OV * OE) == 0);
+    float *all[] = {k.h, k.W, k.b, k.table, k.probs, dh, dW, db, dtable, demb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        free(all[i]);
+}
+
+/* ---- dropout: backward is the same mask ---- */
+
+static void test_dropout(void)
+{
+    Rng r;
+    rng_seed(&r, 3);
+    float x[1000], mask[1000], d[1000];
+    int zeros = 0;
+    for (int i = 0; i < 1000; i++)
+        x[i] = 1.0f, d[i] = 1.0f;
+    dropout_forward(x, mask, 1000, 0.3f, &r);
+    dropout_backward(d, mask, 1000);
+    for (int i = 0; i < 1000; i++) {
+        zeros += x[i] == 0.0f;
+        CHECK(x[i] == d[i] && (x[i] == 0.0f || fabsf(x[i] - 1.0f / 0.7f) < 1e-6f));
+    }
+    CHECK(zeros > 240 && zeros < 360);
+    Rng before = r;
+    dropout_forward(x, mask, 1000, 0.0f, &r);
+    CHECK(before.state == r.state && mask[0] == 1.0f);
+}
+
+/* ---- the whole model ---- */
+
+typedef struct {
+    Model m;
+    Workspace ws;
+    Batch bt;
+    float dropout; /* the same masks every call: the generator is reseeded */
+} ModelCase;
+
+static double model_loss(void *ctx)
+{
+    ModelCase *k = ctx;
+    Rng r;
+    rng_seed(&r, 99);
+    return model_forward(&k->m, &k->ws, &k->bt, k->dropout, &r) / (double)k->bt.tgt_tokens;
+}
+
+static void test_model(int layers, int reverse, float dropout)
+{
+    ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = 5, .hidden = 6,
+                       .layers = layers, .reverse = reverse};
+    ModelCase k = {.dropout = dropout};
+    Corpus c;
+    Rng r, drop;
+    S2sErr err;
+    int pairs[3] = {0, 1, 2};
+    fixture_small_corpus(&c);
+    rng_seed(&r, 5);
+    CHECK(model_init(&k.m, &cfg, &err) == 0);
+    model_init_uniform(&k.m, 0.5f, &r);
+    CHECK(workspace_init(&k.ws, &k.m, 3, c.max_src_len, c.max_tgt_len + 1, &err) == 0);
+    CHECK(batch_init(&k.bt, 3, c.max_src_len, c.max_tgt_len, &err) == 0);
+    batch_fill_pairs(&k.bt, &c, pairs, 3, reverse);
+    rng_seed(&drop, 99);
+    model_forward_backward(&k.m, &k.ws, &k.bt, dropout, &drop);
+    /* Every tensor: all entries of small ones, a random sample of the rest. */
+    char name[64];
+    for (int t = 0; t < k.m.ntensors; t++) {
+        const TensorInfo *ti = &k.m.tensors[t];
+        int n = ti->rows * ti->cols, idx[40], m = n < 40 ? n : 40;
+        for (int i = 0; i < m; i++)
+            idx[i] = (int)ti->offset + (n <= 40 ? i : (int)rng_below(&r, (uint32_t)n));
+        snprintf(name, sizeof name, "L%d%s%s %s", layers, reverse ? "r" : "", dropout > 0 ? "d" : "",
+                 ti->name);
+        CHECK_MSG(gradcheck(name, model_loss, &k, k.m.params, k.ws.grads, idx, m) == 0, "%s", name);
+    }
+    batch_free(&k.bt);
+    workspace_free(&k.ws);
+    model_free(&k.m);
+    corpus_free(&c);
+}
+
+int main(void)
+{
+    test_lstm();
+    test_output_and_embedding();
+    test_dropout();
+    test_model(1, 1, 0.0f);
+    test_model(2, 1, 0.0f);
+    test_model(2, 0, 0.0f);
+    test_model(2, 1, 0.3f);
+    return check_exit_code("test_grad");
+}

@@ -1,0 +1,214 @@
+/* Model behaviour: source reversal, the decoder's initial state, masking,
+ * learning a copy task, and determinism. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixtures.h"
+#include "s2s/optim.h"
+
+typedef struct {
+    Model m;
+    Workspace ws;
+    Batch bt;
+    Corpus c;
+} Setup;
+
+static void setup(Setup *s, int layers, int reverse)
+{
+    ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = 5, .hidden = 6,
+                       .layers = layers, .reverse = reverse};
+    S2sErr err;
+    Rng r;
+    rng_seed(&r, 5);
+    fixture_small_corpus(&s->c);
+    CHECK(model_init(&s->m, &cfg, &err) == 0);
+    model_init_uniform(&s->m, 0.5f, &r);
+    CHECK(workspace_init(&s->ws, &s->m, 3, s->c.max_src_len, s->c.max_tgt_len + 1, &err) == 0);
+    CHECK(batch_init(&s->bt, 3, s->c.max_src_len, s->c.max_tgt_len, &err) == 0);
+}
+
+static void teardown(Setup *s)
+{
+    batch_free(&s->bt);
+    workspace_free(&s->ws);
+    model_free(&s->m);
+    corpus_free(&s->c);
+}
+
+/* The encoder's first input is the embedding of the source's last word. */
+static void test_reversal(void)
+{
+    for (int reverse = 0; reverse <= 1; reverse++) {
+        Setup s;
+        int pairs[3] = {0, 1, 2};
+        setup(&s, 1, reverse);
+        batch_fill_pairs(&s.bt, &s.c, pairs, 3, reverse);
+        model_forward(&s.m, &s.ws, &s.bt, 0.0f, NULL);
+        int E = s.m.cfg.embed;
+        for (int b = 0; b < 3; b++) {
+            int len = s.c.src_off[b + 1] - s.c.src_off[b];
+            int first = s.c.src_ids[s.c.src_off[b] + (reverse ? len - 1 : 0)];
+            const float *seen = s.ws.enc_in[0] + (size_t)b * E; /* t = 0, column b */
+            CHECK_MSG(memcmp(seen, s.m.w.src_emb + (size_t)first * E, sizeof(float) * E) == 0,
+                      "reverse=%d column %d", reverse, b);
+        }
+        teardown(&s);
+    }
+}
+
+/* Decoder layer l starts from encoder layer l's state after each column's
+ * last real token, the same as when the sentence runs alone. */
+static void test_initial_state(void)
+{
+    Setup s, alone;
+    int pairs[3] = {0, 1, 2};
+    setup(&s, 2, 1);
+    setup(&alone, 2, 1);
+    batch_fill_pairs(&s.bt, &s.c, pairs, 3, 1);
+    model_forward(&s.m, &s.ws, &s.bt, 0.0f, NULL);
+    int H = s.m.cfg.hidden, Ts = s.bt.src_len;
+    for (int l = 0; l < 2; l++)
+        CHECK(memcmp(s.ws.dec[l].h, s.ws.enc[l].h + (size_t)Ts * 3 * H, sizeof(float) * 3 * H) == 0 &&
+              memcmp(s.ws.dec[l].c, s.ws.enc[l].c + (size_t)Ts * 3 * H, sizeof(float) * 3 * H) == 0);
+    for (int b = 0; b < 3; b++) {
+        batch_fill_pairs(&alone.bt, &alone.c, &b, 1, 1);
+        model_forward(&alone.m, &alone.ws, &alone.bt, 0.0f, NULL);
+        for (int l = 0; l < 2; l++)
+            for (int j = 0; j < H; j++) {
+                CHECK(fabsf(s.ws.dec[l].h[b * H + j] - alone.ws.dec[l].h[j]) < 1e-6f);
+                CHECK(fabsf(s.ws.dec[l].c[b * H + j] - alone.ws.dec[l].c[j]) < 1e-6f);
+            }
+    }
+    teardown(&s);
+    teardown(&alone);
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n, double *scale)
+{
+    double d = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        m = fmax(m, fabs((double)a[i]));
+    }
+    *scale = m;
+    return d;
+}
+
+/* Padding changes neither loss nor gradients: (1) whatever ids sit in the
+ * padded places; (2) a padded batch equals its sentences run alone. */
+static void test_masking(void)
+{
+    Setup s;
+    int pairs[3] = {0, 1, 2};
+    setup(&s, 2, 1);
+    size_t n = s.m.nparams;
+    float *g1 = malloc(n * sizeof(float)), *sum = calloc(n, sizeof(float));
+    batch_fill_pairs(&s.bt, &s.c, pairs, 3, 1);
+    double nll = model_forward_backward(&s.m, &s.ws, &s.bt, 0.0f, NULL);
+    memcpy(g1, s.ws.grads, n * sizeof(float));
+    for (int i = 0; i < s.bt.src_len * 3; i++)
+        if (s.bt.src_mask[i] == 0.0f)
+            s.bt.src[i] = 6;
+    for (int i = 0; i < s.bt.tgt_len * 3; i++)
+        if (s.bt.tgt_mask[i] == 0.0f)
+            s.bt.tgt_in[i] = 7, s.bt.tgt_out[i] = 8;
+    CHECK(model_forward_backward(&s.m, &s.ws, &s.bt, 0.0f, NULL) == nll);
+    CHECK(memcmp(g1, s.ws.grads, n * sizeof(float)) == 0);
+    long tokens = s.bt.tgt_tokens;
+    double nll_alone = 0;
+    for (int b = 0; b < 3; b++) {
+        batch_fill_pairs(&s.bt, &s.c, &b, 1, 1);
+        nll_alone += model_forward_backward(&s.m, &s.ws, &s.bt, 0.0f, NULL);
+        for (size_t i = 0; i < n; i++)
+            sum[i] += s.ws.grads[i] * (float)s.bt.tgt_tokens;
+    }
+    for (size_t i = 0; i < n; i++)
+        g1[i] *= (float)tokens;
+    double scale, d = max_abs_diff(g1, sum, n, &scale);
+    CHECK_MSG(fabs(nll - nll_alone) < 1e-5 * nll, "nll %g vs %g", nll, nll_alone);
+    CHECK_MSG(d < 1e-5 * scale, "gradient differs by %g (scale %g)", d, scale);
+    free(g1);
+    free(sum);
+    teardown(&s);
+}
+
+/* ---- copy task ---- */
+
+enum { CP_PAIRS = 256, CP_V = 12, CP_B = 16 };
+
+static void copy_corpus(Corpus *c, Rng *r)
+{
+    int buf[CP_PAIRS][6], len[CP_PAIRS];
+    const int *rows[CP_PAIRS];
+    for (int i = 0; i < CP_PAIRS; i++) {
+        len[i] = 2 + (int)rng_below(r, 5);
+        for (int j = 0; j < len[i]; j++)
+            buf[i][j] = VOCAB_NSPECIAL + (int)rng_below(r, CP_V - VOCAB_NSPECIAL);
+        rows[i] = buf[i];
+    }
+    fixture_corpus(c, CP_PAIRS, rows, len, rows, len);
+}
+
+/* Trains steps SGD steps; returns the mean loss of the first and last 20. */
+static void train_copy(Model *m, int steps, uint64_t seed, double *first, double *last)
+{
+    Corpus c;
+    Batcher bat;
+    Batch bt;
+    Workspace ws;
+    S2sErr err;
+    Rng r;
+    rng_seed(&r, seed);
+    copy_corpus(&c, &r);
+    model_init_uniform(m, 0.1f, &r);
+    CHECK(batcher_init(&bat, &c, CP_B, &err) == 0 && batch_init(&bt, CP_B, 6, 6, &err) == 0 &&
+          workspace_init(&ws, m, CP_B, 6, 7, &err) == 0);
+    *first = *last = 0;
+    for (int step = 0, epoch = 1; step < steps; epoch++) {
+        batcher_epoch(&bat, &c, seed, epoch);
+        for (int k = 0; k < bat.nbatches && step < steps; k++, step++) {
+            batch_fill(&bt, &c, &bat, k, 1);
+            double loss = model_forward_backward(m, &ws, &bt, 0.1f, &r) / (double)bt.tgt_tokens;
+            optim_clip(ws.grads, m->nparams, optim_grad_norm(ws.grads, m->nparams), 5.0);
+            optim_sgd(m->params, ws.grads, m->nparams, 1.0f);
+            if (step < 20)
+                *first += loss / 20;
+            if (step >= steps - 20)
+                *last += loss / 20;
+        }
+    }
+    workspace_free(&ws);
+    batch_free(&bt);
+    batcher_free(&bat);
+    corpus_free(&c);
+}
+
+static void test_copy_task_and_determinism(void)
+{
+    ModelConfig cfg = {.src_vocab = CP_V, .tgt_vocab = CP_V, .embed = 16, .hidden = 48,
+                       .layers = 1, .reverse = 1};
+    Model a, b;
+    S2sErr err;
+    double first, last, first2, last2;
+    CHECK(model_init(&a, &cfg, &err) == 0 && model_init(&b, &cfg, &err) == 0);
+    train_copy(&a, 2000, 42, &first, &last);
+    fprintf(stderr, "copy task: loss %.3f over the first 20 steps, %.3f over the last 20\n",
+            first, last);
+    CHECK_MSG(last < 0.25 * first, "loss %.3f -> %.3f", first, last);
+    train_copy(&b, 2000, 42, &first2, &last2);
+    CHECK(memcmp(a.params, b.params, a.nparams * sizeof(float)) == 0);
+    CHECK(first == first2 && last == last2);
+    model_free(&a);
+    model_free(&b);
+}
+
+int main(void)
+{
+    test_reversal();
+    test_initial_state();
+    test_masking();
+    test_copy_task_and_determinism();
+    return check_exit_code("test_model");
+}
