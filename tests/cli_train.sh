@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# s2s train / s2s info from the command line: bad inputs give the right exit
+# code and a message naming the problem; same seed => identical model;
+# resume => identical to an uninterrupted run; config files; the log.
+set -u
+S2S=${S2S:-./s2s}
+S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect CODE PATTERN CMD...: exit code CODE and PATTERN (grep -E) on stderr.
+expect() {
+    local code=$1 pattern=$2; shift 2
+    "$@" > out.txt 2> err.txt
+    local got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
+    [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
+}
+params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+
+head -200 "$demo/train.en" > s.en; head -200 "$demo/train.de" > s.de
+head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
+small="--embed 16 --hidden 16 --layers 2 --batch 16 --threads 2 -q"
+
+# ---- bad inputs ----
+head -199 "$demo/train.de" > short.de
+expect 1 "s.en has 200 lines but short.de has 199" "$S2S" train --src s.en --tgt short.de $small --max-steps 1
+printf 'ein\nzwei \xff drei\n' > bad.de; printf 'one\ntwo\n' > two.en
+expect 1 "bad.de:2: invalid UTF-8 at byte 5" "$S2S" train --src two.en --tgt bad.de $small --max-steps 1
+: > empty.en; : > empty.de
+expect 1 "empty.en: empty file" "$S2S" train --src empty.en --tgt empty.de $small --max-steps 1
+expect 1 "missing.en: cannot open" "$S2S" train --src missing.en --tgt s.de $small --max-steps 1
+expect 2 "unknown option '--bogus'" "$S2S" train --src s.en --tgt s.de --bogus
+expect 2 "--src and --tgt are required" "$S2S" train --max-steps 1
+expect 2 "--dropout: 1.5 is out of range" "$S2S" train --src s.en --tgt s.de --dropout 1.5
+expect 2 "--layers: 'two' is not an integer" "$S2S" train --src s.en --tgt s.de --layers two
+expect 2 "unknown command" "$S2S" frobnicate
+expect 2 "usage" "$S2S" info
+printf '{"hidden": 16, "bogus": 1}' > bad.json
+expect 2 "bad.json: unknown option \"bogus\"" "$S2S" train --config bad.json --src s.en --tgt s.de
+printf '{"hidden": 16,' > broken.json
+expect 1 "broken.json: invalid JSON" "$S2S" train --config broken.json --src s.en --tgt s.de
+
+# ---- over-long pairs are skipped and counted ----
+expect 0 "skipped [0-9]+ pairs longer than --max-len 4" "$S2S" train --src s.en --tgt s.de $small --max-len 4 --max-steps 2 --model long.s2s
+
+# ---- a model, info, a truncated model ----
+expect 0 "" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
+    --max-steps 30 --log run.jsonl --model a.s2s
+"$S2S" info a.s2s > info.json || fail "info a.s2s failed"
+grep -q '"format":[[:space:]]*"s2s-model"' info.json || fail "info lacks the format"
+grep -q '"batch_in_epoch"' info.json || fail "info lacks the training state"
+grep -q '"step":30,' run.jsonl || grep -q '"step":[[:space:]]*30' run.jsonl || fail "log lacks step 30: $(tail -2 run.jsonl)"
+grep -q '"valid_ppl"' run.jsonl || fail "log lacks valid_ppl"
+grep -q '"tgt_tokens_per_s"' run.jsonl || fail "log lacks tgt_tokens_per_s"
+size=$(stat -c %s a.s2s)
+head -c $((size / 2)) a.s2s > cut.s2s
+expect 1 "cut.s2s: .*truncated" "$S2S" info cut.s2s
+expect 1 "cut.s2s: .*truncated" "$S2S" train --resume cut.s2s --max-steps 40
+printf 'hello, not a model at all, but long enough to have a header' > foreign.s2s
+expect 1 "foreign.s2s: not an s2s model file" "$S2S" info foreign.s2s
+
+# ---- same seed, same threads => identical parameters ----
+run() { "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
+        --dropout 0.3 --decay-start 1 --seed 7 "$@"; }
+run --max-steps 40 --model d1.s2s || fail "train d1"
+run --max-steps 40 --model d2.s2s || fail "train d2"
+[ -n "$(params d1.s2s)" ] && [ "$(params d1.s2s)" = "$(params d2.s2s)" ] || fail "same seed gave different models"
+run --max-steps 40 --model d3.s2s --seed 8 || fail "train d3"
+[ "$(params d1.s2s)" != "$(params d3.s2s)" ] || fail "a different seed gave the same model"
+
+# ---- resume after K steps (mid-epoch, after an lr decay) == uninterrupted ----
+run --max-steps 20 --model r.s2s || fail "train r to 20"
+"$S2S" train --resume r.s2s --max-steps 40 -q || fail "resume r to 40"
+[ "$(params r.s2s)" = "$(params d1.s2s)" ] || fail "resumed model differs from the uninterrupted one"
+"$S2S" info r.s2s | grep -q '"step":[[:space:]]*40' || fail "resumed model is not at step 40"
+expect 2 "--hidden 32: cannot change when resuming \(the model has 16\)" \
+    "$S2S" train --resume r.s2s --hidden 32 --max-steps 50
+
+# ---- config file: keys are the long options; the command line wins ----
+printf '{"src": "s.en", "tgt": "s.de", "hidden": 12, "embed": 8, "max-steps": 3, "quiet": true, "no-reverse": true}' > c.json
+"$S2S" train --config c.json --hidden 10 --model c.s2s || fail "train with --config"
+"$S2S" info c.s2s > cinfo.json
+grep -q '"hidden":[[:space:]]*10' cinfo.json || fail "command line did not win over the config file"
+grep -q '"embed":[[:space:]]*8' cinfo.json || fail "config file value not used"
+grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the config file not used"
+
+# ---- the saved file is complete: no temporary files left behind ----
+ls ./*.tmp.* > /dev/null 2>&1 && fail "temporary files left: $(ls ./*.tmp.*)"
+
+echo "cli_train: $fails failures"
+[ "$fails" -eq 0 ]
