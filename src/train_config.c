@@ -249,8 +249,10 @@ int train_config_copy(TrainConfig *dst, const TrainConfig *src, S2sErr *err)
         if (train_options[i].type == OPT_STR)
             *str_field(dst, i) = NULL;
     for (int i = 0; i < train_noptions; i++) {
+        if (train_options[i].type != OPT_STR)
+            continue;
         const char *s = *(char *const *)((const char *)src + train_options[i].offset);
-        if (train_options[i].type == OPT_STR && s && set_str(dst, i, s, err)) {
+        if (s && set_str(dst, i, s, err)) {
             train_config_free(dst);
             return S2S_ENOMEM;
         }
