@@ -215,8 +215,8 @@ int cli_train(int argc, char **argv)
     if ((rc = trainer_run(&t, &err)))
         goto fail;
     if (!cfg.quiet)
-        fprintf(stderr, "s2s train: saved %s (step %ld, epoch %d%s)\n", cfg.model, t.st.step,
-                t.st.epoch, t.has_valid ? ", see valid ppl above" : "");
+        fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
+                t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);
     goto done;
 fail:
     fprintf(stderr, "s2s train: %s\n", err.msg);

@@ -30,7 +30,7 @@ const TrainOption train_options[] = {
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)"},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)"},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)"},
-    {"lr", OPT_FLOAT, F(lr), 0, "X", "SGD learning rate (default 1.0)"},
+    {"lr", OPT_FLOAT, F(lr), 0, "X", "SGD learning rate (default 6; see the README)"},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)"},
     {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve"},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},
@@ -51,7 +51,7 @@ void train_config_defaults(TrainConfig *c)
     memset(c, 0, sizeof *c);
     c->layers = 2, c->embed = 256, c->hidden = 256;
     c->src_vocab = 30000, c->tgt_vocab = 30000, c->min_freq = 1;
-    c->batch = 64, c->epochs = 10, c->lr = 1.0, c->decay_start = 5;
+    c->batch = 64, c->epochs = 10, c->lr = 6.0, c->decay_start = 5;
     c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (int)n : 1;
