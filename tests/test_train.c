@@ -1,0 +1,115 @@
+/* The training loop: a non-finite loss stops training without saving, the
+ * learning-rate schedule, and the stopping rules. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "s2s/train.h"
+
+static char dir[] = "/tmp/s2s-test-train-XXXXXX";
+static char src[256], tgt[256], model[256];
+
+static void write_corpus(void)
+{
+    FILE *s = fopen(src, "w"), *t = fopen(tgt, "w");
+    for (int i = 0; i < 40; i++) {
+        fprintf(s, "w%d w%d w%d\n", i % 7, i % 5, i % 3);
+        fprintf(t, "v%d v%d\n", i % 5, i % 7);
+    }
+    fclose(s);
+    fclose(t);
+}
+
+static void config(TrainConfig *c, int max_steps, int epochs)
+{
+    S2sErr err;
+    train_config_defaults(c);
+    CHECK(train_config_set(c, train_option_index("src"), src, &err) == 0);
+    CHECK(train_config_set(c, train_option_index("tgt"), tgt, &err) == 0);
+    CHECK(train_config_set(c, train_option_index("model"), model, &err) == 0);
+    c->embed = 8, c->hidden = 8, c->batch = 8, c->threads = 1, c->quiet = 1;
+    c->max_steps = max_steps, c->epochs = epochs;
+    CHECK(train_config_check(c, &err) == 0);
+}
+
+static void test_nonfinite_stops_without_saving(void)
+{
+    TrainConfig c;
+    Trainer t;
+    S2sErr err;
+    config(&c, 5, 0);
+    remove(model);
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    t.model.w.out_b[4] = NAN;
+    int rc = trainer_run(&t, &err);
+    CHECK_MSG(rc == S2S_ENUMERIC && strstr(err.msg, "step 1: the loss or gradient is not finite"),
+              "rc %d: %s", rc, err.msg);
+    CHECK(access(model, F_OK) != 0); /* nothing written */
+    trainer_free(&t);
+    train_config_free(&c);
+}
+
+static void test_schedule_and_stops(void)
+{
+    TrainConfig c;
+    Trainer t;
+    S2sErr err;
+    config(&c, 0, 3); /* 40 pairs / 8 = 5 batches an epoch */
+    c.decay_start = 1;
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    CHECK(t.batcher.nbatches == 5);
+    CHECK(trainer_run(&t, &err) == 0);
+    CHECK(t.st.step == 15 && t.st.epoch == 4 && t.st.batch_in_epoch == 0);
+    CHECK(t.st.lr == c.lr / 8); /* halved entering epochs 2, 3 and 4 */
+    CHECK(access(model, F_OK) == 0);
+    trainer_free(&t);
+    /* --max-steps counts steps in all and stops mid-epoch. */
+    c.max_steps = 7;
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    CHECK(trainer_run(&t, &err) == 0);
+    CHECK(t.st.step == 7 && t.st.epoch == 2 && t.st.batch_in_epoch == 2);
+    trainer_free(&t);
+    /* --time-limit stops a run that would otherwise go on for ages. */
+    c.max_steps = 0, c.epochs = 1000000, c.time_limit = 0.3;
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    CHECK(trainer_run(&t, &err) == 0);
+    CHECK(t.st.step > 0 && t.st.epoch < 1000000);
+    trainer_free(&t);
+    train_config_free(&c);
+}
+
+/* With --decay-on-plateau, a validation that does not improve halves lr:
+ * a zero learning rate makes every validation equal to the first. */
+static void test_decay_on_plateau(void)
+{
+    TrainConfig c;
+    Trainer t;
+    S2sErr err;
+    config(&c, 0, 3);
+    c.decay_on_plateau = 1, c.decay_start = 100, c.lr = 0, c.dropout = 0;
+    CHECK(train_config_set(&c, train_option_index("valid-src"), src, &err) == 0);
+    CHECK(train_config_set(&c, train_option_index("valid-tgt"), tgt, &err) == 0);
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    t.st.lr = 1e-30; /* tiny but non-zero, so the halvings show */
+    CHECK(trainer_run(&t, &err) == 0);
+    CHECK_MSG(t.st.lr == 1e-30 / 4, "lr %g", t.st.lr); /* epochs 2 and 3 did not improve */
+    trainer_free(&t);
+    train_config_free(&c);
+}
+
+int main(void)
+{
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(src, sizeof src, "%s/a.src", dir);
+    snprintf(tgt, sizeof tgt, "%s/a.tgt", dir);
+    snprintf(model, sizeof model, "%s/m.s2s", dir);
+    write_corpus();
+    test_nonfinite_stops_without_saving();
+    test_schedule_and_stops();
+    test_decay_on_plateau();
+    remove(src), remove(tgt), remove(model), rmdir(dir);
+    return check_exit_code("test_train");
+}
