@@ -353,9 +353,9 @@ static int parse_vocab(const char *path, const cJSON *root, const char *key, int
     rc = vocab_from_words(v, words, n, err);
     free(words);
     if (rc) {
-        char inner[sizeof err->msg];
-        snprintf(inner, sizeof inner, "%s", err ? err->msg : "");
-        return s2s_fail(err, rc, "%s: metadata: \"%s\": %s", path, key, inner);
+        char where[4096];
+        snprintf(where, sizeof where, "%s: metadata: \"%s\"", path, key);
+        return s2s_wrap(err, rc, where);
     }
     return 0;
 }
@@ -372,14 +372,20 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
 static int parse_metadata(const char *path, RawFile *r, Checkpoint *ck, S2sErr *err)
 {
     ModelConfig cfg;
+    char where[4096];
     int rc;
     cJSON *root = cJSON_ParseWithLength(r->json, r->json_len);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
     }
-    if ((rc = parse_config(path, root, &cfg, err)) || (rc = model_plan(&ck->model, &cfg, err)))
+    if ((rc = parse_config(path, root, &cfg, err)))
         goto done;
+    if ((rc = model_plan(&ck->model, &cfg, err))) {
+        snprintf(where, sizeof where, "%s: metadata", path);
+        rc = s2s_wrap(err, S2S_EFORMAT, where);
+        goto done;
+    }
     if (ck->model.nparams != r->nparams) {
         rc = s2s_fail(err, S2S_EFORMAT, "%s: holds %" PRIu64 " parameters but its config needs %zu",
                       path, r->nparams, ck->model.nparams);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int s2s_fail(S2sErr *err, int code, const char *fmt, ...)
 {
@@ -12,6 +13,19 @@ int s2s_fail(S2sErr *err, int code, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
     }
+    return code;
+}
+
+int s2s_wrap(S2sErr *err, int code, const char *prefix)
+{
+    if (!err)
+        return code;
+    char inner[sizeof err->msg];
+    memcpy(inner, err->msg, sizeof inner);
+    inner[sizeof inner - 1] = '\0';
+    int n = snprintf(err->msg, sizeof err->msg, "%s: ", prefix);
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        strncat(err->msg, inner, sizeof err->msg - 1 - (size_t)n);
     return code;
 }
 

@@ -27,6 +27,9 @@ typedef struct {
 int s2s_fail(S2sErr *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Prefixes err's message with "prefix: " and returns code. */
+int s2s_wrap(S2sErr *err, int code, const char *prefix);
+
 /* Programming errors only, never user input: prints file:line and aborts. */
 void s2s_die_invariant(const char *file, int line, const char *expr);
 #define S2S_INVARIANT(cond) \
