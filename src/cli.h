@@ -9,5 +9,15 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cli_train(int argc, char **argv);
 int cli_info(int argc, char **argv);
+int cli_translate(int argc, char **argv);
+int cli_score(int argc, char **argv);
+
+/* Option values: 0 when s is a number in [lo, hi], else prints
+ * "s2s CMD: --OPT: ..." and returns CLI_USAGE. */
+int cli_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+               double *out);
+/* Seconds on a monotonic clock. */
+double cli_now(void);
 
 #endif

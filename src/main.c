@@ -11,8 +11,10 @@ static void usage(FILE *f)
             "usage: s2s COMMAND [OPTIONS]\n"
             "\n"
             "commands:\n"
-            "  train   train a sequence-to-sequence model on a parallel corpus\n"
-            "  info    print a model file's metadata as JSON\n"
+            "  train      train a sequence-to-sequence model on a parallel corpus\n"
+            "  translate  translate text line by line with a trained model\n"
+            "  score      log-probability of given translations, and perplexity\n"
+            "  info       print a model file's metadata as JSON\n"
             "\n"
             "`s2s COMMAND --help` describes a command's options.\n"
             "s2s %s\n",
@@ -28,6 +30,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "train") == 0)
         return cli_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "translate") == 0)
+        return cli_translate(argc - 1, argv + 1);
+    if (strcmp(cmd, "score") == 0)
+        return cli_score(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {

@@ -1,0 +1,88 @@
+/* decode.h: translating with a trained model, and scoring given pairs.
+ *
+ * The decode state (Decoder) is the third kind of state, apart from the
+ * Model (read-only here) and the training Workspace: per-layer h/c of every
+ * hypothesis row, the beams' scores, token history and back-pointers, and
+ * the finished hypotheses. It is sized once for (sentences, beam, source
+ * length, output length) and grown only when a batch needs more.
+ *
+ * Many sentences decode together: row s * beam + k is hypothesis k of
+ * sentence s, and every step runs one sgemm per layer (input and
+ * recurrent parts) and one for the output layer over all rows.
+ */
+#ifndef S2S_DECODE_H
+#define S2S_DECODE_H
+
+#include <stdint.h>
+
+#include "s2s/common.h"
+#include "s2s/lstm.h"
+#include "s2s/model.h"
+#include "s2s/rng.h"
+
+typedef enum { DECODE_BEAM = 0, DECODE_GREEDY, DECODE_SAMPLE } DecodeMode;
+
+typedef struct {
+    DecodeMode mode;
+    int beam;              /* K, hypotheses kept per sentence (beam mode) */
+    int nbest;             /* finished hypotheses reported, 1..beam */
+    double length_penalty; /* GNMT alpha; 0 = off: score = log-probability */
+    double max_len_ratio;  /* output at most ratio * source length + 10 tokens */
+    double temperature;    /* sampling */
+} DecodeOptions;
+
+typedef struct {
+    int max_sents, beam, max_src, max_out; /* capacity */
+    int rows;                              /* max_sents * beam */
+    int S, K;                              /* current batch: sentences, rows per sentence */
+    /* encoder */
+    int32_t *src;   /* (max_src, max_sents) time-major, padded, reversed as the model says */
+    float *src_mask;
+    float *enc_x;   /* (max_src, max_sents, E) */
+    LstmActs enc[MODEL_MAX_LAYERS];
+    /* decoder: one step of every row; h, c hold (2, rows, H): old and new state */
+    LstmActs dec[MODEL_MAX_LAYERS];
+    float *x;       /* (rows, E) */
+    float *logp;    /* (rows, Vt) log-softmax of the step's logits */
+    int32_t *prev;  /* (rows) last token of each row */
+    double *score;  /* (rows) log-probability of each row's prefix; -inf = dead row */
+    int32_t *hist;  /* (max_out, rows) token each row took at each step */
+    int *back;      /* (max_out, rows) row it came from */
+    int *parent;    /* (rows) scratch for one step's selection */
+    /* finished hypotheses, per sentence up to beam of them */
+    int *nfin;      /* (max_sents) */
+    int *fin_len;   /* (max_sents, beam) tokens, </s> excluded */
+    double *fin_logprob, *fin_score; /* (max_sents, beam) */
+    int32_t *fin_tok; /* (max_sents, beam, max_out) */
+    int *alive;     /* (max_sents) */
+    int *limit;     /* (max_sents) output length bound of each sentence */
+    void *mem;      /* owns every array above */
+} Decoder;
+
+void decoder_zero(Decoder *d);
+/* Makes d hold at least the given capacity (freeing and reallocating when
+ * it must grow). A zeroed d is empty. */
+int decoder_reserve(Decoder *d, const Model *m, int max_sents, int beam, int max_src,
+                    int max_out, S2sErr *err);
+void decoder_free(Decoder *d);
+
+/* Output length bound for a source of src_len tokens. */
+int decode_max_out(const DecodeOptions *o, int src_len);
+
+/* Translates S sentences, src[s][0..src_len[s]) (token ids, no </s>).
+ * The capacity must suffice (decoder_reserve). rng is used when sampling.
+ * Afterwards decode_hyp gives each sentence's hypotheses, best first. */
+void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
+                  const int32_t *const *src, const int *src_len, int S, Rng *rng);
+/* Hypothesis j (0 = best) of sentence s: tokens (</s> excluded) and count;
+ * returns the number of hypotheses sentence s has. */
+int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,
+               double *score, double *logprob);
+
+/* Log-probability (natural log, summed over the target tokens and </s>) of
+ * each tgt[s] given src[s], into logprob[s]. Capacity: S sentences, sources
+ * up to max_src. */
+void decode_score(Decoder *d, const Model *m, const int32_t *const *src, const int *src_len,
+                  const int32_t *const *tgt, const int *tgt_len, int S, double *logprob);
+
+#endif

@@ -1,0 +1,63 @@
+/* textio.h: streaming text input for translate and score: line reading
+ * with line numbers, the invalid-UTF-8 policy, and text <-> token ids
+ * through a model's tokenizer and vocabulary. */
+#ifndef S2S_TEXTIO_H
+#define S2S_TEXTIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "s2s/common.h"
+#include "s2s/tokenizer.h"
+#include "s2s/vocab.h"
+
+typedef struct {
+    FILE *f;         /* owned unless it is stdin */
+    const char *name; /* for messages: the path, or "stdin" */
+    long lineno;     /* 1-based number of the line last read */
+    long size;       /* bytes in the file, or -1 (not a regular file) */
+    char *line;      /* (cap) the line last read, without '\n' or "\r\n"; owned */
+    size_t cap, len;
+} LineReader;
+
+/* path "-" or NULL reads stdin. */
+int linereader_open(LineReader *r, const char *path, S2sErr *err);
+/* Reads the next line: 1 when one was read, 0 at the end, < 0 on error. */
+int linereader_next(LineReader *r, S2sErr *err);
+/* Bytes consumed so far (for an ETA), or -1 when unknown. */
+long linereader_offset(const LineReader *r);
+void linereader_close(LineReader *r);
+
+/* Replaces every invalid UTF-8 sequence of r->line (and every NUL byte) with
+ * U+FFFD. Returns how many were replaced, or < 0 when out of memory. */
+int textio_replace_invalid(LineReader *r);
+
+/* A growable array of token ids. */
+typedef struct {
+    int32_t *ids;
+    size_t len, cap;
+    char **toks;     /* tokenizer scratch */
+    int toks_cap;
+} IdBuf;
+
+/* Tokenises line (in place) and appends the ids of at most max tokens
+ * (max <= 0: all) to b. Returns the number of tokens the line had (which
+ * may exceed max), or < 0 when out of memory. */
+long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, char *line, size_t len,
+                       int max);
+void idbuf_free(IdBuf *b);
+
+/* A growable text buffer. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+} TextBuf;
+
+int textbuf_append(TextBuf *t, const char *s, size_t n);
+int textbuf_printf(TextBuf *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends the detokenised words of ids[0..n). */
+int textbuf_append_words(TextBuf *t, const Tokenizer *tk, const Vocab *v, const int32_t *ids,
+                         int n);
+void textbuf_free(TextBuf *t);
+
+#endif

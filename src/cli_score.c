@@ -1,0 +1,204 @@
+/* s2s score: the model's log-probability of given translations, one line
+ * per pair ("TOKENS<TAB>LOGPROB", tokens counting </s>), and corpus
+ * perplexity: the numbers training reports for validation. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "s2s/blas.h"
+#include "s2s/checkpoint.h"
+#include "s2s/decode.h"
+#include "s2s/textio.h"
+#include "s2s/utf8.h"
+
+#define CHUNK 1024
+
+typedef struct {
+    const char *model, *src, *tgt;
+    long batch, threads;
+    int summary, quiet;
+} ScoreArgs;
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: s2s score --model MODEL --src FILE --tgt FILE [OPTIONS]\n\n"
+               "Prints, for each aligned pair, the number of target tokens (</s> included) and\n"
+               "the log-probability (natural log) of the target given the source; then corpus\n"
+               "perplexity on stderr.\n\n"
+               "options:\n"
+               "  -m, --model FILE   the trained model (required)\n"
+               "      --src FILE     sources, one per line (- = stdin)\n"
+               "      --tgt FILE     targets, aligned with --src\n"
+               "      --summary      print the corpus summary on stdout, after the pairs\n"
+               "      --batch N      pairs scored together (default 64)\n"
+               "      --threads N    BLAS threads (default: all cores)\n"
+               "  -q, --quiet        no summary on stderr\n"
+               "  -h, --help         this help\n");
+}
+
+static int parse_args(int argc, char **argv, ScoreArgs *a)
+{
+    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS };
+    static const struct option longs[] = {
+        {"model", required_argument, NULL, 'm'}, {"src", required_argument, NULL, O_SRC},
+        {"tgt", required_argument, NULL, O_TGT}, {"summary", no_argument, NULL, O_SUMMARY},
+        {"batch", required_argument, NULL, O_BATCH}, {"threads", required_argument, NULL, O_THREADS},
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int c, rc = 0;
+    *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1};
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":m:qh", longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        } else if (c == '?' || c == ':') {
+            fprintf(stderr, "s2s score: %s option '%s'\n",
+                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+            rc = CLI_USAGE;
+        } else if (c == 'm' || c == O_SRC || c == O_TGT) {
+            *(c == 'm' ? &a->model : c == O_SRC ? &a->src : &a->tgt) = optarg;
+        } else if (c == O_BATCH) {
+            rc = cli_long("score", "batch", optarg, 1, CHUNK, &a->batch);
+        } else if (c == O_THREADS) {
+            rc = cli_long("score", "threads", optarg, 1, 1024, &a->threads);
+        }
+        a->summary |= c == O_SUMMARY, a->quiet |= c == 'q';
+    }
+    if (!rc && optind < argc) {
+        fprintf(stderr, "s2s score: unexpected argument '%s'\n", argv[optind]);
+        rc = CLI_USAGE;
+    }
+    if (!rc && (!a->model || !a->src || !a->tgt)) {
+        fprintf(stderr, "s2s score: --model, --src and --tgt are required\n");
+        rc = CLI_USAGE;
+    }
+    return rc;
+}
+
+typedef struct {
+    ScoreArgs a;
+    Checkpoint ck;
+    Decoder d;
+    LineReader in[2];
+    IdBuf ids[2];
+    size_t off[2][CHUNK + 1];
+    double logprob[CHUNK];
+    long pairs, tokens;
+    double total;
+} Scorer;
+
+/* Reads the next line of side k; invalid UTF-8 is an error here. */
+static int read_side(Scorer *s, int k, S2sErr *err)
+{
+    LineReader *r = &s->in[k];
+    int rc = linereader_next(r, err);
+    if (rc <= 0)
+        return rc;
+    long bad = utf8_invalid_offset(r->line, r->len);
+    if (bad >= 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->name, r->lineno, bad);
+    const Vocab *v = k ? &s->ck.tgt_vocab : &s->ck.src_vocab;
+    if (textio_append_ids(&s->ids[k], &s->ck.tokenizer, v, r->line, r->len, 0) < 0)
+        return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->name, r->lineno);
+    return 1;
+}
+
+/* Reads up to CHUNK aligned pairs; returns the count or < 0. */
+static int read_pairs(Scorer *s, S2sErr *err)
+{
+    int n = 0;
+    s->ids[0].len = s->ids[1].len = 0;
+    s->off[0][0] = s->off[1][0] = 0;
+    while (n < CHUNK) {
+        int a = read_side(s, 0, err), b = a < 0 ? 0 : read_side(s, 1, err);
+        if (a < 0 || b < 0)
+            return -1;
+        if (a != b) {
+            const LineReader *ended = &s->in[a ? 1 : 0], *other = &s->in[a ? 0 : 1];
+            return s2s_fail(err, S2S_EFORMAT,
+                            "%s has %ld lines but %s has more: the files must be aligned line by line",
+                            ended->name, ended->lineno, other->name);
+        }
+        if (a == 0)
+            break;
+        n++;
+        s->off[0][n] = s->ids[0].len;
+        s->off[1][n] = s->ids[1].len;
+    }
+    return n;
+}
+
+static int score_chunk(Scorer *s, int n, S2sErr *err)
+{
+    const int32_t *src[CHUNK], *tgt[CHUNK];
+    int sl[CHUNK], tl[CHUNK], ms = 1;
+    for (int i = 0; i < n; i++) {
+        src[i] = s->ids[0].ids + s->off[0][i], sl[i] = (int)(s->off[0][i + 1] - s->off[0][i]);
+        tgt[i] = s->ids[1].ids + s->off[1][i], tl[i] = (int)(s->off[1][i + 1] - s->off[1][i]);
+        ms = sl[i] > ms ? sl[i] : ms;
+    }
+    int rc = decoder_reserve(&s->d, &s->ck.model, (int)s->a.batch, 1, ms, 1, err);
+    for (int b = 0; !rc && b < n; b += (int)s->a.batch) {
+        int S = n - b < s->a.batch ? n - b : (int)s->a.batch;
+        decode_score(&s->d, &s->ck.model, src + b, sl + b, tgt + b, tl + b, S, s->logprob + b);
+    }
+    for (int i = 0; !rc && i < n; i++) {
+        printf("%d\t%.6f\n", tl[i] + 1, s->logprob[i]);
+        s->total += s->logprob[i];
+        s->tokens += tl[i] + 1;
+    }
+    s->pairs += n;
+    return rc;
+}
+
+static void summary(const Scorer *s, FILE *f)
+{
+    double ppl = s->tokens ? exp(-s->total / (double)s->tokens) : 0;
+    fprintf(f, "pairs %ld target_tokens %ld logprob %.6f ppl %.6f\n", s->pairs, s->tokens,
+            s->total, ppl);
+}
+
+int cli_score(int argc, char **argv)
+{
+    Scorer *s = calloc(1, sizeof *s);
+    S2sErr err;
+    int n, rc, code = CLI_OK;
+    if (!s)
+        return CLI_FAIL;
+    rc = parse_args(argc, argv, &s->a);
+    if (rc) {
+        free(s);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (ckpt_load(s->a.model, &s->ck, &err) || linereader_open(&s->in[0], s->a.src, &err) ||
+        linereader_open(&s->in[1], s->a.tgt, &err)) {
+        code = CLI_FAIL;
+    } else {
+        blas_set_threads((int)s->a.threads);
+        while ((n = read_pairs(s, &err)) > 0 && !(rc = score_chunk(s, n, &err)))
+            ;
+        if (n < 0 || rc)
+            code = CLI_FAIL;
+        else if (fflush(stdout) || ferror(stdout))
+            code = s2s_fail(&err, CLI_FAIL, "stdout: write failed");
+    }
+    if (code)
+        fprintf(stderr, "s2s score: %s\n", err.msg);
+    else if (s->a.summary)
+        summary(s, stdout);
+    if (!code && !s->a.quiet)
+        summary(s, stderr);
+    for (int k = 0; k < 2; k++) {
+        linereader_close(&s->in[k]);
+        idbuf_free(&s->ids[k]);
+    }
+    decoder_free(&s->d);
+    ckpt_free(&s->ck);
+    free(s);
+    return code;
+}

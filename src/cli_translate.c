@@ -1,0 +1,368 @@
+/* s2s translate: streams lines in, translations out, one output line per
+ * input line (n-best: N lines per input line), in input order. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "s2s/blas.h"
+#include "s2s/checkpoint.h"
+#include "s2s/decode.h"
+#include "s2s/textio.h"
+
+#define MAX_BEAM 64
+
+typedef struct {
+    const char *model, *input, *output;
+    DecodeOptions dec;
+    long batch, max_len, threads, seed, chunk;
+    int scores, interactive, quiet, nbest_format;
+} Args;
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: s2s translate --model MODEL [-i IN] [-o OUT] [OPTIONS]\n\n"
+            "Translates IN (default stdin; - is stdin) line by line into OUT (default stdout).\n\n"
+            "options:\n"
+            "  -m, --model FILE          the trained model (required)\n"
+            "  -i, --input FILE          input, one sentence per line (default stdin)\n"
+            "  -o, --output FILE         output (default stdout)\n"
+            "  -b, --beam K              beam size; 1 = greedy (default 5)\n"
+            "  -n, --nbest N             print the N best as 'i ||| hypothesis ||| score' (default off)\n"
+            "      --length-penalty A    GNMT length normalisation alpha; 0 = off (default 0.6)\n"
+            "      --max-len-ratio R     output at most R * source length + 10 tokens (default 2)\n"
+            "      --max-len N           truncate sources longer than N tokens, with a warning (default 200)\n"
+            "      --scores              append ' ||| score' to each output line\n"
+            "      --sample              sample from the model instead of searching\n"
+            "      --temperature T       sampling temperature (default 1)\n"
+            "      --seed N              seed for --sample (default 1)\n"
+            "      --batch N             sentences decoded together (default 32)\n"
+            "      --threads N           BLAS threads (default: all cores)\n"
+            "      --interactive         translate and flush line by line (default when stdin is a terminal)\n"
+            "  -q, --quiet               no progress on stderr\n"
+            "  -h, --help                this help\n");
+}
+
+enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER };
+
+static int parse_value(Args *a, int c, const char *v)
+{
+    long n;
+    int rc = 0;
+    switch (c) {
+    case 'b': rc = cli_long("translate", "beam", v, 1, MAX_BEAM, &n), a->dec.beam = (int)n; break;
+    case 'n': rc = cli_long("translate", "nbest", v, 1, MAX_BEAM, &n), a->dec.nbest = (int)n; break;
+    case O_LP: rc = cli_double("translate", "length-penalty", v, 0, 10, &a->dec.length_penalty); break;
+    case O_RATIO: rc = cli_double("translate", "max-len-ratio", v, 0, 1000, &a->dec.max_len_ratio); break;
+    case O_MAXLEN: rc = cli_long("translate", "max-len", v, 1, 1000000, &a->max_len); break;
+    case O_TEMP: rc = cli_double("translate", "temperature", v, 1e-3, 1000, &a->dec.temperature); break;
+    case O_SEED: rc = cli_long("translate", "seed", v, 0, 2147483647L, &a->seed); break;
+    case O_BATCH: rc = cli_long("translate", "batch", v, 1, 4096, &a->batch); break;
+    case O_THREADS: rc = cli_long("translate", "threads", v, 1, 1024, &a->threads); break;
+    }
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, Args *a)
+{
+    static const struct option longs[] = {
+        {"model", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'}, {"beam", required_argument, NULL, 'b'},
+        {"nbest", required_argument, NULL, 'n'}, {"length-penalty", required_argument, NULL, O_LP},
+        {"max-len-ratio", required_argument, NULL, O_RATIO},
+        {"max-len", required_argument, NULL, O_MAXLEN}, {"scores", no_argument, NULL, O_SCORES},
+        {"sample", no_argument, NULL, O_SAMPLE}, {"temperature", required_argument, NULL, O_TEMP},
+        {"seed", required_argument, NULL, O_SEED}, {"batch", required_argument, NULL, O_BATCH},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"interactive", no_argument, NULL, O_INTER}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    int c;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *a = (Args){.dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
+                        .max_len_ratio = 2.0, .temperature = 1.0},
+                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
+                .chunk = 4096};
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":m:i:o:b:n:qh", longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "s2s translate: %s option '%s'\n",
+                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+            return CLI_USAGE;
+        }
+        if (c == 'm' || c == 'i' || c == 'o')
+            *(c == 'm' ? &a->model : c == 'i' ? &a->input : &a->output) = optarg;
+        else if (c == 'n')
+            a->nbest_format = 1;
+        a->scores |= c == O_SCORES, a->interactive |= c == O_INTER, a->quiet |= c == 'q';
+        if (c == O_SAMPLE)
+            a->dec.mode = DECODE_SAMPLE;
+        if (parse_value(a, c, optarg))
+            return CLI_USAGE;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "s2s translate: unexpected argument '%s'\n", argv[optind]);
+        return CLI_USAGE;
+    }
+    if (!a->model) {
+        fprintf(stderr, "s2s translate: --model is required\n");
+        return CLI_USAGE;
+    }
+    if (a->dec.mode == DECODE_BEAM && a->dec.beam == 1)
+        a->dec.mode = DECODE_GREEDY;
+    if (a->dec.mode != DECODE_BEAM)
+        a->dec.beam = 1;
+    if (a->dec.nbest > a->dec.beam) {
+        fprintf(stderr, "s2s translate: --nbest %d needs --beam %d or more\n", a->dec.nbest,
+                a->dec.nbest);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+typedef struct {
+    int len, line;
+} LenLine;
+
+/* Everything one run holds. */
+typedef struct {
+    Args a;
+    Checkpoint ck;
+    Decoder d;
+    Rng rng;
+    LineReader in;
+    FILE *out;
+    /* the current chunk of input lines */
+    int n;
+    long first;      /* 0-based index of the chunk's first line */
+    size_t *id_off;  /* (chunk + 1) line i's ids: ids.ids[id_off[i] .. id_off[i+1]) */
+    IdBuf ids;
+    int *order;      /* (chunk) non-empty lines, longest first */
+    LenLine *sorted; /* (chunk) scratch for sorting */
+    size_t *text_off; /* (chunk, 2) start and end of line i's output in text */
+    TextBuf text;
+    long done;       /* lines written */
+    double t0, last_report;
+} Run;
+
+static int line_len(const Run *r, int i) { return (int)(r->id_off[i + 1] - r->id_off[i]); }
+
+/* Reads up to a->chunk lines; returns the count, or < 0 after printing. */
+static int read_chunk(Run *r)
+{
+    S2sErr err;
+    int n = 0, rc;
+    r->ids.len = 0;
+    r->id_off[0] = 0;
+    while (n < r->a.chunk && (rc = linereader_next(&r->in, &err)) == 1) {
+        int bad = textio_replace_invalid(&r->in);
+        if (bad > 0)
+            fprintf(stderr, "s2s translate: warning: %s:%ld: %d invalid UTF-8 or NUL bytes replaced by U+FFFD\n",
+                    r->in.name, r->in.lineno, bad);
+        long ntok = bad < 0 ? -1 : textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab,
+                                                      r->in.line, r->in.len, (int)r->a.max_len);
+        if (ntok < 0) {
+            fprintf(stderr, "s2s translate: %s:%ld: out of memory\n", r->in.name, r->in.lineno);
+            return -1;
+        }
+        if (ntok > r->a.max_len)
+            fprintf(stderr, "s2s translate: warning: %s:%ld: %ld tokens, truncated to --max-len %ld\n",
+                    r->in.name, r->in.lineno, ntok, r->a.max_len);
+        r->id_off[++n] = r->ids.len;
+        if (r->a.interactive)
+            break;
+    }
+    if (n == 0 && rc < 0) {
+        fprintf(stderr, "s2s translate: %s\n", err.msg);
+        return -1;
+    }
+    return n;
+}
+
+/* Longest first, then by line: a total order, so qsort is deterministic. */
+static int by_length_desc(const void *x, const void *y)
+{
+    const LenLine *a = x, *b = y;
+    return a->len != b->len ? b->len - a->len : a->line - b->line;
+}
+
+/* r->order gets the chunk's non-empty lines, longest first; returns their count. */
+static int sort_lines(Run *r, LenLine *scratch)
+{
+    int m = 0;
+    for (int i = 0; i < r->n; i++)
+        if (line_len(r, i) > 0)
+            scratch[m++] = (LenLine){line_len(r, i), i};
+    qsort(scratch, (size_t)m, sizeof *scratch, by_length_desc);
+    for (int i = 0; i < m; i++)
+        r->order[i] = scratch[i].line;
+    return m;
+}
+
+/* Appends sentence s's output (line i of the chunk) to r->text. */
+static int format_sentence(Run *r, int s, int i)
+{
+    const Args *a = &r->a;
+    const int32_t *tok;
+    int len, rc = 0;
+    double score, logprob;
+    int nh = decode_hyp(&r->d, s, 0, &tok, &len, &score, &logprob);
+    int shown = a->nbest_format ? (nh < a->dec.nbest ? nh : a->dec.nbest) : 1;
+    for (int j = 0; j < shown && !rc; j++) {
+        decode_hyp(&r->d, s, j, &tok, &len, &score, &logprob);
+        if (a->nbest_format)
+            rc = textbuf_printf(&r->text, "%ld ||| ", r->first + i);
+        if (!rc)
+            rc = textbuf_append_words(&r->text, &r->ck.tokenizer, &r->ck.tgt_vocab, tok, len);
+        if (!rc && (a->nbest_format || a->scores))
+            rc = textbuf_printf(&r->text, " ||| %.6f", score);
+        if (!rc)
+            rc = textbuf_append(&r->text, "\n", 1);
+    }
+    return rc;
+}
+
+/* Output of an empty input line: an empty line (n-best: one empty entry). */
+static int format_empty(Run *r, int i)
+{
+    if (r->a.nbest_format)
+        return textbuf_printf(&r->text, "%ld |||  ||| 0.000000\n", r->first + i);
+    return textbuf_append(&r->text, r->a.scores ? " ||| 0.000000\n" : "\n",
+                          r->a.scores ? 14 : 1);
+}
+
+/* Decodes the chunk's lines in batches of similar length. */
+static int translate_chunk(Run *r)
+{
+    const int32_t *src[4096];
+    int lens[4096], m = sort_lines(r, r->sorted);
+    r->text.len = 0;
+    for (int i = 0; i < r->n; i++) {
+        r->text_off[2 * i] = r->text.len;
+        if (line_len(r, i) == 0 && format_empty(r, i))
+            return -1;
+        r->text_off[2 * i + 1] = r->text.len;
+    }
+    for (int b = 0; b < m; b += (int)r->a.batch) {
+        int S = m - b < r->a.batch ? m - b : (int)r->a.batch;
+        for (int s = 0; s < S; s++) {
+            int i = r->order[b + s];
+            src[s] = r->ids.ids + r->id_off[i];
+            lens[s] = line_len(r, i);
+        }
+        decode_batch(&r->d, &r->ck.model, &r->a.dec, src, lens, S, &r->rng);
+        for (int s = 0; s < S; s++) {
+            int i = r->order[b + s];
+            r->text_off[2 * i] = r->text.len;
+            if (format_sentence(r, s, i))
+                return -1;
+            r->text_off[2 * i + 1] = r->text.len;
+        }
+    }
+    return 0;
+}
+
+static int write_chunk(Run *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        size_t from = r->text_off[2 * i], to = r->text_off[2 * i + 1];
+        if (fwrite(r->text.p + from, 1, to - from, r->out) != to - from)
+            return -1;
+    }
+    r->done += r->n;
+    return fflush(r->out);
+}
+
+static void progress(Run *r, int final)
+{
+    double now = cli_now();
+    if (r->a.quiet || r->a.interactive || (!final && now - r->last_report < 2.0) ||
+        (final && now - r->t0 < 1.0))
+        return;
+    double el = now - r->t0, rate = el > 0 ? r->done / el : 0;
+    long off = linereader_offset(&r->in);
+    fprintf(stderr, "s2s translate: %ld lines, %.1f lines/s, %.0fs", r->done, rate, el);
+    if (!final && off > 0 && r->in.size > 0)
+        fprintf(stderr, ", ETA %.0fs", el * (double)(r->in.size - off) / (double)off);
+    fputc('\n', stderr);
+    r->last_report = now;
+}
+
+static int open_run(Run *r, S2sErr *err)
+{
+    const Args *a = &r->a;
+    int rc = ckpt_load(a->model, &r->ck, err);
+    if (rc || (rc = linereader_open(&r->in, a->input, err)))
+        return rc;
+    r->out = stdout;
+    if (a->output && strcmp(a->output, "-") != 0 && !(r->out = fopen(a->output, "w")))
+        return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
+    size_t n = (size_t)a->chunk;
+    r->id_off = malloc((n + 1) * sizeof(size_t));
+    r->order = malloc(n * sizeof(int));
+    r->text_off = malloc(2 * n * sizeof(size_t));
+    r->sorted = malloc(n * sizeof(LenLine));
+    if (!r->id_off || !r->order || !r->text_off || !r->sorted)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    rng_seed(&r->rng, (uint64_t)a->seed);
+    blas_set_threads((int)a->threads);
+    r->t0 = r->last_report = cli_now();
+    return decoder_reserve(&r->d, &r->ck.model, (int)a->batch, a->dec.beam, (int)a->max_len,
+                           decode_max_out(&a->dec, (int)a->max_len), err);
+}
+
+static void close_run(Run *r)
+{
+    if (r->out && r->out != stdout)
+        fclose(r->out);
+    linereader_close(&r->in);
+    decoder_free(&r->d);
+    ckpt_free(&r->ck);
+    idbuf_free(&r->ids);
+    textbuf_free(&r->text);
+    free(r->id_off);
+    free(r->order);
+    free(r->text_off);
+    free(r->sorted);
+}
+
+int cli_translate(int argc, char **argv)
+{
+    Run r;
+    S2sErr err;
+    memset(&r, 0, sizeof r);
+    int rc = parse_args(argc, argv, &r.a), code = CLI_OK;
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (isatty(fileno(stdin)) && (!r.a.input || strcmp(r.a.input, "-") == 0))
+        r.a.interactive = 1;
+    if (r.a.interactive)
+        r.a.chunk = 1;
+    if (open_run(&r, &err)) {
+        fprintf(stderr, "s2s translate: %s\n", err.msg);
+        close_run(&r);
+        return CLI_FAIL;
+    }
+    while ((r.n = read_chunk(&r)) > 0) {
+        if (translate_chunk(&r) || write_chunk(&r)) {
+            fprintf(stderr, "s2s translate: %s: write failed or out of memory\n",
+                    r.a.output ? r.a.output : "stdout");
+            code = CLI_FAIL;
+            break;
+        }
+        r.first += r.n;
+        progress(&r, 0);
+    }
+    if (r.n < 0)
+        code = CLI_FAIL;
+    if (code == CLI_OK)
+        progress(&r, 1);
+    close_run(&r);
+    return code;
+}

@@ -1,0 +1,190 @@
+#include "s2s/textio.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "s2s/utf8.h"
+
+/* ---- lines ---- */
+
+int linereader_open(LineReader *r, const char *path, S2sErr *err)
+{
+    struct stat st;
+    memset(r, 0, sizeof *r);
+    r->size = -1;
+    if (!path || strcmp(path, "-") == 0) {
+        r->f = stdin;
+        r->name = "stdin";
+    } else {
+        r->f = fopen(path, "rb");
+        r->name = path;
+        if (!r->f)
+            return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    if (fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode))
+        r->size = (long)st.st_size;
+    return 0;
+}
+
+int linereader_next(LineReader *r, S2sErr *err)
+{
+    errno = 0;
+    ssize_t n = getline(&r->line, &r->cap, r->f);
+    if (n < 0) {
+        if (ferror(r->f))
+            return s2s_fail(err, S2S_EIO, "%s:%ld: read error: %s", r->name, r->lineno + 1,
+                            strerror(errno));
+        return 0;
+    }
+    r->lineno++;
+    if (n > 0 && r->line[n - 1] == '\n')
+        n--;
+    if (n > 0 && r->line[n - 1] == '\r')
+        n--;
+    r->line[n] = '\0';
+    r->len = (size_t)n;
+    return 1;
+}
+
+long linereader_offset(const LineReader *r) { return r->size < 0 ? -1 : ftell(r->f); }
+
+void linereader_close(LineReader *r)
+{
+    if (r->f && r->f != stdin)
+        fclose(r->f);
+    free(r->line);
+    memset(r, 0, sizeof *r);
+}
+
+int textio_replace_invalid(LineReader *r)
+{
+    static const char fffd[] = "\xEF\xBF\xBD";
+    long bad = utf8_invalid_offset(r->line, r->len);
+    int count = 0;
+    if (bad < 0 && memchr(r->line, '\0', r->len) == NULL)
+        return 0;
+    TextBuf t = {0};
+    size_t i = 0;
+    while (i < r->len) {
+        long off = utf8_invalid_offset(r->line + i, r->len - i);
+        char *nul = memchr(r->line + i, '\0', off < 0 ? r->len - i : (size_t)off);
+        size_t good = nul ? (size_t)(nul - (r->line + i)) : off < 0 ? r->len - i : (size_t)off;
+        if (textbuf_append(&t, r->line + i, good))
+            goto oom;
+        i += good;
+        if (i < r->len) { /* one bad byte (or NUL) becomes one U+FFFD */
+            if (textbuf_append(&t, fffd, 3))
+                goto oom;
+            i++, count++;
+        }
+    }
+    if (textbuf_append(&t, "", 1))
+        goto oom;
+    free(r->line);
+    r->line = t.p, r->cap = t.cap, r->len = t.len - 1;
+    return count;
+oom:
+    textbuf_free(&t);
+    return -1;
+}
+
+/* ---- ids ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return -1;
+    *p = q, *cap = n;
+    return 0;
+}
+
+long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, char *line, size_t len,
+                       int max)
+{
+    size_t most = len / 2 + 1;
+    if ((int)most > b->toks_cap) {
+        size_t cap = (size_t)b->toks_cap;
+        if (grow((void **)&b->toks, &cap, most, sizeof(char *)))
+            return -1;
+        b->toks_cap = (int)cap;
+    }
+    int n = tokenizer_split(tk, line, b->toks, b->toks_cap);
+    int keep = max > 0 && n > max ? max : n;
+    if (grow((void **)&b->ids, &b->cap, b->len + (size_t)keep, sizeof(int32_t)))
+        return -1;
+    for (int i = 0; i < keep; i++)
+        b->ids[b->len++] = vocab_lookup(v, b->toks[i]);
+    return n;
+}
+
+void idbuf_free(IdBuf *b)
+{
+    free(b->ids);
+    free(b->toks);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- text ---- */
+
+int textbuf_append(TextBuf *t, const char *s, size_t n)
+{
+    if (grow((void **)&t->p, &t->cap, t->len + n + 1, 1))
+        return -1;
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = '\0';
+    return 0;
+}
+
+int textbuf_printf(TextBuf *t, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t)n < sizeof small)
+        return textbuf_append(t, small, (size_t)n);
+    if (grow((void **)&t->p, &t->cap, t->len + (size_t)n + 1, 1))
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+    return 0;
+}
+
+int textbuf_append_words(TextBuf *t, const Tokenizer *tk, const Vocab *v, const int32_t *ids,
+                         int n)
+{
+    const char *words[64];
+    const char **w = n <= 64 ? words : malloc(sizeof(char *) * (size_t)n);
+    if (!w)
+        return -1;
+    for (int i = 0; i < n; i++)
+        w[i] = vocab_word(v, ids[i]);
+    size_t need = tokenizer_join(tk, w, n, NULL, 0);
+    int rc = grow((void **)&t->p, &t->cap, t->len + need + 1, 1);
+    if (!rc)
+        t->len += tokenizer_join(tk, w, n, t->p + t->len, need + 1);
+    if (w != words)
+        free((void *)w);
+    return rc;
+}
+
+void textbuf_free(TextBuf *t)
+{
+    free(t->p);
+    memset(t, 0, sizeof *t);
+}
