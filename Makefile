@@ -43,13 +43,13 @@ $(BUILD) $(BUILD)/tests:
 
 # The README's test command. Prints "N passed, N failed" last.
 test: all
-	@S2S=./$(BIN) TEST_BIN_DIR=$(BUILD)/tests bash tests/run.sh
+	@S2S_SKIP_SLOW=$(S2S_SKIP_SLOW) S2S=./$(BIN) TEST_BIN_DIR=$(BUILD)/tests bash tests/run.sh
 
 # Unit tests and CLI tests under AddressSanitizer and UBSan.
 test-asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/s2s OPT="-O1" \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" test
+	  LDFLAGS="-fsanitize=address,undefined" S2S_SKIP_SLOW=1 test
 
 demo: $(BIN)
 	bash scripts/demo.sh

@@ -24,7 +24,7 @@ typedef struct {
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: s2s translate --model MODEL [-i IN] [-o OUT] [OPTIONS]\n\n"
+            "usage: s2s translate --model MODEL [-i IN | IN] [-o OUT] [OPTIONS]\n\n"
             "Translates IN (default stdin; - is stdin) line by line into OUT (default stdout).\n\n"
             "options:\n"
             "  -m, --model FILE          the trained model (required)\n"
@@ -106,6 +106,8 @@ static int parse_args(int argc, char **argv, Args *a)
         if (parse_value(a, c, optarg))
             return CLI_USAGE;
     }
+    if (optind < argc && !a->input) /* s2s translate -m M IN, IN may be - */
+        a->input = argv[optind++];
     if (optind < argc) {
         fprintf(stderr, "s2s translate: unexpected argument '%s'\n", argv[optind]);
         return CLI_USAGE;

@@ -1,0 +1,206 @@
+/* Decoding: greedy == beam 1, beam search finds at least greedy's score on
+ * nearly every sentence, hypotheses' scores equal decode_score of them, the
+ * n-best list is sorted and distinct, sampling is reproducible, batching
+ * does not change results, and decode_score matches training's loss. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixtures.h"
+#include "s2s/decode.h"
+
+enum { NS = 40, VS = 14, VT = 13, MAXLEN = 8 };
+
+static int32_t srcbuf[NS][MAXLEN];
+static int srclen[NS];
+static const int32_t *src[NS];
+
+static void setup(Model *m, Decoder *d, int beam)
+{
+    ModelConfig cfg = {.src_vocab = VS, .tgt_vocab = VT, .embed = 8, .hidden = 12,
+                       .layers = 2, .reverse = 1};
+    S2sErr err;
+    Rng r;
+    rng_seed(&r, 77);
+    CHECK(model_init(m, &cfg, &err) == 0);
+    model_init_uniform(m, 0.6f, &r); /* large weights: peaked, varied distributions */
+    for (int s = 0; s < NS; s++) {
+        srclen[s] = (int)rng_below(&r, MAXLEN + 1); /* some empty */
+        for (int j = 0; j < srclen[s]; j++)
+            srcbuf[s][j] = VOCAB_NSPECIAL + (int32_t)rng_below(&r, VS - VOCAB_NSPECIAL);
+        src[s] = srcbuf[s];
+    }
+    decoder_zero(d);
+    CHECK(decoder_reserve(d, m, NS, beam, MAXLEN, 40, &err) == 0);
+}
+
+typedef struct {
+    int32_t tok[NS][64];
+    int len[NS];
+    double logprob[NS], score[NS];
+} Best;
+
+static void run(Decoder *d, const Model *m, DecodeOptions *o, int S, int first, Best *out,
+                Rng *rng)
+{
+    decode_batch(d, m, o, src + first, srclen + first, S, rng);
+    for (int s = 0; s < S; s++) {
+        const int32_t *t;
+        int n = decode_hyp(d, s, 0, &t, &out->len[first + s], &out->score[first + s],
+                           &out->logprob[first + s]);
+        CHECK(n >= 1);
+        memcpy(out->tok[first + s], t, sizeof(int32_t) * (size_t)out->len[first + s]);
+    }
+}
+
+static int same_tokens(const Best *a, const Best *b, int s)
+{
+    return a->len[s] == b->len[s] && memcmp(a->tok[s], b->tok[s], sizeof(int32_t) * a->len[s]) == 0;
+}
+
+static void test_search(void)
+{
+    Model m;
+    Decoder d;
+    Best greedy, beam1, beam5, one;
+    DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 2};
+    setup(&m, &d, 5);
+    run(&d, &m, &o, NS, 0, &greedy, NULL);
+    o.mode = DECODE_BEAM;
+    run(&d, &m, &o, NS, 0, &beam1, NULL);
+    o.beam = 5;
+    run(&d, &m, &o, NS, 0, &beam5, NULL);
+    int worse = 0, differ = 0;
+    for (int s = 0; s < NS; s++) {
+        CHECK_MSG(same_tokens(&greedy, &beam1, s) && greedy.logprob[s] == beam1.logprob[s],
+                  "sentence %d: beam 1 differs from greedy", s);
+        worse += beam5.logprob[s] < greedy.logprob[s] - 1e-9;
+        differ += !same_tokens(&greedy, &beam5, s);
+    }
+    fprintf(stderr, "beam 5 differs from greedy on %d of %d sentences, scores worse on %d\n",
+            differ, NS, worse);
+    CHECK(worse <= NS / 20);
+    CHECK(differ > 0); /* the test model is not so peaked that search is moot */
+    /* Every hypothesis' log-probability is what decode_score gives it. */
+    const int32_t *tgt[NS];
+    double scored[NS];
+    for (int s = 0; s < NS; s++)
+        tgt[s] = beam5.tok[s];
+    decode_score(&d, &m, src, srclen, tgt, beam5.len, NS, scored);
+    for (int s = 0; s < NS; s++)
+        CHECK_MSG(fabs(scored[s] - beam5.logprob[s]) < 1e-4 * (1 + fabs(scored[s])),
+                  "sentence %d: search says %g, score says %g", s, beam5.logprob[s], scored[s]);
+    /* One sentence at a time gives the same as the batch. */
+    for (int s = 0; s < NS; s++)
+        run(&d, &m, &o, 1, s, &one, NULL);
+    for (int s = 0; s < NS; s++)
+        CHECK_MSG(same_tokens(&one, &beam5, s), "sentence %d: batch and single differ", s);
+    decoder_free(&d);
+    model_free(&m);
+}
+
+static void test_nbest_and_bounds(void)
+{
+    Model m;
+    Decoder d;
+    DecodeOptions o = {.mode = DECODE_BEAM, .beam = 6, .nbest = 6, .max_len_ratio = 2,
+                       .length_penalty = 0.6};
+    setup(&m, &d, 6);
+    decode_batch(&d, &m, &o, src, srclen, NS, NULL);
+    for (int s = 0; s < NS; s++) {
+        const int32_t *t[6];
+        int len[6], n = 0;
+        double score[6], lp;
+        for (int j = 0; j < 6 && j < (n = decode_hyp(&d, s, j, &t[j], &len[j], &score[j], &lp)); j++)
+            CHECK(len[j] <= decode_max_out(&o, srclen[s]) - 1 &&
+                  fabs(score[j] - lp / pow((5.0 + len[j] + 1) / 6.0, 0.6)) < 1e-9);
+        CHECK(n == 6);
+        for (int j = 1; j < n; j++) {
+            CHECK(score[j] <= score[j - 1]);
+            for (int k = 0; k < j; k++)
+                CHECK(len[j] != len[k] || memcmp(t[j], t[k], sizeof(int32_t) * len[j]) != 0);
+        }
+    }
+    /* A ratio of 0 allows 10 tokens: the forced </s> ends every sentence. */
+    o.max_len_ratio = 0;
+    decode_batch(&d, &m, &o, src, srclen, NS, NULL);
+    for (int s = 0; s < NS; s++) {
+        const int32_t *t;
+        int len;
+        double sc, lp;
+        decode_hyp(&d, s, 0, &t, &len, &sc, &lp);
+        CHECK(len <= 9);
+    }
+    decoder_free(&d);
+    model_free(&m);
+}
+
+static void test_sampling(void)
+{
+    Model m;
+    Decoder d;
+    Best a, b, c;
+    Rng r;
+    DecodeOptions o = {.mode = DECODE_SAMPLE, .beam = 1, .nbest = 1, .max_len_ratio = 2,
+                       .temperature = 1.0};
+    setup(&m, &d, 1);
+    rng_seed(&r, 5);
+    run(&d, &m, &o, NS, 0, &a, &r);
+    rng_seed(&r, 5);
+    run(&d, &m, &o, NS, 0, &b, &r);
+    rng_seed(&r, 6);
+    run(&d, &m, &o, NS, 0, &c, &r);
+    int same_ab = 0, same_ac = 0;
+    for (int s = 0; s < NS; s++)
+        same_ab += same_tokens(&a, &b, s), same_ac += same_tokens(&a, &c, s);
+    CHECK(same_ab == NS);
+    CHECK(same_ac < NS);
+    decoder_free(&d);
+    model_free(&m);
+}
+
+/* decode_score's perplexity is the one training reports (model_forward). */
+static void test_score_matches_training(void)
+{
+    Model m;
+    Decoder d;
+    Corpus c;
+    Workspace ws;
+    Batch bt;
+    S2sErr err;
+    int pairs[3] = {0, 1, 2};
+    setup(&m, &d, 1);
+    fixture_small_corpus(&c);
+    for (int s = 0; s < 3; s++) { /* the fixture's vocabularies are smaller: fine */
+        src[s] = c.src_ids + c.src_off[s];
+        srclen[s] = c.src_off[s + 1] - c.src_off[s];
+    }
+    const int32_t *tgt[3];
+    int tl[3];
+    double lp[3], sum = 0;
+    for (int s = 0; s < 3; s++)
+        tgt[s] = c.tgt_ids + c.tgt_off[s], tl[s] = c.tgt_off[s + 1] - c.tgt_off[s];
+    decode_score(&d, &m, src, srclen, tgt, tl, 3, lp);
+    CHECK(workspace_init(&ws, &m, 3, c.max_src_len, c.max_tgt_len + 1, &err) == 0);
+    CHECK(batch_init(&bt, 3, c.max_src_len, c.max_tgt_len, &err) == 0);
+    batch_fill_pairs(&bt, &c, pairs, 3, 1);
+    double nll = model_forward(&m, &ws, &bt, 0.0f, NULL);
+    for (int s = 0; s < 3; s++)
+        sum += lp[s];
+    CHECK_MSG(fabs(-sum - nll) < 1e-5 * nll, "score %g vs training %g", -sum, nll);
+    batch_free(&bt);
+    workspace_free(&ws);
+    corpus_free(&c);
+    decoder_free(&d);
+    model_free(&m);
+}
+
+int main(void)
+{
+    test_search();
+    test_nbest_and_bounds();
+    test_sampling();
+    test_score_matches_training();
+    return check_exit_code("test_decode");
+}
