@@ -25,7 +25,7 @@ echo "demo: validation perplexity $(printf %.2f "$(ppl 1p)") after the first epo
 # Batch translation of the held-out test numbers, beam search, one line out per line in.
 ./s2s translate --model "$out/model.s2s" --beam 5 -q < $d/test.en > "$out/test.hyp"
 echo "demo: held-out examples (source => translation):"
-paste -d'\t' $d/test.en "$out/test.hyp" | head -5 | sed 's/\t/  =>  /; s/^/    /'
+head -5 "$out/test.hyp" | paste -d'\t' <(head -5 $d/test.en) - | sed 's/\t/  =>  /; s/^/    /'
 right=$(paste -d'\t' "$out/test.hyp" $d/test.de | awk -F'\t' '$1 == $2' | wc -l)
 total=$(wc -l < $d/test.de)
 echo "demo: $right of $total held-out test numbers translated exactly right" \
