@@ -83,8 +83,7 @@ static int parse_args(int argc, char **argv, Args *a)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *a = (Args){.dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
                         .max_len_ratio = 2.0, .temperature = 1.0},
-                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
-                .chunk = 4096};
+                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1};
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":m:i:o:b:n:qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -148,6 +147,8 @@ typedef struct {
     int *order;      /* (chunk) non-empty lines, longest first */
     LenLine *sorted; /* (chunk) scratch for sorting */
     size_t *text_off; /* (chunk, 2) start and end of line i's output in text */
+    unsigned char *ready; /* (chunk) line i's output is complete */
+    int next;        /* first line of the chunk not yet written */
     TextBuf text;
     long done;       /* lines written */
     double t0, last_report;
@@ -239,17 +240,41 @@ static int format_empty(Run *r, int i)
                           r->a.scores ? 14 : 1);
 }
 
-/* Decodes the chunk's lines in batches of similar length. */
+/* Writes the chunk's lines that are complete and follow those written, and
+ * flushes: the output advances after every batch. */
+static int write_ready(Run *r)
+{
+    for (; r->next < r->n && r->ready[r->next]; r->next++, r->done++) {
+        size_t from = r->text_off[2 * r->next], to = r->text_off[2 * r->next + 1];
+        if (fwrite(r->text.p + from, 1, to - from, r->out) != to - from)
+            return -1;
+    }
+    return fflush(r->out);
+}
+
+/* Line i's output is r->text[from .. len): record it and mark it ready. */
+static void mark(Run *r, int i, size_t from)
+{
+    r->text_off[2 * i] = from;
+    r->text_off[2 * i + 1] = r->text.len;
+    r->ready[i] = 1;
+}
+
+/* Decodes the chunk's lines in batches of similar length, writing as it goes. */
 static int translate_chunk(Run *r)
 {
     const int32_t *src[4096];
     int lens[4096], m = sort_lines(r, r->sorted);
     r->text.len = 0;
+    r->next = 0;
+    memset(r->ready, 0, (size_t)r->n);
     for (int i = 0; i < r->n; i++) {
-        r->text_off[2 * i] = r->text.len;
-        if (line_len(r, i) == 0 && format_empty(r, i))
+        size_t from = r->text.len;
+        if (line_len(r, i) > 0)
+            continue;
+        if (format_empty(r, i))
             return -1;
-        r->text_off[2 * i + 1] = r->text.len;
+        mark(r, i, from);
     }
     for (int b = 0; b < m; b += (int)r->a.batch) {
         int S = m - b < r->a.batch ? m - b : (int)r->a.batch;
@@ -260,25 +285,15 @@ static int translate_chunk(Run *r)
         }
         decode_batch(&r->d, &r->ck.model, &r->a.dec, src, lens, S, &r->rng);
         for (int s = 0; s < S; s++) {
-            int i = r->order[b + s];
-            r->text_off[2 * i] = r->text.len;
-            if (format_sentence(r, s, i))
+            size_t from = r->text.len;
+            if (format_sentence(r, s, r->order[b + s]))
                 return -1;
-            r->text_off[2 * i + 1] = r->text.len;
+            mark(r, r->order[b + s], from);
         }
-    }
-    return 0;
-}
-
-static int write_chunk(Run *r)
-{
-    for (int i = 0; i < r->n; i++) {
-        size_t from = r->text_off[2 * i], to = r->text_off[2 * i + 1];
-        if (fwrite(r->text.p + from, 1, to - from, r->out) != to - from)
+        if (write_ready(r))
             return -1;
     }
-    r->done += r->n;
-    return fflush(r->out);
+    return write_ready(r);
 }
 
 static void progress(Run *r, int final)
@@ -310,7 +325,8 @@ static int open_run(Run *r, S2sErr *err)
     r->order = malloc(n * sizeof(int));
     r->text_off = malloc(2 * n * sizeof(size_t));
     r->sorted = malloc(n * sizeof(LenLine));
-    if (!r->id_off || !r->order || !r->text_off || !r->sorted)
+    r->ready = malloc(n);
+    if (!r->id_off || !r->order || !r->text_off || !r->sorted || !r->ready)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     rng_seed(&r->rng, (uint64_t)a->seed);
     blas_set_threads((int)a->threads);
@@ -332,6 +348,7 @@ static void close_run(Run *r)
     free(r->order);
     free(r->text_off);
     free(r->sorted);
+    free(r->ready);
 }
 
 int cli_translate(int argc, char **argv)
@@ -344,15 +361,15 @@ int cli_translate(int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     if (isatty(fileno(stdin)) && (!r.a.input || strcmp(r.a.input, "-") == 0))
         r.a.interactive = 1;
-    if (r.a.interactive)
-        r.a.chunk = 1;
+    /* Enough lines to sort into batches of similar length, few enough to answer soon. */
+    r.a.chunk = r.a.interactive ? 1 : r.a.batch * 16 < 4096 ? r.a.batch * 16 : 4096;
     if (open_run(&r, &err)) {
         fprintf(stderr, "s2s translate: %s\n", err.msg);
         close_run(&r);
         return CLI_FAIL;
     }
     while ((r.n = read_chunk(&r)) > 0) {
-        if (translate_chunk(&r) || write_chunk(&r)) {
+        if (translate_chunk(&r)) {
             fprintf(stderr, "s2s translate: %s: write failed or out of memory\n",
                     r.a.output ? r.a.output : "stdout");
             code = CLI_FAIL;
