@@ -1,11 +1,11 @@
 # s2s: plain Makefile. Objects in build/, one binary ./s2s, tests in build/tests/.
 CC      ?= cc
-PKGS    := openblas libcjson
+PKGS    := openblas libcjson icu-uc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ifeq ($(strip $(PKG_LIBS)),)
 PKG_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/cjson
-PKG_LIBS   := -lopenblas -lcjson
+PKG_LIBS   := -lopenblas -lcjson -licuuc -licudata
 endif
 
 OPT     ?= -O2

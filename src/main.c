@@ -14,6 +14,7 @@ static void usage(FILE *f)
             "  train      train a sequence-to-sequence model on a parallel corpus\n"
             "  translate  translate text line by line with a trained model\n"
             "  score      log-probability of given translations, and perplexity\n"
+            "  bleu       corpus BLEU and chrF, exactly as sacreBLEU computes them\n"
             "  info       print a model file's metadata as JSON\n"
             "\n"
             "`s2s COMMAND --help` describes a command's options.\n"
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
         return cli_translate(argc - 1, argv + 1);
     if (strcmp(cmd, "score") == 0)
         return cli_score(argc - 1, argv + 1);
+    if (strcmp(cmd, "bleu") == 0)
+        return cli_bleu(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {

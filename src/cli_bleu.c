@@ -1,0 +1,428 @@
+/* s2s bleu: corpus (or sentence) BLEU and chrF, with sacreBLEU's options and
+ * output. Streams: hypothesis and reference lines are read together and
+ * only the statistics are kept. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "s2s/bleu.h"
+#include "s2s/chrf.h"
+#include "s2s/textio.h"
+#include "s2s/utf8.h"
+
+#define MAX_REFS 64
+#define SIG_VERSION "s2s-" S2S_VERSION
+
+typedef struct {
+    const char *input;
+    const char *refs[MAX_REFS];
+    int nrefs;
+    int bleu, chrf;          /* metrics asked for */
+    int first_chrf;          /* chrF was named first (sentence level scores it) */
+    int score_only, json, sentence, width;
+    BleuOptions b;
+    ChrfOptions c;
+} BleuArgs;
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: s2s bleu REF [REF...] [-i HYP] [OPTIONS]\n\n"
+            "Scores the hypotheses (HYP, default stdin) against the references the way\n"
+            "sacreBLEU 2.x does, to the last printed digit.\n\n"
+            "options (sacreBLEU's names):\n"
+            "  -i, --input FILE              hypotheses, one per line (default stdin; - = stdin)\n"
+            "  -m, --metrics bleu[,chrf]     metrics (default bleu)\n"
+            "  -b, --score-only              print the score only\n"
+            "  -w, --width N                 decimals (default 2)\n"
+            "  -f, --format text|json        output format (default text)\n"
+            "  -sl, --sentence-level         one score per segment (first metric only)\n"
+            "  -lc, --lowercase              BLEU: lowercase (Python str.lower())\n"
+            "  -tok, --tokenize 13a|intl|char|none   BLEU tokenizer (default 13a)\n"
+            "  -s, --smooth-method exp|floor|add-k|none   BLEU smoothing (default exp)\n"
+            "  -sv, --smooth-value X         BLEU smoothing value (floor 0.1, add-k 1)\n"
+            "  -cc, --chrf-char-order N      chrF character order (default 6)\n"
+            "  -cw, --chrf-word-order N      chrF word order (default 0; 2 = chrF++)\n"
+            "  --chrf-beta N                 chrF beta (default 2)\n"
+            "  --chrf-lowercase              chrF: lowercase\n"
+            "  --chrf-whitespace             chrF: keep whitespace in character n-grams\n"
+            "  --chrf-eps-smoothing          chrF: epsilon smoothing (chrF++.py, Moses, NLTK)\n"
+            "  -h, --help                    this help\n");
+}
+
+static int parse_metrics(BleuArgs *a, const char *v)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", v);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (strcmp(t, "bleu") == 0)
+            a->bleu = 1;
+        else if (strcmp(t, "chrf") == 0)
+            a->first_chrf |= !a->bleu, a->chrf = 1;
+        else {
+            fprintf(stderr, "s2s bleu: --metrics: unknown metric '%s' (bleu, chrf)\n", t);
+            return CLI_USAGE;
+        }
+    }
+    return 0;
+}
+
+static int pick(const char *opt, const char *v, const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    fprintf(stderr, "s2s bleu: --%s: unknown value '%s'\n", opt, v);
+    return CLI_USAGE;
+}
+
+enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS };
+
+static int parse_value(BleuArgs *a, int c, const char *v)
+{
+    static const char *const toks[] = {"13a", "intl", "char", "none"};
+    static const char *const smooths[] = {"exp", "floor", "add-k", "none"};
+    static const char *const formats[] = {"text", "json"};
+    long n;
+    int k, rc = 0;
+    switch (c) {
+    case 'i': a->input = v; break;
+    case 'm': rc = parse_metrics(a, v); break;
+    case 'b': a->score_only = 1; break;
+    case 'w': rc = cli_long("bleu", "width", v, 0, 30, &n), a->width = (int)n; break;
+    case 'f': rc = pick("format", v, formats, 2, &a->json); break;
+    case O_SL: a->sentence = 1; break;
+    case O_LC: a->b.lowercase = 1; break;
+    case O_TOK: rc = pick("tokenize", v, toks, 4, &k), a->b.tok = (BleuTok)k; break;
+    case 's': rc = pick("smooth-method", v, smooths, 4, &k), a->b.smooth = (BleuSmooth)k; break;
+    case O_SV: rc = cli_double("bleu", "smooth-value", v, 0, 1e9, &a->b.smooth_value); break;
+    case O_CW: rc = cli_long("bleu", "chrf-word-order", v, 0, 8, &n), a->c.word_order = (int)n; break;
+    case O_CC: rc = cli_long("bleu", "chrf-char-order", v, 0, 8, &n), a->c.char_order = (int)n; break;
+    case O_BETA: rc = cli_long("bleu", "chrf-beta", v, 0, 100, &n), a->c.beta = (int)n; break;
+    case O_CLC: a->c.lowercase = 1; break;
+    case O_CWS: a->c.whitespace = 1; break;
+    case O_CEPS: a->c.eps_smoothing = 1; break;
+    }
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, BleuArgs *a)
+{
+    static const struct option longs[] = {
+        {"input", required_argument, NULL, 'i'}, {"i", required_argument, NULL, 'i'},
+        {"metrics", required_argument, NULL, 'm'}, {"m", required_argument, NULL, 'm'},
+        {"score-only", no_argument, NULL, 'b'}, {"b", no_argument, NULL, 'b'},
+        {"width", required_argument, NULL, 'w'}, {"w", required_argument, NULL, 'w'},
+        {"format", required_argument, NULL, 'f'}, {"f", required_argument, NULL, 'f'},
+        {"sentence-level", no_argument, NULL, O_SL}, {"sl", no_argument, NULL, O_SL},
+        {"lowercase", no_argument, NULL, O_LC}, {"lc", no_argument, NULL, O_LC},
+        {"tokenize", required_argument, NULL, O_TOK}, {"tok", required_argument, NULL, O_TOK},
+        {"smooth-method", required_argument, NULL, 's'}, {"s", required_argument, NULL, 's'},
+        {"smooth-value", required_argument, NULL, O_SV}, {"sv", required_argument, NULL, O_SV},
+        {"chrf-word-order", required_argument, NULL, O_CW}, {"cw", required_argument, NULL, O_CW},
+        {"chrf-char-order", required_argument, NULL, O_CC}, {"cc", required_argument, NULL, O_CC},
+        {"chrf-beta", required_argument, NULL, O_BETA},
+        {"chrf-lowercase", no_argument, NULL, O_CLC},
+        {"chrf-whitespace", no_argument, NULL, O_CWS},
+        {"chrf-eps-smoothing", no_argument, NULL, O_CEPS},
+        {"help", no_argument, NULL, 'h'}, {"h", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *a = (BleuArgs){.width = 2, .b = {.smooth_value = -1}, .c = {.char_order = 6, .beta = 2}};
+    opterr = 0;
+    while ((c = getopt_long_only(argc, argv, ":", longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        }
+        if (c == '?' || c == ':') {
+            fprintf(stderr, "s2s bleu: %s option '%s'\n", c == ':' ? "missing argument for" : "unknown",
+                    argv[optind - 1]);
+            return CLI_USAGE;
+        }
+        if (parse_value(a, c, optarg))
+            return CLI_USAGE;
+    }
+    for (; optind < argc && a->nrefs < MAX_REFS; optind++)
+        a->refs[a->nrefs++] = argv[optind];
+    if (optind < argc || a->nrefs == 0) {
+        fprintf(stderr, "s2s bleu: %s\n", a->nrefs ? "too many reference files" :
+                                                     "give at least one reference file");
+        return CLI_USAGE;
+    }
+    if (!a->bleu && !a->chrf)
+        a->bleu = 1;
+    if (a->c.char_order + a->c.word_order > CHRF_MAX_ORDER || a->c.char_order + a->c.word_order == 0) {
+        fprintf(stderr, "s2s bleu: chrF needs 1 to %d orders in all\n", CHRF_MAX_ORDER);
+        return CLI_USAGE;
+    }
+    a->b.effective_order = a->sentence;
+    return 0;
+}
+
+/* ---- output, as sacreBLEU formats it ---- */
+
+/* Python's repr() of float("%.{w}f" % x): the shortest digits that read
+ * back as the same double, in fixed notation for 1e-4 <= |v| < 1e16. */
+static void py_float(char *out, size_t cap, double x, int width)
+{
+    char fixed[64];
+    snprintf(fixed, sizeof fixed, "%.*f", width, x);
+    double v = strtod(fixed, NULL), a = fabs(v);
+    if (v == 0 || (a >= 1e-4 && a < 1e16)) {
+        for (int d = 1; d <= 17; d++) {
+            snprintf(out, cap, "%.*f", d, v);
+            if (strtod(out, NULL) == v)
+                return;
+        }
+        return;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(out, cap, "%.*g", p, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static int bleu_signature(TextBuf *t, const BleuArgs *a)
+{
+    char smooth[64];
+    const BleuOptions *o = &a->b;
+    if (o->smooth == BLEU_SMOOTH_FLOOR || o->smooth == BLEU_SMOOTH_ADDK)
+        snprintf(smooth, sizeof smooth, "%s[%.2f]", bleu_smooth_name(o->smooth), bleu_smooth_value(o));
+    else
+        snprintf(smooth, sizeof smooth, "%s", bleu_smooth_name(o->smooth));
+    return textbuf_printf(t, "nrefs:%d|case:%s|eff:%s|tok:%s|smooth:%s|version:%s", a->nrefs,
+                          o->lowercase ? "lc" : "mixed", o->effective_order ? "yes" : "no",
+                          bleu_tok_name(o->tok), smooth, SIG_VERSION);
+}
+
+static int chrf_signature(TextBuf *t, const BleuArgs *a)
+{
+    const ChrfOptions *o = &a->c;
+    return textbuf_printf(t, "nrefs:%d|case:%s|eff:%s|nc:%d|nw:%d|space:%s|version:%s", a->nrefs,
+                          o->lowercase ? "lc" : "mixed", o->eps_smoothing ? "no" : "yes",
+                          o->char_order, o->word_order, o->whitespace ? "yes" : "no", SIG_VERSION);
+}
+
+/* One result as text: "NAME|SIG = SCORE[ VERBOSE]", or the score only. */
+static int format_text(TextBuf *t, const BleuArgs *a, const char *name, const char *sig,
+                       double score, const char *verbose)
+{
+    if (a->score_only)
+        return textbuf_printf(t, "%.*f", a->width, score);
+    return textbuf_printf(t, "%s|%s = %.*f%s%s", name, sig, a->width, score, verbose ? " " : "",
+                          verbose ? verbose : "");
+}
+
+/* One result as sacreBLEU's JSON (json.dumps(indent=1)). */
+static int format_json(TextBuf *t, const BleuArgs *a, const char *name, const char *sig,
+                       double score, const char *verbose)
+{
+    char num[64], buf[512];
+    py_float(num, sizeof num, score, a->width);
+    int rc = textbuf_printf(t, "{\n \"name\": \"%s\",\n \"score\": %s,\n \"signature\": \"%s\"", name,
+                            num, sig);
+    if (!rc && verbose)
+        rc = textbuf_printf(t, ",\n \"verbose_score\": \"%s\"", verbose);
+    snprintf(buf, sizeof buf, "%s", sig);
+    for (char *save = NULL, *kv = strtok_r(buf, "|", &save); kv && !rc; kv = strtok_r(NULL, "|", &save)) {
+        char *colon = strchr(kv, ':');
+        if (colon) {
+            *colon = '\0';
+            rc = textbuf_printf(t, ",\n \"%s\": \"%s\"", kv, colon + 1);
+        }
+    }
+    return rc ? rc : textbuf_append(t, "\n}", 2);
+}
+
+static int format_result(TextBuf *t, const BleuArgs *a, int json, const char *name,
+                         const char *sig, double score, const char *verbose)
+{
+    if (json && !a->score_only)
+        return format_json(t, a, name, sig, score, verbose);
+    return format_text(t, a, name, sig, score, verbose);
+}
+
+static int format_bleu(TextBuf *t, const BleuArgs *a, int json, const BleuStats *st)
+{
+    BleuScore sc;
+    TextBuf sig = {0};
+    char verbose[256];
+    bleu_compute(st, &a->b, &sc);
+    snprintf(verbose, sizeof verbose, "%.1f/%.1f/%.1f/%.1f (BP = %.3f ratio = %.3f hyp_len = %ld ref_len = %ld)",
+             sc.prec[0], sc.prec[1], sc.prec[2], sc.prec[3], sc.bp, sc.ratio, sc.sys_len, sc.ref_len);
+    int rc = bleu_signature(&sig, a) || format_result(t, a, json, "BLEU", sig.p, sc.score, verbose);
+    textbuf_free(&sig);
+    return rc;
+}
+
+static int format_chrf(TextBuf *t, const BleuArgs *a, int json, const ChrfStats *st)
+{
+    char name[32];
+    TextBuf sig = {0};
+    int w = a->c.word_order;
+    snprintf(name, sizeof name, "chrF%d%.*s", a->c.beta, w < 8 ? w : 8, "++++++++");
+    int rc = chrf_signature(&sig, a) ||
+             format_result(t, a, json, name, sig.p, chrf_compute(st, &a->c), NULL);
+    textbuf_free(&sig);
+    return rc;
+}
+
+/* sacreBLEU's print_single_results: several text lines aligned on '='. */
+static void print_results(const BleuArgs *a, TextBuf *res, int n)
+{
+    if (a->json && n > 1) { /* as sacreBLEU: a JSON list, even of bare scores */
+        printf("[\n%s,\n%s\n]\n", res[0].p, res[1].p);
+        return;
+    }
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(res[i].p, '=');
+        if (eq && (int)(eq - res[i].p) - 1 > w)
+            w = (int)(eq - res[i].p) - 1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(res[i].p, '=');
+        if (n == 1 || !eq) {
+            puts(res[i].p);
+            continue;
+        }
+        int left = (int)(eq - res[i].p) - 1;
+        printf("%*s%.*s%s\n", w - left, "", left, res[i].p, res[i].p + left);
+    }
+}
+
+/* ---- reading ---- */
+
+typedef struct {
+    BleuArgs a;
+    LineReader in[1 + MAX_REFS]; /* 0: hypotheses */
+    size_t len[1 + MAX_REFS];    /* each stream's line, right-stripped */
+    BleuScratch bs;
+    ChrfScratch cs;
+    BleuStats bsum;
+    ChrfStats csum;
+} Run;
+
+/* Counts the lines left in every stream, for the mismatch message. */
+static int mismatch(Run *r, S2sErr *err)
+{
+    S2sErr ignore;
+    for (int k = 0; k <= r->a.nrefs; k++)
+        while (linereader_next(&r->in[k], &ignore) == 1)
+            ;
+    int k = 1;
+    while (k < r->a.nrefs && r->in[k].lineno == r->in[0].lineno)
+        k++;
+    return s2s_fail(err, S2S_EFORMAT,
+                    "the hypotheses (%s) have %ld lines but the reference %s has %ld: "
+                    "they must have the same number of lines",
+                    r->in[0].name, r->in[0].lineno, r->in[k].name, r->in[k].lineno);
+}
+
+/* Reads one line of every stream: 1, or 0 at the common end, or < 0. */
+static int read_segment(Run *r, S2sErr *err)
+{
+    int got[1 + MAX_REFS], ended = 0;
+    for (int k = 0; k <= r->a.nrefs; k++) {
+        LineReader *in = &r->in[k];
+        if ((got[k] = linereader_next(in, err)) < 0)
+            return -1;
+        ended += got[k] == 0;
+        if (!got[k])
+            continue;
+        long bad = utf8_invalid_offset(in->line, in->len);
+        if (bad >= 0)
+            return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", in->name,
+                            in->lineno, bad);
+        r->len[k] = text_rstrip_utf8(in->line, in->len);
+    }
+    if (ended && ended != r->a.nrefs + 1)
+        return mismatch(r, err);
+    return ended ? 0 : 1;
+}
+
+/* Statistics of the current segment, added to the sums (and printed at
+ * sentence level). */
+static int score_segment(Run *r, S2sErr *err)
+{
+    const char *refs[MAX_REFS];
+    BleuStats bst;
+    ChrfStats cst;
+    int nr = r->a.nrefs, sl = r->a.sentence, rc = 0;
+    for (int k = 0; k < nr; k++)
+        refs[k] = r->in[k + 1].line;
+    int do_bleu = r->a.bleu && !(sl && r->a.first_chrf), do_chrf = r->a.chrf && !(sl && !r->a.first_chrf);
+    if (do_bleu && bleu_segment(&r->bs, &r->a.b, r->in[0].line, r->len[0], refs, r->len + 1, nr, &bst))
+        rc = -1;
+    if (!rc && do_chrf && chrf_segment(&r->cs, &r->a.c, r->in[0].line, r->len[0], refs, r->len + 1, nr, &cst))
+        rc = -1;
+    if (rc)
+        return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->in[0].name, r->in[0].lineno);
+    if (sl) { /* one text line per segment, as sacreBLEU prints them */
+        TextBuf t = {0};
+        rc = do_bleu ? format_bleu(&t, &r->a, 0, &bst) : format_chrf(&t, &r->a, 0, &cst);
+        if (!rc)
+            puts(t.p);
+        textbuf_free(&t);
+        return rc ? s2s_fail(err, S2S_ENOMEM, "out of memory") : 0;
+    }
+    if (do_bleu)
+        bleu_stats_add(&r->bsum, &bst);
+    if (do_chrf)
+        chrf_stats_add(&r->csum, &cst, r->a.c.char_order + r->a.c.word_order);
+    return 0;
+}
+
+static int print_corpus(Run *r)
+{
+    TextBuf res[2] = {{0}, {0}};
+    int n = 0, rc = 0;
+    if (r->a.bleu)
+        rc |= format_bleu(&res[n++], &r->a, r->a.json, &r->bsum);
+    if (r->a.chrf)
+        rc |= format_chrf(&res[n++], &r->a, r->a.json, &r->csum);
+    if (!rc)
+        print_results(&r->a, res, n);
+    textbuf_free(&res[0]);
+    textbuf_free(&res[1]);
+    return rc;
+}
+
+int cli_bleu(int argc, char **argv)
+{
+    Run *r = calloc(1, sizeof *r);
+    S2sErr err;
+    int rc, code = CLI_OK;
+    if (!r)
+        return CLI_FAIL;
+    if ((rc = parse_args(argc, argv, &r->a))) {
+        free(r);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    rc = linereader_open(&r->in[0], r->a.input, &err);
+    for (int k = 0; !rc && k < r->a.nrefs; k++)
+        rc = linereader_open(&r->in[k + 1], r->a.refs[k], &err);
+    while (!rc && (rc = read_segment(r, &err)) == 1)
+        rc = score_segment(r, &err);
+    if (rc < 0) {
+        fprintf(stderr, "s2s bleu: %s\n", err.msg);
+        code = CLI_FAIL;
+    } else if (!r->a.sentence && print_corpus(r)) {
+        fprintf(stderr, "s2s bleu: out of memory\n");
+        code = CLI_FAIL;
+    }
+    if (fflush(stdout) || ferror(stdout))
+        code = CLI_FAIL;
+    for (int k = 0; k <= r->a.nrefs; k++)
+        linereader_close(&r->in[k]);
+    bleu_scratch_free(&r->bs);
+    chrf_scratch_free(&r->cs);
+    free(r);
+    return code;
+}

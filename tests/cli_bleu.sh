@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# s2s bleu against sacreBLEU 2.6.0: every row of the shared
+# bleu-vectors/cases.tsv (366 scores), compared character for character
+# after " = " (the signature's version field names s2s); then every command
+# of the cases' expected.txt, including sacreBLEU's default JSON output.
+set -u
+S2S=${S2S:-./s2s}
+S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+data=${S2S_SHARED_DATA:-$(dirname "$0")/../../shared/data}/bleu-vectors
+[ -f "$data/cases.tsv" ] || { echo "cli_bleu: $data/cases.tsv not found (set S2S_SHARED_DATA)"; exit 1; }
+cd "$data" || exit 1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 rows=0 runs=0
+fail() { fails=$((fails + 1)); [ $fails -le 20 ] && echo "FAIL: $*"; }
+
+# ---- cases.tsv ----
+declare -A cache
+while IFS= read -r line; do
+    # tab is IFS whitespace, which would merge empty fields: split on \x1f instead
+    IFS=$'\x1f' read -r case metric options segment hyp refs score score_full expected <<< "${line//$'\t'/$'\x1f'}"
+    [ "$case" = case ] && continue
+    rows=$((rows + 1))
+    key="$case|$metric|$options"
+    if [ -z "${cache[$key]+x}" ]; then
+        out="$tmp/run$runs"; runs=$((runs + 1))
+        # shellcheck disable=SC2086
+        "$S2S" bleu ${refs//,/ } -i "$hyp" -m "$metric" $options -w 2 -f text > "$out" 2> "$out.err" \
+            || fail "$key: exit $?: $(head -2 "$out.err")"
+        cache[$key]=$out
+    fi
+    out=${cache[$key]}
+    if [ "$segment" = all ]; then got=$(head -1 "$out"); else got=$(sed -n "${segment}p" "$out"); fi
+    [ "${got#* = }" = "${expected#* = }" ] || fail "$key segment $segment: got '${got#* = }', want '${expected#* = }'"
+    [ "${got%% = *}" = "$(printf '%s' "${expected%% = *}" | sed 's/version:2\.6\.0/version:s2s-0.1.0/')" ] \
+        || fail "$key: signature '${got%% = *}'"
+done < cases.tsv
+echo "cli_bleu: $rows rows of cases.tsv checked ($runs runs)"
+[ "$rows" -eq 366 ] || fail "cases.tsv has $rows rows, expected 366"
+
+# ---- expected.txt: every command, text and default JSON ----
+cmds=0
+for dir in */; do
+    dir=${dir%/}
+    [ -f "$dir/expected.txt" ] || continue
+    awk -v dir="$dir" -v tmp="$tmp" '
+        /^\$ sacrebleu / { n++; cmd = substr($0, 13); print cmd > (tmp "/" dir "." n ".cmd"); next }
+        n && !/^#/ && $0 != "" { print > (tmp "/" dir "." n ".want") }' "$dir/expected.txt"
+    for c in "$tmp/$dir".*.cmd; do
+        [ -f "$c" ] || continue
+        cmds=$((cmds + 1))
+        args=$(cat "$c")
+        case " $args " in *" -f "*) extra="" ;; *) extra="-w 1 -f json" ;; esac
+        # shellcheck disable=SC2086
+        (cd "$dir" && "$S2S" bleu $args $extra) > "${c%.cmd}.got" 2>&1
+        sed 's/version:2\.6\.0/version:s2s-0.1.0/; s/"version": "2\.6\.0"/"version": "s2s-0.1.0"/' "${c%.cmd}.want" \
+            | cmp -s - "${c%.cmd}.got" || fail "$dir: sacrebleu $args: $(diff <(sed 's/2\.6\.0/s2s-0.1.0/' "${c%.cmd}.want") "${c%.cmd}.got" | head -4 | tr '\n' ' ')"
+    done
+done
+echo "cli_bleu: $cmds commands of expected.txt checked"
+[ "$cmds" -ge 130 ] || fail "only $cmds commands found in expected.txt"
+echo "cli_bleu: $fails failures"
+[ "$fails" -eq 0 ]
