@@ -6,29 +6,26 @@
 
 /* ---- string rewriting on code points ---- */
 
-static int put(U32Buf *o, uint32_t c) { return u32buf_push(o, c); }
+/* Each rewrite reserves its worst case once, then writes without checks. */
+#define PUT(o, c) ((o)->cp[(o)->len++] = (c))
 
-static int put3(U32Buf *o, uint32_t x, uint32_t y, uint32_t z)
-{
-    return put(o, x) || put(o, y) || put(o, z);
-}
-
-/* out = in with every non-overlapping pat replaced by rep (ASCII), left to right. */
+/* out = in with every non-overlapping pat replaced by the shorter rep (ASCII). */
 static int replace_all(U32Buf *out, const U32Buf *in, const char *pat, const char *rep)
 {
     size_t m = strlen(pat);
     out->len = 0;
+    if (u32buf_reserve(out, in->len + 1))
+        return -1;
     for (size_t i = 0; i < in->len;) {
         size_t k = 0;
         while (k < m && i + k < in->len && in->cp[i + k] == (unsigned char)pat[k])
             k++;
         if (k == m) {
             for (const char *r = rep; *r; r++)
-                if (put(out, (unsigned char)*r))
-                    return -1;
+                PUT(out, (unsigned char)*r);
             i += m;
-        } else if (put(out, in->cp[i++])) {
-            return -1;
+        } else {
+            PUT(out, in->cp[i++]);
         }
     }
     return 0;
@@ -42,7 +39,7 @@ static int contains(const U32Buf *b, uint32_t c)
     return 0;
 }
 
-/* Rewrites s->a through s->b and swaps them back: s->a holds the result. */
+/* Rewrites go from s->a to s->b, then swap: s->a holds the result. */
 static void swap(BleuScratch *s)
 {
     U32Buf t = s->a;
@@ -52,27 +49,28 @@ static void swap(BleuScratch *s)
 
 typedef int (*PairRule)(uint32_t x, uint32_t y);
 
-/* A regex of two single-character groups (X)(Y) replaced by pre X mid Y post,
- * applied like re.sub: left to right, non-overlapping. */
+/* A regex of two single-character groups (X)(Y) replaced by fmt ('1' = X,
+ * '2' = Y, ' ' = space; at most 4 characters), applied like re.sub: left
+ * to right, non-overlapping. */
 static int pair_sub(BleuScratch *s, PairRule match, const char *fmt)
 {
     U32Buf *in = &s->a, *out = &s->b;
-    out->len = 0;
     size_t i = 0;
+    out->len = 0;
+    if (u32buf_reserve(out, 2 * in->len + 1))
+        return -1;
     for (; i + 1 < in->len; i++) {
         uint32_t x = in->cp[i], y = in->cp[i + 1];
         if (!match(x, y)) {
-            if (put(out, x))
-                return -1;
+            PUT(out, x);
             continue;
         }
         for (const char *f = fmt; *f; f++)
-            if (put(out, *f == '1' ? x : *f == '2' ? y : ' '))
-                return -1;
+            PUT(out, *f == '1' ? x : *f == '2' ? y : ' ');
         i++;
     }
-    if (i < in->len && put(out, in->cp[i]))
-        return -1;
+    if (i < in->len)
+        PUT(out, in->cp[i]);
     swap(s);
     return 0;
 }
@@ -82,10 +80,17 @@ static int single_sub(BleuScratch *s, int (*match)(uint32_t c))
 {
     U32Buf *in = &s->a, *out = &s->b;
     out->len = 0;
+    if (u32buf_reserve(out, 3 * in->len + 1))
+        return -1;
     for (size_t i = 0; i < in->len; i++) {
         uint32_t c = in->cp[i];
-        if (match(c) ? put3(out, ' ', c, ' ') : put(out, c))
-            return -1;
+        if (match(c)) {
+            PUT(out, ' ');
+            PUT(out, c);
+            PUT(out, ' ');
+        } else {
+            PUT(out, c);
+        }
     }
     swap(s);
     return 0;
@@ -121,13 +126,12 @@ static int tok_13a(BleuScratch *s)
             swap(s);
         }
     s->b.len = 0; /* " line " */
-    if (put(&s->b, ' '))
+    if (u32buf_reserve(&s->b, s->a.len + 2))
         return -1;
+    PUT(&s->b, ' ');
     for (size_t i = 0; i < s->a.len; i++)
-        if (put(&s->b, s->a.cp[i]))
-            return -1;
-    if (put(&s->b, ' '))
-        return -1;
+        PUT(&s->b, s->a.cp[i]);
+    PUT(&s->b, ' ');
     swap(s);
     return single_sub(s, v13a_split_char) || pair_sub(s, nondigit_dotcomma, "1 2 ") ||
            pair_sub(s, dotcomma_nondigit, " 1 2") || pair_sub(s, digit_dash, "1 2 ");

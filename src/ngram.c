@@ -56,13 +56,20 @@ uint64_t ngram_hash(const uint32_t *key, int n)
     return finish(h, n);
 }
 
+static int same_key(const uint32_t *a, const uint32_t *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static size_t probe(const NgramTable *t, const uint32_t *key, int n, uint64_t hash)
 {
     size_t mask = t->cap - 1, i = (size_t)hash & mask;
     for (;; i = (i + 1) & mask) {
         const NgramEntry *e = &t->slots[i];
-        if (!e->key || (e->hash == hash && e->n == n &&
-                        memcmp(e->key, key, sizeof(uint32_t) * (size_t)n) == 0))
+        if (!e->key || (e->hash == hash && e->n == n && same_key(e->key, key, n)))
             return i;
     }
 }

@@ -59,5 +59,26 @@ for dir in */; do
 done
 echo "cli_bleu: $cmds commands of expected.txt checked"
 [ "$cmds" -ge 130 ] || fail "only $cmds commands found in expected.txt"
+# ---- errors, stdin, score only ----
+cd "$tmp" || exit 1
+expect() {
+    local code=$1 pattern=$2; shift 2
+    "$@" > out.txt 2> err.txt
+    local got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
+    grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
+}
+printf 'a b c\nd e f\ng h i\n' > ref3; printf 'a b c\nd e f\n' > hyp2
+expect 1 "hyp2\) have 2 lines but the reference ref3 has 3" "$S2S" bleu ref3 -i hyp2
+printf 'a b c\nd \xe9 f\ng h i\n' > badref
+expect 1 "badref:2: invalid UTF-8 at byte 2" "$S2S" bleu badref -i ref3
+expect 2 "give at least one reference" "$S2S" bleu -i hyp2
+expect 2 "unknown value 'bogus'" "$S2S" bleu ref3 -tok bogus
+expect 2 "unknown metric 'ter'" "$S2S" bleu ref3 -m ter
+[ "$("$S2S" bleu ref3 -b < ref3)" = "0.00" ] || fail "3 lines of 3 words score 0 (no 4-grams): $("$S2S" bleu ref3 -b < ref3)"
+[ "$("$S2S" bleu ref3 -b -sl -w 1 < ref3 | tr '\n' ' ')" = "100.0 100.0 100.0 " ] || fail "sentence level, score only"
+printf 'x y z\nd e f\nq\n' > ref3b
+[ "$(printf 'a b c\nd e f\ng h i\n' | "$S2S" bleu ref3b ref3 -m chrf -b)" = "100.00" ] || fail "two references, stdin"
+
 echo "cli_bleu: $fails failures"
 [ "$fails" -eq 0 ]
