@@ -95,6 +95,21 @@ static cJSON *vocab_json(const Vocab *v)
     return a;
 }
 
+/* Tokenizer scheme 2: kinds none, word (reversible), bpe (with its merges).
+ * Files without "scheme" come from when "word" meant a whitespace split. */
+static cJSON *tokenizer_json(const Tokenizer *tk)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", tokenizer_name(tk));
+    cJSON_AddNumberToObject(o, "scheme", 2);
+    if (tk->kind == TOKENIZER_BPE) {
+        cJSON *m = cJSON_AddArrayToObject(o, "merges");
+        for (int i = 0; i < bpe_nmerges(&tk->bpe); i++)
+            cJSON_AddItemToArray(m, cJSON_CreateString(bpe_merge_text(&tk->bpe, i)));
+    }
+    return o;
+}
+
 static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
                            const Tokenizer *tk, const cJSON *train)
 {
@@ -102,8 +117,7 @@ static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
     cJSON_AddStringToObject(root, "format", "s2s-model");
     cJSON_AddNumberToObject(root, "version", CKPT_VERSION);
     cJSON_AddItemToObject(root, "config", config_json(&m->cfg));
-    cJSON *tok = cJSON_AddObjectToObject(root, "tokenizer");
-    cJSON_AddStringToObject(tok, "kind", tokenizer_name(tk));
+    cJSON_AddItemToObject(root, "tokenizer", tokenizer_json(tk));
     cJSON_AddItemToObject(root, "tensors", tensors_json(m));
     cJSON_AddItemToObject(root, "src_vocab", vocab_json(sv));
     cJSON_AddItemToObject(root, "tgt_vocab", vocab_json(tv));
@@ -149,6 +163,11 @@ int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv
     char *json = metadata_text(m, sv, tv, tk, train);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", path);
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* never rename over /dev/null */
+        rc = s2s_fail(err, S2S_EINVAL, "%s: not a regular file", path);
+        goto done;
+    }
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
         rc = s2s_fail(err, S2S_EINVAL, "%s: path too long", path);
         goto done;
@@ -360,13 +379,41 @@ static int parse_vocab(const char *path, const cJSON *root, const char *key, int
     return 0;
 }
 
+static int parse_merges(const char *path, const cJSON *o, Tokenizer *tk, S2sErr *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "merges");
+    int n = cJSON_GetArraySize(m), i = 0, rc;
+    if (!cJSON_IsArray(m))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: a bpe tokenizer needs \"merges\"", path);
+    const char **texts = s2s_malloc(sizeof(char *) * (size_t)n);
+    if (!texts)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    for (const cJSON *e = m->child; e; e = e->next, i++)
+        texts[i] = cJSON_IsString(e) ? e->valuestring : "";
+    Bpe b;
+    memset(&b, 0, sizeof b);
+    rc = bpe_from_texts(&b, texts, n, err);
+    free(texts);
+    if (rc) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s: metadata: tokenizer merges", path);
+        return s2s_wrap(err, S2S_EFORMAT, where);
+    }
+    tokenizer_set_bpe(tk, &b);
+    return 0;
+}
+
 static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S2sErr *err)
 {
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tokenizer");
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
-    if (!cJSON_IsString(kind) || tokenizer_from_name(tk, kind->valuestring, NULL))
+    const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(o, "scheme");
+    const char *name = cJSON_IsString(kind) ? kind->valuestring : NULL;
+    if (name && !scheme && strcmp(name, "word") == 0)
+        name = "none"; /* scheme 1: "word" was a whitespace split */
+    if (!name || tokenizer_from_name(tk, name, NULL))
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or unknown \"tokenizer\"", path);
-    return 0;
+    return tk->kind == TOKENIZER_BPE ? parse_merges(path, o, tk, err) : 0;
 }
 
 static int parse_metadata(const char *path, RawFile *r, Checkpoint *ck, S2sErr *err)
@@ -453,6 +500,7 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
 void ckpt_free(Checkpoint *ck)
 {
     model_free(&ck->model);
+    tokenizer_free(&ck->tokenizer);
     vocab_free(&ck->src_vocab);
     vocab_free(&ck->tgt_vocab);
     cJSON_Delete(ck->train);

@@ -59,7 +59,7 @@ static int side_reserve(TextSide *s, size_t ntoks, size_t nbytes)
 }
 
 /* Appends a line made of toks[0..n); side_reserve must have made room. */
-static void side_append(TextSide *s, char *const *toks, int n)
+static void side_append(TextSide *s, const char *const *toks, int n)
 {
     if (s->nlines == 0)
         s->line_start[0] = 0;
@@ -72,12 +72,13 @@ static void side_append(TextSide *s, char *const *toks, int n)
     s->line_start[++s->nlines] = s->ntoks;
 }
 
-/* State of reading one file: where, and the token pointer buffer. */
+/* State of reading one file: where, the tokens of the line, pointers to them. */
 typedef struct {
     const char *path;
     const Tokenizer *tk;
     long lineno;  /* 1-based number of the current line */
-    char **toks;  /* (toks_cap) */
+    TokBuf tb;
+    const char **toks; /* (toks_cap) */
     size_t toks_cap;
 } SideReader;
 
@@ -90,21 +91,20 @@ static int side_add_line(TextSide *s, SideReader *r, char *line, size_t len, S2s
         line[--len] = '\0';
     if (memchr(line, '\0', len))
         return s2s_fail(err, S2S_EFORMAT, "%s:%ld: NUL byte in line", r->path, r->lineno);
-    long bad = utf8_invalid_offset(line, len);
-    if (bad >= 0)
-        return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->path,
-                        r->lineno, bad);
-    size_t max_toks = len / 2 + 1; /* tokens are separated by at least one byte */
-    if (max_toks > INT_MAX || s->nlines == INT_MAX - 1)
-        return s2s_fail(err, S2S_EINVAL, "%s:%ld: line or file too long", r->path, r->lineno);
-    char **toks = grow(r->toks, &r->toks_cap, max_toks, sizeof *toks);
-    if (!toks)
+    if (s->nlines == INT_MAX - 1)
+        return s2s_fail(err, S2S_EINVAL, "%s:%ld: file too long", r->path, r->lineno);
+    int n = tokenizer_encode(r->tk, &r->tb, line, len, err);
+    if (n < 0) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%ld", r->path, r->lineno);
+        return s2s_wrap(err, n, where);
+    }
+    const char **toks = grow((void *)r->toks, &r->toks_cap, (size_t)n + 1, sizeof *toks);
+    if (!toks || side_reserve(s, (size_t)n, r->tb.len + 1))
         return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->path, r->lineno);
     r->toks = toks;
-    int n = tokenizer_split(r->tk, line, toks, (int)max_toks);
-    S2S_INVARIANT((size_t)n <= max_toks);
-    if (side_reserve(s, (size_t)n, len + 1))
-        return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->path, r->lineno);
+    for (int i = 0; i < n; i++)
+        toks[i] = tokbuf_token(&r->tb, i);
     side_append(s, toks, n);
     return 0;
 }
@@ -134,6 +134,7 @@ static int side_read(TextSide *s, const char *path, const Tokenizer *tk, S2sErr 
 done:
     free(line);
     free(r.toks);
+    tokbuf_free(&r.tb);
     if (fclose(f) != 0 && rc == 0)
         rc = s2s_fail(err, S2S_EIO, "%s: cannot close: %s", path, strerror(errno));
     return rc;

@@ -15,6 +15,9 @@ static void usage(FILE *f)
             "  translate  translate text line by line with a trained model\n"
             "  score      log-probability of given translations, and perplexity\n"
             "  bleu       corpus BLEU and chrF, exactly as sacreBLEU computes them\n"
+            "  tokenize   split raw text into tokens, reversibly (--codes: and subwords)\n"
+            "  detokenize turn tokens back into raw text\n"
+            "  bpe        learn or apply BPE subword merges\n"
             "  info       print a model file's metadata as JSON\n"
             "\n"
             "`s2s COMMAND --help` describes a command's options.\n"
@@ -37,6 +40,10 @@ int main(int argc, char **argv)
         return cli_score(argc - 1, argv + 1);
     if (strcmp(cmd, "bleu") == 0)
         return cli_bleu(argc - 1, argv + 1);
+    if (strcmp(cmd, "tokenize") == 0 || strcmp(cmd, "detokenize") == 0)
+        return cli_tokenize(argc - 1, argv + 1, cmd[0] == 'd');
+    if (strcmp(cmd, "bpe") == 0)
+        return cli_bpe(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {

@@ -42,7 +42,7 @@ int linereader_next(LineReader *r, S2sErr *err)
     r->lineno++;
     if (n > 0 && r->line[n - 1] == '\n')
         n--;
-    if (n > 0 && r->line[n - 1] == '\r')
+    if (n > 0 && r->line[n - 1] == '\r' && !r->keep_cr)
         n--;
     r->line[n] = '\0';
     r->len = (size_t)n;
@@ -107,29 +107,24 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, char *line, size_t len,
-                       int max)
+long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
+                       size_t len, int max)
 {
-    size_t most = len / 2 + 1;
-    if ((int)most > b->toks_cap) {
-        size_t cap = (size_t)b->toks_cap;
-        if (grow((void **)&b->toks, &cap, most, sizeof(char *)))
-            return -1;
-        b->toks_cap = (int)cap;
-    }
-    int n = tokenizer_split(tk, line, b->toks, b->toks_cap);
+    int n = tokenizer_encode(tk, &b->tb, line, len, NULL);
+    if (n < 0)
+        return -1;
     int keep = max > 0 && n > max ? max : n;
     if (grow((void **)&b->ids, &b->cap, b->len + (size_t)keep, sizeof(int32_t)))
         return -1;
     for (int i = 0; i < keep; i++)
-        b->ids[b->len++] = vocab_lookup(v, b->toks[i]);
+        b->ids[b->len++] = vocab_lookup(v, tokbuf_token(&b->tb, i));
     return n;
 }
 
 void idbuf_free(IdBuf *b)
 {
     free(b->ids);
-    free(b->toks);
+    tokbuf_free(&b->tb);
     memset(b, 0, sizeof *b);
 }
 
@@ -168,16 +163,13 @@ int textbuf_printf(TextBuf *t, const char *fmt, ...)
 int textbuf_append_words(TextBuf *t, const Tokenizer *tk, const Vocab *v, const int32_t *ids,
                          int n)
 {
-    const char *words[64];
+    const char *words[64] = {0};
     const char **w = n <= 64 ? words : malloc(sizeof(char *) * (size_t)n);
     if (!w)
         return -1;
     for (int i = 0; i < n; i++)
         w[i] = vocab_word(v, ids[i]);
-    size_t need = tokenizer_join(tk, w, n, NULL, 0);
-    int rc = grow((void **)&t->p, &t->cap, t->len + need + 1, 1);
-    if (!rc)
-        t->len += tokenizer_join(tk, w, n, t->p + t->len, need + 1);
+    int rc = tokenizer_decode(tk, w, n, &t->p, &t->len, &t->cap);
     if (w != words)
         free((void *)w);
     return rc;
@@ -187,4 +179,51 @@ void textbuf_free(TextBuf *t)
 {
     free(t->p);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- BPE from files ---- */
+
+static int count_words(BpeLearner *l, TokBuf *tb, LineReader *r, S2sErr *err)
+{
+    int n = tokenizer_encode_words(tb, r->line, r->len, err), rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        const char *t = tokbuf_token(tb, i);
+        if (tokenizer_is_literal(t))
+            continue;
+        t += tokenizer_is_joined(t) ? 3 : 0;
+        rc = bpe_learner_add(l, t, strlen(t), 1, err);
+    }
+    if (n < 0 || rc) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%ld", r->name, r->lineno);
+        return s2s_wrap(err, n < 0 ? n : rc, where);
+    }
+    return 0;
+}
+
+static void report_merges(int done, int total, void *ctx)
+{
+    fprintf(ctx, "s2s bpe: %d of %d merges\n", done, total);
+    fflush(ctx);
+}
+
+int textio_learn_bpe(Bpe *out, const char *const *paths, int n, int merges, int min_freq,
+                     FILE *progress, S2sErr *err)
+{
+    BpeLearner l;
+    TokBuf tb = {0};
+    LineReader r;
+    int rc = bpe_learner_init(&l, err);
+    for (int k = 0; k < n && !rc; k++) {
+        if ((rc = linereader_open(&r, paths[k], err)))
+            break;
+        while (!rc && (rc = linereader_next(&r, err)) == 1)
+            rc = count_words(&l, &tb, &r, err);
+        linereader_close(&r);
+    }
+    if (!rc)
+        rc = bpe_learn(&l, merges, min_freq, out, progress ? report_merges : NULL, progress, err);
+    bpe_learner_free(&l);
+    tokbuf_free(&tb);
+    return rc;
 }

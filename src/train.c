@@ -9,6 +9,7 @@
 
 #include "s2s/blas.h"
 #include "s2s/optim.h"
+#include "s2s/textio.h"
 
 static double now_seconds(void)
 {
@@ -122,6 +123,37 @@ static int new_model(Trainer *t, S2sErr *err)
     return 0;
 }
 
+/* The tokenizer --tokenizer names; bpe learns its merges on the training
+ * files (or reads --bpe-codes). */
+static int make_tokenizer(Trainer *t, S2sErr *err)
+{
+    const TrainConfig *c = &t->cfg;
+    const char *files[2] = {c->src, c->tgt};
+    Bpe b;
+    int rc = tokenizer_from_name(&t->tokenizer, c->tokenizer ? c->tokenizer : "bpe", err);
+    if (rc || t->tokenizer.kind != TOKENIZER_BPE)
+        return rc;
+    memset(&b, 0, sizeof b);
+    if (c->bpe_codes) {
+        rc = bpe_load(&b, c->bpe_codes, err);
+    } else {
+        if (t->progress)
+            fprintf(t->progress, "s2s train: learning %d BPE merges on %s and %s\n", c->bpe_merges,
+                    c->src, c->tgt);
+        rc = textio_learn_bpe(&b, files, 2, c->bpe_merges, 2, NULL, err);
+    }
+    if (!rc)
+        tokenizer_set_bpe(&t->tokenizer, &b);
+    return rc;
+}
+
+/* Records the tokenizer chosen, so that the checkpoint's options name it. */
+static int note_tokenizer(Trainer *t, S2sErr *err)
+{
+    return train_config_set(&t->cfg, train_option_index("tokenizer"), tokenizer_name(&t->tokenizer),
+                            err);
+}
+
 /* Takes model, vocabularies, tokenizer and state over from a checkpoint. */
 static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
 {
@@ -132,6 +164,7 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
     t->src_vocab = ck->src_vocab;
     t->tgt_vocab = ck->tgt_vocab;
     t->tokenizer = ck->tokenizer;
+    memset(&ck->tokenizer, 0, sizeof ck->tokenizer);
     memset(&ck->model, 0, sizeof ck->model);
     memset(&ck->src_vocab, 0, sizeof ck->src_vocab);
     memset(&ck->tgt_vocab, 0, sizeof ck->tgt_vocab);
@@ -175,7 +208,9 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
     if (resume)
         rc = adopt_checkpoint(t, resume, err);
     else
-        rc = tokenizer_from_name(&t->tokenizer, cfg->tokenizer ? cfg->tokenizer : "word", err);
+        rc = make_tokenizer(t, err);
+    if (!rc)
+        rc = note_tokenizer(t, err);
     if (rc || (rc = read_corpus(t, &t->train, cfg->src, cfg->tgt, cfg->max_len, !resume, err)))
         goto fail;
     if (cfg->valid_src) {
@@ -205,6 +240,7 @@ void trainer_free(Trainer *t)
     model_free(&t->model);
     vocab_free(&t->src_vocab);
     vocab_free(&t->tgt_vocab);
+    tokenizer_free(&t->tokenizer);
     train_config_free(&t->cfg);
     memset(t, 0, sizeof *t);
 }

@@ -18,7 +18,9 @@ const TrainOption train_options[] = {
     {"resume", OPT_STR, F(resume), 0, "FILE", "continue training from this checkpoint"},
     {"config", OPT_STR, F(config), 0, "FILE", "JSON object of options, keys as the long options"},
     {"log", OPT_STR, F(log), 0, "FILE", "append JSON lines: progress and validations"},
-    {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "how lines are split into tokens: word"},
+    {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "bpe (default), word (reversible, no subwords) or none (whitespace)"},
+    {"bpe-merges", OPT_INT, F(bpe_merges), 1, "N", "BPE merges learned jointly on --src and --tgt (default 10000)"},
+    {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning"},
     {"layers", OPT_INT, F(layers), 1, "N", "LSTM layers in encoder and decoder (default 2)"},
     {"embed", OPT_INT, F(embed), 1, "N", "embedding size (default 256)"},
     {"hidden", OPT_INT, F(hidden), 1, "N", "LSTM hidden size (default 256)"},
@@ -55,7 +57,7 @@ void train_config_defaults(TrainConfig *c)
     c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (int)n : 1;
-    c->max_len = 50, c->report_every = 2;
+    c->max_len = 50, c->report_every = 2, c->bpe_merges = 10000;
 }
 
 static char **str_field(TrainConfig *c, int i)
@@ -235,7 +237,8 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("max-len", c->max_len, 1, 100000, err)) ||
         (rc = check_range("valid-every", c->valid_every, 0, 2e9, err)) ||
         (rc = check_range("save-every", c->save_every, 0, 2e9, err)) ||
-        (rc = check_range("report-every", c->report_every, 0, 1e9, err)))
+        (rc = check_range("report-every", c->report_every, 0, 1e9, err)) ||
+        (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)))
         return rc;
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
         return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");

@@ -25,7 +25,7 @@ head -400 "$demo/train.en" > s.en; head -400 "$demo/train.de" > s.de
 head -60 "$demo/test.en" > t.en; head -60 "$demo/test.de" > t.de
 
 # ---- line alignment, whatever the lines hold ----
-long=$(for i in $(seq 300); do printf 'one '; done)
+long=$(for i in $(seq 300); do printf 'one '; done); long=${long% }
 {
     echo "three hundred forty two"
     echo ""

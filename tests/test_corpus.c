@@ -9,7 +9,7 @@
 #include "s2s/corpus.h"
 #include "s2s/rng.h"
 
-static const Tokenizer word_tk = {TOKENIZER_WORD};
+static const Tokenizer word_tk = {.kind = TOKENIZER_NONE};
 
 /* The tests run inside a fresh temporary directory so that the error
  * messages (which name the paths as given) can be compared exactly. */

@@ -1,5 +1,6 @@
 /* UTF-8 validation, the word tokenizer, and vocabulary building. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -55,66 +56,44 @@ static void test_utf8_invalid(void)
 
 static void test_tokenizer_names(void)
 {
-    Tokenizer tk = {TOKENIZER_WORD};
+    Tokenizer tk = {.kind = TOKENIZER_NONE};
     S2sErr err = {{0}};
     CHECK(tokenizer_from_name(&tk, "word", &err) == 0);
     CHECK(tk.kind == TOKENIZER_WORD);
     CHECK(strcmp(tokenizer_name(&tk), "word") == 0);
-    CHECK(tokenizer_from_name(&tk, "bpe", &err) == S2S_EINVAL);
-    CHECK_MSG(strcmp(err.msg, "unknown tokenizer 'bpe' (known: word)") == 0, "%s", err.msg);
+    CHECK(tokenizer_from_name(&tk, "none", &err) == 0 && tk.kind == TOKENIZER_NONE);
+    CHECK(tokenizer_from_name(&tk, "sentencepiece", &err) == S2S_EINVAL);
+    CHECK_MSG(strcmp(err.msg, "unknown tokenizer 'sentencepiece' (known: none, word, bpe)") == 0,
+              "%s", err.msg);
     CHECK(tokenizer_from_name(&tk, NULL, NULL) == S2S_EINVAL);
 }
 
-static void test_tokenizer_split(void)
+/* Tokens of line under kind none, joined by '|'. */
+static const char *split_none(const char *line, char *out, size_t cap)
 {
-    Tokenizer tk = {TOKENIZER_WORD};
-    char *toks[8];
-    char line[] = "  Hello \t world\r\v\f!\n";
-    CHECK(tokenizer_split(&tk, line, toks, 8) == 3);
-    CHECK(strcmp(toks[0], "Hello") == 0);
-    CHECK(strcmp(toks[1], "world") == 0);
-    CHECK(strcmp(toks[2], "!") == 0);
-
-    char empty[] = "", blank[] = " \t\r\n ";
-    CHECK(tokenizer_split(&tk, empty, toks, 8) == 0);
-    CHECK(tokenizer_split(&tk, blank, toks, 8) == 0);
-
-    char nbsp[] = "a\xC2\xA0" "b c"; /* U+00A0 is not ASCII whitespace */
-    CHECK(tokenizer_split(&tk, nbsp, toks, 8) == 2);
-    CHECK(strcmp(toks[0], "a\xC2\xA0" "b") == 0);
-
-    char many[] = "a b c d e";
-    CHECK(tokenizer_split(&tk, many, toks, 2) == 5);
-    CHECK(strcmp(toks[0], "a") == 0 && strcmp(toks[1], "b") == 0);
-    char none[] = "x y";
-    CHECK(tokenizer_split(&tk, none, NULL, 0) == 2);
+    Tokenizer tk = {.kind = TOKENIZER_NONE};
+    TokBuf tb = {0};
+    int n = tokenizer_encode(&tk, &tb, line, strlen(line), NULL);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "|" : "", tokbuf_token(&tb, i));
+    tokbuf_free(&tb);
+    return out;
 }
 
-static void test_tokenizer_join(void)
+static void test_tokenizer_none(void)
 {
-    Tokenizer tk = {TOKENIZER_WORD};
-    const char *toks[] = {"a", "bc", "d"};
-    char out[16];
-    CHECK(tokenizer_join(&tk, toks, 3, out, sizeof out) == 6);
-    CHECK(strcmp(out, "a bc d") == 0);
-    CHECK(tokenizer_join(&tk, toks, 3, out, 7) == 6);
-    CHECK(strcmp(out, "a bc d") == 0);
-    CHECK(tokenizer_join(&tk, toks, 3, out, 6) == 6); /* one short: cut */
-    CHECK(strcmp(out, "a bc ") == 0);
-    CHECK(tokenizer_join(&tk, toks, 3, out, 3) == 6);
-    CHECK(strcmp(out, "a ") == 0);
-    CHECK(tokenizer_join(&tk, toks, 3, out, 1) == 6);
-    CHECK(out[0] == '\0');
-    CHECK(tokenizer_join(&tk, toks, 3, NULL, 0) == 6);
-    CHECK(tokenizer_join(&tk, toks, 0, out, sizeof out) == 0);
-    CHECK(out[0] == '\0');
-
-    /* split then join is the whitespace-normalised line. */
-    char line[] = " ein  Hund\tläuft ";
-    char *parts[8];
-    int n = tokenizer_split(&tk, line, parts, 8);
-    CHECK(tokenizer_join(&tk, (const char *const *)parts, n, out, sizeof out) == 15);
-    CHECK(strcmp(out, "ein Hund läuft") == 0);
+    char out[128], *text = NULL;
+    size_t len = 0, cap = 0;
+    CHECK(strcmp(split_none("  Hello \t world\r\v\f!\n", out, sizeof out), "Hello|world|!") == 0);
+    CHECK(strcmp(split_none("", out, sizeof out), "") == 0);
+    CHECK(strcmp(split_none(" \t\r\n ", out, sizeof out), "") == 0);
+    /* U+00A0 is not ASCII whitespace */
+    CHECK(strcmp(split_none("a\xC2\xA0" "b c", out, sizeof out), "a\xC2\xA0" "b|c") == 0);
+    Tokenizer tk = {.kind = TOKENIZER_NONE};
+    const char *toks[] = {"ein", "Hund", "läuft"};
+    CHECK(tokenizer_decode(&tk, toks, 3, &text, &len, &cap) == 0 && strcmp(text, "ein Hund läuft") == 0);
+    free(text);
 }
 
 static void add_n(VocabCounter *c, const char *word, int n)
@@ -278,8 +257,7 @@ int main(void)
     test_utf8_valid();
     test_utf8_invalid();
     test_tokenizer_names();
-    test_tokenizer_split();
-    test_tokenizer_join();
+    test_tokenizer_none();
     test_vocab_build();
     test_vocab_many();
     test_vocab_from_words();

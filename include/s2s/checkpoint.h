@@ -21,7 +21,10 @@
  *     "config": { "arch": "seq2seq", "cell": "lstm", "src_vocab": Vs,
  *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
  *                 "reverse": true },
- *     "tokenizer": { "kind": "word" },
+ *     "tokenizer": { "kind": "none" | "word" | "bpe", "scheme": 2,
+ *                    "merges": [ "l o", "lo w</w>", ... ] (bpe only, in rank order) },
+ *                  (without "scheme", kind "word" is read as "none": files from
+ *                  before the reversible tokenizer)
  *     "tensors": [ { "name": "src_embed", "rows": Vs, "cols": E, "offset": 0 }, ... ],
  *     "src_vocab": [ "<pad>", "<unk>", "<s>", "</s>", ... ],
  *     "tgt_vocab": [ ... ],

@@ -17,6 +17,7 @@ typedef struct {
     long lineno;     /* 1-based number of the line last read */
     long size;       /* bytes in the file, or -1 (not a regular file) */
     char *line;      /* (cap) the line last read, without '\n' or "\r\n"; owned */
+    int keep_cr;     /* set to keep a trailing '\r' in the line (byte-exact tools) */
     size_t cap, len;
 } LineReader;
 
@@ -32,19 +33,26 @@ void linereader_close(LineReader *r);
  * U+FFFD. Returns how many were replaced, or < 0 when out of memory. */
 int textio_replace_invalid(LineReader *r);
 
+/* Learns at most `merges` BPE merges (stopping early when the best pair
+ * occurs fewer than min_freq times) jointly over the word tokens (kind word,
+ * joiners removed, literal tokens left out) of the files paths[0..n).
+ * progress (may be NULL) gets a line per 1000 merges. Errors name file and
+ * line. */
+int textio_learn_bpe(Bpe *out, const char *const *paths, int n, int merges, int min_freq,
+                     FILE *progress, S2sErr *err);
+
 /* A growable array of token ids. */
 typedef struct {
     int32_t *ids;
     size_t len, cap;
-    char **toks;     /* tokenizer scratch */
-    int toks_cap;
+    TokBuf tb;       /* tokenizer output and scratch */
 } IdBuf;
 
-/* Tokenises line (in place) and appends the ids of at most max tokens
- * (max <= 0: all) to b. Returns the number of tokens the line had (which
- * may exceed max), or < 0 when out of memory. */
-long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, char *line, size_t len,
-                       int max);
+/* Tokenises line[0..len) (valid UTF-8) and appends the ids of at most max
+ * tokens (max <= 0: all) to b. Returns the number of tokens the line had
+ * (which may exceed max), or < 0 when out of memory. */
+long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
+                       size_t len, int max);
 void idbuf_free(IdBuf *b);
 
 /* A growable text buffer. */
