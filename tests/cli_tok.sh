@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# s2s tokenize / detokenize / bpe from the command line, and a model
+# trained with --tokenizer bpe that takes raw German in and gives raw
+# English out.
+set -u
+S2S=${S2S:-./s2s}
+S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+m30k=${S2S_SHARED_DATA:-$(dirname "$0")/../../shared/data}/multi30k
+[ -f "$m30k/train.de" ] || { echo "cli_tok: $m30k/train.de not found (set S2S_SHARED_DATA)"; exit 1; }
+m30k=$(cd "$m30k" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() {
+    local code=$1 pattern=$2; shift 2
+    "$@" > out.txt 2> err.txt
+    local got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
+    grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
+}
+
+# ---- round trips, byte for byte ----
+for f in "$m30k/val.de" "$m30k/test2016.en"; do
+    "$S2S" tokenize -i "$f" | "$S2S" detokenize | cmp -s - "$f" || fail "round trip of $f"
+done
+printf '  lead\ttab  trail \r\n\nZwei  Männer, „hier“…\r\n\xef\xbf\xad \xef\xbf\xae\n' > odd.txt
+"$S2S" tokenize < odd.txt > odd.tok && "$S2S" detokenize < odd.tok | cmp -s - odd.txt || fail "round trip of odd.txt"
+[ "$(wc -l < odd.tok)" -eq 4 ] || fail "4 lines in, $(wc -l < odd.tok) out"
+printf 'gut\nschl\xe4cht\n' > latin1.txt
+expect 1 "latin1.txt:2: invalid UTF-8 at byte 4" "$S2S" tokenize -i latin1.txt
+expect 2 "unknown option" "$S2S" tokenize --frobnicate
+
+# ---- BPE ----
+head -3000 "$m30k/train.de" > s.de; head -3000 "$m30k/train.en" > s.en
+"$S2S" bpe learn --merges 2000 -i s.de -i s.en -o c1.bpe -q || fail "bpe learn"
+"$S2S" bpe learn --merges 2000 -i s.de -i s.en -o c2.bpe -q || fail "bpe learn again"
+cmp -s c1.bpe c2.bpe || fail "learning twice gave different codes"
+[ "$(head -1 c1.bpe)" = "#version: 0.2" ] || fail "codes header: $(head -1 c1.bpe)"
+[ "$(wc -l < c1.bpe)" -eq 2001 ] || fail "2000 merges wanted, file has $(wc -l < c1.bpe) lines"
+"$S2S" tokenize -i s.de | "$S2S" bpe apply --codes c1.bpe > s.bpe || fail "bpe apply"
+"$S2S" tokenize --codes c1.bpe -i s.de | cmp -s - s.bpe || fail "tokenize --codes differs from tokenize | bpe apply"
+"$S2S" detokenize < s.bpe | cmp -s - s.de || fail "bpe apply then detokenize is not the text"
+[ "$(tr ' ' '\n' < s.bpe | wc -l)" -gt "$(tr ' ' '\n' < <("$S2S" tokenize -i s.de) | wc -l)" ] || fail "BPE split nothing"
+expect 2 "--codes is required" "$S2S" bpe apply -i s.de
+expect 2 "--merges, -i and -o are required" "$S2S" bpe learn -i s.de
+expect 1 "latin1.txt:2: invalid UTF-8" "$S2S" bpe learn --merges 10 -i latin1.txt -o x.bpe
+printf '#version: 0.2\na b\nbroken\n' > bad.bpe
+expect 1 "bad.bpe:3: expected two symbols separated by one space" "$S2S" tokenize --codes bad.bpe -i s.de
+
+# ---- raw text in, raw text out ----
+head -2000 "$m30k/train.de" > t.de; head -2000 "$m30k/train.en" > t.en
+"$S2S" train --src t.de --tgt t.en --tokenizer bpe --bpe-merges 1500 --embed 64 --hidden 64 \
+    --batch 32 --max-steps 250 --lr 8 --clip 1 --dropout 0 --threads 2 -q --model m.s2s || fail "train bpe"
+"$S2S" info m.s2s | grep -q '"kind":[[:space:]]*"bpe"' || fail "model does not record the bpe tokenizer"
+"$S2S" info m.s2s | grep -q '"merges"' || fail "model does not hold the merges"
+head -50 "$m30k/test2016.de" > raw.de
+"$S2S" translate -m m.s2s -q -i raw.de -o raw.en --beam 2 || fail "translate raw text"
+[ "$(wc -l < raw.en)" -eq 50 ] || fail "50 lines in, $(wc -l < raw.en) out"
+grep -q $'\xef\xbf[\xad\xae]' raw.en && fail "tokenizer marks left in the output: $(head -2 raw.en)"
+glued=$(grep -c '[[:alpha:]]\.$' raw.en)
+[ "$glued" -ge 25 ] || fail "only $glued of 50 outputs end in a word with its full stop attached: $(head -3 raw.en)"
+echo "sample: $(head -2 raw.en | tr '\n' '|')"
+"$S2S" train --src t.de --tgt t.en --bpe-codes c1.bpe --embed 16 --hidden 16 --max-steps 2 -q --model m2.s2s \
+    || fail "train with --bpe-codes"
+last=$(tail -1 c1.bpe)
+"$S2S" info m2.s2s | grep -qF "\"$last\"]" || fail "--bpe-codes: the last merge '$last' is not stored last"
+
+echo "cli_tok: $fails failures"
+[ "$fails" -eq 0 ]
