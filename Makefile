@@ -10,7 +10,7 @@ endif
 
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_C_SOURCE=200809L
+override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_C_SOURCE=200809L
 CPPFLAGS += -Iinclude $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
