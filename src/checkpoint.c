@@ -61,8 +61,8 @@ static size_t pad_after_json(uint64_t json_len)
 static cJSON *config_json(const ModelConfig *c)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "arch", "seq2seq");
-    cJSON_AddStringToObject(o, "cell", "lstm");
+    cJSON_AddStringToObject(o, "arch", model_arch_name(c->arch));
+    cJSON_AddStringToObject(o, "cell", cell_name(c->cell));
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -319,8 +319,9 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
         json_int(o, "hidden", 0, 1 << 30, &c->hidden) ||
         json_int(o, "layers", 0, 1 << 30, &c->layers) || !cJSON_IsBool(rev))
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or invalid \"config\"", path);
-    if ((arch && !(cJSON_IsString(arch) && strcmp(arch->valuestring, "seq2seq") == 0)) ||
-        (cell && !(cJSON_IsString(cell) && strcmp(cell->valuestring, "lstm") == 0)))
+    /* Files from before --arch and --cell hold Sutskever LSTM models. */
+    if ((arch && (!cJSON_IsString(arch) || model_arch_from_name(arch->valuestring, &c->arch))) ||
+        (cell && (!cJSON_IsString(cell) || cell_from_name(cell->valuestring, &c->cell))))
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: model architecture %s/%s is not supported by this s2s", path,
                         cJSON_IsString(arch) ? arch->valuestring : "?",

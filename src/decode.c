@@ -29,18 +29,21 @@ static void *carve(unsigned char **cur, size_t bytes)
 static size_t decoder_layout(Decoder *d, const ModelConfig *c, unsigned char *base)
 {
     size_t S = d->max_sents, R = d->rows, T = d->max_src, O = d->max_out, K = d->beam;
-    size_t H = c->hidden, E = c->embed, F = sizeof(float);
+    size_t H = c->hidden, E = c->embed, F = sizeof(float), G = (size_t)cell_gates(c->cell);
+    size_t X0 = (size_t)model_dec_input(c), FO = (size_t)model_out_input(c);
     unsigned char *cur = base;
     d->src = carve(&cur, T * S * sizeof(int32_t));
     d->src_mask = carve(&cur, T * S * F);
     d->enc_x = carve(&cur, T * S * E * F);
     for (int l = 0; l < c->layers; l++) {
-        d->enc[l] = (LstmActs){carve(&cur, T * S * 4 * H * F), carve(&cur, (T + 1) * S * H * F),
+        d->enc[l] = (CellActs){carve(&cur, T * S * G * H * F), carve(&cur, (T + 1) * S * H * F),
                                carve(&cur, (T + 1) * S * H * F), carve(&cur, T * S * H * F)};
-        d->dec[l] = (LstmActs){carve(&cur, R * 4 * H * F), carve(&cur, 2 * R * H * F),
+        d->dec[l] = (CellActs){carve(&cur, R * G * H * F), carve(&cur, 2 * R * H * F),
                                carve(&cur, 2 * R * H * F), carve(&cur, R * H * F)};
     }
-    d->x = carve(&cur, R * E * F);
+    d->x = carve(&cur, R * X0 * F);
+    d->feats = carve(&cur, R * FO * F);
+    d->ctx = carve(&cur, R * H * F);
     d->logp = carve(&cur, R * (size_t)c->tgt_vocab * F);
     d->prev = carve(&cur, R * sizeof(int32_t));
     d->score = carve(&cur, R * sizeof(double));
@@ -89,7 +92,19 @@ int decode_max_out(const DecodeOptions *o, int src_len)
 
 /* ---- one step of every row ---- */
 
-static LstmParams lstm_params(LstmGrads w) { return (LstmParams){w.Wx, w.Wh, w.b}; }
+static CellParams cell_params(CellGrads w) { return (CellParams){w.Wx, w.Wh, w.b}; }
+
+/* Row r of out (width E + extra) = [embed(ids[r]); ctx row r (extra wide)]. */
+static void embed_with_ctx(float *out, const int32_t *ids, const float *emb, const float *ctx,
+                           int rows, int E, int extra)
+{
+    for (int r = 0; r < rows; r++) {
+        float *row = out + (size_t)r * (E + extra);
+        memcpy(row, emb + (size_t)ids[r] * E, sizeof(float) * E);
+        if (extra)
+            memcpy(row + E, ctx + (size_t)r * extra, sizeof(float) * extra);
+    }
+}
 
 static void log_softmax_rows(float *x, const float *bias, int rows, int V)
 {
@@ -114,15 +129,22 @@ static void log_softmax_rows(float *x, const float *bias, int rows, int V)
 static void decoder_step(Decoder *d, const Model *m, int rows)
 {
     const ModelConfig *c = &m->cfg;
-    embedding_forward(d->x, d->prev, m->w.tgt_emb, rows, c->embed);
+    int H = c->hidden, E = c->embed, X0 = model_dec_input(c), F = model_out_input(c);
+    embed_with_ctx(d->x, d->prev, m->w.tgt_emb, d->ctx, rows, E, X0 - E);
     const float *in = d->x;
     for (int l = 0; l < c->layers; l++) {
-        lstm_forward(&d->dec[l], in, NULL, lstm_params(m->w.dec[l]), 1, rows,
-                     l ? c->hidden : c->embed, c->hidden);
-        in = d->dec[l].h + (size_t)rows * c->hidden;
+        cell_forward(c->cell, &d->dec[l], in, NULL, cell_params(m->w.dec[l]), 1, rows,
+                     l ? H : X0, H);
+        in = d->dec[l].h + (size_t)rows * H;
     }
-    blas_gemm(0, 1, rows, c->tgt_vocab, c->hidden, 1.0f, in, c->hidden, m->w.out_W, c->hidden,
-              0.0f, d->logp, c->tgt_vocab);
+    if (c->arch == ARCH_ENCDEC) { /* the output also sees embed(y_{t-1}) and c */
+        for (int r = 0; r < rows; r++) {
+            memcpy(d->feats + (size_t)r * F, in + (size_t)r * H, sizeof(float) * H);
+            memcpy(d->feats + (size_t)r * F + H, d->x + (size_t)r * X0, sizeof(float) * X0);
+        }
+        in = d->feats;
+    }
+    blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, in, F, m->w.out_W, F, 0.0f, d->logp, c->tgt_vocab);
     log_softmax_rows(d->logp, m->w.out_b, rows, c->tgt_vocab);
 }
 
@@ -138,6 +160,34 @@ static void reorder(Decoder *d, const Model *m, const int *parent, int rows)
 }
 
 /* ---- encoder and start state ---- */
+
+/* seq2seq: row s * K + k starts from sentence s's final encoder state. */
+static void seq2seq_rows(Decoder *d, const Model *m, int S, int Ts)
+{
+    size_t H = m->cfg.hidden;
+    for (int l = 0; l < m->cfg.layers; l++)
+        for (int r = 0; r < S * d->K; r++) {
+            size_t from = ((size_t)Ts * S + (size_t)(r / d->K)) * H;
+            memcpy(d->dec[l].h + r * H, d->enc[l].h + from, H * sizeof(float));
+            memcpy(d->dec[l].c + r * H, d->enc[l].c + from, H * sizeof(float));
+        }
+}
+
+/* encdec: every row gets its sentence's c, and starts from tanh(V_l c + b_l). */
+static void encdec_rows(Decoder *d, const Model *m, int S, int Ts)
+{
+    int H = m->cfg.hidden, R = S * d->K, L = m->cfg.layers;
+    for (int r = 0; r < R; r++)
+        memcpy(d->ctx + (size_t)r * H, d->enc[L - 1].h + ((size_t)Ts * S + (size_t)(r / d->K)) * H,
+               sizeof(float) * H);
+    for (int l = 0; l < L; l++) {
+        float *h0 = d->dec[l].h;
+        blas_gemm(0, 1, R, H, H, 1.0f, d->ctx, H, m->w.init_W[l], H, 0.0f, h0, H);
+        for (size_t k = 0; k < (size_t)R * H; k++)
+            h0[k] = tanhf(h0[k] + m->w.init_b[l][k % (size_t)H]);
+        memset(d->dec[l].c, 0, sizeof(float) * (size_t)R * H);
+    }
+}
 
 static void encode(Decoder *d, const Model *m, const int32_t *const *src, const int *src_len,
                    int S)
@@ -159,17 +209,11 @@ static void encode(Decoder *d, const Model *m, const int32_t *const *src, const 
     for (int l = 0; l < c->layers; l++) {
         memset(d->enc[l].h, 0, SH * sizeof(float));
         memset(d->enc[l].c, 0, SH * sizeof(float));
-        lstm_forward(&d->enc[l], in, d->src_mask, lstm_params(m->w.enc[l]), Ts, S,
+        cell_forward(c->cell, &d->enc[l], in, d->src_mask, cell_params(m->w.enc[l]), Ts, S,
                      l ? c->hidden : c->embed, c->hidden);
         in = d->enc[l].h + SH;
     }
-    /* Row s * K + k of the decoder starts from sentence s's final state. */
-    size_t H = c->hidden;
-    for (int l = 0; l < c->layers; l++)
-        for (int r = 0; r < S * d->K; r++) {
-            memcpy(d->dec[l].h + r * H, d->enc[l].h + ((size_t)Ts * S + r / d->K) * H, H * sizeof(float));
-            memcpy(d->dec[l].c + r * H, d->enc[l].c + ((size_t)Ts * S + r / d->K) * H, H * sizeof(float));
-        }
+    (c->arch == ARCH_ENCDEC ? encdec_rows : seq2seq_rows)(d, m, S, Ts);
 }
 
 /* Sets up S sentences of K rows: only row 0 of each sentence is live. */

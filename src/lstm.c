@@ -37,22 +37,16 @@ static void lstm_cell_forward(float *gates, float *hn, float *cn, float *tc,
     }
 }
 
-void lstm_forward(LstmActs *a, const float *x, const float *mask,
-                  LstmParams p, int T, int B, int X, int H)
+void lstm_forward(CellActs *a, const float *x, const float *mask,
+                  CellParams p, int T, int B, int X, int H)
 {
     size_t BH = (size_t)B * H, G = (size_t)4 * H;
-    /* Input projections of all T steps in one product. */
-    blas_gemm(0, 1, T * B, 4 * H, X, 1.0f, x, X, p.Wx, X, 0.0f, a->gates, 4 * H);
-    for (size_t r = 0; r < (size_t)T * B; r++) {
-        float *gr = a->gates + r * G;
-        for (size_t j = 0; j < G; j++)
-            gr[j] += p.b[j];
-    }
+    cell_input_forward(a->gates, x, p, T * B, X, 4 * H); /* all T steps in one product */
     for (int t = 0; t < T; t++) {
         float *gt = a->gates + (size_t)t * B * G;
         blas_gemm(0, 1, B, 4 * H, H, 1.0f, a->h + t * BH, H, p.Wh, H, 1.0f, gt, 4 * H);
         lstm_cell_forward(gt, a->h + (t + 1) * BH, a->c + (t + 1) * BH,
-                          a->tc + t * BH, a->h + t * BH, a->c + t * BH,
+                          a->aux + t * BH, a->h + t * BH, a->c + t * BH,
                           mask ? mask + (size_t)t * B : NULL, B, H);
     }
 }
@@ -88,29 +82,20 @@ static void lstm_cell_backward(float *dg, float *dh, float *dc,
     }
 }
 
-static void copy_or_zero(float *dst, const float *src, size_t n)
-{
-    if (src)
-        memcpy(dst, src, sizeof(float) * n);
-    else
-        memset(dst, 0, sizeof(float) * n);
-}
-
-void lstm_backward(float *dx, float *dh0, float *dc0, LstmGrads g,
+void lstm_backward(float *dx, float *dh0, float *dc0, CellGrads g,
                    const float *dh, const float *dhT, const float *dcT,
-                   const LstmActs *a, const float *x, const float *mask,
-                   LstmParams p, LstmScratch s, int T, int B, int X, int H)
+                   const CellActs *a, const float *x, const float *mask,
+                   CellParams p, CellScratch s, int T, int B, int X, int H)
 {
     size_t BH = (size_t)B * H, G = (size_t)4 * H, N = (size_t)T * B;
-    copy_or_zero(s.dh, dhT, BH);
-    copy_or_zero(s.dc, dcT, BH);
+    cell_backward_start(s, dhT, dcT, (int)BH);
     for (int t = T - 1; t >= 0; t--) {
         float *dgt = s.dgates + (size_t)t * B * G;
         if (dh)
             for (size_t k = 0; k < BH; k++)
                 s.dh[k] += dh[t * BH + k];
         lstm_cell_backward(dgt, s.dh, s.dc, a->gates + (size_t)t * B * G,
-                           a->tc + t * BH, a->c + t * BH,
+                           a->aux + t * BH, a->c + t * BH,
                            mask ? mask + (size_t)t * B : NULL, B, H);
         blas_gemm(0, 0, B, H, 4 * H, 1.0f, dgt, 4 * H, p.Wh, H, 1.0f, s.dh, H);
     }
@@ -122,11 +107,5 @@ void lstm_backward(float *dx, float *dh0, float *dc0, LstmGrads g,
             dc0[k] += s.dc[k];
     /* Weight gradients of all steps at once: h[0..T-1] are the h_{t-1}. */
     blas_gemm(1, 0, 4 * H, H, (int)N, 1.0f, s.dgates, 4 * H, a->h, H, 1.0f, g.Wh, H);
-    blas_gemm(1, 0, 4 * H, X, (int)N, 1.0f, s.dgates, 4 * H, x, X, 1.0f, g.Wx, X);
-    blas_gemm(0, 0, (int)N, X, 4 * H, 1.0f, s.dgates, 4 * H, p.Wx, X, 1.0f, dx, X);
-    for (size_t r = 0; r < N; r++) {
-        const float *d = s.dgates + r * G;
-        for (size_t j = 0; j < G; j++)
-            g.b[j] += d[j];
-    }
+    cell_input_backward(dx, g, s.dgates, x, p, (int)N, X, 4 * H);
 }

@@ -110,6 +110,10 @@ static int new_model(Trainer *t, S2sErr *err)
         .embed = t->cfg.embed, .hidden = t->cfg.hidden, .layers = t->cfg.layers,
         .reverse = !t->cfg.no_reverse,
     };
+    if (t->cfg.arch)
+        model_arch_from_name(t->cfg.arch, &mc.arch); /* checked by train_config_check */
+    if (t->cfg.cell)
+        cell_from_name(t->cfg.cell, &mc.cell);
     Rng init;
     int rc = model_init(&t->model, &mc, err);
     if (rc)
@@ -147,11 +151,17 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
     return rc;
 }
 
-/* Records the tokenizer chosen, so that the checkpoint's options name it. */
-static int note_tokenizer(Trainer *t, S2sErr *err)
+/* Records the tokenizer, architecture and cell in use, so that the
+ * checkpoint's options name them (and --resume can compare). */
+static int note_choices(Trainer *t, S2sErr *err)
 {
-    return train_config_set(&t->cfg, train_option_index("tokenizer"), tokenizer_name(&t->tokenizer),
-                            err);
+    TrainConfig *c = &t->cfg;
+    int rc = train_config_set(c, train_option_index("tokenizer"), tokenizer_name(&t->tokenizer), err);
+    if (!rc)
+        rc = train_config_set(c, train_option_index("arch"), model_arch_name(t->model.cfg.arch), err);
+    if (!rc)
+        rc = train_config_set(c, train_option_index("cell"), cell_name(t->model.cfg.cell), err);
+    return rc;
 }
 
 /* Takes model, vocabularies, tokenizer and state over from a checkpoint. */
@@ -209,8 +219,6 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         rc = adopt_checkpoint(t, resume, err);
     else
         rc = make_tokenizer(t, err);
-    if (!rc)
-        rc = note_tokenizer(t, err);
     if (rc || (rc = read_corpus(t, &t->train, cfg->src, cfg->tgt, cfg->max_len, !resume, err)))
         goto fail;
     if (cfg->valid_src) {
@@ -218,7 +226,8 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
             goto fail;
         t->has_valid = 1;
     }
-    if ((!resume && (rc = new_model(t, err))) || (rc = alloc_buffers(t, err)) ||
+    if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
+        (rc = alloc_buffers(t, err)) ||
         (rc = open_log(t, err)))
         goto fail;
     blas_set_threads(cfg->threads);

@@ -21,9 +21,11 @@ const TrainOption train_options[] = {
     {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "bpe (default), word (reversible, no subwords) or none (whitespace)"},
     {"bpe-merges", OPT_INT, F(bpe_merges), 1, "N", "BPE merges learned jointly on --src and --tgt (default 10000)"},
     {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning"},
-    {"layers", OPT_INT, F(layers), 1, "N", "LSTM layers in encoder and decoder (default 2)"},
+    {"arch", OPT_STR, F(arch), 1, "ARCH", "seq2seq (Sutskever, default) or encdec (Cho: c fed to every step)"},
+    {"cell", OPT_STR, F(cell), 1, "CELL", "recurrent cell: lstm (default), gru or rnn"},
+    {"layers", OPT_INT, F(layers), 1, "N", "recurrent layers in encoder and decoder (default 2)"},
     {"embed", OPT_INT, F(embed), 1, "N", "embedding size (default 256)"},
-    {"hidden", OPT_INT, F(hidden), 1, "N", "LSTM hidden size (default 256)"},
+    {"hidden", OPT_INT, F(hidden), 1, "N", "hidden state size (default 256)"},
     {"src-vocab", OPT_INT, F(src_vocab), 1, "N", "max source vocabulary, specials included (default 30000)"},
     {"tgt-vocab", OPT_INT, F(tgt_vocab), 1, "N", "max target vocabulary (default 30000)"},
     {"min-freq", OPT_INT, F(min_freq), 1, "N", "keep words seen at least N times (default 1)"},
@@ -240,6 +242,12 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("report-every", c->report_every, 0, 1e9, err)) ||
         (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)))
         return rc;
+    ModelArch arch;
+    CellKind cell;
+    if (c->arch && model_arch_from_name(c->arch, &arch))
+        return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq or encdec", c->arch);
+    if (c->cell && cell_from_name(c->cell, &cell))
+        return s2s_fail(err, S2S_EINVAL, "--cell: '%s' is not lstm, gru or rnn", c->cell);
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
         return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");
     return 0;

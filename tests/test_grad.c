@@ -31,7 +31,7 @@ enum { LT = 4, LB = 3, LX = 5, LH = 4 };
 
 typedef struct {
     float *x, *Wx, *Wh, *b, *h0, *c0, *rh, *rhT, *rcT, mask[LT * LB];
-    LstmActs a;
+    CellActs a;
 } LstmCase;
 
 static double lstm_loss(void *ctx)
@@ -39,7 +39,7 @@ static double lstm_loss(void *ctx)
     LstmCase *k = ctx;
     memcpy(k->a.h, k->h0, sizeof(float) * LB * LH);
     memcpy(k->a.c, k->c0, sizeof(float) * LB * LH);
-    lstm_forward(&k->a, k->x, k->mask, (LstmParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
+    lstm_forward(&k->a, k->x, k->mask, (CellParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
     double L = 0;
     for (int i = 0; i < LT * LB * LH; i++)
         L += (double)k->rh[i] * k->a.h[LB * LH + i];
@@ -69,7 +69,7 @@ static void test_lstm(void)
     k.a.gates = calloc(LT * LB * 4 * LH, sizeof(float));
     k.a.h = calloc((LT + 1) * LB * LH, sizeof(float));
     k.a.c = calloc((LT + 1) * LB * LH, sizeof(float));
-    k.a.tc = calloc(LT * LB * LH, sizeof(float));
+    k.a.aux = calloc(LT * LB * LH, sizeof(float));
     /* Padded outputs carry no loss in the model; give them none here either. */
     for (int i = 0; i < LT * LB; i++)
         if (k.mask[i] == 0.0f)
@@ -77,11 +77,11 @@ static void test_lstm(void)
     float *dx = calloc(LT * LB * LX, sizeof(float)), *dh0 = calloc(LB * LH, sizeof(float));
     float *dc0 = calloc(LB * LH, sizeof(float)), *dWx = calloc(4 * LH * LX, sizeof(float));
     float *dWh = calloc(4 * LH * LH, sizeof(float)), *db = calloc(4 * LH, sizeof(float));
-    LstmScratch s = {calloc(LT * LB * 4 * LH, sizeof(float)), calloc(LB * LH, sizeof(float)),
+    CellScratch s = {calloc(LT * LB * 4 * LH, sizeof(float)), calloc(LB * LH, sizeof(float)),
                      calloc(LB * LH, sizeof(float))};
     lstm_loss(&k);
-    lstm_backward(dx, dh0, dc0, (LstmGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x, k.mask,
-                  (LstmParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
+    lstm_backward(dx, dh0, dc0, (CellGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x, k.mask,
+                  (CellParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
     CHECK(gradcheck("lstm.Wx", lstm_loss, &k, k.Wx, dWx, NULL, 4 * LH * LX) == 0);
     CHECK(gradcheck("lstm.Wh", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 0);
     CHECK(gradcheck("lstm.b", lstm_loss, &k, k.b, db, NULL, 4 * LH) == 0);
@@ -101,7 +101,7 @@ static void test_lstm(void)
     fprintf(stderr, "(a deliberately broken gradient follows)\n");
     CHECK(gradcheck("lstm.Wh broken", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 1);
     float *all[] = {k.x, k.Wx, k.Wh, k.b, k.h0, k.c0, k.rh, k.rhT, k.rcT, k.a.gates, k.a.h,
-                    k.a.c, k.a.tc, dx, dh0, dc0, dWx, dWh, db, s.dgates, s.dh, s.dc};
+                    k.a.c, k.a.aux, dx, dh0, dc0, dWx, dWh, db, s.dgates, s.dh, s.dc};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);
 }

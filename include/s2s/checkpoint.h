@@ -18,9 +18,10 @@
  *
  * JSON metadata:
  *   { "format": "s2s-model", "version": 1,
- *     "config": { "arch": "seq2seq", "cell": "lstm", "src_vocab": Vs,
+ *     "config": { "arch": "seq2seq" | "encdec", "cell": "lstm" | "gru" | "rnn",
+ *                 "src_vocab": Vs,
  *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
- *                 "reverse": true },
+ *                 "reverse": true },   (without arch/cell: seq2seq, lstm)
  *     "tokenizer": { "kind": "none" | "word" | "bpe", "scheme": 2,
  *                    "merges": [ "l o", "lo w</w>", ... ] (bpe only, in rank order) },
  *                  (without "scheme", kind "word" is read as "none": files from

@@ -39,10 +39,12 @@ typedef struct {
     int32_t *src;   /* (max_src, max_sents) time-major, padded, reversed as the model says */
     float *src_mask;
     float *enc_x;   /* (max_src, max_sents, E) */
-    LstmActs enc[MODEL_MAX_LAYERS];
+    CellActs enc[MODEL_MAX_LAYERS];
     /* decoder: one step of every row; h, c hold (2, rows, H): old and new state */
-    LstmActs dec[MODEL_MAX_LAYERS];
-    float *x;       /* (rows, E) */
+    CellActs dec[MODEL_MAX_LAYERS];
+    float *x;       /* (rows, model_dec_input) the first layer's input */
+    float *feats;   /* (rows, model_out_input) encdec: the output layer's input */
+    float *ctx;     /* (rows, H) encdec: each row's sentence summary c */
     float *logp;    /* (rows, Vt) log-softmax of the step's logits */
     int32_t *prev;  /* (rows) last token of each row */
     double *score;  /* (rows) log-probability of each row's prefix; -inf = dead row */

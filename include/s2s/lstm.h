@@ -16,46 +16,20 @@
 #ifndef S2S_LSTM_H
 #define S2S_LSTM_H
 
-typedef struct {
-    const float *Wx; /* (4H, X) */
-    const float *Wh; /* (4H, H) */
-    const float *b;  /* (4H) */
-} LstmParams;
-
-typedef struct {
-    float *Wx; /* (4H, X) */
-    float *Wh; /* (4H, H) */
-    float *b;  /* (4H) */
-} LstmGrads;
-
-/* What forward keeps for backward. Arrays are owned by the caller (the
- * training workspace); sizes for capacity T, B. */
-typedef struct {
-    float *gates; /* (T, B, 4H) post-activation i f g o */
-    float *h;     /* (T+1, B, H): h[0] initial state, h[t+1] output of step t */
-    float *c;     /* (T+1, B, H): c[0] initial state */
-    float *tc;    /* (T, B, H): tanh(c[t+1]) */
-} LstmActs;
-
-/* Scratch for backward, owned by the caller. */
-typedef struct {
-    float *dgates; /* (T, B, 4H) */
-    float *dh;     /* (B, H) running gradient w.r.t. h_{t} */
-    float *dc;     /* (B, H) running gradient w.r.t. c_{t} */
-} LstmScratch;
+#include "s2s/cell.h"
 
 /* x: (T, B, X)  mask: (T, B) or NULL. The caller sets a->h[0..B*H) and
- * a->c[0..B*H) to the initial state before the call. */
-void lstm_forward(LstmActs *a, const float *x, const float *mask,
-                  LstmParams p, int T, int B, int X, int H);
+ * a->c[0..B*H) to the initial state before the call. a->aux holds tanh(c). */
+void lstm_forward(CellActs *a, const float *x, const float *mask,
+                  CellParams p, int T, int B, int X, int H);
 
 /* Backward through the whole sequence. ADDS into dx (T, B, X), dh0 and dc0
  * (B, H) (either may be NULL when the initial state needs no gradient) and
  * into g. dh: (T, B, H) gradient w.r.t. the outputs h[1..T], or NULL for
  * none; dhT, dcT: (B, H) gradient w.r.t. the final state, or NULL. */
-void lstm_backward(float *dx, float *dh0, float *dc0, LstmGrads g,
+void lstm_backward(float *dx, float *dh0, float *dc0, CellGrads g,
                    const float *dh, const float *dhT, const float *dcT,
-                   const LstmActs *a, const float *x, const float *mask,
-                   LstmParams p, LstmScratch s, int T, int B, int X, int H);
+                   const CellActs *a, const float *x, const float *mask,
+                   CellParams p, CellScratch s, int T, int B, int X, int H);
 
 #endif

@@ -1,10 +1,17 @@
-/* model.h: the Sutskever et al. (2014) sequence-to-sequence model.
+/* model.h: two encoder-decoder architectures over RNN, GRU or LSTM cells.
  *
- *   source ids --embed--> L-layer LSTM encoder (over the source reversed,
- *   unless cfg.reverse == 0; the batch carries the order) --final [c, h] of
- *   layer l--> initial state of decoder layer l; target ids <s> y1..yn
- *   --embed--> L-layer LSTM decoder --> logits = h Wo^T + bo --> softmax
- *   cross-entropy against y1..yn </s>.
+ * seq2seq (Sutskever et al. 2014):
+ *   source ids --embed--> L-layer encoder (over the source reversed, unless
+ *   cfg.reverse == 0; the batch carries the order) --final state of layer
+ *   l ([c, h] for the LSTM)--> initial state of decoder layer l; target ids
+ *   <s> y1..yn --embed--> L-layer decoder --> logits = h Wo^T + bo -->
+ *   softmax cross-entropy against y1..yn </s>.
+ * encdec (Cho et al. 2014, RNN Encoder-Decoder):
+ *   c = the encoder's top-layer final h, the summary of the source;
+ *   decoder layer l starts from h0 = tanh(V_l c + bv_l) (LSTM cell state 0);
+ *   the first decoder layer reads [embed(y_{t-1}); c] at every step;
+ *   logits = Wo [h_t; embed(y_{t-1}); c] + bo, so c reaches every step's
+ *   state and every output.
  *
  * Three kinds of state, kept apart: the Model (config, tensor table, one
  * block of parameters), the training Workspace (activations and gradients,
@@ -17,17 +24,27 @@
 
 #include "s2s/common.h"
 #include "s2s/corpus.h"
-#include "s2s/lstm.h"
+#include "s2s/cell.h"
 #include "s2s/rng.h"
 
 #define MODEL_MAX_LAYERS 8
-#define MODEL_MAX_TENSORS (4 + 6 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_TENSORS (4 + 8 * MODEL_MAX_LAYERS)
+
+typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC } ModelArch;
 
 typedef struct {
     int src_vocab, tgt_vocab; /* vocabulary sizes, specials included */
     int embed, hidden, layers;
     int reverse;              /* 1: the encoder reads the source reversed */
+    ModelArch arch;
+    CellKind cell;
 } ModelConfig;
+
+const char *model_arch_name(ModelArch a);
+int model_arch_from_name(const char *name, ModelArch *a);
+/* Width of the first decoder layer's input, and of the output layer's. */
+int model_dec_input(const ModelConfig *c);
+int model_out_input(const ModelConfig *c);
 
 typedef struct {
     char name[32];
@@ -39,9 +56,11 @@ typedef struct {
 typedef struct {
     float *src_emb;                 /* (Vs, E) */
     float *tgt_emb;                 /* (Vt, E) */
-    LstmGrads enc[MODEL_MAX_LAYERS]; /* layer l: Wx (4H, l ? H : E), Wh (4H, H), b (4H) */
-    LstmGrads dec[MODEL_MAX_LAYERS];
-    float *out_W;                   /* (Vt, H) */
+    CellGrads enc[MODEL_MAX_LAYERS]; /* layer l: Wx (G*H, l ? H : E), Wh (G*H, H), b (G*H) */
+    CellGrads dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
+    float *init_W[MODEL_MAX_LAYERS]; /* encdec: (H, H) */
+    float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
+    float *out_W;                   /* (Vt, model_out_input) */
     float *out_b;                   /* (Vt) */
 } ModelTensors;
 
@@ -72,15 +91,17 @@ typedef struct {
     int max_B, max_src, max_tgt, chunk_rows;
     float *grads; /* (nparams), mirrors Model.params */
     ModelTensors g;
-    LstmActs enc[MODEL_MAX_LAYERS], dec[MODEL_MAX_LAYERS];
+    CellActs enc[MODEL_MAX_LAYERS], dec[MODEL_MAX_LAYERS];
     float *enc_in[MODEL_MAX_LAYERS], *enc_drop[MODEL_MAX_LAYERS]; /* (Ts, B, X_l) */
     float *dec_in[MODEL_MAX_LAYERS], *dec_drop[MODEL_MAX_LAYERS]; /* (Tt, B, X_l) */
-    float *top, *top_drop; /* (Tt, B, H) decoder output after dropout, its mask */
+    float *top, *top_drop; /* (Tt, B, F) output-layer input after dropout, its mask */
     float *probs;          /* (chunk_rows, Vt) */
-    float *dtop;           /* (Tt, B, H) */
+    float *dtop;           /* (Tt, B, F) */
+    float *dh_top;         /* (Tt, B, H) encdec: the h part of dtop */
+    float *ctx, *dctx;     /* (B, H) encdec: c and its gradient */
     float *dbuf[2];        /* (max(Ts, Tt), B, max(E, H)) */
     float *dstate_h[MODEL_MAX_LAYERS], *dstate_c[MODEL_MAX_LAYERS]; /* (B, H) */
-    LstmScratch scratch;
+    CellScratch scratch;
     float *arena;          /* owns every array above except grads */
 } Workspace;
 

@@ -35,6 +35,7 @@ enum { TRAIN_MAX_OPTIONS = 48 };
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
+    char *arch, *cell;
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges;
