@@ -25,11 +25,12 @@ static float *alloc_uniform(int n, float scale, Rng *r)
     return x;
 }
 
-/* ---- LSTM: loss = <rh, h[1..T]> + <rhT, h_T> + <rcT, c_T> ---- */
+/* ---- cells: loss = <rh, h[1..T]> + <rhT, h_T> + <rcT, c_T> (c: LSTM) ---- */
 
 enum { LT = 4, LB = 3, LX = 5, LH = 4 };
 
 typedef struct {
+    CellKind kind;
     float *x, *Wx, *Wh, *b, *h0, *c0, *rh, *rhT, *rcT, mask[LT * LB];
     CellActs a;
 } LstmCase;
@@ -39,34 +40,37 @@ static double lstm_loss(void *ctx)
     LstmCase *k = ctx;
     memcpy(k->a.h, k->h0, sizeof(float) * LB * LH);
     memcpy(k->a.c, k->c0, sizeof(float) * LB * LH);
-    lstm_forward(&k->a, k->x, k->mask, (CellParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
+    cell_forward(k->kind, &k->a, k->x, k->mask, (CellParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
     double L = 0;
     for (int i = 0; i < LT * LB * LH; i++)
         L += (double)k->rh[i] * k->a.h[LB * LH + i];
     for (int i = 0; i < LB * LH; i++)
-        L += (double)k->rhT[i] * k->a.h[LT * LB * LH + i] + (double)k->rcT[i] * k->a.c[LT * LB * LH + i];
+        L += (double)k->rhT[i] * k->a.h[LT * LB * LH + i] +
+             (cell_has_c(k->kind) ? (double)k->rcT[i] * k->a.c[LT * LB * LH + i] : 0.0);
     return L;
 }
 
-static void test_lstm(void)
+static void test_cell(CellKind kind)
 {
     Rng r;
     rng_seed(&r, 7);
-    LstmCase k;
+    LstmCase k = {.kind = kind};
+    int G = cell_gates(kind);
+    char name[64];
     int lens[LB] = {4, 2, 3};
     for (int t = 0; t < LT; t++)
         for (int b = 0; b < LB; b++)
             k.mask[t * LB + b] = t < lens[b] ? 1.0f : 0.0f;
     k.x = alloc_uniform(LT * LB * LX, 1, &r);
-    k.Wx = alloc_uniform(4 * LH * LX, 0.5f, &r);
-    k.Wh = alloc_uniform(4 * LH * LH, 0.5f, &r);
-    k.b = alloc_uniform(4 * LH, 0.5f, &r);
+    k.Wx = alloc_uniform(G * LH * LX, 0.5f, &r);
+    k.Wh = alloc_uniform(G * LH * LH, 0.5f, &r);
+    k.b = alloc_uniform(G * LH, 0.5f, &r);
     k.h0 = alloc_uniform(LB * LH, 0.5f, &r);
     k.c0 = alloc_uniform(LB * LH, 0.5f, &r);
     k.rh = alloc_uniform(LT * LB * LH, 1, &r);
     k.rhT = alloc_uniform(LB * LH, 1, &r);
     k.rcT = alloc_uniform(LB * LH, 1, &r);
-    k.a.gates = calloc(LT * LB * 4 * LH, sizeof(float));
+    k.a.gates = calloc(LT * LB * 4 * LH, sizeof(float)); /* room for any cell */
     k.a.h = calloc((LT + 1) * LB * LH, sizeof(float));
     k.a.c = calloc((LT + 1) * LB * LH, sizeof(float));
     k.a.aux = calloc(LT * LB * LH, sizeof(float));
@@ -75,19 +79,25 @@ static void test_lstm(void)
         if (k.mask[i] == 0.0f)
             memset(k.rh + i * LH, 0, sizeof(float) * LH);
     float *dx = calloc(LT * LB * LX, sizeof(float)), *dh0 = calloc(LB * LH, sizeof(float));
-    float *dc0 = calloc(LB * LH, sizeof(float)), *dWx = calloc(4 * LH * LX, sizeof(float));
-    float *dWh = calloc(4 * LH * LH, sizeof(float)), *db = calloc(4 * LH, sizeof(float));
+    float *dc0 = calloc(LB * LH, sizeof(float)), *dWx = calloc(G * LH * LX, sizeof(float));
+    float *dWh = calloc(G * LH * LH, sizeof(float)), *db = calloc(G * LH, sizeof(float));
     CellScratch s = {calloc(LT * LB * 4 * LH, sizeof(float)), calloc(LB * LH, sizeof(float)),
                      calloc(LB * LH, sizeof(float))};
     lstm_loss(&k);
-    lstm_backward(dx, dh0, dc0, (CellGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x, k.mask,
-                  (CellParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
-    CHECK(gradcheck("lstm.Wx", lstm_loss, &k, k.Wx, dWx, NULL, 4 * LH * LX) == 0);
-    CHECK(gradcheck("lstm.Wh", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 0);
-    CHECK(gradcheck("lstm.b", lstm_loss, &k, k.b, db, NULL, 4 * LH) == 0);
-    CHECK(gradcheck("lstm.x", lstm_loss, &k, k.x, dx, NULL, LT * LB * LX) == 0);
-    CHECK(gradcheck("lstm.h0", lstm_loss, &k, k.h0, dh0, NULL, LB * LH) == 0);
-    CHECK(gradcheck("lstm.c0", lstm_loss, &k, k.c0, dc0, NULL, LB * LH) == 0);
+    cell_backward(kind, dx, dh0, dc0, (CellGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x,
+                  k.mask, (CellParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
+#define CELL_CHECK(what, x, d, n)                                                        \
+    snprintf(name, sizeof name, "%s.%s", cell_name(kind), what);                          \
+    CHECK_MSG(gradcheck(name, lstm_loss, &k, x, d, NULL, n) == 0, "%s", name)
+    CELL_CHECK("Wx", k.Wx, dWx, G * LH * LX);
+    CELL_CHECK("Wh", k.Wh, dWh, G * LH * LH);
+    CELL_CHECK("b", k.b, db, G * LH);
+    CELL_CHECK("x", k.x, dx, LT * LB * LX);
+    CELL_CHECK("h0", k.h0, dh0, LB * LH);
+    if (cell_has_c(kind)) {
+        CELL_CHECK("c0", k.c0, dc0, LB * LH);
+    }
+#undef CELL_CHECK
     /* Padding: no gradient reaches a padded input, and a padded step keeps the state. */
     int pad_ok = 1;
     for (int i = 0; i < LT * LB; i++)
@@ -97,9 +107,11 @@ static void test_lstm(void)
     CHECK(memcmp(k.a.h + (2 + 1) * LB * LH + 1 * LH, k.a.h + 2 * LB * LH + 1 * LH,
                  sizeof(float) * LH) == 0);
     /* The checker rejects a wrong gradient: one entry off by 10%. */
-    dWh[5] *= 1.1f;
-    fprintf(stderr, "(a deliberately broken gradient follows)\n");
-    CHECK(gradcheck("lstm.Wh broken", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 1);
+    if (kind == CELL_LSTM) {
+        dWh[5] *= 1.1f;
+        fprintf(stderr, "(a deliberately broken gradient follows)\n");
+        CHECK(gradcheck("lstm.Wh broken", lstm_loss, &k, k.Wh, dWh, NULL, 4 * LH * LH) == 1);
+    }
     float *all[] = {k.x, k.Wx, k.Wh, k.b, k.h0, k.c0, k.rh, k.rhT, k.rcT, k.a.gates, k.a.h,
                     k.a.c, k.a.aux, dx, dh0, dc0, dWx, dWh, db, s.dgates, s.dh, s.dc};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -203,10 +215,10 @@ static double model_loss(void *ctx)
     return model_forward(&k->m, &k->ws, &k->bt, k->dropout, &r) / (double)k->bt.tgt_tokens;
 }
 
-static void test_model(int layers, int reverse, float dropout)
+static void test_model(int layers, int reverse, float dropout, ModelArch arch, CellKind cell)
 {
     ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = 5, .hidden = 6,
-                       .layers = layers, .reverse = reverse};
+                       .layers = layers, .reverse = reverse, .arch = arch, .cell = cell};
     ModelCase k = {.dropout = dropout};
     Corpus c;
     Rng r, drop;
@@ -228,8 +240,8 @@ static void test_model(int layers, int reverse, float dropout)
         int n = ti->rows * ti->cols, idx[40], m = n < 40 ? n : 40;
         for (int i = 0; i < m; i++)
             idx[i] = (int)ti->offset + (n <= 40 ? i : (int)rng_below(&r, (uint32_t)n));
-        snprintf(name, sizeof name, "L%d%s%s %s", layers, reverse ? "r" : "", dropout > 0 ? "d" : "",
-                 ti->name);
+        snprintf(name, sizeof name, "%s/%s L%d%s%s %s", model_arch_name(arch), cell_name(cell),
+                 layers, reverse ? "r" : "", dropout > 0 ? "d" : "", ti->name);
         CHECK_MSG(gradcheck(name, model_loss, &k, k.m.params, k.ws.grads, idx, m) == 0, "%s", name);
     }
     batch_free(&k.bt);
@@ -240,12 +252,17 @@ static void test_model(int layers, int reverse, float dropout)
 
 int main(void)
 {
-    test_lstm();
+    test_cell(CELL_LSTM);
+    test_cell(CELL_GRU);
+    test_cell(CELL_RNN);
     test_output_and_embedding();
     test_dropout();
-    test_model(1, 1, 0.0f);
-    test_model(2, 1, 0.0f);
-    test_model(2, 0, 0.0f);
-    test_model(2, 1, 0.3f);
+    test_model(1, 1, 0.0f, ARCH_SEQ2SEQ, CELL_LSTM);
+    test_model(2, 0, 0.0f, ARCH_SEQ2SEQ, CELL_LSTM);
+    test_model(2, 1, 0.3f, ARCH_SEQ2SEQ, CELL_LSTM);
+    for (int arch = 0; arch < 2; arch++)
+        for (int cell = 0; cell < 3; cell++)
+            test_model(2, 1, 0.0f, (ModelArch)arch, (CellKind)cell);
+    test_model(2, 1, 0.3f, ARCH_ENCDEC, CELL_GRU);
     return check_exit_code("test_grad");
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Every architecture x cell trains, translates (greedy and beam) and scores
+# from the command line; a model refuses to be resumed as another
+# combination; a model file from s2s 0.1 (before --arch/--cell and the
+# reversible tokenizer) still loads and translates as it did.
+set -u
+S2S=${S2S:-./s2s}
+S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() {
+    local code=$1 pattern=$2; shift 2
+    "$@" > out.txt 2> err.txt
+    local got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
+    grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
+}
+
+head -300 "$root/data/demo/train.en" > s.en; head -300 "$root/data/demo/train.de" > s.de
+head -20 "$root/data/demo/test.en" > t.en; head -20 "$root/data/demo/test.de" > t.de
+for arch in seq2seq encdec; do
+    for cell in lstm gru rnn; do
+        m=$arch-$cell.s2s
+        "$S2S" train --src s.en --tgt s.de --arch $arch --cell $cell --embed 16 --hidden 16 \
+            --batch 16 --max-steps 20 --threads 2 -q --model $m || { fail "train $arch/$cell"; continue; }
+        "$S2S" info $m | grep -q "\"arch\":[[:space:]]*\"$arch\"" || fail "$m: arch not recorded"
+        "$S2S" info $m | grep -q "\"cell\":[[:space:]]*\"$cell\"" || fail "$m: cell not recorded"
+        for beam in 1 3; do
+            "$S2S" translate -m $m -q --beam $beam < t.en > hyp.$beam || fail "translate $m beam $beam"
+            [ "$(wc -l < hyp.$beam)" -eq 20 ] || fail "$m beam $beam: $(wc -l < hyp.$beam) lines for 20"
+        done
+        "$S2S" score -m $m --src t.en --tgt t.de -q > lp || fail "score $m"
+        [ "$(grep -c $'\t-' lp)" -eq 20 ] || fail "$m: score printed $(wc -l < lp) lines"
+        "$S2S" translate -m $m -q --beam 1 --length-penalty 0 --scores < t.en | sed 's/.* ||| //' > sc
+        "$S2S" score -m $m --src t.en --tgt hyp.1 -q | cut -f2 | paste sc - \
+            | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-3) bad++ } END { exit bad > 0 }' \
+            || fail "$m: translate --scores and s2s score disagree"
+    done
+done
+expect 2 "--cell lstm: cannot change when resuming \(the model has gru\)" \
+    "$S2S" train --resume encdec-gru.s2s --cell lstm --max-steps 30
+expect 2 "--arch seq2seq: cannot change when resuming \(the model has encdec\)" \
+    "$S2S" train --resume encdec-gru.s2s --arch seq2seq --max-steps 30
+"$S2S" train --resume encdec-gru.s2s --max-steps 25 -q || fail "resume encdec/gru"
+expect 2 "--cell: 'tree' is not lstm, gru or rnn" "$S2S" train --src s.en --tgt s.de --cell tree
+expect 2 "--arch: 'attention' is not seq2seq or encdec" "$S2S" train --src s.en --tgt s.de --arch attention
+
+old="$root/tests/fixtures/model-v0.1-word.s2s"
+[ "$(echo "three hundred forty two" | "$S2S" translate -m "$old" -q)" = "zwei hundert sieben und sechzig" ] \
+    || fail "the s2s 0.1 model no longer translates as it did"
+"$S2S" score -m "$old" --src t.en --tgt t.de -q > /dev/null || fail "the s2s 0.1 model does not score"
+
+echo "cli_models: $fails failures"
+[ "$fails" -eq 0 ]
