@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what s2s needs to build and test, from Debian's packages, if missing.
 set -euo pipefail
-pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev)
+pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev "$@") # extra packages as arguments
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

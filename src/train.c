@@ -31,6 +31,8 @@ cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st)
     cJSON_AddNumberToObject(s, "batch_in_epoch", st->batch_in_epoch);
     cJSON_AddNumberToObject(s, "lr", st->lr);
     cJSON_AddNumberToObject(s, "best_valid_ppl", st->best_valid_ppl);
+    cJSON_AddNumberToObject(s, "best_valid_bleu", st->best_valid_bleu);
+    cJSON_AddNumberToObject(s, "bad_valids", st->bad_valids);
     cJSON_AddNumberToObject(s, "elapsed", st->elapsed);
     cJSON_AddNumberToObject(s, "tgt_tokens", (double)st->tgt_tokens);
     snprintf(rng, sizeof rng, "%016" PRIx64, st->rng.state);
@@ -65,6 +67,10 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
     if (errno || *end || epoch > 1e9 || batch > 1e9 || step > 9e15)
         return s2s_fail(err, S2S_EFORMAT, "%s: corrupt training state", origin);
     st->step = (long)step, st->epoch = (int)epoch, st->batch_in_epoch = (int)batch;
+    double bleu = -1, bad = 0; /* absent in checkpoints from before --valid-bleu */
+    state_number(s, "best_valid_bleu", -1, &bleu);
+    state_number(s, "bad_valids", 0, &bad);
+    st->best_valid_bleu = bleu, st->bad_valids = bad < 1e9 ? (int)bad : 0;
     st->tgt_tokens = (long)tokens;
     return 0;
 }
@@ -123,6 +129,7 @@ static int new_model(Trainer *t, S2sErr *err)
     memset(&t->st, 0, sizeof t->st);
     t->st.epoch = 1;
     t->st.lr = t->cfg.lr;
+    t->st.best_valid_bleu = -1;
     rng_seed(&t->st.rng, (uint64_t)t->cfg.seed * 0x9e3779b97f4a7c15ULL + 1);
     return 0;
 }
@@ -225,6 +232,8 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         if ((rc = read_corpus(t, &t->valid, cfg->valid_src, cfg->valid_tgt, 0, 0, err)))
             goto fail;
         t->has_valid = 1;
+        if (cfg->valid_bleu && (rc = raw_lines_read(&t->valid_refs, cfg->valid_tgt, err)))
+            goto fail;
     }
     if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
         (rc = alloc_buffers(t, err)) ||
@@ -246,6 +255,8 @@ void trainer_free(Trainer *t)
     batcher_free(&t->batcher);
     corpus_free(&t->valid);
     corpus_free(&t->train);
+    raw_lines_free(&t->valid_refs);
+    decoder_free(&t->dec);
     model_free(&t->model);
     vocab_free(&t->src_vocab);
     vocab_free(&t->tgt_vocab);
@@ -362,24 +373,76 @@ static void report(Trainer *t, Meter *m)
     m->nll = 0, m->tokens = 0, m->steps = 0, m->last_report = now;
 }
 
-static void validate(Trainer *t, Meter *m)
+/* MODEL.best.s2s beside MODEL.s2s (or MODEL.best). */
+static void best_path(const char *model, char *out, size_t cap)
 {
-    double ppl = trainer_perplexity(t, &t->valid);
-    int improved = t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl;
-    if (improved)
+    size_t n = strlen(model);
+    if (n > 4 && strcmp(model + n - 4, ".s2s") == 0)
+        snprintf(out, cap, "%.*s.best.s2s", (int)(n - 4), model);
+    else
+        snprintf(out, cap, "%s.best", model);
+}
+
+/* Whether this validation beats the best so far: by BLEU with --valid-bleu,
+ * else by perplexity; updates the bests, the patience count and, with
+ * --decay-on-plateau, the learning rate. */
+static int improved(Trainer *t, double ppl, double bleu)
+{
+    int better = t->cfg.valid_bleu ? bleu > t->st.best_valid_bleu
+                                   : t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl;
+    if (t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl)
         t->st.best_valid_ppl = ppl;
-    else if (t->cfg.decay_on_plateau)
+    if (bleu > t->st.best_valid_bleu)
+        t->st.best_valid_bleu = bleu;
+    t->st.bad_valids = better ? 0 : t->st.bad_valids + 1;
+    if (!better && t->cfg.decay_on_plateau)
         t->st.lr *= 0.5;
-    if (t->progress)
-        fprintf(t->progress, "epoch %d step %ld valid ppl %.3f%s\n", t->st.epoch, t->st.step, ppl,
-                improved ? " (best)" : t->cfg.decay_on_plateau ? " (no better: lr halved)" : "");
+    if (t->cfg.patience > 0 && t->st.bad_valids >= t->cfg.patience)
+        t->stop = 1;
+    return better;
+}
+
+static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int better)
+{
+    if (t->progress) {
+        fprintf(t->progress, "epoch %d step %ld valid ppl %.3f", t->st.epoch, t->st.step, ppl);
+        if (t->cfg.valid_bleu)
+            fprintf(t->progress, " BLEU %.2f", bleu);
+        fprintf(t->progress, "%s%s\n", better ? " (best)" : t->cfg.decay_on_plateau ? " (no better: lr halved)" : "",
+                t->stop ? " (out of patience: stopping)" : "");
+    }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "step", (double)t->st.step);
     cJSON_AddNumberToObject(o, "epoch", t->st.epoch);
     cJSON_AddNumberToObject(o, "valid_ppl", ppl);
     cJSON_AddNumberToObject(o, "valid_loss", log(ppl));
+    if (t->cfg.valid_bleu)
+        cJSON_AddNumberToObject(o, "valid_bleu", bleu);
+    cJSON_AddNumberToObject(o, "lr", t->st.lr);
     cJSON_AddNumberToObject(o, "elapsed", elapsed(t, m));
     log_line(t, o);
+}
+
+static int validate(Trainer *t, Meter *m, S2sErr *err)
+{
+    double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
+    int rc = t->cfg.valid_bleu ? evaluate_bleu(&t->model, &t->tokenizer, &t->tgt_vocab, &t->valid,
+                                                &t->valid_refs, t->cfg.valid_beam, &t->dec, &bleu, err)
+                               : 0;
+    if (rc)
+        return rc;
+    int better = improved(t, ppl, bleu);
+    log_validation(t, m, ppl, bleu, better);
+    if (better && t->cfg.keep_best) {
+        char path[4200];
+        TrainState st = t->st;
+        best_path(t->cfg.model, path, sizeof path);
+        st.elapsed = elapsed(t, m);
+        cJSON *train = train_state_to_json(&t->cfg, &st);
+        rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, err);
+        cJSON_Delete(train);
+    }
+    return rc;
 }
 
 /* One SGD step on the next batch of the epoch. */
@@ -408,7 +471,7 @@ static int finished(const Trainer *t, const Meter *m)
 {
     return (t->cfg.epochs > 0 && t->st.epoch > t->cfg.epochs) ||
            (t->cfg.max_steps > 0 && t->st.step >= t->cfg.max_steps) ||
-           (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit);
+           (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit) || t->stop;
 }
 
 /* Validation, the learning-rate schedule and saving, after a step. */
@@ -419,8 +482,8 @@ static int after_step(Trainer *t, Meter *m, S2sErr *err)
                                              t->st.step % t->cfg.valid_every == 0));
     if (m->steps && (now_seconds() - m->last_report >= t->cfg.report_every || epoch_end))
         report(t, m);
-    if (val)
-        validate(t, m);
+    if (val && validate(t, m, err))
+        return -1;
     if (epoch_end) {
         t->st.epoch++;
         t->st.batch_in_epoch = 0;

@@ -44,6 +44,10 @@ const TrainOption train_options[] = {
     {"threads", OPT_INT, F(threads), 0, "N", "BLAS threads (default: all cores)"},
     {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)"},
     {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)"},
+    {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)"},
+    {"valid-beam", OPT_INT, F(valid_beam), 0, "K", "beam for --valid-bleu (default 1: greedy)"},
+    {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by valid BLEU, else perplexity) in MODEL.best"},
+    {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)"},
     {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)"},
     {"report-every", OPT_FLOAT, F(report_every), 0, "SEC", "seconds between progress lines (default 2)"},
     {"quiet", OPT_FLAG, F(quiet), 0, NULL, "no progress on stderr (-q)"},
@@ -59,7 +63,7 @@ void train_config_defaults(TrainConfig *c)
     c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (int)n : 1;
-    c->max_len = 50, c->report_every = 2, c->bpe_merges = 10000;
+    c->max_len = 50, c->report_every = 2, c->bpe_merges = 10000, c->valid_beam = 1;
 }
 
 static char **str_field(TrainConfig *c, int i)
@@ -240,7 +244,9 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("valid-every", c->valid_every, 0, 2e9, err)) ||
         (rc = check_range("save-every", c->save_every, 0, 2e9, err)) ||
         (rc = check_range("report-every", c->report_every, 0, 1e9, err)) ||
-        (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)))
+        (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)) ||
+        (rc = check_range("valid-beam", c->valid_beam, 1, 64, err)) ||
+        (rc = check_range("patience", c->patience, 0, 1000000, err)))
         return rc;
     ModelArch arch;
     CellKind cell;

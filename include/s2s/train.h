@@ -18,6 +18,8 @@
 #include "s2s/checkpoint.h"
 #include "s2s/common.h"
 #include "s2s/corpus.h"
+#include "s2s/decode.h"
+#include "s2s/evaluate.h"
 #include "s2s/model.h"
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } OptType;
@@ -38,7 +40,7 @@ typedef struct {
     char *arch, *cell;
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
-    int valid_every, save_every, bpe_merges;
+    int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
     double time_limit, lr, clip, init, dropout, report_every;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
@@ -72,6 +74,8 @@ typedef struct {
     int batch_in_epoch; /* next batch of the epoch */
     double lr;
     double best_valid_ppl; /* 0 = none yet */
+    double best_valid_bleu; /* -1 = none yet */
+    int bad_valids;     /* validations since the last improvement */
     double elapsed;     /* seconds of training before this run */
     long tgt_tokens;    /* target tokens trained on */
     Rng rng;            /* dropout */
@@ -90,6 +94,9 @@ typedef struct {
     Workspace ws;
     FILE *log;
     FILE *progress; /* not owned; NULL = quiet */
+    RawLines valid_refs; /* --valid-bleu */
+    Decoder dec;         /* --valid-bleu */
+    int stop;            /* --patience ran out */
 } Trainer;
 
 /* Reads the data and builds (or, with resume != NULL, takes over from the

@@ -1,0 +1,29 @@
+/* evaluate.h: validation BLEU during training: translate the validation
+ * source with the model (greedy or beam), detokenise, and score against the
+ * raw reference lines exactly as `s2s bleu` does (13a, exp smoothing). */
+#ifndef S2S_EVALUATE_H
+#define S2S_EVALUATE_H
+
+#include "s2s/common.h"
+#include "s2s/corpus.h"
+#include "s2s/decode.h"
+#include "s2s/tokenizer.h"
+#include "s2s/vocab.h"
+
+/* The raw lines of a file (as s2s bleu reads them: '\n' split). */
+typedef struct {
+    char **lines;
+    size_t *lens;
+    int n;
+} RawLines;
+
+int raw_lines_read(RawLines *r, const char *path, S2sErr *err);
+void raw_lines_free(RawLines *r);
+
+/* BLEU of the model's translations of the pairs of c (each pair's line in
+ * the files is c->line_index[i]; pairs the corpus skipped are left out)
+ * against refs. beam 1 = greedy. d is grown as needed. */
+int evaluate_bleu(const Model *m, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
+                  const RawLines *refs, int beam, Decoder *d, double *bleu, S2sErr *err);
+
+#endif

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# German->English (or English->German) on Multi30k: learns joint BPE, trains
+# within a time budget keeping the model with the best validation BLEU,
+# translates test2016 with beam search and prints BLEU and chrF as sacreBLEU
+# would. Works on any folder holding train.{de,en}, val.{de,en},
+# test2016.{de,en} (raw text, as the Multi30k repository ships them).
+#
+#   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
+#        [--arch seq2seq|encdec] [--cell lstm|gru|rnn] [--out DIR] [-- extra s2s train options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=../shared/data/multi30k dir=de-en minutes=60 threads=$(nproc) arch=seq2seq cell=lstm out=""
+[ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { data=$1; shift; }
+while [ $# -gt 0 ]; do
+    case $1 in
+        --dir) dir=$2; shift 2 ;;
+        --time-limit) minutes=$2; shift 2 ;;
+        --threads) threads=$2; shift 2 ;;
+        --arch) arch=$2; shift 2 ;;
+        --cell) cell=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --) shift; break ;;
+        *) echo "multi30k.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+src=${dir%-*} tgt=${dir#*-}
+out=${out:-runs/multi30k-$dir-$arch-$cell}
+for f in train val test2016; do
+    for l in $src $tgt; do
+        [ -f "$data/$f.$l" ] || { echo "multi30k.sh: $data/$f.$l not found" >&2; exit 1; }
+    done
+done
+bash scripts/install-deps.sh
+make -j2 s2s > /dev/null
+mkdir -p "$out"
+rm -f "$out/train.jsonl"
+./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
+    --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
+    --model "$out/last.s2s" --log "$out/train.jsonl" --arch "$arch" --cell "$cell" \
+    --bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64 --dropout 0.3 \
+    --lr 4 --clip 1 --decay-on-plateau --decay-start 1000 --patience 6 --epochs 100 \
+    --max-len 60 --time-limit $((minutes * 60)) --threads "$threads" "$@"
+best="$out/last.best.s2s"
+[ -f "$best" ] || best="$out/last.s2s"
+cp "$best" "$out/best.model"
+./s2s translate -m "$out/best.model" --beam 5 --threads "$threads" -q \
+    < "$data/test2016.$src" > "$out/test2016.hyp"
+./s2s bleu "$data/test2016.$tgt" -i "$out/test2016.hyp" -m bleu,chrf | tee "$out/test2016.bleu"
+if command -v gnuplot > /dev/null || bash scripts/install-deps.sh gnuplot-nox; then
+    bash scripts/plot-log.sh "$out/train.jsonl" "$out/curve.png" || true
+fi
+echo "multi30k.sh: results in $out (best.model, train.jsonl, test2016.hyp, test2016.bleu, curve.png)"
