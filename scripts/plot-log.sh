@@ -16,7 +16,13 @@ grep valid_ppl "$log" > "$tmp/valid" || true
 paste <(field step < "$tmp/train") <(field elapsed < "$tmp/train") <(field ppl < "$tmp/train") > "$tmp/train.tsv"
 paste <(field step < "$tmp/valid") <(field elapsed < "$tmp/valid") <(field valid_ppl < "$tmp/valid") \
       <(field valid_bleu < "$tmp/valid") > "$tmp/valid.tsv"
-has_bleu=$(awk -F'\t' 'NF >= 4 && $4 != "" { print 1; exit }' "$tmp/valid.tsv")
+if awk -F'\t' 'NF >= 4 && $4 != "" { found = 1 } END { exit !found }' "$tmp/valid.tsv"; then
+    bleu_steps="plot \"$tmp/valid.tsv\" using 1:4 with linespoints title \"BLEU\""
+    bleu_time="plot \"$tmp/valid.tsv\" using 2:4 with linespoints title \"BLEU\""
+else
+    bleu_steps='set label 1 "no --valid-bleu in this log" at graph 0.3,0.5; plot 0 notitle'
+    bleu_time='plot 0 notitle'
+fi
 gnuplot <<GP
 set terminal pngcairo size 1200,800 noenhanced
 set output "$png"
@@ -33,11 +39,9 @@ plot "$tmp/train.tsv" using 2:3 with lines title "train", \
 unset logscale y
 set ylabel "valid BLEU"
 set xlabel "step"
-${has_bleu:+plot "$tmp/valid.tsv" using 1:4 with linespoints title "BLEU"}
-${has_bleu:-set label 1 "no --valid-bleu" at graph 0.4,0.5; plot 0 notitle}
+$bleu_steps
 set xlabel "seconds"
-${has_bleu:+plot "$tmp/valid.tsv" using 2:4 with linespoints title "BLEU"}
-${has_bleu:-plot 0 notitle}
+$bleu_time
 unset multiplot
 GP
 echo "plot-log.sh: wrote $png"

@@ -89,6 +89,14 @@ grep -q '"hidden":[[:space:]]*10' cinfo.json || fail "command line did not win o
 grep -q '"embed":[[:space:]]*8' cinfo.json || fail "config file value not used"
 grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the config file not used"
 
+# ---- validation BLEU, the best model, patience ----
+"$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --epochs 50 \
+    --valid-bleu --keep-best --patience 2 --lr 1e-12 --model p.s2s --log p.jsonl || fail "train with --patience"
+[ "$(grep -c valid_bleu p.jsonl)" -eq 3 ] || fail "patience 2 with no progress: $(grep -c valid_bleu p.jsonl) validations, wanted 3"
+[ -f p.best.s2s ] || fail "--keep-best wrote no p.best.s2s"
+"$S2S" info p.best.s2s | grep -q '"step":[[:space:]]*13' || fail "best model is not the first validation's (step 13)"
+"$S2S" info p.s2s | grep -q '"bad_valids":[[:space:]]*2' || fail "patience count not saved"
+
 # ---- the saved file is complete: no temporary files left behind ----
 ls ./*.tmp.* > /dev/null 2>&1 && fail "temporary files left: $(ls ./*.tmp.*)"
 
