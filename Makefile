@@ -58,3 +58,13 @@ clean:
 	rm -rf build build-asan $(BIN)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# Benchmark helpers (scripts/bench.sh): the FMA peak loop and the sgemm timer.
+.PHONY: bench
+bench: $(BUILD)/bench/fma_peak $(BUILD)/bench/gemm_bench
+$(BUILD)/bench/fma_peak: tests/bench/fma_peak.c | $(BUILD)/bench
+	$(CC) -O2 -march=native -pthread -o $@ $<
+$(BUILD)/bench/gemm_bench: tests/bench/gemm_bench.c $(BUILD)/libs2s.a | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/bench:
+	mkdir -p $@

@@ -1,6 +1,7 @@
 /* s2s train: option parsing, config resolution and the report around
  * trainer_run. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,24 @@ static void describe(const Trainer *t, int resumed)
                 t->st.step, t->st.epoch, t->st.lr);
 }
 
+/* SIGINT/SIGTERM: finish the current step, save, exit 0. A second signal
+ * kills as usual (the handler resets itself), and the last checkpoint on
+ * disk stays whole: checkpoints are written to a temporary file and renamed. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
+
+static void catch_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sa.sa_flags = SA_RESETHAND; /* a second signal kills at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int cli_train(int argc, char **argv)
 {
     TrainConfig cli, cfg;
@@ -212,8 +231,16 @@ int cli_train(int argc, char **argv)
     if ((rc = trainer_init(&t, &cfg, resumed ? &cp : NULL, cfg.quiet ? NULL : stderr, &err)))
         goto fail;
     describe(&t, resumed);
-    if ((rc = trainer_run(&t, &err)))
+    t.interrupt = &interrupted;
+    catch_signals(1);
+    rc = trainer_run(&t, &err);
+    catch_signals(0);
+    if (rc)
         goto fail;
+    if (interrupted)
+        fprintf(stderr, "s2s train: interrupted by signal %d: saved %s after %ld steps; "
+                        "continue with s2s train --resume %s\n", (int)interrupted, cfg.model,
+                t.st.step, cfg.model);
     if (!cfg.quiet)
         fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
                 t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);

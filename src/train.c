@@ -293,6 +293,7 @@ typedef struct {
     double last_report; /* wall clock of the last progress line */
     double nll;         /* since the last report */
     long tokens, steps;
+    long src_tokens, slots; /* source tokens; padded positions of both sides */
     long saved_step;    /* step of the last save, -1 if none in this run */
 } Meter;
 
@@ -368,9 +369,11 @@ static void report(Trainer *t, Meter *m)
     cJSON_AddNumberToObject(o, "ppl", exp(loss));
     cJSON_AddNumberToObject(o, "lr", t->st.lr);
     cJSON_AddNumberToObject(o, "tgt_tokens_per_s", tps);
+    cJSON_AddNumberToObject(o, "src_tokens_per_s", dt > 0 ? (double)m->src_tokens / dt : 0.0);
+    cJSON_AddNumberToObject(o, "pad_frac", m->slots ? 1.0 - (double)(m->tokens + m->src_tokens) / (double)m->slots : 0.0);
     cJSON_AddNumberToObject(o, "elapsed", elapsed(t, m));
     log_line(t, o);
-    m->nll = 0, m->tokens = 0, m->steps = 0, m->last_report = now;
+    m->nll = 0, m->tokens = 0, m->steps = 0, m->src_tokens = 0, m->slots = 0, m->last_report = now;
 }
 
 /* MODEL.best.s2s beside MODEL.s2s (or MODEL.best). */
@@ -464,6 +467,8 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
     t->st.batch_in_epoch++;
     t->st.tgt_tokens += t->batch.tgt_tokens;
     m->nll += nll, m->tokens += t->batch.tgt_tokens, m->steps++;
+    m->src_tokens += t->batch.src_tokens;
+    m->slots += (long)t->batch.B * (t->batch.src_len + t->batch.tgt_len);
     return 0;
 }
 
@@ -471,7 +476,8 @@ static int finished(const Trainer *t, const Meter *m)
 {
     return (t->cfg.epochs > 0 && t->st.epoch > t->cfg.epochs) ||
            (t->cfg.max_steps > 0 && t->st.step >= t->cfg.max_steps) ||
-           (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit) || t->stop;
+           (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit) || t->stop ||
+           (t->interrupt && *t->interrupt);
 }
 
 /* Validation, the learning-rate schedule and saving, after a step. */

@@ -89,6 +89,21 @@ grep -q '"hidden":[[:space:]]*10' cinfo.json || fail "command line did not win o
 grep -q '"embed":[[:space:]]*8' cinfo.json || fail "config file value not used"
 grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the config file not used"
 
+# ---- SIGINT: finish the step, save, exit 0; resuming gives the uninterrupted result ----
+run --max-steps 300 --model u.s2s || fail "uninterrupted 300 steps"
+# (s2s itself in the background, not the run function: $! must be its pid)
+"$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --dropout 0.3 \
+    --decay-start 1 --seed 7 --max-steps 300 --model i.s2s --report-every 0.05 --log i.jsonl 2> i.err &
+pid=$!
+for _ in $(seq 100); do grep -q '"step"' i.jsonl 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid
+wait $pid || fail "SIGINT: exit code $? (want 0)"
+grep -q "interrupted by signal 2: saved i.s2s after [0-9]* steps" i.err || fail "SIGINT message: $(cat i.err)"
+at=$("$S2S" info i.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
+[ -n "$at" ] && [ "$at" -lt 300 ] || fail "SIGINT came too late to test (step ${at:-?})"
+"$S2S" train --resume i.s2s --max-steps 300 -q || fail "resume after SIGINT"
+[ "$(params i.s2s)" = "$(params u.s2s)" ] || fail "interrupted at step $at and resumed: differs from the uninterrupted run"
+
 # ---- validation BLEU, the best model, patience ----
 "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --epochs 50 \
     --valid-bleu --keep-best --patience 2 --lr 1e-12 --model p.s2s --log p.jsonl || fail "train with --patience"

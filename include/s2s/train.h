@@ -11,6 +11,7 @@
 #ifndef S2S_TRAIN_H
 #define S2S_TRAIN_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -97,6 +98,9 @@ typedef struct {
     RawLines valid_refs; /* --valid-bleu */
     Decoder dec;         /* --valid-bleu */
     int stop;            /* --patience ran out */
+    /* Set (by a signal handler, say) to stop after the current step: the
+     * run then saves a checkpoint and returns 0. Not owned; may be NULL. */
+    volatile sig_atomic_t *interrupt;
 } Trainer;
 
 /* Reads the data and builds (or, with resume != NULL, takes over from the
