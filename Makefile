@@ -55,7 +55,7 @@ demo: $(BIN)
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-asan $(BIN)
+	rm -rf build build-asan build-fuzz $(BIN)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
@@ -68,3 +68,28 @@ $(BUILD)/bench/gemm_bench: tests/bench/gemm_bench.c $(BUILD)/libs2s.a | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
 $(BUILD)/bench:
 	mkdir -p $@
+
+# libFuzzer harnesses (clang): `make fuzz` builds them, `make check-fuzz`
+# runs each for FUZZ_SECONDS from the seeds in tests/fuzz/corpus/.
+FUZZERS := model config tokenizer bpe corpus bleu
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+.PHONY: fuzz check-fuzz
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" build-fuzz/libs2s.a
+	for f in $(FUZZERS); do \
+	  clang $(CPPFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L $(FUZZ_FLAGS) -fsanitize=fuzzer -Itests/fuzz \
+	    -o build-fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c build-fuzz/libs2s.a $(LDLIBS) || exit 1; \
+	done
+check-fuzz: fuzz
+	@for f in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus-$$f; \
+	  seeds=tests/fuzz/corpus/$$f; [ -d tests/fuzz/regressions/$$f ] && seeds="$$seeds tests/fuzz/regressions/$$f"; \
+	  [ $$f = model ] && seeds="$$seeds tests/fixtures"; \
+	  echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	    -artifact_prefix=build-fuzz/ \
+	    build-fuzz/corpus-$$f $$seeds > build-fuzz/fuzz_$$f.log 2>&1 \
+	    || { tail -40 build-fuzz/fuzz_$$f.log; exit 1; }; \
+	  grep -E "^Done|stat::number_of_executed_units" build-fuzz/fuzz_$$f.log | tail -1; \
+	done

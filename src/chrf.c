@@ -70,7 +70,7 @@ static int add_side(ChrfScratch *s, const ChrfOptions *o, const char *line, size
             return -1;
         t = &s->low;
     }
-    if (u32buf_reserve(&s->chars, s->chars.len + t->len))
+    if (u32buf_reserve(&s->chars, s->chars.len + t->len + 1)) /* +1: never NULL */
         return -1;
     for (size_t i = 0; i < t->len; i++)
         if (o->whitespace || !text_is_space(t->cp[i]))

@@ -15,6 +15,8 @@
  * doubling. Returns the new block, or NULL (p untouched) on failure. */
 static void *grow(void *p, size_t *cap, size_t need, size_t elem)
 {
+    if (need == 0)
+        need = 1; /* an empty first line must not look like a failed allocation */
     if (need <= *cap)
         return p;
     size_t n = *cap ? *cap : 64;
@@ -100,9 +102,10 @@ static int side_add_line(TextSide *s, SideReader *r, char *line, size_t len, S2s
         return s2s_wrap(err, n, where);
     }
     const char **toks = grow((void *)r->toks, &r->toks_cap, (size_t)n + 1, sizeof *toks);
+    if (toks)
+        r->toks = toks;
     if (!toks || side_reserve(s, (size_t)n, r->tb.len + 1))
         return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->path, r->lineno);
-    r->toks = toks;
     for (int i = 0; i < n; i++)
         toks[i] = tokbuf_token(&r->tb, i);
     side_append(s, toks, n);

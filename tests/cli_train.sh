@@ -45,6 +45,11 @@ expect 2 "bad.json: unknown option \"bogus\"" "$S2S" train --config bad.json --s
 printf '{"hidden": 16,' > broken.json
 expect 1 "broken.json: invalid JSON" "$S2S" train --config broken.json --src s.en --tgt s.de
 
+# ---- an empty first line is skipped, not "out of memory" (found by fuzz_corpus) ----
+printf '\nzwei\ndrei\n' > e.de; printf 'x\ntwo\nthree\n' > e.en
+expect 0 "skipped 0 pairs longer than --max-len 50 and 1 pairs with an empty side" \
+    "$S2S" train --src e.en --tgt e.de $small --max-steps 1 --model e.s2s
+
 # ---- over-long pairs are skipped and counted ----
 expect 0 "skipped [0-9]+ pairs longer than --max-len 4" "$S2S" train --src s.en --tgt s.de $small --max-len 4 --max-steps 2 --model long.s2s
 
