@@ -82,14 +82,14 @@ fuzz:
 	    -o build-fuzz/fuzz_$$f tests/fuzz/fuzz_$$f.c build-fuzz/libs2s.a $(LDLIBS) || exit 1; \
 	done
 check-fuzz: fuzz
-	@for f in $(FUZZERS); do \
+	@pass=0; fail=0; for f in $(FUZZERS); do \
 	  mkdir -p build-fuzz/corpus-$$f; \
 	  seeds=tests/fuzz/corpus/$$f; [ -d tests/fuzz/regressions/$$f ] && seeds="$$seeds tests/fuzz/regressions/$$f"; \
 	  [ $$f = model ] && seeds="$$seeds tests/fixtures"; \
-	  echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
-	  build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
-	    -artifact_prefix=build-fuzz/ \
-	    build-fuzz/corpus-$$f $$seeds > build-fuzz/fuzz_$$f.log 2>&1 \
-	    || { tail -40 build-fuzz/fuzz_$$f.log; exit 1; }; \
-	  grep -E "^Done|stat::number_of_executed_units" build-fuzz/fuzz_$$f.log | tail -1; \
-	done
+	  if build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
+	       -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$f $$seeds > build-fuzz/fuzz_$$f.log 2>&1; then \
+	    pass=$$((pass + 1)); echo "PASS fuzz_$$f ($$(grep -o 'Done [0-9]* runs' build-fuzz/fuzz_$$f.log))"; \
+	  else \
+	    fail=$$((fail + 1)); echo "FAIL fuzz_$$f"; tail -30 build-fuzz/fuzz_$$f.log | sed 's/^/    /'; \
+	  fi; \
+	done; echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]

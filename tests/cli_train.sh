@@ -109,6 +109,27 @@ at=$("$S2S" info i.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o
 "$S2S" train --resume i.s2s --max-steps 300 -q || fail "resume after SIGINT"
 [ "$(params i.s2s)" = "$(params u.s2s)" ] || fail "interrupted at step $at and resumed: differs from the uninterrupted run"
 
+# ---- kill -9 at any moment: the last complete checkpoint stays loadable ----
+for delay in 0.2 0.4 0.7; do
+    "$S2S" train --src s.en --tgt s.de $small --epochs 0 --max-steps 100000 --save-every 1 --model k.s2s 2> /dev/null &
+    pid=$!
+    sleep $delay
+    kill -9 $pid; wait $pid 2> /dev/null
+    if [ -f k.s2s ]; then "$S2S" info k.s2s > /dev/null || fail "kill -9 after ${delay}s left an unloadable k.s2s"; fi
+done
+[ -f k.s2s ] || fail "no checkpoint written before kill -9"
+rm -f k.s2s.tmp.* # a kill -9 in the middle of a save leaves its temporary file (documented)
+
+# ---- an unwritable destination: a clear error, the previous model untouched ----
+mkdir ro && cp a.s2s ro/a.s2s && chmod 555 ro
+if [ "$(id -u)" -ne 0 ]; then   # root writes anyway
+    expect 1 "ro/a.s2s.tmp.[0-9]+: cannot create" "$S2S" train --resume ro/a.s2s --max-steps 31
+    cmp -s a.s2s ro/a.s2s || fail "the previous checkpoint changed"
+fi
+chmod 755 ro
+expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --model /dev/null
+[ -c /dev/null ] || fail "/dev/null is no longer a device"
+
 # ---- validation BLEU, the best model, patience ----
 "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --epochs 50 \
     --valid-bleu --keep-best --patience 2 --lr 1e-12 --model p.s2s --log p.jsonl || fail "train with --patience"
