@@ -84,7 +84,7 @@ fuzz:
 check-fuzz: fuzz
 	@pass=0; fail=0; for f in $(FUZZERS); do \
 	  mkdir -p build-fuzz/corpus-$$f; \
-	  seeds=tests/fuzz/corpus/$$f; [ -d tests/fuzz/regressions/$$f ] && seeds="$$seeds tests/fuzz/regressions/$$f"; \
+	  seeds=; for d in tests/fuzz/corpus/$$f tests/fuzz/regressions/$$f; do [ -d $$d ] && seeds="$$seeds $$d"; done; \
 	  [ $$f = model ] && seeds="$$seeds tests/fixtures"; \
 	  if build-fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 \
 	       -artifact_prefix=build-fuzz/ build-fuzz/corpus-$$f $$seeds > build-fuzz/fuzz_$$f.log 2>&1; then \

@@ -127,6 +127,9 @@ if [ "$(id -u)" -ne 0 ]; then   # root writes anyway
     cmp -s a.s2s ro/a.s2s || fail "the previous checkpoint changed"
 fi
 chmod 755 ro
+touch notadir; cp a.s2s before.s2s
+expect 1 "notadir/x.s2s.tmp.[0-9]+: cannot create" "$S2S" train --resume a.s2s --max-steps 31 --model notadir/x.s2s
+cmp -s a.s2s before.s2s || fail "the checkpoint resumed from changed"
 expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --model /dev/null
 [ -c /dev/null ] || fail "/dev/null is no longer a device"
 
