@@ -421,7 +421,8 @@ static int apply_bpe(const Tokenizer *tk, TokBuf *out, S2sErr *err)
             return s2s_fail(err, S2S_ENOMEM, "out of memory");
         out->scratch = p, out->scratch_cap = n;
     }
-    memcpy(out->scratch, out->buf, n);
+    if (n) /* an empty first line has no buffers yet */
+        memcpy(out->scratch, out->buf, n);
     int words = out->n;
     out->len = 0, out->n = 0;
     const char *w = out->scratch;
