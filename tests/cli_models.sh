@@ -4,21 +4,9 @@
 # combination; a model file from s2s 0.1 (before --arch/--cell and the
 # reversible tokenizer) still loads and translates as it did.
 set -u
-S2S=${S2S:-./s2s}
-S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+. "$(dirname "$0")/lib_cli.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    local code=$1 pattern=$2; shift 2
-    "$@" > out.txt 2> err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
-    grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
-}
 
 head -300 "$root/data/demo/train.en" > s.en; head -300 "$root/data/demo/train.de" > s.de
 head -20 "$root/data/demo/test.en" > t.en; head -20 "$root/data/demo/test.de" > t.de

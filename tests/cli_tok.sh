@@ -3,23 +3,11 @@
 # trained with --tokenizer bpe that takes raw German in and gives raw
 # English out.
 set -u
-S2S=${S2S:-./s2s}
-S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+. "$(dirname "$0")/lib_cli.sh"
 m30k=${S2S_SHARED_DATA:-$(dirname "$0")/../../shared/data}/multi30k
 [ -f "$m30k/train.de" ] || { echo "cli_tok: $m30k/train.de not found (set S2S_SHARED_DATA)"; exit 1; }
 m30k=$(cd "$m30k" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    local code=$1 pattern=$2; shift 2
-    "$@" > out.txt 2> err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
-    grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
-}
 
 # ---- round trips, byte for byte ----
 for f in "$m30k/val.de" "$m30k/test2016.en"; do

@@ -3,23 +3,10 @@
 # code and a message naming the problem; same seed => identical model;
 # resume => identical to an uninterrupted run; config files; the log.
 set -u
-S2S=${S2S:-./s2s}
-S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+. "$(dirname "$0")/lib_cli.sh"
 demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-# expect CODE PATTERN CMD...: exit code CODE and PATTERN (grep -E) on stderr.
-expect() {
-    local code=$1 pattern=$2; shift 2
-    "$@" > out.txt 2> err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
-    [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
-}
 params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
 
 head -200 "$demo/train.en" > s.en; head -200 "$demo/train.de" > s.de

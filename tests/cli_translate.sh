@@ -3,21 +3,9 @@
 # input line whatever the input holds; n-best format; scores; sampling
 # seeds; beam search versus greedy checked with s2s score; errors.
 set -u
-S2S=${S2S:-./s2s}
-S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+. "$(dirname "$0")/lib_cli.sh"
 demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() {
-    local code=$1 pattern=$2; shift 2
-    "$@" > out.txt 2> err.txt
-    local got=$?
-    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
-    [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
-}
 
 head -400 "$demo/train.en" > s.en; head -400 "$demo/train.de" > s.de
 "$S2S" train --src s.en --tgt s.de --embed 32 --hidden 32 --batch 16 --max-steps 60 --lr 8 --clip 1 \

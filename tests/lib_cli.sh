@@ -1,0 +1,19 @@
+# lib_cli.sh: what the command-line tests share (not a test itself). Source it first:
+#   . "$(dirname "$0")/lib_cli.sh"
+# It makes $S2S an absolute path, $tmp a scratch folder removed on exit,
+# and defines fail (counts into $fails) and expect.
+S2S=${S2S:-./s2s}
+S2S=$(cd "$(dirname "$S2S")" && pwd)/$(basename "$S2S")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect CODE PATTERN CMD...: exit code CODE and PATTERN (grep -E) on stderr.
+expect() {
+    local code=$1 pattern=$2; shift 2
+    "$@" > out.txt 2> err.txt
+    local got=$?
+    [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
+    [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
+}
