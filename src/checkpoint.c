@@ -115,7 +115,7 @@ static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "format", "s2s-model");
-    cJSON_AddNumberToObject(root, "version", CKPT_VERSION);
+    cJSON_AddNumberToObject(root, "version", 1); /* of the metadata, not the file */
     cJSON_AddItemToObject(root, "config", config_json(&m->cfg));
     cJSON_AddItemToObject(root, "tokenizer", tokenizer_json(tk));
     cJSON_AddItemToObject(root, "tensors", tensors_json(m));
@@ -136,26 +136,27 @@ static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-static int write_body(FILE *f, const Model *m, const char *json)
+static int write_body(FILE *f, const Model *m, const char *json, const float *opt)
 {
     unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
     size_t json_len = strlen(json);
     uint64_t h = FNV_OFFSET;
     memcpy(head, MAGIC, 8);
-    put_u32(head + 8, CKPT_VERSION);
-    put_u32(head + 12, 0);
+    put_u32(head + 8, opt ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
+    put_u32(head + 12, opt ? CKPT_FLAG_ADAM : 0);
     put_u64(head + 16, json_len);
     put_u64(head + 24, m->nparams);
     if (write_all(f, head, sizeof head, &h) || write_all(f, json, json_len, &h) ||
         write_all(f, zeros, pad_after_json(json_len), &h) ||
-        write_all(f, m->params, m->nparams * sizeof(float), &h))
+        write_all(f, m->params, m->nparams * sizeof(float), &h) ||
+        (opt && write_all(f, opt, 2 * m->nparams * sizeof(float), &h)))
         return -1;
     put_u64(tail, h);
     return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
 }
 
 int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, S2sErr *err)
+              const Tokenizer *tk, const cJSON *train, const float *opt_state, S2sErr *err)
 {
     char tmp[4096];
     int rc = 0;
@@ -177,7 +178,7 @@ int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv
         rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
-    if (write_body(f, m, json) || fflush(f) || fsync(fileno(f))) {
+    if (write_body(f, m, json, opt_state) || fflush(f) || fsync(fileno(f))) {
         rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
@@ -204,14 +205,17 @@ done:
 /* The raw, checked content of a model file. */
 typedef struct {
     uint64_t json_len, nparams, checksum, size;
+    uint32_t flags;
     char *json;    /* (json_len + 1), NUL-terminated */
     float *params; /* (nparams) */
+    float *opt;    /* (2 nparams) with CKPT_FLAG_ADAM, else NULL */
 } RawFile;
 
 static void raw_free(RawFile *r)
 {
     free(r->json);
     free(r->params);
+    free(r->opt);
     memset(r, 0, sizeof *r);
 }
 
@@ -229,18 +233,24 @@ static int check_header(const char *path, const unsigned char *head, RawFile *r,
     if (memcmp(head, MAGIC, 8) != 0)
         return s2s_fail(err, S2S_EFORMAT, "%s: not an s2s model file (bad magic)", path);
     uint32_t version = get_u32(head + 8);
-    if (version != CKPT_VERSION)
+    if (version < 1 || version > CKPT_VERSION)
         return s2s_fail(err, S2S_EFORMAT,
-                        "%s: model format version %" PRIu32 " is not supported (this s2s reads %d)",
+                        "%s: model format version %" PRIu32 " is not supported (this s2s reads 1 to %d)",
                         path, version, CKPT_VERSION);
+    r->flags = get_u32(head + 12);
+    if (r->flags & ~(uint32_t)(version >= 2 ? CKPT_FLAG_ADAM : 0))
+        return s2s_fail(err, S2S_EFORMAT, "%s: unknown flags 0x%" PRIx32 " in the header", path,
+                        r->flags);
     r->json_len = get_u64(head + 16);
     r->nparams = get_u64(head + 24);
-    if (r->json_len > r->size || r->nparams > r->size / 4)
+    uint64_t per_param = (r->flags & CKPT_FLAG_ADAM) ? 12 : 4; /* bytes */
+    if (r->json_len > r->size || r->nparams > r->size / per_param)
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: header claims %" PRIu64 " bytes of metadata and %" PRIu64
                         " parameters, more than the file's %" PRIu64 " bytes (truncated or corrupt)",
                         path, r->json_len, r->nparams, r->size);
-    uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) + 4 * r->nparams + 8;
+    uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) +
+                    per_param * r->nparams + 8;
     if (want != r->size)
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: file is %" PRIu64 " bytes but its header implies %" PRIu64
@@ -272,13 +282,17 @@ static int read_raw(const char *path, RawFile *r, S2sErr *err)
         goto fail;
     r->json = s2s_malloc(r->json_len + 1);
     r->params = s2s_malloc(r->nparams * sizeof(float));
-    if (!r->json || !r->params) {
+    if (r->flags & CKPT_FLAG_ADAM)
+        r->opt = s2s_malloc(2 * r->nparams * sizeof(float));
+    if (!r->json || !r->params || (!r->opt && (r->flags & CKPT_FLAG_ADAM))) {
         rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory reading the model", path);
         goto fail;
     }
     if (read_exact(f, r->json, r->json_len, &h) ||
         read_exact(f, pad, pad_after_json(r->json_len), &h) ||
-        read_exact(f, r->params, r->nparams * sizeof(float), &h) || fread(tail, 1, 8, f) != 8) {
+        read_exact(f, r->params, r->nparams * sizeof(float), &h) ||
+        (r->opt && read_exact(f, r->opt, 2 * r->nparams * sizeof(float), &h)) ||
+        fread(tail, 1, 8, f) != 8) {
         rc = s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
         goto fail;
     }
@@ -460,9 +474,11 @@ int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
     if (rc)
         return rc;
     rc = parse_metadata(path, &r, ck, err);
-    if (rc == 0)
+    if (rc == 0) {
         memcpy(ck->model.params, r.params, r.nparams * sizeof(float));
-    else
+        ck->opt_state = r.opt; /* taken over */
+        r.opt = NULL;
+    } else
         ckpt_free(ck);
     raw_free(&r);
     return rc;
@@ -505,5 +521,6 @@ void ckpt_free(Checkpoint *ck)
     vocab_free(&ck->src_vocab);
     vocab_free(&ck->tgt_vocab);
     cJSON_Delete(ck->train);
+    free(ck->opt_state);
     memset(ck, 0, sizeof *ck);
 }

@@ -25,3 +25,20 @@ void optim_sgd(float *p, const float *g, size_t n, float lr)
     for (size_t i = 0; i < n; i++)
         p[i] -= lr * g[i];
 }
+
+int optim_state_per_param(int kind) { return kind == OPTIM_ADAM ? 2 : 0; }
+
+void optim_adam(float *p, const float *g, float *state, size_t n, float lr, long step)
+{
+    float *m = state, *v = state + n;
+    const float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
+    /* lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); eps scaled to match
+     * m_hat / (sqrt(v_hat) + eps) exactly. */
+    double c1 = 1.0 - pow(ADAM_BETA1, (double)step), c2 = 1.0 - pow(ADAM_BETA2, (double)step);
+    float lrt = (float)(lr * sqrt(c2) / c1), eps = (float)(ADAM_EPS * sqrt(c2));
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= lrt * m[i] / (sqrtf(v[i]) + eps);
+    }
+}

@@ -129,6 +129,8 @@ static int new_model(Trainer *t, S2sErr *err)
     memset(&t->st, 0, sizeof t->st);
     t->st.epoch = 1;
     t->st.lr = t->cfg.lr;
+    if (t->optim == OPTIM_ADAM && !t->cfg.set[train_option_index("lr")])
+        t->st.lr = t->cfg.lr = 0.001;
     t->st.best_valid_bleu = -1;
     rng_seed(&t->st.rng, (uint64_t)t->cfg.seed * 0x9e3779b97f4a7c15ULL + 1);
     return 0;
@@ -168,6 +170,8 @@ static int note_choices(Trainer *t, S2sErr *err)
         rc = train_config_set(c, train_option_index("arch"), model_arch_name(t->model.cfg.arch), err);
     if (!rc)
         rc = train_config_set(c, train_option_index("cell"), cell_name(t->model.cfg.cell), err);
+    if (!rc)
+        rc = train_config_set(c, train_option_index("optim"), t->optim ? "adam" : "sgd", err);
     return rc;
 }
 
@@ -186,6 +190,12 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
     memset(&ck->src_vocab, 0, sizeof ck->src_vocab);
     memset(&ck->tgt_vocab, 0, sizeof ck->tgt_vocab);
     model_tensors(&t->model, t->model.params, &t->model.w);
+    if (t->optim == OPTIM_ADAM && !ck->opt_state)
+        return s2s_fail(err, S2S_EINVAL,
+                        "%s: has no Adam moments to resume from (a --keep-best copy?); "
+                        "resume from the latest checkpoint", t->cfg.resume);
+    t->opt_state = ck->opt_state; /* taken over (NULL for SGD) */
+    ck->opt_state = NULL;
     return 0;
 }
 
@@ -200,6 +210,9 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
         rc = batch_init(&t->batch, t->cfg.batch, ms, mt, err);
     if (!rc)
         rc = workspace_init(&t->ws, &t->model, t->cfg.batch, ms, mt + 1, err);
+    size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
+    if (!rc && nst && !t->opt_state && !(t->opt_state = calloc(nst, sizeof(float))))
+        rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the optimizer state (%zu floats)", nst);
     return rc;
 }
 
@@ -222,6 +235,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
     int rc = train_config_copy(&t->cfg, cfg, err);
     if (rc)
         return rc;
+    t->optim = cfg->optim && strcmp(cfg->optim, "adam") == 0 ? OPTIM_ADAM : OPTIM_SGD;
     if (resume)
         rc = adopt_checkpoint(t, resume, err);
     else
@@ -258,6 +272,7 @@ void trainer_free(Trainer *t)
     raw_lines_free(&t->valid_refs);
     decoder_free(&t->dec);
     model_free(&t->model);
+    free(t->opt_state);
     vocab_free(&t->src_vocab);
     vocab_free(&t->tgt_vocab);
     tokenizer_free(&t->tokenizer);
@@ -308,7 +323,7 @@ static int save(Trainer *t, Meter *m, S2sErr *err)
     st.elapsed = elapsed(t, m);
     cJSON *train = train_state_to_json(&t->cfg, &st);
     int rc = ckpt_save(t->cfg.model, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer,
-                       train, err);
+                       train, t->opt_state, err);
     cJSON_Delete(train);
     if (!rc)
         m->saved_step = t->st.step;
@@ -442,7 +457,9 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
         best_path(t->cfg.model, path, sizeof path);
         st.elapsed = elapsed(t, m);
         cJSON *train = train_state_to_json(&t->cfg, &st);
-        rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, err);
+        /* for translation: without the optimizer state */
+        rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, NULL,
+                       err);
         cJSON_Delete(train);
     }
     return rc;
@@ -462,7 +479,11 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
                         "(try a lower --lr or --clip)",
                         t->st.step + 1, nll, norm, t->cfg.model);
     optim_clip(t->ws.grads, mo->nparams, norm, t->cfg.clip);
-    optim_sgd(mo->params, t->ws.grads, mo->nparams, (float)t->st.lr);
+    if (t->optim == OPTIM_ADAM)
+        optim_adam(mo->params, t->ws.grads, t->opt_state, mo->nparams, (float)t->st.lr,
+                   t->st.step + 1);
+    else
+        optim_sgd(mo->params, t->ws.grads, mo->nparams, (float)t->st.lr);
     t->st.step++;
     t->st.batch_in_epoch++;
     t->st.tgt_tokens += t->batch.tgt_tokens;

@@ -34,7 +34,8 @@ const TrainOption train_options[] = {
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)"},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)"},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)"},
-    {"lr", OPT_FLOAT, F(lr), 0, "X", "SGD learning rate (default 6; see the README)"},
+    {"optim", OPT_STR, F(optim), 1, "NAME", "sgd (default) or adam (moments saved in the checkpoint)"},
+    {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 6 for sgd, 0.001 for adam; see the README)"},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)"},
     {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve"},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},
@@ -254,6 +255,8 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq or encdec", c->arch);
     if (c->cell && cell_from_name(c->cell, &cell))
         return s2s_fail(err, S2S_EINVAL, "--cell: '%s' is not lstm, gru or rnn", c->cell);
+    if (c->optim && strcmp(c->optim, "sgd") && strcmp(c->optim, "adam"))
+        return s2s_fail(err, S2S_EINVAL, "--optim: '%s' is not sgd or adam", c->optim);
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
         return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");
     return 0;

@@ -73,6 +73,19 @@ run --max-steps 20 --model r.s2s || fail "train r to 20"
 expect 2 "--hidden 32: cannot change when resuming \(the model has 16\)" \
     "$S2S" train --resume r.s2s --hidden 32 --max-steps 50
 
+# ---- Adam: its moments are saved, so resuming is exact too ----
+run --optim adam --max-steps 40 --model ad1.s2s || fail "train adam"
+run --optim adam --max-steps 20 --model ad.s2s || fail "train adam to 20"
+"$S2S" train --resume ad.s2s --max-steps 40 -q || fail "resume adam to 40"
+[ "$(params ad.s2s)" = "$(params ad1.s2s)" ] || fail "resumed Adam model differs from the uninterrupted one"
+[ "$(params ad1.s2s)" != "$(params d1.s2s)" ] || fail "--optim adam trained the same model as sgd"
+"$S2S" info ad.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "info does not name the optimizer"
+"$S2S" info ad.s2s | grep -q '"lr":[[:space:]]*0.001' || fail "adam's default lr is not 0.001"
+expect 2 "--optim sgd: cannot change when resuming" "$S2S" train --resume ad.s2s --optim sgd --max-steps 50
+expect 2 "--optim: 'adamw' is not sgd or adam" run --optim adamw --max-steps 1
+run --optim adam --max-steps 20 --model adb.s2s --keep-best >/dev/null || fail "adam keep-best"
+expect 1 "adb.best.s2s: has no Adam moments" "$S2S" train --resume adb.best.s2s --max-steps 30
+
 # ---- config file: keys are the long options; the command line wins ----
 printf '{"src": "s.en", "tgt": "s.de", "hidden": 12, "embed": 8, "max-steps": 3, "quiet": true, "no-reverse": true}' > c.json
 "$S2S" train --config c.json --hidden 10 --model c.s2s || fail "train with --config"

@@ -103,6 +103,33 @@ static void expect_refused(const char *path, const char *what, const char *label
     CHECK(ck.model.params == NULL && ck.train == NULL);
 }
 
+/* Adam's moments ride along (version 2, flag bit 0) and are checked. */
+static void test_adam_state(const char *path, const char *bad, const Model *m, const Vocab *sv,
+                            const Vocab *tv, const Tokenizer *tk)
+{
+    S2sErr err;
+    Checkpoint ck;
+    float *st = malloc(2 * m->nparams * sizeof(float));
+    for (size_t i = 0; i < 2 * m->nparams; i++)
+        st[i] = (float)i * 0.25f - 3.0f;
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, &err) == 0);
+    CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state &&
+          memcmp(ck.opt_state, st, 2 * m->nparams * sizeof(float)) == 0 &&
+          memcmp(ck.model.params, m->params, m->nparams * sizeof(float)) == 0);
+    ckpt_free(&ck);
+    long size = file_size(path);
+    copy_prefix(path, bad, size - 8 - 4 * (long)m->nparams, -1); /* state cut off */
+    expect_refused(bad, "truncated", "no moments");
+    copy_prefix(path, bad, size, size - 12); /* a flipped moment */
+    expect_refused(bad, "checksum", "flipped moment");
+    copy_prefix(path, bad, size, 13); /* an unknown flag */
+    expect_refused(bad, "unknown flags", "flag bit 12");
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, &err) == 0);
+    CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state == NULL);
+    ckpt_free(&ck);
+    free(st);
+}
+
 static void test_checkpoint(void)
 {
     Model m;
@@ -116,7 +143,7 @@ static void test_checkpoint(void)
     make_checkpoint(&m, &sv, &tv, &tk);
     cJSON *train = cJSON_CreateObject();
     cJSON_AddNumberToObject(train, "step", 17);
-    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, &err) == 0);
+    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, NULL, &err) == 0);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     CHECK(access(tmp, F_OK) != 0); /* renamed away */
 
@@ -144,6 +171,8 @@ static void test_checkpoint(void)
     expect_refused(bad, "bad magic", "magic");
     copy_prefix(path, bad, size, 8);
     expect_refused(bad, "version", "version");
+    copy_prefix(path, bad, size, 12); /* flags in a version 1 file */
+    expect_refused(bad, "unknown flags", "flags");
     copy_prefix(path, bad, size, 30); /* nparams claims 2^51 more */
     expect_refused(bad, "more than the file", "absurd size");
     expect_refused(dir, "not a regular file", "directory");
@@ -152,11 +181,12 @@ static void test_checkpoint(void)
 
     /* Unwritable destination: an error, and the existing file untouched. */
     snprintf(tmp, sizeof tmp, "%s/no-such-dir/m.s2s", dir);
-    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
+    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
 
     cJSON *info = NULL;
     CHECK(ckpt_read_info(path, &info, &err) == 0 && cJSON_GetObjectItem(info, "file") != NULL);
     cJSON_Delete(info);
+    test_adam_state(path, bad, &m, &sv, &tv, &tk);
     remove(path);
     remove(bad);
     rmdir(dir);

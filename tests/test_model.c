@@ -151,8 +151,10 @@ static void copy_corpus(Corpus *c, Rng *r)
     fixture_corpus(c, CP_PAIRS, rows, len, rows, len);
 }
 
-/* Trains steps SGD steps at rate lr; returns the mean loss of the first and last 20. */
-static void train_copy(Model *m, int steps, float lr, uint64_t seed, double *first, double *last)
+/* Trains steps SGD (or, with adam != NULL, Adam) steps at rate lr;
+ * returns the mean loss of the first and last 20. */
+static void train_copy(Model *m, int steps, float lr, uint64_t seed, double *first, double *last,
+                       float *adam)
 {
     Corpus c;
     Batcher bat;
@@ -172,7 +174,10 @@ static void train_copy(Model *m, int steps, float lr, uint64_t seed, double *fir
             batch_fill(&bt, &c, &bat, k, 1);
             double loss = model_forward_backward(m, &ws, &bt, 0.1f, &r) / (double)bt.tgt_tokens;
             optim_clip(ws.grads, m->nparams, optim_grad_norm(ws.grads, m->nparams), 5.0);
-            optim_sgd(m->params, ws.grads, m->nparams, lr);
+            if (adam)
+                optim_adam(m->params, ws.grads, adam, m->nparams, lr, step + 1);
+            else
+                optim_sgd(m->params, ws.grads, m->nparams, lr);
             if (step < 20)
                 *first += loss / 20;
             if (step >= steps - 20)
@@ -198,18 +203,60 @@ static void test_copy_task(ModelArch arch, CellKind cell, int check_determinism)
     int steps = cell == CELL_RNN ? 2500 : 1200;
     float lr = cell == CELL_RNN ? 0.3f : 2.0f;
     CHECK(model_init(&a, &cfg, &err) == 0 && model_init(&b, &cfg, &err) == 0);
-    train_copy(&a, steps, lr, 42, &first, &last);
+    train_copy(&a, steps, lr, 42, &first, &last, NULL);
     fprintf(stderr, "copy task %s/%s: loss %.3f over the first 20 steps, %.3f over the last 20\n",
             model_arch_name(arch), cell_name(cell), first, last);
     CHECK_MSG(last < 0.25 * first, "%s/%s: loss %.3f -> %.3f", model_arch_name(arch),
               cell_name(cell), first, last);
     if (check_determinism) {
-        train_copy(&b, steps, lr, 42, &first2, &last2);
+        train_copy(&b, steps, lr, 42, &first2, &last2, NULL);
         CHECK(memcmp(a.params, b.params, a.nparams * sizeof(float)) == 0);
         CHECK(first == first2 && last == last2);
     }
     model_free(&a);
     model_free(&b);
+}
+
+/* optim_adam against Kingma & Ba's algorithm written out in double
+ * precision (bias-corrected m_hat / (sqrt(v_hat) + eps)), over 5 steps. */
+static void test_adam_reference(void)
+{
+    enum { N = 7 };
+    float p[N], st[2 * N] = {0}, g[N];
+    double q[N], m[N] = {0}, v[N] = {0};
+    Rng r;
+    rng_seed(&r, 3);
+    for (int i = 0; i < N; i++)
+        q[i] = p[i] = rng_uniform(&r) - 0.5f;
+    for (int t = 1; t <= 5; t++) {
+        for (int i = 0; i < N; i++) {
+            g[i] = (rng_uniform(&r) - 0.5f) * (i == 0 ? 1e-6f : 2.0f);
+            m[i] = 0.9 * m[i] + 0.1 * g[i];
+            v[i] = 0.999 * v[i] + 0.001 * (double)g[i] * g[i];
+            double mh = m[i] / (1 - pow(0.9, t)), vh = v[i] / (1 - pow(0.999, t));
+            q[i] -= 0.01 * mh / (sqrt(vh) + 1e-8);
+        }
+        optim_adam(p, g, st, N, 0.01f, t);
+    }
+    for (int i = 0; i < N; i++)
+        CHECK_MSG(fabs(p[i] - q[i]) < 1e-6, "adam param %d: %.9f vs %.9f", i, p[i], q[i]);
+}
+
+/* Adam learns the copy task too (at its usual rate scale). */
+static void test_copy_task_adam(void)
+{
+    ModelConfig cfg = {.src_vocab = CP_V, .tgt_vocab = CP_V, .embed = 16, .hidden = 48,
+                       .layers = 1, .reverse = 1};
+    Model a;
+    S2sErr err;
+    double first, last;
+    CHECK(model_init(&a, &cfg, &err) == 0);
+    float *st = calloc(2 * a.nparams, sizeof(float));
+    train_copy(&a, 800, 0.01f, 42, &first, &last, st);
+    fprintf(stderr, "copy task seq2seq/lstm, adam: loss %.3f -> %.3f\n", first, last);
+    CHECK_MSG(last < 0.25 * first, "adam: loss %.3f -> %.3f", first, last);
+    free(st);
+    model_free(&a);
 }
 
 /* encdec feeds c to every step: with the initial-state weights zeroed (so
@@ -271,6 +318,8 @@ int main(void)
     test_reversal();
     test_initial_state();
     test_masking();
+    test_adam_reference();
+    test_copy_task_adam();
     for (int arch = 0; arch < 2; arch++)
         for (int cell = 0; cell < 3; cell++)
             test_copy_task((ModelArch)arch, (CellKind)cell, arch == 0 && cell == 0);

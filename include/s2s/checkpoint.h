@@ -1,20 +1,25 @@
 /* checkpoint.h: the model file. Only checkpoint.c knows this layout.
  *
- * Format version 1, all integers little-endian:
+ * Format version 2 (version 1 is the same with flags 0 and is still written
+ * when there is no optimizer state), all integers little-endian:
  *
  *   offset  size        field
  *   0       8           magic "S2SMODEL"
- *   8       4           u32 format version (1)
- *   12      4           u32 flags (0; reserved)
+ *   8       4           u32 format version (2; 1 when flags is 0)
+ *   12      4           u32 flags: bit 0 (CKPT_FLAG_ADAM) = Adam's moments
+ *                       follow the parameters; other bits must be 0
  *   16      8           u64 json_len: bytes of JSON metadata
  *   24      8           u64 nparams: float32 parameters that follow
  *   32      json_len    JSON metadata, UTF-8 (below)
  *   ...     pad         zero bytes up to the next multiple of 64
  *   P       4 * nparams the parameter block, float32 little-endian, laid
  *                       out as the tensor table says
- *   P+4n    8           u64 checksum: FNV-1a 64 over every byte before it
+ *   P+4n    8 * nparams only with CKPT_FLAG_ADAM: Adam's first moments m
+ *                       (nparams floats), then second moments v (nparams)
+ *   end-8   8           u64 checksum: FNV-1a 64 over every byte before it
  *
- * The file size must be exactly 32 + json_len + pad + 4 * nparams + 8.
+ * The file size must be exactly 32 + json_len + pad + 4 * nparams
+ * (* 3 with CKPT_FLAG_ADAM) + 8.
  *
  * JSON metadata:
  *   { "format": "s2s-model", "version": 1,
@@ -48,18 +53,20 @@
 #include "s2s/tokenizer.h"
 #include "s2s/vocab.h"
 
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2
+#define CKPT_FLAG_ADAM 1u
 
 typedef struct {
     Model model;
     Vocab src_vocab, tgt_vocab;
     Tokenizer tokenizer;
     cJSON *train; /* owned; NULL when the file has none */
+    float *opt_state; /* owned; (2 nparams) Adam's m then v, NULL when absent */
 } Checkpoint;
 
-/* train may be NULL. */
+/* train may be NULL; opt_state is NULL or Adam's (2 nparams) moments. */
 int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, S2sErr *err);
+              const Tokenizer *tk, const cJSON *train, const float *opt_state, S2sErr *err);
 /* Fills ck (owned by the caller, freed with ckpt_free). */
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
 /* Checks the whole file like ckpt_load and returns its JSON metadata with

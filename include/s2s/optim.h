@@ -1,5 +1,5 @@
-/* optim.h: plain SGD with global gradient-norm clipping, as flat loops over
- * the parameter block. The learning-rate schedule lives in train.c. */
+/* optim.h: SGD and Adam with global gradient-norm clipping, as flat loops
+ * over the parameter block. The learning-rate schedule lives in train.c. */
 #ifndef S2S_OPTIM_H
 #define S2S_OPTIM_H
 
@@ -11,5 +11,16 @@ double optim_grad_norm(const float *g, size_t n);
 double optim_clip(float *g, size_t n, double norm, double max_norm);
 /* p -= lr * g */
 void optim_sgd(float *p, const float *g, size_t n, float lr);
+
+enum { OPTIM_SGD = 0, OPTIM_ADAM = 1 };
+/* Floats of optimizer state per parameter: SGD 0, Adam 2 (m, then v). */
+int optim_state_per_param(int kind);
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS 1e-8
+/* Adam (Kingma & Ba 2015) with bias correction; step is 1-based (the
+ * number of updates including this one). state: (2 n) = m (n), v (n). */
+void optim_adam(float *p, const float *g, float *state, size_t n, float lr, long step);
 
 #endif

@@ -38,7 +38,7 @@ enum { TRAIN_MAX_OPTIONS = 48 };
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
-    char *arch, *cell;
+    char *arch, *cell, *optim;
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
@@ -95,6 +95,8 @@ typedef struct {
     Workspace ws;
     FILE *log;
     FILE *progress; /* not owned; NULL = quiet */
+    int optim;           /* OPTIM_SGD or OPTIM_ADAM */
+    float *opt_state;    /* (optim_state_per_param * nparams), owned; NULL for SGD */
     RawLines valid_refs; /* --valid-bleu */
     Decoder dec;         /* --valid-bleu */
     int stop;            /* --patience ran out */
