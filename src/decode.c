@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "s2s/activ.h"
 #include "s2s/blas.h"
 #include "s2s/embedding.h"
 #include "s2s/vocab.h"
@@ -109,15 +110,11 @@ static void embed_with_ctx(float *out, const int32_t *ids, const float *emb, con
 static void log_softmax_rows(float *x, const float *bias, int rows, int V)
 {
     for (int r = 0; r < rows; r++) {
-        float *row = x + (size_t)r * V, mx = -INFINITY;
-        for (int v = 0; v < V; v++) {
-            row[v] += bias[v];
-            if (row[v] > mx)
-                mx = row[v];
-        }
-        double sum = 0;
+        float *row = x + (size_t)r * V;
         for (int v = 0; v < V; v++)
-            sum += expf(row[v] - mx);
+            row[v] += bias[v];
+        float mx = act_max(row, V);
+        double sum = act_sum_exp_shift(row, V, mx);
         float shift = mx + (float)log(sum);
         for (int v = 0; v < V; v++)
             row[v] -= shift;

@@ -3,9 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "s2s/activ.h"
 #include "s2s/blas.h"
-
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* r and z of one step from their pre-activations in gates (B, 3H); aux
  * gets r * h. */
@@ -18,11 +17,9 @@ static void gru_rz(float *gates, float *rh, const float *hp, const float *mask, 
             memset(rh + o, 0, sizeof(float) * H);
             continue;
         }
-        for (int j = 0; j < H; j++) {
-            g[j] = sigmoidf(g[j]);
-            g[H + j] = sigmoidf(g[H + j]);
+        act_sigmoid(g, g, 2 * H);
+        for (int j = 0; j < H; j++)
             rh[o + j] = g[j] * hp[o + j];
-        }
     }
 }
 
@@ -36,11 +33,9 @@ static void gru_state(float *gates, float *hn, const float *hp, const float *mas
             memcpy(hn + o, hp + o, sizeof(float) * H);
             continue;
         }
-        for (int j = 0; j < H; j++) {
-            float z = g[H + j], n = tanhf(g[2 * H + j]);
-            g[2 * H + j] = n;
-            hn[o + j] = z * hp[o + j] + (1.0f - z) * n;
-        }
+        act_tanh(g + 2 * H, g + 2 * H, H);
+        for (int j = 0; j < H; j++)
+            hn[o + j] = g[H + j] * hp[o + j] + (1.0f - g[H + j]) * g[2 * H + j];
     }
 }
 

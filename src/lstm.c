@@ -3,9 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "s2s/activ.h"
 #include "s2s/blas.h"
-
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 /* Turns pre-activations gates (B, 4H) into activations and the new state.
  * hp, cp: (B, H) previous state; hn, cn, tc: (B, H) new state, tanh(cn). */
@@ -22,18 +21,14 @@ static void lstm_cell_forward(float *gates, float *hn, float *cn, float *tc,
             memset(tc + o, 0, sizeof(float) * H);
             continue;
         }
-        for (int j = 0; j < H; j++) {
-            float i = sigmoidf(gt[j]);
-            float f = sigmoidf(gt[H + j]);
-            float g = tanhf(gt[2 * H + j]);
-            float og = sigmoidf(gt[3 * H + j]);
-            float c = f * cp[o + j] + i * g;
-            float t = tanhf(c);
-            gt[j] = i, gt[H + j] = f, gt[2 * H + j] = g, gt[3 * H + j] = og;
-            cn[o + j] = c;
-            tc[o + j] = t;
-            hn[o + j] = og * t;
-        }
+        act_sigmoid(gt, gt, 2 * H); /* i, f */
+        act_tanh(gt + 2 * H, gt + 2 * H, H); /* g */
+        act_sigmoid(gt + 3 * H, gt + 3 * H, H); /* o */
+        for (int j = 0; j < H; j++)
+            cn[o + j] = gt[H + j] * cp[o + j] + gt[j] * gt[2 * H + j];
+        act_tanh(tc + o, cn + o, H);
+        for (int j = 0; j < H; j++)
+            hn[o + j] = gt[3 * H + j] * tc[o + j];
     }
 }
 

@@ -3,20 +3,14 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "s2s/activ.h"
 #include "s2s/blas.h"
 
 /* Softmax of row x (V) in place; returns log p[target]. */
 static double softmax_row(float *x, int V, int target)
 {
-    float xt = x[target], mx = x[0];
-    for (int v = 1; v < V; v++)
-        if (x[v] > mx)
-            mx = x[v];
-    double sum = 0.0;
-    for (int v = 0; v < V; v++) {
-        x[v] = expf(x[v] - mx);
-        sum += x[v];
-    }
+    float xt = x[target], mx = act_max(x, V);
+    double sum = act_exp_shift_sum(x, V, mx);
     float inv = (float)(1.0 / sum);
     double logp = (double)(xt - mx) - log(sum);
     for (int v = 0; v < V; v++)

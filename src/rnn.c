@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "s2s/activ.h"
 #include "s2s/blas.h"
 
 void rnn_forward(CellActs *a, const float *x, const float *mask, CellParams p, int T, int B,
@@ -19,8 +20,8 @@ void rnn_forward(CellActs *a, const float *x, const float *mask, CellParams p, i
                 memcpy(hn + o, hp + o, sizeof(float) * H);
                 continue;
             }
-            for (int j = 0; j < H; j++)
-                hn[o + j] = gt[o + j] = tanhf(gt[o + j]);
+            act_tanh(gt + o, gt + o, H);
+            memcpy(hn + o, gt + o, sizeof(float) * H);
         }
     }
 }
