@@ -32,8 +32,8 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libs2s.a
 $(BUILD)/libs2s.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-# activ.c's loops are written to be vectorised (see activ.h)
-$(BUILD)/activ.o: override CFLAGS += -ftree-vectorize
+# activ.c's and optim.c's loops are written to be vectorised (see activ.h)
+$(BUILD)/activ.o $(BUILD)/optim.o: override CFLAGS += -ftree-vectorize -fno-math-errno
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<

@@ -38,7 +38,7 @@ rm -f "$out/train.jsonl"
     --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
     --model "$out/last.s2s" --log "$out/train.jsonl" --arch "$arch" --cell "$cell" \
     --bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64 --dropout 0.3 \
-    --lr 4 --clip 1 --decay-on-plateau --decay-start 1000 --patience 6 --epochs 100 \
+    --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 --patience 6 --epochs 100 \
     --max-len 60 --time-limit $((minutes * 60)) --threads "$threads" "$@"
 best="$out/last.best.s2s"
 [ -f "$best" ] || best="$out/last.s2s"
