@@ -6,10 +6,14 @@
 # test2016.{de,en} (raw text, as the Multi30k repository ships them).
 #
 #   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
-#        [--arch seq2seq|encdec] [--cell lstm|gru|rnn] [--out DIR] [-- extra s2s train options]
+#        [--arch seq2seq|encdec] [--cell lstm|gru|rnn] [--out DIR] [--smoke]
+#        [-- extra s2s train options]
+# --smoke: the whole recipe on a 1,000-pair slice (100 valid, 100 test) with
+# a tiny model and 500 BPE merges, in about a minute: checks the plumbing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/multi30k dir=de-en minutes=60 threads=$(nproc) arch=seq2seq cell=lstm out=""
+smoke=0
 [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { data=$1; shift; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -19,6 +23,7 @@ while [ $# -gt 0 ]; do
         --arch) arch=$2; shift 2 ;;
         --cell) cell=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
+        --smoke) smoke=1; shift ;;
         --) shift; break ;;
         *) echo "multi30k.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -33,13 +38,25 @@ done
 bash scripts/install-deps.sh
 make -j2 s2s > /dev/null
 mkdir -p "$out"
+size=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64)
+if [ $smoke = 1 ]; then # a slice of the data and a tiny model
+    mkdir -p "$out/data"
+    for l in $src $tgt; do
+        head -1000 "$data/train.$l" > "$out/data/train.$l"
+        head -100 "$data/val.$l" > "$out/data/val.$l"
+        head -100 "$data/test2016.$l" > "$out/data/test2016.$l"
+    done
+    data=$out/data
+    size=(--bpe-merges 500 --embed 32 --hidden 64 --layers 1 --batch 32 --epochs 3)
+    minutes=2
+fi
 rm -f "$out/train.jsonl"
 ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
     --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
     --model "$out/last.s2s" --log "$out/train.jsonl" --arch "$arch" --cell "$cell" \
-    --bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64 --dropout 0.3 \
-    --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 --patience 6 --epochs 100 \
-    --max-len 60 --time-limit $((minutes * 60)) --threads "$threads" "$@"
+    --dropout 0.3 --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 \
+    --patience 6 --epochs 100 --max-len 60 "${size[@]}" --time-limit $((minutes * 60)) \
+    --threads "$threads" "$@"
 best="$out/last.best.s2s"
 [ -f "$best" ] || best="$out/last.s2s"
 cp "$best" "$out/best.model"

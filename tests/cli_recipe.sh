@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/multi30k.sh --smoke: the Multi30k recipe end to end on a 1,000-pair
+# slice (under two minutes): a best model, the training log with validation
+# BLEU, 100 test translations, a BLEU and a chrF line as s2s bleu prints
+# them, and a PNG learning curve. Also: a missing data folder is a clear
+# error. Skipped when S2S_SKIP_SLOW=1 (the sanitizer run).
+set -u
+if [ "${S2S_SKIP_SLOW:-0}" = 1 ]; then echo "cli_recipe: skipped (S2S_SKIP_SLOW=1)"; exit 0; fi
+. "$(dirname "$0")/lib_cli.sh"
+root=$(cd "$(dirname "$0")/.." && pwd)
+m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k
+cd "$tmp"
+
+expect 1 "nowhere/train.de not found" bash "$root/scripts/multi30k.sh" "$tmp/nowhere" --smoke
+expect 2 "unknown option --bogus" bash "$root/scripts/multi30k.sh" --bogus
+
+start=$(date +%s)
+bash "$root/scripts/multi30k.sh" "$m30k" --smoke --threads 2 --out "$tmp/run" > recipe.out 2> recipe.err ||
+    fail "multi30k.sh --smoke failed: $(tail -5 recipe.err)"
+echo "cli_recipe: --smoke took $(($(date +%s) - start)) s"
+cat recipe.out
+for f in best.model train.jsonl test2016.hyp test2016.bleu curve.png; do
+    [ -s "run/$f" ] || fail "--smoke left no run/$f"
+done
+grep -Eq '^ *BLEU\|nrefs:1\|case:mixed\|.*tok:13a.* = [0-9]+\.[0-9]{2} ' recipe.out || fail "no BLEU line in the output"
+grep -Eq '^chrF2\|.* = [0-9]+\.[0-9]{2}$' recipe.out || fail "no chrF line in the output"
+[ "$(wc -l < run/test2016.hyp)" -eq 100 ] || fail "test2016.hyp has $(wc -l < run/test2016.hyp) lines, wanted 100"
+grep -q '"valid_bleu"' run/train.jsonl || fail "the log has no validation BLEU"
+[ "$(head -c 8 run/curve.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "curve.png is not a PNG"
+"$S2S" info run/best.model > /dev/null || fail "best.model does not load"
+
+echo "cli_recipe: $fails failures"
+[ "$fails" -eq 0 ]
