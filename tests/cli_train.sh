@@ -141,6 +141,20 @@ expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $sma
 "$S2S" info p.best.s2s | grep -q '"step":[[:space:]]*13' || fail "best model is not the first validation's (step 13)"
 "$S2S" info p.s2s | grep -q '"bad_valids":[[:space:]]*2' || fail "patience count not saved"
 
+# ---- a learning run: the best model is the validation with the best BLEU, and
+# ---- that BLEU is what s2s translate (greedy) + s2s bleu give for it ----
+"$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --max-steps 60 \
+    --valid-every 6 --valid-bleu --keep-best --lr 8 --clip 1 --model lb.s2s --log lb.jsonl ||
+    fail "train with --valid-every"
+read -r bstep bbleu nval < <(grep valid_bleu lb.jsonl | sed 's/.*"step":\([0-9]*\).*"valid_bleu":\([0-9.eE+-]*\).*/\1 \2/' |
+    awk '$2 > b || n == 0 { b = $2; s = $1 } { n++ } END { print s, b, n }')
+[ "${nval:-0}" -ge 10 ] || fail "--valid-every 6 over 60 steps gave ${nval:-0} validations"
+"$S2S" info lb.best.s2s | grep -q "\"step\":[[:space:]]*$bstep," || fail "lb.best.s2s is not from step $bstep (best logged BLEU $bbleu)"
+"$S2S" translate -m lb.best.s2s --beam 1 -q < v.en > lb.hyp || fail "translate with the best model"
+got=$("$S2S" bleu v.de -i lb.hyp -b -w 6)
+awk -v a="$got" -v b="$bbleu" 'BEGIN { exit !((a - b) ^ 2 < 1e-10) }' ||
+    fail "logged valid BLEU $bbleu at step $bstep, but s2s bleu of its greedy translations is $got"
+
 # ---- the saved file is complete: no temporary files left behind ----
 ls ./*.tmp.* > /dev/null 2>&1 && fail "temporary files left: $(ls ./*.tmp.*)"
 
