@@ -10,9 +10,9 @@ endif
 
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_C_SOURCE=200809L
+override CFLAGS += -std=c11 -pthread -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_C_SOURCE=200809L
 CPPFLAGS += -Iinclude $(PKG_CFLAGS)
-LDLIBS  += $(PKG_LIBS) -lm
+LDLIBS  += $(PKG_LIBS) -lm -pthread
 
 BUILD   ?= build
 LIB_SRC := $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c))

@@ -207,9 +207,7 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     int mt = max_int(t->train.max_tgt_len, t->has_valid ? t->valid.max_tgt_len : 1);
     int rc = batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
     if (!rc)
-        rc = batch_init(&t->batch, t->cfg.batch, ms, mt, err);
-    if (!rc)
-        rc = workspace_init(&t->ws, &t->model, t->cfg.batch, ms, mt + 1, err);
+        rc = shards_init(&t->shards, &t->model, t->cfg.threads, t->cfg.batch, ms, mt, err);
     size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
     if (!rc && nst && !t->opt_state && !(t->opt_state = calloc(nst, sizeof(float))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the optimizer state (%zu floats)", nst);
@@ -253,7 +251,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         (rc = alloc_buffers(t, err)) ||
         (rc = open_log(t, err)))
         goto fail;
-    blas_set_threads(cfg->threads);
+    blas_set_threads(t->shards.n > 1 ? 1 : cfg->threads); /* the shards share the cores */
     return 0;
 fail:
     trainer_free(t);
@@ -264,8 +262,7 @@ void trainer_free(Trainer *t)
 {
     if (t->log)
         fclose(t->log);
-    workspace_free(&t->ws);
-    batch_free(&t->batch);
+    shards_free(&t->shards);
     batcher_free(&t->batcher);
     corpus_free(&t->valid);
     corpus_free(&t->train);
@@ -293,9 +290,10 @@ double trainer_perplexity(Trainer *t, const Corpus *c)
         int n = c->npairs - i < t->cfg.batch ? c->npairs - i : t->cfg.batch;
         for (int k = 0; k < n; k++)
             pairs[k] = i + k;
-        batch_fill_pairs(&t->batch, c, pairs, n, t->model.cfg.reverse);
-        nll += model_forward(&t->model, &t->ws, &t->batch, 0.0f, NULL);
-        tokens += t->batch.tgt_tokens;
+        long tt = 0;
+        nll += shards_run(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
+                          NULL, &tt, NULL, NULL);
+        tokens += tt;
     }
     free(pairs);
     return exp(nll / (double)(tokens ? tokens : 1));
@@ -444,9 +442,11 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int be
 static int validate(Trainer *t, Meter *m, S2sErr *err)
 {
     double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
+    blas_set_threads(t->cfg.threads); /* decoding: one batch, all threads */
     int rc = t->cfg.valid_bleu ? evaluate_bleu(&t->model, &t->tokenizer, &t->tgt_vocab, &t->valid,
                                                 &t->valid_refs, t->cfg.valid_beam, &t->dec, &bleu, err)
                                : 0;
+    blas_set_threads(t->shards.n > 1 ? 1 : t->cfg.threads);
     if (rc)
         return rc;
     int better = improved(t, ppl, bleu);
@@ -469,27 +469,31 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
 static int train_step(Trainer *t, Meter *m, S2sErr *err)
 {
     Model *mo = &t->model;
-    batch_fill(&t->batch, &t->train, &t->batcher, t->st.batch_in_epoch, mo->cfg.reverse);
-    double nll = model_forward_backward(mo, &t->ws, &t->batch, (float)t->cfg.dropout, &t->st.rng);
-    double norm = optim_grad_norm(t->ws.grads, mo->nparams);
+    const Batcher *b = &t->batcher;
+    int k = t->st.batch_in_epoch;
+    long tgt = 0, src = 0, slots = 0;
+    double nll = shards_run(&t->shards, mo, &t->train, b->order + b->start[k],
+                            b->start[k + 1] - b->start[k], mo->cfg.reverse, 1,
+                            (float)t->cfg.dropout, &t->st.rng, &tgt, &src, &slots);
+    float *grads = shards_grads(&t->shards);
+    double norm = optim_grad_norm(grads, mo->nparams);
     if (!isfinite(nll) || !isfinite(norm))
         return s2s_fail(err, S2S_ENUMERIC,
                         "step %ld: the loss or gradient is not finite (loss %g, gradient norm %g); "
                         "stopped without saving, so %s holds the last good checkpoint "
                         "(try a lower --lr or --clip)",
                         t->st.step + 1, nll, norm, t->cfg.model);
-    optim_clip(t->ws.grads, mo->nparams, norm, t->cfg.clip);
+    optim_clip(grads, mo->nparams, norm, t->cfg.clip);
     if (t->optim == OPTIM_ADAM)
-        optim_adam(mo->params, t->ws.grads, t->opt_state, mo->nparams, (float)t->st.lr,
-                   t->st.step + 1);
+        optim_adam(mo->params, grads, t->opt_state, mo->nparams, (float)t->st.lr, t->st.step + 1);
     else
-        optim_sgd(mo->params, t->ws.grads, mo->nparams, (float)t->st.lr);
+        optim_sgd(mo->params, grads, mo->nparams, (float)t->st.lr);
     t->st.step++;
     t->st.batch_in_epoch++;
-    t->st.tgt_tokens += t->batch.tgt_tokens;
-    m->nll += nll, m->tokens += t->batch.tgt_tokens, m->steps++;
-    m->src_tokens += t->batch.src_tokens;
-    m->slots += (long)t->batch.B * (t->batch.src_len + t->batch.tgt_len);
+    t->st.tgt_tokens += tgt;
+    m->nll += nll, m->tokens += tgt, m->steps++;
+    m->src_tokens += src;
+    m->slots += slots;
     return 0;
 }
 

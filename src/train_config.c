@@ -42,7 +42,7 @@ const TrainOption train_options[] = {
     {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)"},
     {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)"},
     {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)"},
-    {"threads", OPT_INT, F(threads), 0, "N", "BLAS threads (default: all cores)"},
+    {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores)"},
     {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)"},
     {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)"},
     {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)"},

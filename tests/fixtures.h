@@ -10,8 +10,8 @@
 
 /* A corpus of n pairs; sentence i is src[i][0..src_len[i]) etc. Token ids
  * must be >= VOCAB_NSPECIAL. Aborts on allocation failure (tests only). */
-static void fixture_corpus(Corpus *c, int n, const int *const *src, const int *src_len,
-                           const int *const *tgt, const int *tgt_len)
+static inline void fixture_corpus(Corpus *c, int n, const int *const *src, const int *src_len,
+                                  const int *const *tgt, const int *tgt_len)
 {
     memset(c, 0, sizeof *c);
     c->npairs = n;
@@ -43,7 +43,7 @@ static void fixture_corpus(Corpus *c, int n, const int *const *src, const int *s
 
 /* Three pairs of different lengths over vocabularies of 9 and 10 words,
  * so that a batch of all three has padding on both sides. */
-static void fixture_small_corpus(Corpus *c)
+static inline void fixture_small_corpus(Corpus *c)
 {
     static const int s0[] = {4, 5, 6, 7}, s1[] = {8, 4}, s2[] = {5, 6, 8};
     static const int t0[] = {4, 5}, t1[] = {6, 7, 8, 9}, t2[] = {9, 4, 5};

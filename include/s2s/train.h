@@ -22,6 +22,7 @@
 #include "s2s/decode.h"
 #include "s2s/evaluate.h"
 #include "s2s/model.h"
+#include "s2s/shard.h"
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } OptType;
 
@@ -91,8 +92,7 @@ typedef struct {
     Corpus train, valid;
     int has_valid;
     Batcher batcher;
-    Batch batch;
-    Workspace ws;
+    Shards shards;       /* --threads shards of every batch, one per thread */
     FILE *log;
     FILE *progress; /* not owned; NULL = quiet */
     int optim;           /* OPTIM_SGD or OPTIM_ADAM */

@@ -1,0 +1,128 @@
+/* Data-parallel shards (shard.h): the threaded run equals the same shards
+ * run one after another bit for bit (dropout on); the combined gradient of
+ * n shards equals the whole batch's gradient (dropout off) to float
+ * rounding, for n = 2, 3 and more shards than pairs; n = 1 is
+ * model_forward_backward bit for bit; forward-only runs give the same NLL. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixtures.h"
+#include "s2s/rng.h"
+#include "s2s/shard.h"
+
+enum { NP = 24, V = 14, B = 24 };
+
+static void corpus(Corpus *c)
+{
+    int buf[NP][9], sl[NP], tl[NP];
+    const int *rows[NP];
+    Rng r;
+    rng_seed(&r, 5);
+    for (int i = 0; i < NP; i++) {
+        sl[i] = 1 + (int)rng_below(&r, 8);
+        tl[i] = 1 + (int)rng_below(&r, 8);
+        for (int j = 0; j < 9; j++)
+            buf[i][j] = VOCAB_NSPECIAL + (int)rng_below(&r, V - VOCAB_NSPECIAL);
+        rows[i] = buf[i];
+    }
+    fixture_corpus(c, NP, rows, sl, rows, tl);
+}
+
+static void model(Model *m, ModelArch arch, CellKind cell)
+{
+    ModelConfig cfg = {.src_vocab = V, .tgt_vocab = V, .embed = 8, .hidden = 12, .layers = 2,
+                       .reverse = 1, .arch = arch, .cell = cell};
+    S2sErr err;
+    Rng r;
+    CHECK(model_init(m, &cfg, &err) == 0);
+    rng_seed(&r, 9);
+    model_init_uniform(m, 0.3f, &r);
+}
+
+/* Gradient and NLL of pairs[0..n) with k shards (serial or threaded). */
+static double run(const Model *m, const Corpus *c, const int *pairs, int n, int k, int serial,
+                  float dropout, float *g, long *tokens)
+{
+    Shards s;
+    S2sErr err;
+    Rng r;
+    rng_seed(&r, 77);
+    CHECK(shards_init(&s, m, k, B, c->max_src_len, c->max_tgt_len, &err) == 0);
+    s.serial = serial;
+    double nll = shards_run(&s, m, c, pairs, n, 1, 1, dropout, &r, tokens, NULL, NULL);
+    memcpy(g, shards_grads(&s), m->nparams * sizeof(float));
+    double fwd = shards_run(&s, m, c, pairs, n, 1, 0, 0.0f, NULL, NULL, NULL, NULL);
+    if (dropout == 0.0f)
+        CHECK_MSG(fabs(fwd - nll) <= 1e-6 * nll, "forward-only NLL %.9g vs %.9g", fwd, nll);
+    shards_free(&s);
+    return nll;
+}
+
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+    double d = 0, s = 0;
+    for (size_t i = 0; i < n; i++) {
+        d = fmax(d, fabs((double)a[i] - b[i]));
+        s = fmax(s, fabs((double)b[i]));
+    }
+    return d / (s > 0 ? s : 1);
+}
+
+static void test_arch(ModelArch arch, CellKind cell)
+{
+    Corpus c;
+    Model m;
+    int pairs[NP];
+    for (int i = 0; i < NP; i++)
+        pairs[i] = (i * 7) % NP;
+    corpus(&c);
+    model(&m, arch, cell);
+    size_t n = m.nparams;
+    float *g1 = malloc(n * sizeof(float)), *gk = malloc(n * sizeof(float));
+    float *gs = malloc(n * sizeof(float));
+    long t1, tk;
+    /* n = 1 is model_forward_backward on the whole batch */
+    double nll1 = run(&m, &c, pairs, NP, 1, 0, 0.0f, g1, &t1);
+    {
+        Workspace ws;
+        Batch bt;
+        S2sErr err;
+        CHECK(workspace_init(&ws, &m, B, c.max_src_len, c.max_tgt_len + 1, &err) == 0 &&
+              batch_init(&bt, B, c.max_src_len, c.max_tgt_len, &err) == 0);
+        batch_fill_pairs(&bt, &c, pairs, NP, 1);
+        double nll = model_forward_backward(&m, &ws, &bt, 0.0f, NULL);
+        CHECK(nll == nll1 && bt.tgt_tokens == t1 && memcmp(ws.grads, g1, n * sizeof(float)) == 0);
+        workspace_free(&ws);
+        batch_free(&bt);
+    }
+    for (int k = 2; k <= 4; k++) { /* k shards vs the whole batch */
+        double nllk = run(&m, &c, pairs, NP, k, 0, 0.0f, gk, &tk);
+        double d = rel_diff(gk, g1, n);
+        CHECK_MSG(tk == t1 && fabs(nllk - nll1) <= 1e-6 * nll1 && d < 1e-5,
+                  "%s/%s, %d shards: nll %.9g vs %.9g, gradient differs by %.3g",
+                  model_arch_name(arch), cell_name(cell), k, nllk, nll1, d);
+    }
+    /* threads vs the same shards one after another, dropout on */
+    double a = run(&m, &c, pairs, NP, 2, 0, 0.3f, gk, &tk);
+    double b = run(&m, &c, pairs, NP, 2, 1, 0.3f, gs, &tk);
+    CHECK(a == b && memcmp(gk, gs, n * sizeof(float)) == 0);
+    /* more shards than pairs: the empty ones are skipped */
+    double nll2 = run(&m, &c, pairs, 2, 1, 0, 0.0f, g1, &t1);
+    double nll5 = run(&m, &c, pairs, 2, 5, 0, 0.0f, gk, &tk);
+    CHECK(tk == t1 && fabs(nll5 - nll2) <= 1e-6 * nll2 && rel_diff(gk, g1, n) < 1e-5);
+    free(g1);
+    free(gk);
+    free(gs);
+    model_free(&m);
+    corpus_free(&c);
+}
+
+int main(void)
+{
+    test_arch(ARCH_SEQ2SEQ, CELL_LSTM);
+    test_arch(ARCH_ENCDEC, CELL_GRU);
+    test_arch(ARCH_SEQ2SEQ, CELL_RNN);
+    return check_exit_code("test_shard");
+}
