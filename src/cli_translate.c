@@ -10,6 +10,7 @@
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
+#include "s2s/pool.h"
 #include "s2s/textio.h"
 
 #define MAX_BEAM 64
@@ -40,7 +41,7 @@ static void help(FILE *f)
             "      --temperature T       sampling temperature (default 1)\n"
             "      --seed N              seed for --sample (default 1)\n"
             "      --batch N             sentences decoded together (default 32)\n"
-            "      --threads N           BLAS threads (default: all cores)\n"
+            "      --threads N           decode N batches side by side (default: all cores)\n"
             "      --interactive         translate and flush line by line (default when stdin is a terminal)\n"
             "  -q, --quiet               no progress on stderr\n"
             "  -h, --help                this help\n");
@@ -135,8 +136,14 @@ typedef struct {
 typedef struct {
     Args a;
     Checkpoint ck;
-    Decoder d;
-    Rng rng;
+    int parts;       /* decoders working side by side (--threads) */
+    Decoder *d;      /* (parts) */
+    Rng *rng;        /* (parts) sampling, part i seeded with seed + i */
+    Pool pool;
+    /* the current round: part i decodes batch round_first + i, if any */
+    const int32_t **src; /* (parts, batch) */
+    int *lens;       /* (parts, batch) */
+    int *nsent;      /* (parts) sentences of part i's batch, 0 = none */
     LineReader in;
     FILE *out;
     /* the current chunk of input lines */
@@ -209,16 +216,16 @@ static int sort_lines(Run *r, LenLine *scratch)
 }
 
 /* Appends sentence s's output (line i of the chunk) to r->text. */
-static int format_sentence(Run *r, int s, int i)
+static int format_sentence(Run *r, const Decoder *d, int s, int i)
 {
     const Args *a = &r->a;
     const int32_t *tok;
     int len, rc = 0;
     double score, logprob;
-    int nh = decode_hyp(&r->d, s, 0, &tok, &len, &score, &logprob);
+    int nh = decode_hyp(d, s, 0, &tok, &len, &score, &logprob);
     int shown = a->nbest_format ? (nh < a->dec.nbest ? nh : a->dec.nbest) : 1;
     for (int j = 0; j < shown && !rc; j++) {
-        decode_hyp(&r->d, s, j, &tok, &len, &score, &logprob);
+        decode_hyp(d, s, j, &tok, &len, &score, &logprob);
         if (a->nbest_format)
             rc = textbuf_printf(&r->text, "%ld ||| ", r->first + i);
         if (!rc)
@@ -260,11 +267,21 @@ static void mark(Run *r, int i, size_t from)
     r->ready[i] = 1;
 }
 
-/* Decodes the chunk's lines in batches of similar length, writing as it goes. */
+/* Pool job: part i decodes its batch of the round with its own decoder. */
+static void decode_part(void *arg, int i)
+{
+    Run *r = arg;
+    size_t B = (size_t)r->a.batch;
+    if (r->nsent[i] > 0)
+        decode_batch(&r->d[i], &r->ck.model, &r->a.dec, r->src + i * B, r->lens + i * B,
+                     r->nsent[i], &r->rng[i]);
+}
+
+/* Decodes the chunk's lines in batches of similar length, r->parts batches
+ * at a time side by side, writing as it goes. */
 static int translate_chunk(Run *r)
 {
-    const int32_t *src[4096];
-    int lens[4096], m = sort_lines(r, r->sorted);
+    int m = sort_lines(r, r->sorted), B = (int)r->a.batch;
     r->text.len = 0;
     r->next = 0;
     memset(r->ready, 0, (size_t)r->n);
@@ -276,20 +293,24 @@ static int translate_chunk(Run *r)
             return -1;
         mark(r, i, from);
     }
-    for (int b = 0; b < m; b += (int)r->a.batch) {
-        int S = m - b < r->a.batch ? m - b : (int)r->a.batch;
-        for (int s = 0; s < S; s++) {
-            int i = r->order[b + s];
-            src[s] = r->ids.ids + r->id_off[i];
-            lens[s] = line_len(r, i);
+    for (int round = 0; round < m; round += B * r->parts) {
+        for (int p = 0; p < r->parts; p++) {
+            int b = round + p * B, S = b >= m ? 0 : m - b < B ? m - b : B;
+            r->nsent[p] = S;
+            for (int s = 0; s < S; s++) {
+                int i = r->order[b + s];
+                r->src[(size_t)p * B + s] = r->ids.ids + r->id_off[i];
+                r->lens[(size_t)p * B + s] = line_len(r, i);
+            }
         }
-        decode_batch(&r->d, &r->ck.model, &r->a.dec, src, lens, S, &r->rng);
-        for (int s = 0; s < S; s++) {
-            size_t from = r->text.len;
-            if (format_sentence(r, s, r->order[b + s]))
-                return -1;
-            mark(r, r->order[b + s], from);
-        }
+        pool_run(&r->pool, decode_part, r);
+        for (int p = 0; p < r->parts; p++)
+            for (int s = 0, b = round + p * B; s < r->nsent[p]; s++) {
+                size_t from = r->text.len;
+                if (format_sentence(r, &r->d[p], s, r->order[b + s]))
+                    return -1;
+                mark(r, r->order[b + s], from);
+            }
         if (write_ready(r))
             return -1;
     }
@@ -328,11 +349,27 @@ static int open_run(Run *r, S2sErr *err)
     r->ready = malloc(n);
     if (!r->id_off || !r->order || !r->text_off || !r->sorted || !r->ready)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
-    rng_seed(&r->rng, (uint64_t)a->seed);
-    blas_set_threads((int)a->threads);
+    /* Parts side by side with single-threaded BLAS: the per-step products
+     * of decoding are too small to share between BLAS threads. */
+    r->parts = (int)a->threads;
+    blas_set_threads(1);
+    size_t P = (size_t)r->parts, B = (size_t)a->batch;
+    r->d = calloc(P, sizeof(Decoder));
+    r->rng = calloc(P, sizeof(Rng));
+    r->src = calloc(P * B, sizeof(int32_t *));
+    r->lens = calloc(P * B, sizeof(int));
+    r->nsent = calloc(P, sizeof(int));
+    if (!r->d || !r->rng || !r->src || !r->lens || !r->nsent)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
     r->t0 = r->last_report = cli_now();
-    return decoder_reserve(&r->d, &r->ck.model, (int)a->batch, a->dec.beam, (int)a->max_len,
-                           decode_max_out(&a->dec, (int)a->max_len), err);
+    for (int p = 0; p < r->parts; p++) {
+        decoder_zero(&r->d[p]);
+        rng_seed(&r->rng[p], (uint64_t)a->seed + (uint64_t)p);
+        if ((rc = decoder_reserve(&r->d[p], &r->ck.model, (int)a->batch, a->dec.beam,
+                                  (int)a->max_len, decode_max_out(&a->dec, (int)a->max_len), err)))
+            return rc;
+    }
+    return pool_init(&r->pool, r->parts, err);
 }
 
 static void close_run(Run *r)
@@ -340,7 +377,14 @@ static void close_run(Run *r)
     if (r->out && r->out != stdout)
         fclose(r->out);
     linereader_close(&r->in);
-    decoder_free(&r->d);
+    pool_free(&r->pool);
+    for (int p = 0; r->d && p < r->parts; p++)
+        decoder_free(&r->d[p]);
+    free(r->d);
+    free(r->rng);
+    free(r->src);
+    free(r->lens);
+    free(r->nsent);
     ckpt_free(&r->ck);
     idbuf_free(&r->ids);
     textbuf_free(&r->text);

@@ -38,90 +38,19 @@ static void combine_slice(Shards *s, int i)
     }
 }
 
-static void do_part(Shards *s, int i)
+static void part(void *arg, int i)
 {
+    Shards *s = arg;
     if (s->phase == 0)
         run_shard(s, i);
     else
         combine_slice(s, i);
 }
 
-typedef struct {
-    Shards *s;
-    int i;
-} WorkerArg;
-
-static void *worker(void *p)
-{
-    Shards *s = ((WorkerArg *)p)->s;
-    int i = ((WorkerArg *)p)->i;
-    free(p);
-    long seen = 0;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (!s->quit && s->job == seen)
-            pthread_cond_wait(&s->go, &s->mu);
-        if (s->quit)
-            break;
-        seen = s->job;
-        pthread_mutex_unlock(&s->mu);
-        do_part(s, i);
-        pthread_mutex_lock(&s->mu);
-        if (--s->pending == 0)
-            pthread_cond_signal(&s->done);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-/* Runs part i of the current phase for every i: the caller does part 0,
- * the workers the rest. */
-static void run_job(Shards *s)
-{
-    if (s->serial || s->n == 1) {
-        for (int i = 0; i < s->n; i++)
-            do_part(s, i);
-        return;
-    }
-    pthread_mutex_lock(&s->mu);
-    s->job++;
-    s->pending = s->n - 1;
-    pthread_cond_broadcast(&s->go);
-    pthread_mutex_unlock(&s->mu);
-    do_part(s, 0);
-    pthread_mutex_lock(&s->mu);
-    while (s->pending > 0)
-        pthread_cond_wait(&s->done, &s->mu);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static int start_threads(Shards *s, S2sErr *err)
-{
-    s->threads = s2s_calloc((size_t)s->n, sizeof(pthread_t));
-    if (!s->threads)
-        return s2s_fail(err, S2S_ENOMEM, "out of memory for %d threads", s->n);
-    for (int i = 1; i < s->n; i++) {
-        WorkerArg *a = malloc(sizeof *a);
-        if (!a)
-            return s2s_fail(err, S2S_ENOMEM, "out of memory for %d threads", s->n);
-        a->s = s, a->i = i;
-        if (pthread_create(&s->threads[i - 1], NULL, worker, a)) {
-            free(a);
-            return s2s_fail(err, S2S_ENOMEM, "cannot start thread %d of %d", i + 1, s->n);
-        }
-        s->nthreads++;
-    }
-    return 0;
-}
-
 int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int max_tgt,
                 S2sErr *err)
 {
     memset(s, 0, sizeof *s);
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->go, NULL);
-    pthread_cond_init(&s->done, NULL);
-    s->ready = 1;
     s->n = n < 1 ? 1 : n > max_B ? max_B : n;
     s->shard = s2s_calloc((size_t)s->n, sizeof(Shard));
     if (!s->shard) {
@@ -134,8 +63,8 @@ int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int ma
         if (!rc)
             rc = workspace_init(&s->shard[i].ws, m, per, max_src, max_tgt + 1, err);
     }
-    if (!rc && s->n > 1)
-        rc = start_threads(s, err);
+    if (!rc)
+        rc = pool_init(&s->pool, s->n, err);
     if (rc)
         shards_free(s);
     return rc;
@@ -143,23 +72,12 @@ int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int ma
 
 void shards_free(Shards *s)
 {
-    if (!s->ready)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->quit = 1;
-    pthread_cond_broadcast(&s->go);
-    pthread_mutex_unlock(&s->mu);
-    for (int i = 0; i < s->nthreads; i++)
-        pthread_join(s->threads[i], NULL);
+    pool_free(&s->pool);
     for (int i = 0; s->shard && i < s->n; i++) {
         batch_free(&s->shard[i].bt);
         workspace_free(&s->shard[i].ws);
     }
     free(s->shard);
-    free(s->threads);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->go);
-    pthread_cond_destroy(&s->done);
     memset(s, 0, sizeof *s);
 }
 
@@ -178,7 +96,7 @@ double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, 
     if (rng)
         s->shard[0].rng = *rng;
     s->phase = 0;
-    run_job(s);
+    pool_run(&s->pool, part, s);
     if (rng)
         *rng = s->shard[0].rng;
     double nll = 0;
@@ -193,7 +111,7 @@ double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, 
     s->tokens = tt;
     if (backward && s->n > 1 && tt > 0) {
         s->phase = 1;
-        run_job(s);
+        pool_run(&s->pool, part, s);
     }
     if (tgt_tokens)
         *tgt_tokens = tt;

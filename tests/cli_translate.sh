@@ -41,6 +41,13 @@ done < mixed.en
 "$S2S" translate -m m.s2s -q -i t.en > file.out || fail "translate -i"
 cmp -s stdin.out file.out || fail "stdin and -i differ"
 [ "$(wc -l < file.out)" -eq 60 ] || fail "60 lines in, $(wc -l < file.out) out"
+# decoders side by side (--threads) give the same output, in input order
+for th in 1 3; do
+    "$S2S" translate -m m.s2s -q -i t.en --batch 7 --threads $th > th$th.out || fail "--threads $th"
+    cmp -s th$th.out file.out || fail "--threads $th --batch 7 differs from the default run"
+    "$S2S" translate -m m.s2s -q -i mixed.en --batch 2 --threads $th 2> /dev/null > mth$th.out
+    cmp -s mth$th.out mixed.out || fail "--threads $th --batch 2 on mixed.en differs"
+done
 : > empty.en
 "$S2S" translate -m m.s2s -q -i empty.en > empty.out && [ ! -s empty.out ] || fail "empty input must give empty output"
 

@@ -50,7 +50,7 @@ static double run(const Model *m, const Corpus *c, const int *pairs, int n, int 
     Rng r;
     rng_seed(&r, 77);
     CHECK(shards_init(&s, m, k, B, c->max_src_len, c->max_tgt_len, &err) == 0);
-    s.serial = serial;
+    s.pool.serial = serial;
     double nll = shards_run(&s, m, c, pairs, n, 1, 1, dropout, &r, tokens, NULL, NULL);
     memcpy(g, shards_grads(&s), m->nparams * sizeof(float));
     double fwd = shards_run(&s, m, c, pairs, n, 1, 0, 0.0f, NULL, NULL, NULL, NULL);

@@ -17,16 +17,15 @@
  * exactly model_forward_backward on the whole batch.
  *
  * shards_free is safe on a zeroed Shards; s is not movable once started
- * (the threads hold its address).
+ * (its pool's threads hold the pool's address).
  */
 #ifndef S2S_SHARD_H
 #define S2S_SHARD_H
 
-#include <pthread.h>
-
 #include "s2s/common.h"
 #include "s2s/corpus.h"
 #include "s2s/model.h"
+#include "s2s/pool.h"
 #include "s2s/rng.h"
 
 typedef struct {
@@ -39,17 +38,9 @@ typedef struct {
 } Shard;
 
 typedef struct {
-    int n;              /* shards, >= 1; threads n - 1 besides the caller's */
+    int n;              /* shards, >= 1 */
     Shard *shard;       /* (n) owned */
-    pthread_t *threads; /* (n - 1) */
-    int nthreads;       /* started */
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    long job;           /* incremented per job; workers run job once */
-    int pending;        /* workers still on the current job */
-    int quit;
-    int serial;         /* 1: run the shards one after another (tests) */
-    int ready;          /* set by shards_init: shards_free has work to do */
+    Pool pool;          /* n parts: the caller's thread and n - 1 workers */
     /* the current job */
     int phase;          /* 0: forward(/backward), 1: combine gradients */
     const Model *m;
