@@ -58,7 +58,8 @@ train_run() { # name E H L B threads seconds
     local log="$out/$1-$6.jsonl"
     /usr/bin/time -f %M -o "$out/rss" ./s2s train --src "$data/train.de" --tgt "$data/train.en" \
         --tokenizer none --src-vocab 8000 --tgt-vocab 8000 --embed "$2" --hidden "$3" --layers "$4" \
-        --batch "$5" --threads "$6" --time-limit "$7" --report-every 5 --dropout 0 --lr 1 \
+        --batch "$5" --threads "$6" --time-limit "$7" --report-every 5 --dropout 0 \
+        --optim adam --lr 0.002 \
         --model "$out/$1.s2s" --log "$log" -q
     # steady state: the reports after the first (warm-up)
     awk -F'[:,}]' 'NR > 1 { for (i = 1; i < NF; i++) { if ($i ~ /"tgt_tokens_per_s"/) t += $(i+1);
@@ -90,8 +91,9 @@ echo "## Decoding test2016 (1,000 sentences) with the S model after its 2-thread
 echo
 echo "| mode | sentences/s | target tok/s | peak RSS |"
 echo "|---|---|---|---|"
-for mode in "greedy batch:--beam 1 --batch 32" "beam 5 batch:--beam 5 --batch 32" \
-            "greedy one at a time:--beam 1 --batch 1" "beam 5 one at a time:--beam 5 --batch 1"; do
+for mode in "greedy, batches of 64:--beam 1 --batch 64" "beam 5, batches of 32:--beam 5 --batch 32" \
+            "greedy, one sentence at a time:--beam 1 --batch 1" \
+            "beam 5, one sentence at a time:--beam 5 --batch 1"; do
     name=${mode%%:*} opts=${mode#*:}
     start=$(date +%s.%N)
     # shellcheck disable=SC2086
@@ -102,3 +104,13 @@ for mode in "greedy batch:--beam 1 --batch 32" "beam 5 batch:--beam 5 --batch 32
     awk -v a="$start" -v b="$end" -v n=1000 -v t="$toks" -v r="$(cat "$out/rss")" -v m="$name" \
         'BEGIN { printf "| %s | %.0f | %.0f | %d MB |\n", m, n / (b - a), (t + n) / (b - a), r / 1024 }'
 done
+
+# ---- latency: one 15-word sentence at a time, one thread ----
+awk 'NF == 15' "$data/test2016.de" | head -1 > "$out/one"
+for _ in $(seq 200); do cat "$out/one"; done > "$out/one200"
+start=$(date +%s.%N)
+./s2s translate -m "$out/S.s2s" --beam 1 --batch 1 --threads 1 -q < "$out/one200" > /dev/null
+end=$(date +%s.%N)
+echo
+awk -v a="$start" -v b="$end" 'BEGIN { printf "Latency of one 15-word sentence (greedy, 1 thread, mean of 200, model loading included): %.2f ms\n", 1000 * (b - a) / 200 }'
+

@@ -4,7 +4,9 @@
 
 /* In blocks of 256 summed in 16 float lanes (vectorised), each block's
  * total added in double: float error stays at one block's worth. */
-double optim_grad_norm(const float *g, size_t n)
+double optim_grad_norm(const float *g, size_t n) { return sqrt(optim_sum_squares(g, n)); }
+
+double optim_sum_squares(const float *g, size_t n)
 {
     double s = 0.0;
     size_t i = 0;
@@ -18,38 +20,44 @@ double optim_grad_norm(const float *g, size_t n)
     }
     for (; i < n; i++)
         s += (double)g[i] * g[i];
-    return sqrt(s);
+    return s;
 }
 
 double optim_clip(float *g, size_t n, double norm, double max_norm)
 {
     if (max_norm > 0.0 && norm > max_norm) {
-        float k = (float)(max_norm / norm);
+        float k = optim_clip_scale(norm, max_norm);
         for (size_t i = 0; i < n; i++)
             g[i] *= k;
     }
     return norm;
 }
 
-void optim_sgd(float *p, const float *g, size_t n, float lr)
+void optim_sgd(float *p, const float *g, size_t n, float lr, float gscale)
 {
     for (size_t i = 0; i < n; i++)
-        p[i] -= lr * g[i];
+        p[i] -= lr * (gscale * g[i]);
+}
+
+float optim_clip_scale(double norm, double max_norm)
+{
+    return max_norm > 0.0 && norm > max_norm ? (float)(max_norm / norm) : 1.0f;
 }
 
 int optim_state_per_param(int kind) { return kind == OPTIM_ADAM ? 2 : 0; }
 
-void optim_adam(float *p, const float *g, float *state, size_t n, float lr, long step)
+void optim_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, long step,
+                float gscale)
 {
-    float *m = state, *v = state + n;
     const float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
     /* lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t); eps scaled to match
      * m_hat / (sqrt(v_hat) + eps) exactly. */
     double c1 = 1.0 - pow(ADAM_BETA1, (double)step), c2 = 1.0 - pow(ADAM_BETA2, (double)step);
     float lrt = (float)(lr * sqrt(c2) / c1), eps = (float)(ADAM_EPS * sqrt(c2));
     for (size_t i = 0; i < n; i++) {
-        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        float gi = gscale * g[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * gi;
+        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
         p[i] -= lrt * m[i] / (sqrtf(v[i]) + eps);
     }
 }

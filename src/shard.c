@@ -1,7 +1,10 @@
 #include "s2s/shard.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "s2s/optim.h"
 
 static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
@@ -36,6 +39,7 @@ static void combine_slice(Shards *s, int i)
         for (size_t k = lo; k < hi; k++)
             g0[k] += w * g[k];
     }
+    s->shard[i].sq = optim_sum_squares(g0 + lo, hi - lo);
 }
 
 static void part(void *arg, int i)
@@ -109,6 +113,8 @@ double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, 
         sl += (long)h->bt.B * (h->bt.src_len + h->bt.tgt_len);
     }
     s->tokens = tt;
+    for (int i = 0; i < s->n; i++)
+        s->shard[i].sq = 0;
     if (backward && s->n > 1 && tt > 0) {
         s->phase = 1;
         pool_run(&s->pool, part, s);
@@ -123,3 +129,13 @@ double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, 
 }
 
 float *shards_grads(Shards *s) { return s->shard[0].ws.grads; }
+
+double shards_grad_norm(Shards *s)
+{
+    if (s->n == 1)
+        return optim_grad_norm(s->shard[0].ws.grads, s->m->nparams);
+    double sq = 0;
+    for (int i = 0; i < s->n; i++)
+        sq += s->shard[i].sq;
+    return sqrt(sq);
+}

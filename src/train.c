@@ -465,7 +465,29 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
     return rc;
 }
 
-/* One SGD step on the next batch of the epoch. */
+/* The optimizer's update of slice `part` of the parameters, on the
+ * shards' threads (a pass over memory, not worth a thread of its own). */
+typedef struct {
+    Trainer *t;
+    const float *grads;
+    float gscale;
+} Update;
+
+static void update_part(void *arg, int part)
+{
+    const Update *u = arg;
+    Trainer *t = u->t;
+    size_t n = t->model.nparams, P = (size_t)t->shards.pool.n;
+    size_t lo = n * (size_t)part / P, hi = n * (size_t)(part + 1) / P;
+    float *p = t->model.params + lo, lr = (float)t->st.lr;
+    if (t->optim == OPTIM_ADAM)
+        optim_adam(p, u->grads + lo, t->opt_state + lo, t->opt_state + n + lo, hi - lo, lr,
+                   t->st.step + 1, u->gscale);
+    else
+        optim_sgd(p, u->grads + lo, hi - lo, lr, u->gscale);
+}
+
+/* One optimizer step on the next batch of the epoch. */
 static int train_step(Trainer *t, Meter *m, S2sErr *err)
 {
     Model *mo = &t->model;
@@ -475,19 +497,15 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
     double nll = shards_run(&t->shards, mo, &t->train, b->order + b->start[k],
                             b->start[k + 1] - b->start[k], mo->cfg.reverse, 1,
                             (float)t->cfg.dropout, &t->st.rng, &tgt, &src, &slots);
-    float *grads = shards_grads(&t->shards);
-    double norm = optim_grad_norm(grads, mo->nparams);
+    double norm = shards_grad_norm(&t->shards);
     if (!isfinite(nll) || !isfinite(norm))
         return s2s_fail(err, S2S_ENUMERIC,
                         "step %ld: the loss or gradient is not finite (loss %g, gradient norm %g); "
                         "stopped without saving, so %s holds the last good checkpoint "
                         "(try a lower --lr or --clip)",
                         t->st.step + 1, nll, norm, t->cfg.model);
-    optim_clip(grads, mo->nparams, norm, t->cfg.clip);
-    if (t->optim == OPTIM_ADAM)
-        optim_adam(mo->params, grads, t->opt_state, mo->nparams, (float)t->st.lr, t->st.step + 1);
-    else
-        optim_sgd(mo->params, grads, mo->nparams, (float)t->st.lr);
+    Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip)};
+    pool_run(&t->shards.pool, update_part, &u);
     t->st.step++;
     t->st.batch_in_epoch++;
     t->st.tgt_tokens += tgt;

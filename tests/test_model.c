@@ -175,9 +175,10 @@ static void train_copy(Model *m, int steps, float lr, uint64_t seed, double *fir
             double loss = model_forward_backward(m, &ws, &bt, 0.1f, &r) / (double)bt.tgt_tokens;
             optim_clip(ws.grads, m->nparams, optim_grad_norm(ws.grads, m->nparams), 5.0);
             if (adam)
-                optim_adam(m->params, ws.grads, adam, m->nparams, lr, step + 1);
+                optim_adam(m->params, ws.grads, adam, adam + m->nparams, m->nparams, lr, step + 1,
+                           1.0f);
             else
-                optim_sgd(m->params, ws.grads, m->nparams, lr);
+                optim_sgd(m->params, ws.grads, m->nparams, lr, 1.0f);
             if (step < 20)
                 *first += loss / 20;
             if (step >= steps - 20)
@@ -229,14 +230,16 @@ static void test_adam_reference(void)
     for (int i = 0; i < N; i++)
         q[i] = p[i] = rng_uniform(&r) - 0.5f;
     for (int t = 1; t <= 5; t++) {
+        float k = t == 4 ? 0.5f : 1.0f; /* a clipped step */
         for (int i = 0; i < N; i++) {
             g[i] = (rng_uniform(&r) - 0.5f) * (i == 0 ? 1e-6f : 2.0f);
-            m[i] = 0.9 * m[i] + 0.1 * g[i];
-            v[i] = 0.999 * v[i] + 0.001 * (double)g[i] * g[i];
+            double gi = (double)(k * g[i]);
+            m[i] = 0.9 * m[i] + 0.1 * gi;
+            v[i] = 0.999 * v[i] + 0.001 * gi * gi;
             double mh = m[i] / (1 - pow(0.9, t)), vh = v[i] / (1 - pow(0.999, t));
             q[i] -= 0.01 * mh / (sqrt(vh) + 1e-8);
         }
-        optim_adam(p, g, st, N, 0.01f, t);
+        optim_adam(p, g, st, st + N, N, 0.01f, t, k);
     }
     for (int i = 0; i < N; i++)
         CHECK_MSG(fabs(p[i] - q[i]) < 1e-6, "adam param %d: %.9f vs %.9f", i, p[i], q[i]);

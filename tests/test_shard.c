@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "fixtures.h"
+#include "s2s/optim.h"
 #include "s2s/rng.h"
 #include "s2s/shard.h"
 
@@ -53,6 +54,8 @@ static double run(const Model *m, const Corpus *c, const int *pairs, int n, int 
     s.pool.serial = serial;
     double nll = shards_run(&s, m, c, pairs, n, 1, 1, dropout, &r, tokens, NULL, NULL);
     memcpy(g, shards_grads(&s), m->nparams * sizeof(float));
+    double norm = optim_grad_norm(g, m->nparams), sn = shards_grad_norm(&s);
+    CHECK_MSG(fabs(sn - norm) <= 1e-6 * norm, "%d shards: norm %.9g vs %.9g", k, sn, norm);
     double fwd = shards_run(&s, m, c, pairs, n, 1, 0, 0.0f, NULL, NULL, NULL, NULL);
     if (dropout == 0.0f)
         CHECK_MSG(fabs(fwd - nll) <= 1e-6 * nll, "forward-only NLL %.9g vs %.9g", fwd, nll);

@@ -9,8 +9,12 @@
 double optim_grad_norm(const float *g, size_t n);
 /* If norm > max_norm (> 0), scales g by max_norm / norm. Returns norm. */
 double optim_clip(float *g, size_t n, double norm, double max_norm);
-/* p -= lr * g */
-void optim_sgd(float *p, const float *g, size_t n, float lr);
+/* p -= lr * (gscale * g); gscale: the clipping factor, 1 for none */
+void optim_sgd(float *p, const float *g, size_t n, float lr, float gscale);
+/* The factor optim_clip would scale by: max_norm / norm, or 1. */
+float optim_clip_scale(double norm, double max_norm);
+/* Sum of g[i]^2 (the squared norm of a slice), in double. */
+double optim_sum_squares(const float *g, size_t n);
 
 enum { OPTIM_SGD = 0, OPTIM_ADAM = 1 };
 /* Floats of optimizer state per parameter: SGD 0, Adam 2 (m, then v). */
@@ -19,8 +23,11 @@ int optim_state_per_param(int kind);
 #define ADAM_BETA1 0.9
 #define ADAM_BETA2 0.999
 #define ADAM_EPS 1e-8
-/* Adam (Kingma & Ba 2015) with bias correction; step is 1-based (the
- * number of updates including this one). state: (2 n) = m (n), v (n). */
-void optim_adam(float *p, const float *g, float *state, size_t n, float lr, long step);
+/* Adam (Kingma & Ba 2015) with bias correction on the gradient gscale * g
+ * (gscale: the clipping factor, 1 for none); step is 1-based (the number of
+ * updates including this one). m, v: (n) first and second moments, which
+ * the checkpoint stores as one (2 nparams) block, m then v. */
+void optim_adam(float *p, const float *g, float *m, float *v, size_t n, float lr, long step,
+                float gscale);
 
 #endif

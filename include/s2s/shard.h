@@ -9,7 +9,8 @@
  * NLL per target token is then
  *     g = sum_i (tokens_i / tokens) g_i
  * (g_i: shard i's mean gradient), summed by the threads over slices of the
- * parameter block into shard 0's gradient.
+ * parameter block into shard 0's gradient, with the squared norm of each
+ * slice on the way (for clipping).
  *
  * Dropout: shard 0 draws from the caller's Rng; shard i > 0 from an Rng
  * seeded with the i-th of n - 1 numbers drawn from it first. So a run is
@@ -35,6 +36,7 @@ typedef struct {
     Workspace ws;
     Rng rng;
     double nll;        /* summed NLL of the shard's last run */
+    double sq;         /* sum of squares of slice i of the combined gradient */
 } Shard;
 
 typedef struct {
@@ -66,5 +68,7 @@ double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, 
                   long *src_tokens, long *slots);
 /* (nparams) the gradient of the last backward run's mean NLL per token. */
 float *shards_grads(Shards *s);
+/* Its L2 norm (summed by the threads while combining, when n > 1). */
+double shards_grad_norm(Shards *s);
 
 #endif
