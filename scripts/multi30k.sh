@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # German->English (or English->German) on Multi30k: learns joint BPE, trains
 # within a time budget keeping the model with the best validation BLEU,
-# translates test2016 with beam search and prints BLEU and chrF as sacreBLEU
-# would. Works on any folder holding train.{de,en}, val.{de,en},
-# test2016.{de,en} (raw text, as the Multi30k repository ships them).
+# picks the length penalty on the validation set, translates test2016 with
+# beam search and prints BLEU and chrF as sacreBLEU would. Works on any
+# folder holding train.{de,en}, val.{de,en}, test2016.{de,en} (raw text, as
+# the Multi30k repository ships them).
 #
 #   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
 #        [--arch seq2seq|encdec] [--cell lstm|gru|rnn] [--out DIR] [--smoke]
@@ -60,8 +61,18 @@ rm -f "$out/train.jsonl"
 best="$out/last.best.s2s"
 [ -f "$best" ] || best="$out/last.s2s"
 cp "$best" "$out/best.model"
-./s2s translate -m "$out/best.model" --beam 5 --threads "$threads" -q \
+# The length penalty is chosen on the validation set (beam 5), never on the test set.
+lp_best=0.6 bleu_best=-1
+for lp in 0.6 1.0 1.5 2.0; do
+    b=$(./s2s translate -m "$out/best.model" --beam 5 --length-penalty $lp --threads "$threads" -q \
+        < "$data/val.$src" | ./s2s bleu "$data/val.$tgt" -b -w 4)
+    echo "multi30k.sh: validation BLEU with beam 5, length penalty $lp: $b"
+    if awk -v a="$b" -v c="$bleu_best" 'BEGIN { exit !(a > c) }'; then lp_best=$lp bleu_best=$b; fi
+done
+echo "$lp_best" > "$out/length-penalty"
+./s2s translate -m "$out/best.model" --beam 5 --length-penalty "$lp_best" --threads "$threads" -q \
     < "$data/test2016.$src" > "$out/test2016.hyp"
+echo "multi30k.sh: test2016, beam 5, length penalty $lp_best:"
 ./s2s bleu "$data/test2016.$tgt" -i "$out/test2016.hyp" -m bleu,chrf | tee "$out/test2016.bleu"
 if command -v gnuplot > /dev/null || bash scripts/install-deps.sh gnuplot-nox; then
     bash scripts/plot-log.sh "$out/train.jsonl" "$out/curve.png" || true
