@@ -8,6 +8,11 @@ void blas_gemm(int ta, int tb, int M, int N, int K, float alpha,
 {
     if (M <= 0 || N <= 0)
         return;
+    if (M == 1) { /* one row (greedy decoding of one sentence): sgemv, which does not pack B */
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? N : K, tb ? K : N, alpha,
+                    B, ldb, A, ta ? lda : 1, beta, C, 1);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
                 tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb,
                 beta, C, ldc);

@@ -23,11 +23,12 @@ static void naive_gemm(int ta, int tb, int M, int N, int K, float alpha, const f
         }
 }
 
-static void test_blas(void)
+/* M = 1 takes the sgemv path (one decoding row). */
+static void test_blas(int M)
 {
     Rng r;
     rng_seed(&r, 1);
-    const int M = 37, N = 29, K = 45, pad = 3;
+    const int N = 29, K = 45, pad = 3;
     float *A = malloc(sizeof(float) * 64 * 64), *B = malloc(sizeof(float) * 64 * 64);
     float *C1 = malloc(sizeof(float) * 64 * 64), *C2 = malloc(sizeof(float) * 64 * 64);
     for (int i = 0; i < 64 * 64; i++)
@@ -44,7 +45,7 @@ static void test_blas(void)
             for (int i = 0; i < M; i++)
                 for (int j = 0; j < N; j++)
                     worst = fmax(worst, fabs(C[i * ldc + j] - C2[i * ldc + j]));
-            CHECK_MSG(worst < 1e-5, "ta=%d tb=%d: max difference %g", ta, tb, worst);
+            CHECK_MSG(worst < 1e-5, "M=%d ta=%d tb=%d: max difference %g", M, ta, tb, worst);
             /* Columns beyond N (the padding of ldc) are left alone. */
             CHECK(C[ldc - 1] == C1[ldc - 1]);
             free(C);
@@ -198,7 +199,8 @@ static void test_checkpoint(void)
 
 int main(void)
 {
-    test_blas();
+    test_blas(37);
+    test_blas(1);
     test_checkpoint();
     return check_exit_code("test_blas_ckpt");
 }
