@@ -5,7 +5,7 @@
 # configurations S, M and L on Multi30k (1 and 2 threads) with the useful
 # FLOP/s and their fraction of the peak, and decoding speed of test2016.
 # Run it on an otherwise idle machine (a benchmark shares the cores with
-# nothing else). Takes about 8 minutes.
+# nothing else). Takes about 6 minutes.
 #   bash scripts/bench.sh [MULTI30K_DIR] [--seconds N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
