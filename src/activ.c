@@ -18,7 +18,8 @@
 static inline float exp_core(float x)
 {
     float isnan_x = x != x ? 1.0f : 0.0f;
-    float c = x > 88.3762626647949f ? 88.3762626647949f : x;
+    float c = isnan_x != 0.0f ? 0.0f : x; /* NaN -> int would be undefined */
+    c = c > 88.3762626647949f ? 88.3762626647949f : c;
     c = c < -87.3365447504019f ? -87.3365447504019f : c;
     float n = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round to nearest */
     float r = c - n * 0.693359375f;
@@ -30,7 +31,7 @@ static inline float exp_core(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23;
+    uint32_t e = (uint32_t)((int32_t)n + 127) << 23; /* n in [-127, 128]: no overflow */
     float s;
     memcpy(&s, &e, sizeof s);
     float y = x < -87.3365447504019f ? 0.0f : p * s;
