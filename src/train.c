@@ -64,7 +64,7 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
         return s2s_fail(err, S2S_EFORMAT, "%s: no usable training state to resume from", origin);
     errno = 0;
     st->rng.state = strtoull(rng->valuestring, &end, 16);
-    if (errno || *end || epoch > 1e9 || batch > 1e9 || step > 9e15)
+    if (errno || *end || epoch > 1e9 || batch > 1e9 || step > 9e15 || tokens > 9e15)
         return s2s_fail(err, S2S_EFORMAT, "%s: corrupt training state", origin);
     st->step = (long)step, st->epoch = (int)epoch, st->batch_in_epoch = (int)batch;
     double bleu = -1, bad = 0; /* absent in checkpoints from before --valid-bleu */
