@@ -55,7 +55,7 @@ done
 coproc T { "$S2S" translate -m m.s2s --interactive -q; }
 for w in "two" "three hundred"; do
     echo "$w" >&"${T[1]}"
-    IFS= read -t 20 -r answer <&"${T[0]}" || fail "--interactive gave no answer to '$w' in time"
+    IFS= read -t 300 -r answer <&"${T[0]}" || fail "--interactive gave no answer to '$w' in time"
     want=$(echo "$w" | "$S2S" translate -m m.s2s -q)
     [ "$answer" = "$want" ] || fail "--interactive answered '$answer', wanted '$want'"
 done

@@ -17,3 +17,15 @@ expect() {
     [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
     [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
 }
+
+# wait_until SECONDS CMD...: polls CMD until it succeeds; returns 1 after SECONDS. The bound
+# only guards against a hang (far above any expected time), never an assumption about speed.
+wait_until() {
+    local end=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ "$SECONDS" -lt "$end" ] || return 1
+        sleep 0.02
+    done
+}
+# logged_step FILE: the last "step" of a --log file's progress lines (0 when none yet).
+logged_step() { grep -o '"step":[0-9]*' "$1" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || echo 0; }

@@ -72,11 +72,12 @@ static void test_schedule_and_stops(void)
     CHECK(trainer_run(&t, &err) == 0);
     CHECK(t.st.step == 7 && t.st.epoch == 2 && t.st.batch_in_epoch == 2);
     trainer_free(&t);
-    /* --time-limit stops a run that would otherwise go on for ages. */
+    /* --time-limit stops a run that would otherwise go on for ages (how many
+     * steps fit in 0.3 s depends on the machine, so only the stop is checked). */
     c.max_steps = 0, c.epochs = 1000000, c.time_limit = 0.3;
     CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
     CHECK(trainer_run(&t, &err) == 0);
-    CHECK(t.st.step > 0 && t.st.epoch < 1000000);
+    CHECK(t.st.epoch < 1000000);
     trainer_free(&t);
     train_config_free(&c);
 }
