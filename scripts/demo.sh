@@ -15,7 +15,7 @@ rm -f "$out/train.jsonl"
 d=data/demo
 ./s2s train --src $d/train.en --tgt $d/train.de --valid-src $d/valid.en --valid-tgt $d/valid.de \
     --model "$out/model.s2s" --log "$out/train.jsonl" \
-    --embed 128 --hidden 128 --layers 2 --batch 16 --epochs 7 --lr 8 --clip 1 --decay-start 5 \
+    --embed 128 --hidden 128 --layers 2 --batch 16 --epochs 7 --optim sgd --lr 8 --clip 1 --decay-start 5 \
     --dropout 0 --seed 1 "$@"
 ppl() { grep -o '"valid_ppl":[0-9.e+-]*' "$out/train.jsonl" | sed -n "$1" | cut -d: -f2; }
 echo

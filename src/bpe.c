@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "s2s/fileio.h"
 #include "s2s/utf8.h"
 
 #define EOW "</w>"
@@ -312,10 +313,13 @@ fail:
 
 /* ---- codes files ---- */
 
-int bpe_save(const Bpe *b, const char *path, S2sErr *err)
+int bpe_save(const Bpe *b, const char *given, S2sErr *err)
 {
-    char tmp[4096];
+    char tmp[4096 + 32], path[4096];
     struct stat st;
+    /* Through a symbolic link: its target is replaced, the link stays. */
+    if (fileio_write_target(given, path, sizeof path, err))
+        return S2S_EINVAL;
     /* The rename would replace a device or a FIFO (as root, /dev/null). */
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return s2s_fail(err, S2S_EINVAL, "%s: not a regular file", path);
@@ -354,7 +358,8 @@ static int read_all(const char *path, char **buf, size_t *len, S2sErr *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 0;
+    size_t cap = 0, line_len = 0;
+    long lineno = 1;
     for (;;) {
         char *p = grow(*buf, &cap, *len + 65536 + 1, 1);
         if (!p) {
@@ -363,6 +368,14 @@ static int read_all(const char *path, char **buf, size_t *len, S2sErr *err)
         }
         *buf = p;
         size_t got = fread(*buf + *len, 1, cap - *len - 1, f);
+        for (size_t i = *len; i < *len + got; i++, line_len++) /* bounded: not /dev/zero */
+            if ((*buf)[i] == '\n')
+                line_len = (size_t)-1, lineno++;
+            else if (line_len >= (size_t)S2S_MAX_LINE_BYTES) {
+                fclose(f);
+                return s2s_fail(err, S2S_EFORMAT, "%s:%ld: line longer than %ld bytes", path,
+                                lineno, S2S_MAX_LINE_BYTES);
+            }
         *len += got;
         if (got == 0)
             break;

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "s2s/fileio.h"
+
 #define MAGIC "S2SMODEL"
 #define HEADER_BYTES 32
 #define ALIGN_BYTES 64
@@ -155,12 +157,15 @@ static int write_body(FILE *f, const Model *m, const char *json, const float *op
     return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
 }
 
-int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
+int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *tv,
               const Tokenizer *tk, const cJSON *train, const float *opt_state, S2sErr *err)
 {
-    char tmp[4096];
+    char tmp[4096 + 32], path[4096];
     int rc = 0;
     FILE *f = NULL;
+    /* Through a symbolic link: its target is replaced, the link stays. */
+    if (fileio_write_target(given, path, sizeof path, err))
+        return S2S_EINVAL;
     char *json = metadata_text(m, sv, tv, tk, train);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", path);

@@ -14,24 +14,25 @@ typedef struct {
     const char *input, *output, *codes;
     const char *inputs[16];
     int ninputs;
-    long merges, min_freq;
+    long merges, min_freq, max_line;
     int quiet;
 } TokArgs;
 
 static void usage(FILE *f, const char *cmd)
 {
     if (strcmp(cmd, "tokenize") == 0)
-        fprintf(f, "usage: s2s tokenize [--codes CODES] [-i IN] [-o OUT]\n\n"
+        fprintf(f, "usage: s2s tokenize [--codes CODES] [-i IN] [-o OUT] [--max-line-bytes N]\n\n"
                    "Splits raw UTF-8 text into tokens, reversibly (s2s detokenize undoes it);\n"
                    "with --codes, also into BPE subwords. One output line per input line.\n");
     else if (strcmp(cmd, "detokenize") == 0)
-        fprintf(f, "usage: s2s detokenize [-i IN] [-o OUT]\n\n"
+        fprintf(f, "usage: s2s detokenize [-i IN] [-o OUT] [--max-line-bytes N]\n\n"
                    "Turns tokens (and BPE subwords) back into the raw text.\n");
     else
         fprintf(f, "usage: s2s bpe learn --merges N -i TEXT [-i TEXT2 ...] -o CODES [--min-freq N]\n"
                    "       s2s bpe apply --codes CODES [-i IN] [-o OUT]\n\n"
                    "learn: learns BPE merges jointly over the tokens of raw text files.\n"
-                   "apply: segments tokenized text (s2s tokenize output) into subwords.\n");
+                   "apply: segments tokenized text (s2s tokenize output) into subwords.\n"
+                   "Both take --max-line-bytes N (default 1048576): longer lines are an error.\n");
 }
 
 static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
@@ -40,9 +41,10 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
         {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
         {"codes", required_argument, NULL, 'c'}, {"merges", required_argument, NULL, 'm'},
         {"min-freq", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'},
+        {"max-line-bytes", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c, rc = 0;
-    *a = (TokArgs){.merges = -1, .min_freq = 2};
+    *a = (TokArgs){.merges = -1, .min_freq = 2, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":i:o:c:m:qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -61,6 +63,8 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
         } else if (c == 'm' || c == 'f') {
             rc = cli_long(cmd, c == 'm' ? "merges" : "min-freq", optarg, c == 'm' ? 0 : 1, 10000000,
                           c == 'm' ? &a->merges : &a->min_freq);
+        } else if (c == 'L') {
+            rc = cli_long(cmd, "max-line-bytes", optarg, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
         }
         a->quiet |= c == 'q';
     }
@@ -124,9 +128,13 @@ static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
     int rc = a->codes ? bpe_load(&b, a->codes, err) : 0;
     if (!rc && a->codes)
         tokenizer_set_bpe(&tk, &b);
+    const char *inputs[2] = {a->input, a->codes};
+    if (!rc)
+        rc = fileio_check_output(a->output, inputs, a->codes ? 2 : 1, err);
     if (!rc)
         rc = linereader_open(&in, a->input, err);
     in.keep_cr = 1; /* a CRLF line's '\r' is text too: byte-exact round trips */
+    in.max_line = a->max_line;
     if (!rc && a->output && strcmp(a->output, "-") != 0 && !(out = fopen(a->output, "w")))
         rc = s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
     int flush_lines = in.f && isatty(fileno(in.f));
@@ -150,8 +158,10 @@ static int bpe_learn_cmd(const TokArgs *a, S2sErr *err)
 {
     Bpe b;
     memset(&b, 0, sizeof b);
-    int rc = textio_learn_bpe(&b, a->inputs, a->ninputs, (int)a->merges, (int)a->min_freq,
-                              a->quiet ? NULL : stderr, err);
+    int rc = fileio_check_output(a->output, a->inputs, a->ninputs, err);
+    if (!rc)
+        rc = textio_learn_bpe(&b, a->inputs, a->ninputs, (int)a->merges, (int)a->min_freq,
+                              a->max_line, a->quiet ? NULL : stderr, err);
     if (!rc) {
         rc = bpe_save(&b, a->output, err);
         if (!rc && !a->quiet)

@@ -12,7 +12,8 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: s2s train --src FILE --tgt FILE [OPTIONS]\n\n"
-               "Trains a Sutskever et al. (2014) LSTM encoder-decoder with SGD.\n\noptions:\n");
+               "Trains a sequence-to-sequence model (Sutskever et al. 2014 or Cho et al. 2014;\n"
+               "LSTM, GRU or RNN cells) with Adam (default) or SGD.\n\noptions:\n");
     for (int i = 0; i < train_noptions; i++) {
         const TrainOption *o = &train_options[i];
         char left[64];
@@ -115,8 +116,13 @@ static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char 
     if (!opts)
         return s2s_fail(err, S2S_EFORMAT, "%s: holds no training options to resume from", path);
     int rc = options_from_json(ck, opts, path, err);
+    /* Checkpoints from before --optim were trained with SGD, then the default. */
+    if (!rc && !cJSON_GetObjectItemCaseSensitive(opts, "optim"))
+        rc = train_config_set(ck, train_option_index("optim"), "sgd", err);
     ck->set[train_option_index("resume")] = 0;
     ck->set[train_option_index("config")] = 0;
+    ck->set[train_option_index("overwrite")] = 0;
+    ck->overwrite = 0;
     return rc;
 }
 
@@ -154,6 +160,9 @@ static int resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int
         *resumed = 1;
         if ((rc = checkpoint_options(&ck, cp, resume, err)) || (rc = check_fixed(&ck, &file, cli, err)) ||
             (rc = train_config_merge(out, &ck, err)))
+            goto done;
+        /* --resume FILE continues FILE (wherever it was first saved) unless --model says otherwise */
+        if ((rc = train_config_set(out, train_option_index("model"), resume, err)))
             goto done;
     }
     if ((rc = train_config_merge(out, &file, err)) || (rc = train_config_merge(out, cli, err)))
@@ -224,7 +233,7 @@ int cli_train(int argc, char **argv)
         code = rc < 0 ? CLI_OK : rc;
         goto done;
     }
-    if ((rc = resolve(&cfg, &cli, &cp, &resumed, &err))) {
+    if ((rc = resolve(&cfg, &cli, &cp, &resumed, &err)) || (rc = train_check_files(&cfg, &err))) {
         code = rc == S2S_EINVAL ? CLI_USAGE : CLI_FAIL;
         goto fail;
     }

@@ -10,7 +10,9 @@
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
+#include "s2s/fileio.h"
 #include "s2s/pool.h"
+#include "s2s/text.h"
 #include "s2s/textio.h"
 
 #define MAX_BEAM 64
@@ -18,7 +20,7 @@
 typedef struct {
     const char *model, *input, *output;
     DecodeOptions dec;
-    long batch, max_len, threads, seed, chunk;
+    long batch, max_len, threads, seed, chunk, max_line;
     int scores, interactive, quiet, nbest_format;
 } Args;
 
@@ -43,11 +45,13 @@ static void help(FILE *f)
             "      --batch N             sentences decoded together (default 32)\n"
             "      --threads N           decode N batches side by side (default: all cores)\n"
             "      --interactive         translate and flush line by line (default when stdin is a terminal)\n"
+            "      --max-line-bytes N    longest input line accepted (default 1048576); longer is an error\n"
             "  -q, --quiet               no progress on stderr\n"
             "  -h, --help                this help\n");
 }
 
-enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER };
+enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER,
+       O_MAXLINE };
 
 static int parse_value(Args *a, int c, const char *v)
 {
@@ -63,6 +67,7 @@ static int parse_value(Args *a, int c, const char *v)
     case O_SEED: rc = cli_long("translate", "seed", v, 0, 2147483647L, &a->seed); break;
     case O_BATCH: rc = cli_long("translate", "batch", v, 1, 4096, &a->batch); break;
     case O_THREADS: rc = cli_long("translate", "threads", v, 1, 1024, &a->threads); break;
+    case O_MAXLINE: rc = cli_long("translate", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
     }
     return rc;
 }
@@ -79,12 +84,14 @@ static int parse_args(int argc, char **argv, Args *a)
         {"seed", required_argument, NULL, O_SEED}, {"batch", required_argument, NULL, O_BATCH},
         {"threads", required_argument, NULL, O_THREADS},
         {"interactive", no_argument, NULL, O_INTER}, {"quiet", no_argument, NULL, 'q'},
+        {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *a = (Args){.dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
                         .max_len_ratio = 2.0, .temperature = 1.0},
-                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1};
+                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
+                .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":m:i:o:b:n:qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -158,12 +165,31 @@ typedef struct {
     int next;        /* first line of the chunk not yet written */
     TextBuf text;
     long done;       /* lines written */
+    int read_failed; /* reading stopped at an error (printed): stop after this chunk */
     double t0, last_report;
 } Run;
 
 static int line_len(const Run *r, int i) { return (int)(r->id_off[i + 1] - r->id_off[i]); }
 
-/* Reads up to a->chunk lines; returns the count, or < 0 after printing. */
+/* Tokens of the line just read (appended to r->ids), or < 0 out of memory.
+ * A whitespace-only line (any Unicode whitespace) has none: its output is
+ * an empty line, not a translation of the whitespace. */
+static long line_ids(Run *r)
+{
+    int bad = textio_replace_invalid(&r->in);
+    if (bad > 0)
+        fprintf(stderr, "s2s translate: warning: %s:%ld: %d invalid UTF-8 or NUL bytes replaced by U+FFFD\n",
+                r->in.name, r->in.lineno, bad);
+    if (bad < 0)
+        return -1;
+    if (text_rstrip_utf8(r->in.line, r->in.len) == 0)
+        return 0;
+    return textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab, r->in.line, r->in.len,
+                             (int)r->a.max_len);
+}
+
+/* Reads up to a->chunk lines; returns the count, or < 0 after printing. A
+ * read error after some lines sets read_failed and returns those lines. */
 static int read_chunk(Run *r)
 {
     S2sErr err;
@@ -171,12 +197,7 @@ static int read_chunk(Run *r)
     r->ids.len = 0;
     r->id_off[0] = 0;
     while (n < r->a.chunk && (rc = linereader_next(&r->in, &err)) == 1) {
-        int bad = textio_replace_invalid(&r->in);
-        if (bad > 0)
-            fprintf(stderr, "s2s translate: warning: %s:%ld: %d invalid UTF-8 or NUL bytes replaced by U+FFFD\n",
-                    r->in.name, r->in.lineno, bad);
-        long ntok = bad < 0 ? -1 : textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab,
-                                                      r->in.line, r->in.len, (int)r->a.max_len);
+        long ntok = line_ids(r);
         if (ntok < 0) {
             fprintf(stderr, "s2s translate: %s:%ld: out of memory\n", r->in.name, r->in.lineno);
             return -1;
@@ -188,11 +209,11 @@ static int read_chunk(Run *r)
         if (r->a.interactive)
             break;
     }
-    if (n == 0 && rc < 0) {
+    if (rc < 0) {
         fprintf(stderr, "s2s translate: %s\n", err.msg);
-        return -1;
+        r->read_failed = 1;
     }
-    return n;
+    return n == 0 && rc < 0 ? -1 : n;
 }
 
 /* Longest first, then by line: a total order, so qsort is deterministic. */
@@ -335,9 +356,12 @@ static void progress(Run *r, int final)
 static int open_run(Run *r, S2sErr *err)
 {
     const Args *a = &r->a;
-    int rc = ckpt_load(a->model, &r->ck, err);
-    if (rc || (rc = linereader_open(&r->in, a->input, err)))
+    const char *inputs[2] = {a->input, a->model};
+    int rc = fileio_check_output(a->output, inputs, 2, err);
+    if (rc || (rc = ckpt_load(a->model, &r->ck, err)) ||
+        (rc = linereader_open(&r->in, a->input, err)))
         return rc;
+    r->in.max_line = a->max_line;
     r->out = stdout;
     if (a->output && strcmp(a->output, "-") != 0 && !(r->out = fopen(a->output, "w")))
         return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
@@ -421,6 +445,10 @@ int cli_translate(int argc, char **argv)
         }
         r.first += r.n;
         progress(&r, 0);
+        if (r.read_failed) {
+            code = CLI_FAIL;
+            break;
+        }
     }
     if (r.n < 0)
         code = CLI_FAIL;

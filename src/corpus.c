@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "s2s/fileio.h"
 #include "s2s/rng.h"
 #include "s2s/utf8.h"
 
@@ -112,25 +113,27 @@ static int side_add_line(TextSide *s, SideReader *r, char *line, size_t len, S2s
     return 0;
 }
 
-static int side_read(TextSide *s, const char *path, const Tokenizer *tk, S2sErr *err)
+static int side_read(TextSide *s, const char *path, const Tokenizer *tk, long max_line,
+                     S2sErr *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
     SideReader r = {.path = path, .tk = tk};
     char *line = NULL;
-    size_t line_cap = 0;
-    ssize_t len;
-    int rc = 0;
-    errno = 0;
-    while ((len = getline(&line, &line_cap, f)) != -1) {
+    size_t line_cap = 0, len = 0;
+    int rc;
+    while ((rc = fileio_getline(f, &line, &line_cap, &len, (size_t)max_line)) == 1) {
         r.lineno++;
-        rc = side_add_line(s, &r, line, (size_t)len, err);
-        if (rc)
+        if ((rc = side_add_line(s, &r, line, len, err)))
             goto done;
     }
-    /* getline also returns -1 on ENOMEM without setting the error flag. */
-    if (ferror(f) || !feof(f))
+    if (rc == S2S_EFORMAT)
+        rc = s2s_fail(err, rc, "%s:%ld: line longer than %ld bytes (see --max-line-bytes)", path,
+                      r.lineno + 1, max_line);
+    else if (rc == S2S_ENOMEM)
+        rc = s2s_fail(err, rc, "%s:%ld: out of memory", path, r.lineno + 1);
+    else if (rc)
         rc = s2s_fail(err, S2S_EIO, "%s: read error: %s", path, strerror(errno));
     else if (r.lineno == 0)
         rc = s2s_fail(err, S2S_EFORMAT, "%s: empty file", path);
@@ -146,12 +149,12 @@ done:
 /* ---- TextPairs ---- */
 
 int textpairs_read(TextPairs *tp, const char *src_path, const char *tgt_path,
-                   const Tokenizer *tk, S2sErr *err)
+                   const Tokenizer *tk, long max_line, S2sErr *err)
 {
     memset(tp, 0, sizeof *tp);
-    int rc = side_read(&tp->side[TEXT_SRC], src_path, tk, err);
+    int rc = side_read(&tp->side[TEXT_SRC], src_path, tk, max_line, err);
     if (!rc)
-        rc = side_read(&tp->side[TEXT_TGT], tgt_path, tk, err);
+        rc = side_read(&tp->side[TEXT_TGT], tgt_path, tk, max_line, err);
     if (rc)
         goto fail;
     int ns = tp->side[TEXT_SRC].nlines, nt = tp->side[TEXT_TGT].nlines;

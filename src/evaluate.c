@@ -7,10 +7,11 @@
 #include "s2s/text.h"
 #include "s2s/textio.h"
 
-int raw_lines_read(RawLines *r, const char *path, S2sErr *err)
+int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err)
 {
     LineReader in;
     int rc = linereader_open(&in, path, err), cap = 0;
+    in.max_line = max_line;
     memset(r, 0, sizeof *r);
     while (!rc && (rc = linereader_next(&in, err)) == 1) {
         if (r->n == cap) {

@@ -15,6 +15,7 @@ int linereader_open(LineReader *r, const char *path, S2sErr *err)
     struct stat st;
     memset(r, 0, sizeof *r);
     r->size = -1;
+    r->max_line = S2S_MAX_LINE_BYTES;
     if (!path || strcmp(path, "-") == 0) {
         r->f = stdin;
         r->name = "stdin";
@@ -31,11 +32,16 @@ int linereader_open(LineReader *r, const char *path, S2sErr *err)
 
 int linereader_next(LineReader *r, S2sErr *err)
 {
-    errno = 0;
-    ssize_t n = getline(&r->line, &r->cap, r->f);
-    if (n < 0) {
-        if (ferror(r->f))
-            return s2s_fail(err, S2S_EIO, "%s:%ld: read error: %s", r->name, r->lineno + 1,
+    size_t n = 0;
+    int rc = fileio_getline(r->f, &r->line, &r->cap, &n, (size_t)r->max_line);
+    if (rc <= 0) {
+        if (rc == S2S_EFORMAT)
+            return s2s_fail(err, rc, "%s:%ld: line longer than %ld bytes (see --max-line-bytes)",
+                            r->name, r->lineno + 1, r->max_line);
+        if (rc == S2S_ENOMEM)
+            return s2s_fail(err, rc, "%s:%ld: out of memory", r->name, r->lineno + 1);
+        if (rc == S2S_EIO)
+            return s2s_fail(err, rc, "%s:%ld: read error: %s", r->name, r->lineno + 1,
                             strerror(errno));
         return 0;
     }
@@ -208,7 +214,7 @@ static void report_merges(int done, int total, void *ctx)
 }
 
 int textio_learn_bpe(Bpe *out, const char *const *paths, int n, int merges, int min_freq,
-                     FILE *progress, S2sErr *err)
+                     long max_line, FILE *progress, S2sErr *err)
 {
     BpeLearner l;
     TokBuf tb = {0};
@@ -217,6 +223,7 @@ int textio_learn_bpe(Bpe *out, const char *const *paths, int n, int merges, int 
     for (int k = 0; k < n && !rc; k++) {
         if ((rc = linereader_open(&r, paths[k], err)))
             break;
+        r.max_line = max_line;
         while (!rc && (rc = linereader_next(&r, err)) == 1)
             rc = count_words(&l, &tb, &r, err);
         linereader_close(&r);

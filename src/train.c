@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "s2s/blas.h"
+#include "s2s/fileio.h"
 #include "s2s/optim.h"
 #include "s2s/textio.h"
 
@@ -77,6 +79,29 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
 
 /* ---- set-up ---- */
 
+int train_check_files(const TrainConfig *c, S2sErr *err)
+{
+    const char *all[] = {c->src, c->tgt, c->valid_src, c->valid_tgt, c->bpe_codes, c->config};
+    const char *inputs[6];
+    int n = 0, rc;
+    for (int i = 0; i < 6; i++)
+        if (all[i])
+            inputs[n++] = all[i];
+    if ((rc = fileio_check_output(c->model, inputs, n, err)) ||
+        (c->log && (rc = fileio_check_output(c->log, inputs, n, err))) ||
+        (c->log && (rc = fileio_check_output(c->log, (const char *const *)&c->model, 1, err))) ||
+        (rc = fileio_check_writable(c->model, err)))
+        return rc;
+    if (c->overwrite || access(c->model, F_OK) != 0 ||
+        (c->resume && fileio_same_file(c->model, c->resume)))
+        return 0;
+    if (c->resume)
+        return s2s_fail(err, S2S_EINVAL, "--model %s exists and is not the --resume file %s: "
+                        "add --overwrite to replace it", c->model, c->resume);
+    return s2s_fail(err, S2S_EINVAL, "--model %s exists: add --resume %s to continue training it, "
+                    "or --overwrite to start afresh", c->model, c->model);
+}
+
 static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
 {
     VocabCounter sc, tc;
@@ -100,7 +125,7 @@ static int read_corpus(Trainer *t, Corpus *c, const char *src, const char *tgt, 
                        int build, S2sErr *err)
 {
     TextPairs tp;
-    int rc = textpairs_read(&tp, src, tgt, &t->tokenizer, err);
+    int rc = textpairs_read(&tp, src, tgt, &t->tokenizer, t->cfg.max_line_bytes, err);
     if (rc)
         return rc;
     if (!build || !(rc = build_vocabs(t, &tp, err)))
@@ -130,7 +155,7 @@ static int new_model(Trainer *t, S2sErr *err)
     t->st.epoch = 1;
     t->st.lr = t->cfg.lr;
     if (t->optim == OPTIM_ADAM && !t->cfg.set[train_option_index("lr")])
-        t->st.lr = t->cfg.lr = 0.001;
+        t->st.lr = t->cfg.lr = TRAIN_ADAM_LR;
     t->st.best_valid_bleu = -1;
     rng_seed(&t->st.rng, (uint64_t)t->cfg.seed * 0x9e3779b97f4a7c15ULL + 1);
     return 0;
@@ -153,7 +178,7 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
         if (t->progress)
             fprintf(t->progress, "s2s train: learning %d BPE merges on %s and %s\n", c->bpe_merges,
                     c->src, c->tgt);
-        rc = textio_learn_bpe(&b, files, 2, c->bpe_merges, 2, NULL, err);
+        rc = textio_learn_bpe(&b, files, 2, c->bpe_merges, 2, c->max_line_bytes, NULL, err);
     }
     if (!rc)
         tokenizer_set_bpe(&t->tokenizer, &b);
@@ -233,7 +258,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
     int rc = train_config_copy(&t->cfg, cfg, err);
     if (rc)
         return rc;
-    t->optim = cfg->optim && strcmp(cfg->optim, "adam") == 0 ? OPTIM_ADAM : OPTIM_SGD;
+    t->optim = cfg->optim && strcmp(cfg->optim, "sgd") == 0 ? OPTIM_SGD : OPTIM_ADAM;
     if (resume)
         rc = adopt_checkpoint(t, resume, err);
     else
@@ -244,7 +269,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         if ((rc = read_corpus(t, &t->valid, cfg->valid_src, cfg->valid_tgt, 0, 0, err)))
             goto fail;
         t->has_valid = 1;
-        if (cfg->valid_bleu && (rc = raw_lines_read(&t->valid_refs, cfg->valid_tgt, err)))
+        if (cfg->valid_bleu && (rc = raw_lines_read(&t->valid_refs, cfg->valid_tgt, cfg->max_line_bytes, err)))
             goto fail;
     }
     if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
@@ -451,7 +476,7 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
         return rc;
     int better = improved(t, ppl, bleu);
     log_validation(t, m, ppl, bleu, better);
-    if (better && t->cfg.keep_best) {
+    if (better && t->cfg.keep_best && !t->diverging) {
         char path[4200];
         TrainState st = t->st;
         best_path(t->cfg.model, path, sizeof path);
@@ -487,6 +512,27 @@ static void update_part(void *arg, int part)
         optim_sgd(p, u->grads + lo, hi - lo, lr, u->gscale);
 }
 
+/* A step's loss (per target token) against the uniform prediction's,
+ * ln(target vocabulary): a perplexity that overflows, or a loss above twice
+ * that bound for TRAIN_DIVERGED_STEPS steps in a row, is a diverged run. */
+static int check_divergence(Trainer *t, double loss, S2sErr *err)
+{
+    double bound = 2.0 * log((double)t->model.cfg.tgt_vocab);
+    t->diverging = loss > bound ? t->diverging + 1 : 0;
+    if (isfinite(exp(loss)) && t->diverging < TRAIN_DIVERGED_STEPS)
+        return 0;
+    char why[160];
+    if (isfinite(exp(loss)))
+        snprintf(why, sizeof why, "above 2 ln(target vocabulary) = %.3g for %d steps in a row",
+                 bound, t->diverging);
+    else
+        snprintf(why, sizeof why, "an infinite perplexity");
+    return s2s_fail(err, S2S_ENUMERIC,
+                    "step %ld: training diverged (loss %.4g per token, %s); stopped without "
+                    "saving, so %s holds the last good checkpoint (try a lower --lr or --clip)",
+                    t->st.step + 1, loss, why, t->cfg.model);
+}
+
 /* One optimizer step on the next batch of the epoch. */
 static int train_step(Trainer *t, Meter *m, S2sErr *err)
 {
@@ -504,6 +550,8 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
                         "stopped without saving, so %s holds the last good checkpoint "
                         "(try a lower --lr or --clip)",
                         t->st.step + 1, nll, norm, t->cfg.model);
+    if (tgt > 0 && check_divergence(t, nll / (double)tgt, err))
+        return S2S_ENUMERIC;
     Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip)};
     pool_run(&t->shards.pool, update_part, &u);
     t->st.step++;
@@ -523,7 +571,18 @@ static int finished(const Trainer *t, const Meter *m)
            (t->interrupt && *t->interrupt);
 }
 
-/* Validation, the learning-rate schedule and saving, after a step. */
+/* The end of an epoch: the next one's number, learning rate and order. */
+static void next_epoch(Trainer *t)
+{
+    t->st.epoch++;
+    t->st.batch_in_epoch = 0;
+    if (t->st.epoch > t->cfg.decay_start)
+        t->st.lr *= 0.5;
+    batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+}
+
+/* Validation, the learning-rate schedule and saving, after a step. While
+ * the loss is above the divergence bound, no checkpoint is written. */
 static int after_step(Trainer *t, Meter *m, S2sErr *err)
 {
     int epoch_end = t->st.batch_in_epoch == t->batcher.nbatches;
@@ -533,14 +592,10 @@ static int after_step(Trainer *t, Meter *m, S2sErr *err)
         report(t, m);
     if (val && validate(t, m, err))
         return -1;
-    if (epoch_end) {
-        t->st.epoch++;
-        t->st.batch_in_epoch = 0;
-        if (t->st.epoch > t->cfg.decay_start)
-            t->st.lr *= 0.5;
-        batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
-    }
-    if (epoch_end || val || (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0))
+    if (epoch_end)
+        next_epoch(t);
+    if (!t->diverging &&
+        (epoch_end || val || (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0)))
         return save(t, m, err);
     return 0;
 }
@@ -550,12 +605,16 @@ int trainer_run(Trainer *t, S2sErr *err)
     Meter m = {.t0 = now_seconds(), .saved_step = -1};
     m.last_report = m.t0;
     int rc = 0;
-    if (t->st.batch_in_epoch >= t->batcher.nbatches)
+    if (t->st.batch_in_epoch > t->batcher.nbatches ||
+        (t->st.batch_in_epoch == t->batcher.nbatches && t->st.step == 0))
         return s2s_fail(err, S2S_EINVAL,
                         "cannot resume at batch %d of epoch %d: the training data now has only "
                         "%d batches per epoch (were the files, --batch or --max-len changed?)",
                         t->st.batch_in_epoch + 1, t->st.epoch, t->batcher.nbatches);
-    batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+    if (t->st.step > 0 && t->st.batch_in_epoch == t->batcher.nbatches)
+        next_epoch(t); /* a --keep-best copy, saved at an epoch's end before its rollover */
+    else
+        batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
     while (!rc && !finished(t, &m)) {
         rc = train_step(t, &m, err);
         if (!rc)
@@ -565,5 +624,10 @@ int trainer_run(Trainer *t, S2sErr *err)
         return rc;
     if (m.steps)
         report(t, &m);
+    if (t->diverging)
+        return s2s_fail(err, S2S_ENUMERIC,
+                        "the loss was above 2 ln(target vocabulary) for the last %d steps: not "
+                        "saved, so %s holds the last good checkpoint (try a lower --lr or --clip)",
+                        t->diverging, t->cfg.model);
     return m.saved_step == t->st.step ? 0 : save(t, &m, err);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "s2s/fileio.h"
+
 #define F(field) offsetof(TrainConfig, field)
 
 const TrainOption train_options[] = {
@@ -34,8 +36,8 @@ const TrainOption train_options[] = {
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)"},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)"},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)"},
-    {"optim", OPT_STR, F(optim), 1, "NAME", "sgd (default) or adam (moments saved in the checkpoint)"},
-    {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 6 for sgd, 0.001 for adam; see the README)"},
+    {"optim", OPT_STR, F(optim), 1, "NAME", "adam (default; moments saved in the checkpoint) or sgd"},
+    {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.001 for adam, 6 for sgd; see the README)"},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)"},
     {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve"},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},
@@ -51,6 +53,8 @@ const TrainOption train_options[] = {
     {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)"},
     {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)"},
     {"report-every", OPT_FLOAT, F(report_every), 0, "SEC", "seconds between progress lines (default 2)"},
+    {"max-line-bytes", OPT_INT, F(max_line_bytes), 0, "N", "longest input line accepted, in bytes (default 1048576)"},
+    {"overwrite", OPT_FLAG, F(overwrite), 0, NULL, "start afresh even if --model exists (default: refuse)"},
     {"quiet", OPT_FLAG, F(quiet), 0, NULL, "no progress on stderr (-q)"},
 };
 const int train_noptions = (int)(sizeof train_options / sizeof train_options[0]);
@@ -65,6 +69,7 @@ void train_config_defaults(TrainConfig *c)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (int)n : 1;
     c->max_len = 50, c->report_every = 2, c->bpe_merges = 10000, c->valid_beam = 1;
+    c->max_line_bytes = (int)S2S_MAX_LINE_BYTES;
 }
 
 static char **str_field(TrainConfig *c, int i)
@@ -247,7 +252,8 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("report-every", c->report_every, 0, 1e9, err)) ||
         (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)) ||
         (rc = check_range("valid-beam", c->valid_beam, 1, 64, err)) ||
-        (rc = check_range("patience", c->patience, 0, 1000000, err)))
+        (rc = check_range("patience", c->patience, 0, 1000000, err)) ||
+        (rc = check_range("max-line-bytes", c->max_line_bytes, 1, (double)S2S_MAX_LINE_LIMIT, err)))
         return rc;
     ModelArch arch;
     CellKind cell;

@@ -40,7 +40,7 @@ expect 1 "bad.bpe:3: expected two symbols separated by one space" "$S2S" tokeniz
 # ---- raw text in, raw text out ----
 head -2000 "$m30k/train.de" > t.de; head -2000 "$m30k/train.en" > t.en
 "$S2S" train --src t.de --tgt t.en --tokenizer bpe --bpe-merges 1500 --embed 64 --hidden 64 \
-    --batch 32 --max-steps 250 --lr 8 --clip 1 --dropout 0 --threads 2 -q --model m.s2s || fail "train bpe"
+    --batch 32 --max-steps 250 --optim sgd --lr 8 --clip 1 --dropout 0 --threads 2 -q --model m.s2s || fail "train bpe"
 "$S2S" info m.s2s | grep -q '"kind":[[:space:]]*"bpe"' || fail "model does not record the bpe tokenizer"
 "$S2S" info m.s2s | grep -q '"merges"' || fail "model does not hold the merges"
 head -50 "$m30k/test2016.de" > raw.de

@@ -58,7 +58,7 @@ expect 1 "foreign.s2s: not an s2s model file" "$S2S" info foreign.s2s
 
 # ---- same seed, same threads => identical parameters ----
 run() { "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
-        --dropout 0.3 --decay-start 1 --seed 7 "$@"; }
+        --dropout 0.3 --decay-start 1 --seed 7 --optim sgd "$@"; }
 run --max-steps 40 --model d1.s2s || fail "train d1"
 run --max-steps 40 --model d2.s2s || fail "train d2"
 [ -n "$(params d1.s2s)" ] && [ "$(params d1.s2s)" = "$(params d2.s2s)" ] || fail "same seed gave different models"
@@ -101,7 +101,7 @@ grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the co
 far="--epochs 0 --max-steps 100000000"
 # (s2s itself in the background, not the run function: $! must be its pid)
 "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --dropout 0.3 \
-    --decay-start 1 --seed 7 $far --model i.s2s --report-every 0 --log i.jsonl 2> i.err &
+    --decay-start 1 --seed 7 --optim sgd $far --model i.s2s --report-every 0 --log i.jsonl 2> i.err &
 pid=$!
 steps5() { [ "$(logged_step i.jsonl)" -ge 5 ]; }
 wait_until 600 steps5 || fail "SIGINT: the run logged no 5 steps in 600 s"
@@ -137,7 +137,7 @@ if [ "$(id -u)" -ne 0 ]; then   # root writes anyway
 fi
 chmod 755 ro
 touch notadir; cp a.s2s before.s2s
-expect 1 "notadir/x.s2s.tmp.[0-9]+: cannot create" "$S2S" train --resume a.s2s --max-steps 31 --model notadir/x.s2s
+expect 1 "notadir/x.s2s: cannot create files in notadir/" "$S2S" train --resume a.s2s --max-steps 31 --model notadir/x.s2s
 cmp -s a.s2s before.s2s || fail "the checkpoint resumed from changed"
 expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --model /dev/null
 [ -c /dev/null ] || fail "/dev/null is no longer a device"
@@ -153,7 +153,7 @@ expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $sma
 # ---- a learning run: the best model is the validation with the best BLEU, and
 # ---- that BLEU is what s2s translate (greedy) + s2s bleu give for it ----
 "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small --max-steps 60 \
-    --valid-every 6 --valid-bleu --keep-best --lr 8 --clip 1 --model lb.s2s --log lb.jsonl ||
+    --valid-every 6 --valid-bleu --keep-best --optim sgd --lr 8 --clip 1 --model lb.s2s --log lb.jsonl ||
     fail "train with --valid-every"
 read -r bstep bbleu nval < <(grep valid_bleu lb.jsonl | sed 's/.*"step":\([0-9]*\).*"valid_bleu":\([0-9.eE+-]*\).*/\1 \2/' |
     awk '$2 > b || n == 0 { b = $2; s = $1 } { n++ } END { print s, b, n }')

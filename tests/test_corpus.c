@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "s2s/corpus.h"
+#include "s2s/fileio.h"
 #include "s2s/rng.h"
 
 static const Tokenizer word_tk = {.kind = TOKENIZER_NONE};
@@ -50,7 +51,7 @@ static void expect_read_error(const char *src, const char *tgt, int code, const 
 {
     TextPairs tp;
     S2sErr err = {{0}};
-    int rc = textpairs_read(&tp, src, tgt, &word_tk, &err);
+    int rc = textpairs_read(&tp, src, tgt, &word_tk, S2S_MAX_LINE_BYTES, &err);
     CHECK_MSG(rc == code, "%s/%s: rc %d, want %d", src, tgt, rc, code);
     CHECK_MSG(strcmp(err.msg, msg) == 0, "got \"%s\", want \"%s\"", err.msg, msg);
     CHECK(tp.npairs == 0 && tp.side[0].text == NULL && tp.side[1].text == NULL);
@@ -93,7 +94,7 @@ static void test_read_ok(void)
     /* CRLF endings, a blank line, and no newline after the last line. */
     WRITE("crlf.de", "Ein Hund\r\n\r\nzwei  Katzen \r\nGr\xC3\xBC\xC3\x9F" "e");
     WRITE("lf.en", "A dog\n\ntwo cats\nhello\n");
-    CHECK_MSG(textpairs_read(&tp, "crlf.de", "lf.en", &word_tk, &err) == 0, "%s", err.msg);
+    CHECK_MSG(textpairs_read(&tp, "crlf.de", "lf.en", &word_tk, S2S_MAX_LINE_BYTES, &err) == 0, "%s", err.msg);
     CHECK(tp.npairs == 4);
     CHECK(textpairs_len(&tp, TEXT_SRC, 0) == 2 && textpairs_len(&tp, TEXT_TGT, 0) == 2);
     CHECK(tok_is(&tp, TEXT_SRC, 0, 1, "Hund") && tok_is(&tp, TEXT_TGT, 0, 0, "A"));
@@ -121,7 +122,7 @@ static void test_read_ok(void)
     /* A trailing newline does not make an extra line; a single line without one counts. */
     WRITE("one_nl.de", "x\n");
     WRITE("one.en", "y");
-    CHECK(textpairs_read(&tp, "one_nl.de", "one.en", &word_tk, &err) == 0);
+    CHECK(textpairs_read(&tp, "one_nl.de", "one.en", &word_tk, S2S_MAX_LINE_BYTES, &err) == 0);
     CHECK(tp.npairs == 1 && tok_is(&tp, TEXT_TGT, 0, 0, "y"));
     textpairs_free(&tp);
 }
@@ -143,7 +144,10 @@ static void test_read_long_line(void)
     free(big);
     TextPairs tp;
     S2sErr err = {{0}};
-    CHECK_MSG(textpairs_read(&tp, "big.de", "big.en", &word_tk, &err) == 0, "%s", err.msg);
+    /* over the default bound: refused, naming the line; with a larger bound, read */
+    CHECK(textpairs_read(&tp, "big.de", "big.en", &word_tk, S2S_MAX_LINE_BYTES, &err) == S2S_EFORMAT);
+    CHECK_MSG(strstr(err.msg, "big.de:1: line longer than 1048576 bytes") != NULL, "%s", err.msg);
+    CHECK_MSG(textpairs_read(&tp, "big.de", "big.en", &word_tk, (long)n, &err) == 0, "%s", err.msg);
     CHECK(tp.npairs == 1);
     CHECK(textpairs_len(&tp, TEXT_SRC, 0) == (int)(n / 3));
     CHECK(tok_is(&tp, TEXT_SRC, 0, 0, "ab") && tok_is(&tp, TEXT_SRC, 0, (int)(n / 3) - 1, "abc"));
@@ -159,7 +163,7 @@ static int read_pair(TextPairs *tp, const char *name, const char *de, const char
     write_file(src, de, strlen(de));
     write_file(tgt, en, strlen(en));
     S2sErr err = {{0}};
-    int rc = textpairs_read(tp, src, tgt, &word_tk, &err);
+    int rc = textpairs_read(tp, src, tgt, &word_tk, S2S_MAX_LINE_BYTES, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     return rc;
 }
@@ -520,7 +524,7 @@ static void test_multi30k(const char *data_dir)
     Vocab sv, tv;
     Corpus c;
     S2sErr err = {{0}};
-    CHECK_MSG(textpairs_read(&tp, src, tgt, &word_tk, &err) == 0, "%s", err.msg);
+    CHECK_MSG(textpairs_read(&tp, src, tgt, &word_tk, S2S_MAX_LINE_BYTES, &err) == 0, "%s", err.msg);
     CHECK(tp.npairs == 29000);
     build_vocabs(&tp, &sv, &tv, 2);
     CHECK(corpus_build(&c, &tp, &sv, &tv, 50, &err) == 0);

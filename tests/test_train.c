@@ -63,7 +63,7 @@ static void test_schedule_and_stops(void)
     CHECK(t.batcher.nbatches == 5);
     CHECK(trainer_run(&t, &err) == 0);
     CHECK(t.st.step == 15 && t.st.epoch == 4 && t.st.batch_in_epoch == 0);
-    CHECK(t.st.lr == c.lr / 8); /* halved entering epochs 2, 3 and 4 */
+    CHECK(t.st.lr == t.cfg.lr / 8); /* halved entering epochs 2, 3 and 4 */
     CHECK(access(model, F_OK) == 0);
     trainer_free(&t);
     /* --max-steps counts steps in all and stops mid-epoch. */

@@ -54,8 +54,9 @@ typedef struct {
  *   S2S_EFORMAT "train.de has 29000 lines but train.en has 28999: the files
  *                must be aligned line by line"
  * Blank lines are kept (as pairs with zero tokens); corpus_build drops them. */
+/* Lines longer than max_line bytes are an error naming file and line. */
 int textpairs_read(TextPairs *tp, const char *src_path, const char *tgt_path,
-                   const Tokenizer *tk, S2sErr *err);
+                   const Tokenizer *tk, long max_line, S2sErr *err);
 /* Number of tokens on line i of side (TEXT_SRC or TEXT_TGT). */
 int textpairs_len(const TextPairs *tp, int side, int i);
 /* Token j of line i of side; owned by tp. */

@@ -17,7 +17,7 @@ typedef struct {
     int n;
 } RawLines;
 
-int raw_lines_read(RawLines *r, const char *path, S2sErr *err);
+int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err);
 void raw_lines_free(RawLines *r);
 
 /* BLEU of the model's translations of the pairs of c (each pair's line in

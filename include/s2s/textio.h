@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "s2s/common.h"
+#include "s2s/fileio.h"
 #include "s2s/tokenizer.h"
 #include "s2s/vocab.h"
 
@@ -18,12 +19,15 @@ typedef struct {
     long size;       /* bytes in the file, or -1 (not a regular file) */
     char *line;      /* (cap) the line last read, without '\n' or "\r\n"; owned */
     int keep_cr;     /* set to keep a trailing '\r' in the line (byte-exact tools) */
+    long max_line;   /* longest line accepted, in bytes (S2S_MAX_LINE_BYTES after open) */
     size_t cap, len;
 } LineReader;
 
 /* path "-" or NULL reads stdin. */
 int linereader_open(LineReader *r, const char *path, S2sErr *err);
-/* Reads the next line: 1 when one was read, 0 at the end, < 0 on error. */
+/* Reads the next line: 1 when one was read, 0 at the end, < 0 on error
+ * (a line longer than max_line bytes is "NAME:LINE: line longer than N
+ * bytes"). */
 int linereader_next(LineReader *r, S2sErr *err);
 /* Bytes consumed so far (for an ETA), or -1 when unknown. */
 long linereader_offset(const LineReader *r);
@@ -39,7 +43,7 @@ int textio_replace_invalid(LineReader *r);
  * progress (may be NULL) gets a line per 1000 merges. Errors name file and
  * line. */
 int textio_learn_bpe(Bpe *out, const char *const *paths, int n, int merges, int min_freq,
-                     FILE *progress, S2sErr *err);
+                     long max_line, FILE *progress, S2sErr *err);
 
 /* A growable array of token ids. */
 typedef struct {

@@ -36,6 +36,10 @@ typedef struct {
 } TrainOption;
 
 enum { TRAIN_MAX_OPTIONS = 48 };
+/* Steps in a row above the divergence bound that end a run (see trainer_run). */
+enum { TRAIN_DIVERGED_STEPS = 50 };
+/* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
+#define TRAIN_ADAM_LR 0.001
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
@@ -43,6 +47,7 @@ typedef struct {
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
+    int max_line_bytes, overwrite;
     double time_limit, lr, clip, init, dropout, report_every;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
@@ -100,10 +105,17 @@ typedef struct {
     RawLines valid_refs; /* --valid-bleu */
     Decoder dec;         /* --valid-bleu */
     int stop;            /* --patience ran out */
+    int diverging;       /* steps in a row with a loss above 2 ln(target vocabulary) */
     /* Set (by a signal handler, say) to stop after the current step: the
      * run then saves a checkpoint and returns 0. Not owned; may be NULL. */
     volatile sig_atomic_t *interrupt;
 } Trainer;
+
+/* Before any work: refuses an output (--model, --log) that is also an
+ * input; checks that --model's folder takes new files; and refuses to
+ * replace an existing --model (S2S_EINVAL) unless it is the file resumed
+ * or --overwrite is given. */
+int train_check_files(const TrainConfig *c, S2sErr *err);
 
 /* Reads the data and builds (or, with resume != NULL, takes over from the
  * checkpoint) the vocabularies and the model. cfg is copied. */
