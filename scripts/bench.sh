@@ -59,7 +59,7 @@ train_run() { # name E H L B threads seconds
     /usr/bin/time -f %M -o "$out/rss" ./s2s train --src "$data/train.de" --tgt "$data/train.en" \
         --tokenizer none --src-vocab 8000 --tgt-vocab 8000 --embed "$2" --hidden "$3" --layers "$4" \
         --batch "$5" --threads "$6" --time-limit "$7" --report-every 5 --dropout 0 \
-        --optim adam --lr 0.002 \
+        --optim adam --lr 0.002 --overwrite \
         --model "$out/$1.s2s" --log "$log" -q
     # steady state: the reports after the first (warm-up)
     awk -F'[:,}]' 'NR > 1 { for (i = 1; i < NF; i++) { if ($i ~ /"tgt_tokens_per_s"/) t += $(i+1);

@@ -8,7 +8,7 @@
 #
 #   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
 #        [--arch seq2seq|encdec] [--cell lstm|gru|rnn] [--out DIR] [--smoke]
-#        [-- extra s2s train options]
+#        [-- extra s2s train options, e.g. --overwrite to replace an earlier run in --out]
 # --smoke: the whole recipe on a 1,000-pair slice (100 valid, 100 test) with
 # a tiny model and 500 BPE merges, in about a minute: checks the plumbing.
 set -euo pipefail
@@ -50,6 +50,12 @@ if [ $smoke = 1 ]; then # a slice of the data and a tiny model
     data=$out/data
     size=(--bpe-merges 500 --embed 32 --hidden 64 --layers 1 --batch 32 --epochs 3)
     minutes=2
+fi
+# An hour of training is not replaced by accident: a second run into the same folder needs
+# `-- --overwrite` (start afresh) or another --out.
+if [ -f "$out/last.s2s" ] && ! printf '%s\n' "$@" | grep -qx -- --overwrite; then
+    echo "multi30k.sh: $out/last.s2s exists: add -- --overwrite to train afresh, or choose another --out" >&2
+    exit 1
 fi
 rm -f "$out/train.jsonl"
 ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \

@@ -28,6 +28,9 @@ grep -Eq '^chrF2\|.* = [0-9]+\.[0-9]{2}$' recipe.out || fail "no chrF line in th
 grep -q '"valid_bleu"' run/train.jsonl || fail "the log has no validation BLEU"
 [ "$(head -c 8 run/curve.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "curve.png is not a PNG"
 "$S2S" info run/best.model > /dev/null || fail "best.model does not load"
+cp run/last.s2s last.before
+expect 1 "run/last.s2s exists: add -- --overwrite" bash "$root/scripts/multi30k.sh" "$m30k" --smoke --out "$tmp/run"
+cmp -s last.before run/last.s2s || fail "a second recipe run into the same folder replaced its model"
 
 echo "cli_recipe: $fails failures"
 [ "$fails" -eq 0 ]
