@@ -1,5 +1,6 @@
 /* s2s translate: streams lines in, translations out, one output line per
  * input line (n-best: N lines per input line), in input order. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,10 +176,12 @@ static int read_chunk(Run *r)
         if (bad > 0)
             fprintf(stderr, "s2s translate: warning: %s:%ld: %d invalid UTF-8 or NUL bytes replaced by U+FFFD\n",
                     r->in.name, r->in.lineno, bad);
-        long ntok = bad < 0 ? -1 : textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab,
-                                                      r->in.line, r->in.len, (int)r->a.max_len);
+        long ntok = bad < 0 ? s2s_fail(&err, S2S_ENOMEM, "out of memory")
+                            : textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab,
+                                                r->in.line, r->in.len, (int)r->a.max_len, &err);
         if (ntok < 0) {
-            fprintf(stderr, "s2s translate: %s:%ld: out of memory\n", r->in.name, r->in.lineno);
+            linereader_wrap(&r->in, (int)ntok, &err);
+            fprintf(stderr, "s2s translate: %s\n", err.msg);
             return -1;
         }
         if (ntok > r->a.max_len)
@@ -395,6 +398,37 @@ static void close_run(Run *r)
     free(r->ready);
 }
 
+static const char *output_name(const Run *r)
+{
+    return r->out == stdout ? "stdout" : r->a.output;
+}
+
+/* translate_chunk failed, errno e: a write failed, or memory ran out. */
+static void output_failed(const Run *r, int e)
+{
+    S2sErr err;
+    if (ferror(r->out))
+        cli_write_failed(&err, output_name(r), e);
+    else
+        s2s_fail(&err, S2S_ENOMEM, "out of memory");
+    fprintf(stderr, "s2s translate: %s\n", err.msg);
+}
+
+/* Closes an -o file (stdout is main's to close): 0, or -1 after printing. */
+static int close_output(Run *r)
+{
+    if (r->out == stdout)
+        return 0;
+    int e = cli_fclose(r->out);
+    r->out = NULL;
+    if (!e)
+        return 0;
+    S2sErr err;
+    cli_write_failed(&err, r->a.output, e);
+    fprintf(stderr, "s2s translate: %s\n", err.msg);
+    return -1;
+}
+
 int cli_translate(int argc, char **argv)
 {
     Run r;
@@ -414,8 +448,7 @@ int cli_translate(int argc, char **argv)
     }
     while ((r.n = read_chunk(&r)) > 0) {
         if (translate_chunk(&r)) {
-            fprintf(stderr, "s2s translate: %s: write failed or out of memory\n",
-                    r.a.output ? r.a.output : "stdout");
+            output_failed(&r, errno);
             code = CLI_FAIL;
             break;
         }
@@ -423,6 +456,8 @@ int cli_translate(int argc, char **argv)
         progress(&r, 0);
     }
     if (r.n < 0)
+        code = CLI_FAIL;
+    if (code == CLI_OK && close_output(&r))
         code = CLI_FAIL;
     if (code == CLI_OK)
         progress(&r, 1);
