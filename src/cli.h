@@ -3,6 +3,10 @@
 #ifndef S2S_CLI_H
 #define S2S_CLI_H
 
+#include <stdio.h>
+
+#include "s2s/common.h"
+
 #define S2S_VERSION "0.1.0"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -20,6 +24,21 @@ int cli_bpe(int argc, char **argv);
 int cli_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                double *out);
+/* Flushes f: 0 when that and every earlier write to f succeeded, else the
+ * errno of the failure (-1 when stdio no longer knows it). */
+int cli_flush(FILE *f);
+/* Flushes and closes f; returns as cli_flush. */
+int cli_fclose(FILE *f);
+/* Fills err with "NAME: write failed: REASON" (e as cli_flush returns it)
+ * and returns S2S_EIO. */
+int cli_write_failed(S2sErr *err, const char *name, int e);
+/* Prints "s2s CMD: stdout: write failed: REASON" (cmd NULL: "s2s: ...";
+ * e as cli_flush returns it) and returns CLI_FAIL. */
+int cli_stdout_failed(const char *cmd, int e);
+/* Flushes stdout: CLI_OK, or as cli_stdout_failed. cli_close_stdout also
+ * closes it, which is the last use of stdout (main's, at exit). */
+int cli_flush_stdout(const char *cmd);
+int cli_close_stdout(const char *cmd);
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 

@@ -1,6 +1,7 @@
 /* s2s bleu: corpus (or sentence) BLEU and chrF, with sacreBLEU's options and
  * output. Streams: hypothesis and reference lines are read together and
  * only the statistics are kept. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -367,10 +368,12 @@ static int score_segment(Run *r, S2sErr *err)
     if (sl) { /* one text line per segment, as sacreBLEU prints them */
         TextBuf t = {0};
         rc = do_bleu ? format_bleu(&t, &r->a, 0, &bst) : format_chrf(&t, &r->a, 0, &cst);
-        if (!rc)
-            puts(t.p);
+        if (rc)
+            rc = s2s_fail(err, S2S_ENOMEM, "out of memory");
+        else if (puts(t.p) == EOF)
+            rc = cli_write_failed(err, "stdout", errno);
         textbuf_free(&t);
-        return rc ? s2s_fail(err, S2S_ENOMEM, "out of memory") : 0;
+        return rc;
     }
     if (do_bleu)
         bleu_stats_add(&r->bsum, &bst);
@@ -417,8 +420,8 @@ int cli_bleu(int argc, char **argv)
         fprintf(stderr, "s2s bleu: out of memory\n");
         code = CLI_FAIL;
     }
-    if (fflush(stdout) || ferror(stdout))
-        code = CLI_FAIL;
+    if (code == CLI_OK)
+        code = cli_flush_stdout("bleu");
     for (int k = 0; k <= r->a.nrefs; k++)
         linereader_close(&r->in[k]);
     bleu_scratch_free(&r->bs);

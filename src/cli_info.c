@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ int cli_info(int argc, char **argv)
         fprintf(stderr, "s2s info: out of memory\n");
         return CLI_FAIL;
     }
-    puts(text);
+    errno = 0; /* caught here: stdio drops what a failed write held, and its errno */
+    int e = puts(text) == EOF ? (errno ? errno : -1) : 0;
     cJSON_free(text);
-    return fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+    return e ? cli_stdout_failed("info", e) : cli_flush_stdout("info");
 }

@@ -1,6 +1,7 @@
 /* s2s score: the model's log-probability of given translations, one line
  * per pair ("TOKENS<TAB>LOGPROB", tokens counting </s>), and corpus
  * perplexity: the numbers training reports for validation. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,9 +104,8 @@ static int read_side(Scorer *s, int k, S2sErr *err)
     if (bad >= 0)
         return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->name, r->lineno, bad);
     const Vocab *v = k ? &s->ck.tgt_vocab : &s->ck.src_vocab;
-    if (textio_append_ids(&s->ids[k], &s->ck.tokenizer, v, r->line, r->len, 0) < 0)
-        return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->name, r->lineno);
-    return 1;
+    long n = textio_append_ids(&s->ids[k], &s->ck.tokenizer, v, r->line, r->len, 0, err);
+    return n < 0 ? linereader_wrap(r, (int)n, err) : 1;
 }
 
 /* Reads up to CHUNK aligned pairs; returns the count or < 0. */
@@ -148,7 +148,8 @@ static int score_chunk(Scorer *s, int n, S2sErr *err)
         decode_score(&s->d, &s->ck.model, src + b, sl + b, tgt + b, tl + b, S, s->logprob + b);
     }
     for (int i = 0; !rc && i < n; i++) {
-        printf("%d\t%.6f\n", tl[i] + 1, s->logprob[i]);
+        if (printf("%d\t%.6f\n", tl[i] + 1, s->logprob[i]) < 0)
+            rc = cli_write_failed(err, "stdout", errno);
         s->total += s->logprob[i];
         s->tokens += tl[i] + 1;
     }
@@ -184,13 +185,14 @@ int cli_score(int argc, char **argv)
             ;
         if (n < 0 || rc)
             code = CLI_FAIL;
-        else if (fflush(stdout) || ferror(stdout))
-            code = s2s_fail(&err, CLI_FAIL, "stdout: write failed");
     }
-    if (code)
+    if (code) {
         fprintf(stderr, "s2s score: %s\n", err.msg);
-    else if (s->a.summary)
-        summary(s, stdout);
+    } else {
+        if (s->a.summary)
+            summary(s, stdout);
+        code = cli_flush_stdout("score");
+    }
     if (!code && !s->a.quiet)
         summary(s, stderr);
     for (int k = 0; k < 2; k++) {

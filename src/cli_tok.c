@@ -1,5 +1,6 @@
 /* s2s tokenize, s2s detokenize, s2s bpe learn|apply: the tokenizer and BPE
  * in pipelines, stdin to stdout, line for line. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,11 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
 
 typedef enum { MODE_TOKENIZE, MODE_DETOKENIZE, MODE_APPLY } Mode;
 
+typedef struct {
+    FILE *f;          /* stdout, or the -o file (owned) */
+    const char *name; /* for messages */
+} Output;
+
 /* Writes toks of b joined by single spaces, then a newline. */
 static int write_tokens(FILE *out, const TokBuf *b)
 {
@@ -87,7 +93,7 @@ static int write_tokens(FILE *out, const TokBuf *b)
 }
 
 /* Transforms one line as mode says and writes it. */
-static int one_line(Mode mode, const Tokenizer *tk, LineReader *in, TokBuf *tb, FILE *out,
+static int one_line(Mode mode, const Tokenizer *tk, LineReader *in, TokBuf *tb, const Output *out,
                     char **text, size_t *cap, S2sErr *err)
 {
     static const Tokenizer word = {.kind = TOKENIZER_WORD};
@@ -96,13 +102,10 @@ static int one_line(Mode mode, const Tokenizer *tk, LineReader *in, TokBuf *tb, 
         n = tokenizer_encode(tk, tb, in->line, in->len, err);
     else
         n = tokenizer_encode_tokens(mode == MODE_APPLY ? tk : &word, tb, in->line, in->len, err);
-    if (n < 0) {
-        char where[4200];
-        snprintf(where, sizeof where, "%s:%ld", in->name, in->lineno);
-        return s2s_wrap(err, n, where);
-    }
+    if (n < 0)
+        return linereader_wrap(in, n, err);
     if (mode != MODE_DETOKENIZE)
-        return write_tokens(out, tb) ? s2s_fail(err, S2S_EIO, "write failed") : 0;
+        return write_tokens(out->f, tb) ? cli_write_failed(err, out->name, errno) : 0;
     const char **toks = malloc(sizeof(char *) * (size_t)(n + 1));
     size_t len = 0;
     for (int i = 0; toks && i < n; i++)
@@ -111,7 +114,9 @@ static int one_line(Mode mode, const Tokenizer *tk, LineReader *in, TokBuf *tb, 
     free(toks);
     if (rc)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
-    return fputs(*text, out) == EOF || fputc('\n', out) == EOF ? s2s_fail(err, S2S_EIO, "write failed") : 0;
+    if (fputs(*text, out->f) == EOF || fputc('\n', out->f) == EOF)
+        return cli_write_failed(err, out->name, errno);
+    return 0;
 }
 
 static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
@@ -119,7 +124,7 @@ static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
     Tokenizer tk = {.kind = TOKENIZER_WORD};
     LineReader in;
     TokBuf tb = {0};
-    FILE *out = stdout;
+    Output out = {stdout, "stdout"};
     char *text = NULL;
     size_t cap = 0;
     Bpe b;
@@ -135,18 +140,17 @@ static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
         rc = linereader_open(&in, a->input, err);
     in.keep_cr = 1; /* a CRLF line's '\r' is text too: byte-exact round trips */
     in.max_line = a->max_line;
-    if (!rc && a->output && strcmp(a->output, "-") != 0 && !(out = fopen(a->output, "w")))
+    if (!rc && a->output && strcmp(a->output, "-") != 0 && !(out.f = fopen(out.name = a->output, "w")))
         rc = s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
     int flush_lines = in.f && isatty(fileno(in.f));
     while (!rc && (rc = linereader_next(&in, err)) == 1) {
-        rc = one_line(mode, &tk, &in, &tb, out ? out : stdout, &text, &cap, err);
+        rc = one_line(mode, &tk, &in, &tb, &out, &text, &cap, err);
         if (!rc && flush_lines)
-            fflush(out);
+            fflush(out.f);
     }
-    if (out && (fflush(out) || ferror(out)) && !rc)
-        rc = s2s_fail(err, S2S_EIO, "%s: write failed", a->output ? a->output : "stdout");
-    if (out && out != stdout)
-        fclose(out);
+    int e = !out.f ? 0 : out.f == stdout ? cli_flush(out.f) : cli_fclose(out.f);
+    if (e && !rc)
+        rc = cli_write_failed(err, out.name, e);
     free(text);
     tokbuf_free(&tb);
     linereader_close(&in);

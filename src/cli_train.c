@@ -60,34 +60,53 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     return 0;
 }
 
-static int read_json_file(const char *path, cJSON **out, S2sErr *err)
+enum { CONFIG_MAX_BYTES = 1 << 20 };
+
+/* Reads all of path, at most CONFIG_MAX_BYTES (/dev/zero is not a config
+ * file): *len bytes into *out (owned by the caller, NUL-terminated). */
+static int read_small_file(const char *path, char **out, size_t *len, S2sErr *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return s2s_fail(err, S2S_EIO, "%s: cannot open", path);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        char *grown = realloc(buf, cap *= 2);
-        if (!grown)
-            free(buf);
-        buf = grown;
-    }
-    int bad = ferror(f);
+    char *buf = malloc(CONFIG_MAX_BYTES + 2);
+    *len = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+    int bad = ferror(f), rc = 0;
     fclose(f);
-    if (!buf || bad) {
+    if (!buf)
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    else if (bad)
+        rc = s2s_fail(err, S2S_EIO, "%s: read failed", path);
+    else if (*len > CONFIG_MAX_BYTES)
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: larger than %d bytes (not a config file?)", path,
+                      CONFIG_MAX_BYTES);
+    if (rc) {
         free(buf);
-        return s2s_fail(err, S2S_EIO, "%s: read failed", path);
+        return rc;
     }
+    buf[*len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* One JSON object, and nothing after it but white space. */
+static int read_json_file(const char *path, cJSON **out, S2sErr *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = read_small_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
     const char *end = NULL;
     *out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     long at = end ? (long)(end - buf) : 0;
+    while (*out && (size_t)at < len && strchr(" \t\r\n", buf[at]))
+        at++;
     free(buf);
     if (!*out)
         return s2s_fail(err, S2S_EFORMAT, "%s: invalid JSON near byte %ld", path, at);
+    if ((size_t)at < len)
+        return s2s_fail(err, S2S_EFORMAT, "%s: text after the JSON object (at byte %ld)", path, at);
     return 0;
 }
 
@@ -102,6 +121,8 @@ static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
 {
     cJSON *json = NULL;
     int rc = read_json_file(path, &json, err);
+    if (!rc && cJSON_GetObjectItemCaseSensitive(json, "config"))
+        rc = s2s_fail(err, S2S_EINVAL, "%s: \"config\" cannot be set in a config file", path);
     if (!rc)
         rc = options_from_json(file, json, path, err);
     cJSON_Delete(json);

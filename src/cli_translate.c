@@ -1,5 +1,6 @@
 /* s2s translate: streams lines in, translations out, one output line per
  * input line (n-best: N lines per input line), in input order. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,18 +175,18 @@ static int line_len(const Run *r, int i) { return (int)(r->id_off[i + 1] - r->id
 /* Tokens of the line just read (appended to r->ids), or < 0 out of memory.
  * A whitespace-only line (any Unicode whitespace) has none: its output is
  * an empty line, not a translation of the whitespace. */
-static long line_ids(Run *r)
+static long line_ids(Run *r, S2sErr *err)
 {
     int bad = textio_replace_invalid(&r->in);
     if (bad > 0)
         fprintf(stderr, "s2s translate: warning: %s:%ld: %d invalid UTF-8 or NUL bytes replaced by U+FFFD\n",
                 r->in.name, r->in.lineno, bad);
     if (bad < 0)
-        return -1;
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
     if (text_rstrip_utf8(r->in.line, r->in.len) == 0)
         return 0;
     return textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab, r->in.line, r->in.len,
-                             (int)r->a.max_len);
+                             (int)r->a.max_len, err);
 }
 
 /* Reads up to a->chunk lines; returns the count, or < 0 after printing. A
@@ -197,9 +198,10 @@ static int read_chunk(Run *r)
     r->ids.len = 0;
     r->id_off[0] = 0;
     while (n < r->a.chunk && (rc = linereader_next(&r->in, &err)) == 1) {
-        long ntok = line_ids(r);
+        long ntok = line_ids(r, &err);
         if (ntok < 0) {
-            fprintf(stderr, "s2s translate: %s:%ld: out of memory\n", r->in.name, r->in.lineno);
+            linereader_wrap(&r->in, (int)ntok, &err);
+            fprintf(stderr, "s2s translate: %s\n", err.msg);
             return -1;
         }
         if (ntok > r->a.max_len)
@@ -419,6 +421,37 @@ static void close_run(Run *r)
     free(r->ready);
 }
 
+static const char *output_name(const Run *r)
+{
+    return r->out == stdout ? "stdout" : r->a.output;
+}
+
+/* translate_chunk failed, errno e: a write failed, or memory ran out. */
+static void output_failed(const Run *r, int e)
+{
+    S2sErr err;
+    if (ferror(r->out))
+        cli_write_failed(&err, output_name(r), e);
+    else
+        s2s_fail(&err, S2S_ENOMEM, "out of memory");
+    fprintf(stderr, "s2s translate: %s\n", err.msg);
+}
+
+/* Closes an -o file (stdout is main's to close): 0, or -1 after printing. */
+static int close_output(Run *r)
+{
+    if (r->out == stdout)
+        return 0;
+    int e = cli_fclose(r->out);
+    r->out = NULL;
+    if (!e)
+        return 0;
+    S2sErr err;
+    cli_write_failed(&err, r->a.output, e);
+    fprintf(stderr, "s2s translate: %s\n", err.msg);
+    return -1;
+}
+
 int cli_translate(int argc, char **argv)
 {
     Run r;
@@ -438,8 +471,7 @@ int cli_translate(int argc, char **argv)
     }
     while ((r.n = read_chunk(&r)) > 0) {
         if (translate_chunk(&r)) {
-            fprintf(stderr, "s2s translate: %s: write failed or out of memory\n",
-                    r.a.output ? r.a.output : "stdout");
+            output_failed(&r, errno);
             code = CLI_FAIL;
             break;
         }
@@ -451,6 +483,8 @@ int cli_translate(int argc, char **argv)
         }
     }
     if (r.n < 0)
+        code = CLI_FAIL;
+    if (code == CLI_OK && close_output(&r))
         code = CLI_FAIL;
     if (code == CLI_OK)
         progress(&r, 1);

@@ -1,5 +1,7 @@
 /* s2s: sequence-to-sequence neural machine translation. The only place,
  * with src/cli_*.c, that prints usage or exits. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +27,20 @@ static void usage(FILE *f)
             S2S_VERSION);
 }
 
-int main(int argc, char **argv)
+/* A closed standard descriptor would go to the next file opened, and stdin
+ * would then read that file. Each closed one gets /dev/null opened the wrong
+ * way round instead, so that using it fails with EBADF as it would have. */
+static void hold_closed_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        if (open("/dev/null", fd ? O_RDONLY : O_WRONLY) != fd)
+            return; /* nothing better to do: leave the rest as they are */
+    }
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -57,4 +72,14 @@ int main(int argc, char **argv)
     fprintf(stderr, "s2s: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    hold_closed_std_fds();
+    int code = run(argc, argv);
+    /* Output lost to a full disk is a failure: stdio may only say so now. */
+    if (code == CLI_OK)
+        code = cli_close_stdout(argc >= 2 && argv[1][0] != '-' ? argv[1] : NULL);
+    return code;
 }

@@ -1,6 +1,7 @@
 #include "s2s/textio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ int linereader_open(LineReader *r, const char *path, S2sErr *err)
     if (!path || strcmp(path, "-") == 0) {
         r->f = stdin;
         r->name = "stdin";
+        int flags = fcntl(fileno(stdin), F_GETFL);
+        if (flags < 0 || (flags & O_ACCMODE) == O_WRONLY) /* closed, or held by main.c */
+            return s2s_fail(err, S2S_EIO, "stdin: cannot read: %s", strerror(flags < 0 ? errno : EBADF));
     } else {
         r->f = fopen(path, "rb");
         r->name = path;
@@ -63,6 +67,13 @@ void linereader_close(LineReader *r)
         fclose(r->f);
     free(r->line);
     memset(r, 0, sizeof *r);
+}
+
+int linereader_wrap(const LineReader *r, int code, S2sErr *err)
+{
+    char where[4200];
+    snprintf(where, sizeof where, "%s:%ld", r->name, r->lineno);
+    return s2s_wrap(err, code, where);
 }
 
 int textio_replace_invalid(LineReader *r)
@@ -114,14 +125,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
-                       size_t len, int max)
+                       size_t len, int max, S2sErr *err)
 {
-    int n = tokenizer_encode(tk, &b->tb, line, len, NULL);
+    int n = tokenizer_encode(tk, &b->tb, line, len, err);
     if (n < 0)
-        return -1;
+        return n;
     int keep = max > 0 && n > max ? max : n;
     if (grow((void **)&b->ids, &b->cap, b->len + (size_t)keep, sizeof(int32_t)))
-        return -1;
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
     for (int i = 0; i < keep; i++)
         b->ids[b->len++] = vocab_lookup(v, tokbuf_token(&b->tb, i));
     return n;
@@ -199,12 +210,7 @@ static int count_words(BpeLearner *l, TokBuf *tb, LineReader *r, S2sErr *err)
         t += tokenizer_is_joined(t) ? 3 : 0;
         rc = bpe_learner_add(l, t, strlen(t), 1, err);
     }
-    if (n < 0 || rc) {
-        char where[4200];
-        snprintf(where, sizeof where, "%s:%ld", r->name, r->lineno);
-        return s2s_wrap(err, n < 0 ? n : rc, where);
-    }
-    return 0;
+    return n < 0 || rc ? linereader_wrap(r, n < 0 ? n : rc, err) : 0;
 }
 
 static void report_merges(int done, int total, void *ctx)

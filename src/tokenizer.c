@@ -445,8 +445,11 @@ int tokenizer_encode(const Tokenizer *tk, TokBuf *out, const char *line, size_t 
 {
     if (tk->kind == TOKENIZER_NONE) {
         long bad = utf8_invalid_offset(line, len);
+        const char *nul = memchr(line, '\0', len);
         if (bad >= 0)
             return s2s_fail(err, S2S_EFORMAT, "invalid UTF-8 at byte %ld", bad);
+        if (nul)
+            return s2s_fail(err, S2S_EFORMAT, "NUL byte at byte %ld", (long)(nul - line));
         return encode_none(out, line, len) < 0 ? s2s_fail(err, S2S_ENOMEM, "out of memory") : out->n;
     }
     int n = tokenizer_encode_words(out, line, len, err);

@@ -102,6 +102,19 @@ int train_check_files(const TrainConfig *c, S2sErr *err)
                     "or --overwrite to start afresh", c->model, c->model);
 }
 
+/* A vocabulary of the special tokens alone: --min-freq is above every count. */
+static int no_word_left(const VocabCounter *c, const char *side, const char *path, int min_freq,
+                        S2sErr *err)
+{
+    long most = 0;
+    for (int i = 0; i < c->cap; i++)
+        if (c->slots[i].word && c->slots[i].count > most)
+            most = c->slots[i].count;
+    return s2s_fail(err, S2S_EINVAL,
+                    "%s: no %s word occurs %d times (the most frequent occurs %ld times): "
+                    "lower --min-freq", path, side, min_freq, most);
+}
+
 static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
 {
     VocabCounter sc, tc;
@@ -114,6 +127,10 @@ static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
         (rc = vocab_build(&t->src_vocab, &sc, t->cfg.src_vocab, t->cfg.min_freq, err)) ||
         (rc = vocab_build(&t->tgt_vocab, &tc, t->cfg.tgt_vocab, t->cfg.min_freq, err)))
         goto done;
+    if (t->src_vocab.size == VOCAB_NSPECIAL)
+        rc = no_word_left(&sc, "source", t->cfg.src, t->cfg.min_freq, err);
+    else if (t->tgt_vocab.size == VOCAB_NSPECIAL)
+        rc = no_word_left(&tc, "target", t->cfg.tgt, t->cfg.min_freq, err);
 done:
     vocab_counter_free(&tc);
     vocab_counter_free(&sc);

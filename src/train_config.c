@@ -261,6 +261,9 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq or encdec", c->arch);
     if (c->cell && cell_from_name(c->cell, &cell))
         return s2s_fail(err, S2S_EINVAL, "--cell: '%s' is not lstm, gru or rnn", c->cell);
+    Tokenizer tk = {0};
+    if (c->tokenizer && tokenizer_from_name(&tk, c->tokenizer, NULL))
+        return s2s_fail(err, S2S_EINVAL, "--tokenizer: '%s' is not bpe, word or none", c->tokenizer);
     if (c->optim && strcmp(c->optim, "sgd") && strcmp(c->optim, "adam"))
         return s2s_fail(err, S2S_EINVAL, "--optim: '%s' is not sgd or adam", c->optim);
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)

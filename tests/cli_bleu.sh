@@ -75,6 +75,12 @@ expect 1 "badref:2: invalid UTF-8 at byte 2" "$S2S" bleu badref -i ref3
 expect 2 "give at least one reference" "$S2S" bleu -i hyp2
 expect 2 "unknown value 'bogus'" "$S2S" bleu ref3 -tok bogus
 expect 2 "unknown metric 'ter'" "$S2S" bleu ref3 -m ter
+expect 1 "s2s bleu: stdin: cannot read: Bad file descriptor" "$S2S" bleu ref3 <&-
+if [ -w /dev/full ]; then
+    "$S2S" bleu ref3 -i ref3 > /dev/full 2> err.txt; got=$?
+    [ $got -eq 1 ] && grep -q "s2s bleu: stdout: write failed: No space left on device" err.txt ||
+        fail "bleu > /dev/full: exit $got, $(head -2 err.txt)"
+fi
 [ "$("$S2S" bleu ref3 -b < ref3)" = "0.00" ] || fail "3 lines of 3 words score 0 (no 4-grams): $("$S2S" bleu ref3 -b < ref3)"
 [ "$("$S2S" bleu ref3 -b -sl -w 1 < ref3 | tr '\n' ' ')" = "100.0 100.0 100.0 " ] || fail "sentence level, score only"
 printf 'x y z\nd e f\nq\n' > ref3b

@@ -19,6 +19,10 @@ printf '  lead\ttab  trail \r\n\nZwei  Männer, „hier“…\r\n\xef\xbf\xad \x
 printf 'gut\nschl\xe4cht\n' > latin1.txt
 expect 1 "latin1.txt:2: invalid UTF-8 at byte 4" "$S2S" tokenize -i latin1.txt
 expect 2 "unknown option" "$S2S" tokenize --frobnicate
+expect 1 "s2s tokenize: stdin: cannot read: Bad file descriptor" "$S2S" tokenize <&-
+expect 1 "s2s detokenize: stdin: cannot read: Bad file descriptor" "$S2S" detokenize <&-
+expect_full 1 "s2s tokenize: stdout: write failed: No space left on device" "$S2S" tokenize -i odd.txt
+expect_full 1 "s2s detokenize: stdout: write failed: No space left on device" "$S2S" detokenize -i odd.txt
 
 # ---- BPE ----
 head -3000 "$m30k/train.de" > s.de; head -3000 "$m30k/train.en" > s.en
@@ -32,6 +36,12 @@ cmp -s c1.bpe c2.bpe || fail "learning twice gave different codes"
 "$S2S" detokenize < s.bpe | cmp -s - s.de || fail "bpe apply then detokenize is not the text"
 [ "$(tr ' ' '\n' < s.bpe | wc -l)" -gt "$(tr ' ' '\n' < <("$S2S" tokenize -i s.de) | wc -l)" ] || fail "BPE split nothing"
 expect 2 "--codes is required" "$S2S" bpe apply -i s.de
+expect_full 1 "s2s bpe apply: stdout: write failed: No space left on device" "$S2S" bpe apply --codes c1.bpe -i s.de
+[ -w /dev/full ] && expect 1 "s2s bpe apply: /dev/full: write failed: No space left on device" \
+    "$S2S" bpe apply --codes c1.bpe -i s.de -o /dev/full
+[ -w /dev/full ] && expect 1 "s2s bpe learn: /dev/full: not a regular file" \
+    "$S2S" bpe learn --merges 10 -i s.de -o /dev/full
+expect 1 "s2s bpe learn: stdin: cannot read: Bad file descriptor" "$S2S" bpe learn --merges 10 -i - -o x.bpe <&-
 expect 2 "--merges, -i and -o are required" "$S2S" bpe learn -i s.de
 expect 1 "latin1.txt:2: invalid UTF-8" "$S2S" bpe learn --merges 10 -i latin1.txt -o x.bpe
 printf '#version: 0.2\na b\nbroken\n' > bad.bpe

@@ -31,6 +31,32 @@ printf '{"hidden": 16, "bogus": 1}' > bad.json
 expect 2 "bad.json: unknown option \"bogus\"" "$S2S" train --config bad.json --src s.en --tgt s.de
 printf '{"hidden": 16,' > broken.json
 expect 1 "broken.json: invalid JSON" "$S2S" train --config broken.json --src s.en --tgt s.de
+expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --tokenizer foo
+printf '{"tokenizer": "foo"}' > tok.json
+expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --config tok.json --src s.en --tgt s.de $small --max-steps 1
+expect 1 "s.en: no source word occurs 1000000 times \(the most frequent occurs [0-9]+ times\): lower --min-freq" \
+    "$S2S" train --src s.en --tgt s.de $small --min-freq 1000000
+for i in 1 2 3 4 5; do echo "x x x"; done > x.en; printf 'a\nb\nc\nd\ne\n' > x.de
+expect 1 "x.de: no target word occurs 10 times \(the most frequent occurs 1 times\): lower --min-freq" \
+    "$S2S" train --src x.en --tgt x.de $small --min-freq 10
+
+# ---- a config file is one JSON object, not the config key, at most 1 MiB ----
+printf '{"batch": 4} trailing' > trail.json
+expect 1 "trail.json: text after the JSON object \(at byte 13\)" "$S2S" train --config trail.json --src s.en --tgt s.de $small --max-steps 1
+printf '{"batch": 4} {"batch": 5}' > two.json
+expect 1 "two.json: text after the JSON object \(at byte 13\)" "$S2S" train --config two.json --src s.en --tgt s.de $small --max-steps 1
+printf '[1]' > array.json
+expect 2 "array.json: must be a JSON object of options" "$S2S" train --config array.json --src s.en --tgt s.de $small --max-steps 1
+printf '{"config": "c.json"}' > self.json
+expect 2 'self.json: "config" cannot be set in a config file' "$S2S" train --config self.json --src s.en --tgt s.de $small --max-steps 1
+{ printf '{"batch": 16}'; head -c $((1048576 - 13)) /dev/zero | tr '\0' ' '; } > max.json   # exactly 1 MiB
+expect 0 "" "$S2S" train --config max.json --src s.en --tgt s.de $small --max-steps 1 --model max.s2s
+printf ' ' >> max.json
+expect 1 "max.json: larger than 1048576 bytes \(not a config file\?\)" "$S2S" train --config max.json --src s.en --tgt s.de $small --max-steps 1
+# /dev/zero never ends: an unbounded read would hang or eat memory (ulimit -v
+# caps it where it can: not under AddressSanitizer, which reserves terabytes)
+cap=""; (ulimit -v 2000000 && "$S2S" --version) > /dev/null 2>&1 && cap="ulimit -v 2000000;"
+expect 1 "/dev/zero: larger than 1048576 bytes" bash -c "$cap exec timeout 60 \"\$0\" train --config /dev/zero --src s.en --tgt s.de $small --max-steps 1" "$S2S"
 
 # ---- an empty first line is skipped, not "out of memory" (found by fuzz_corpus) ----
 printf '\nzwei\ndrei\n' > e.de; printf 'x\ntwo\nthree\n' > e.en
@@ -55,6 +81,10 @@ expect 1 "cut.s2s: .*truncated" "$S2S" info cut.s2s
 expect 1 "cut.s2s: .*truncated" "$S2S" train --resume cut.s2s --max-steps 40
 printf 'hello, not a model at all, but long enough to have a header' > foreign.s2s
 expect 1 "foreign.s2s: not an s2s model file" "$S2S" info foreign.s2s
+expect_full 1 "s2s info: stdout: write failed: No space left on device" "$S2S" info a.s2s
+expect_full 1 "s2s: stdout: write failed: No space left on device" "$S2S" --help
+expect_full 1 "s2s: stdout: write failed: No space left on device" "$S2S" --version
+expect_full 1 "s2s train: stdout: write failed: No space left on device" "$S2S" train --help
 
 # ---- same seed, same threads => identical parameters ----
 run() { "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \

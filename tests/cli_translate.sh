@@ -104,6 +104,12 @@ expect 1 "short.de has 59 lines but t.en has more" "$S2S" score -m m.s2s --src t
 printf 'ein\nzw\xc3ei\n' > bad.de; printf 'one\ntwo\n' > two.en
 expect 1 "bad.de:2: invalid UTF-8 at byte 2" "$S2S" score -m m.s2s --src two.en --tgt bad.de
 expect 2 "required" "$S2S" score -m m.s2s --src t.en
+printf 'one\ntw\0o\n' > nul.en; printf 'eins\nzwei\n' > nul.de
+expect 1 "nul.en:2: NUL byte at byte 2" "$S2S" score -m m.s2s --src nul.en --tgt nul.de
+expect 1 "nul.en:2: NUL byte at byte 2" "$S2S" score -m m.s2s --src nul.de --tgt nul.en
+expect_full 1 "s2s score: stdout: write failed: No space left on device" "$S2S" score -m m.s2s --src t.en --tgt t.de -q
+expect_full 1 "s2s score: stdout: write failed: No space left on device" "$S2S" score -m m.s2s --src empty.en --tgt empty.en --summary -q
+expect 1 "s2s score: stdin: cannot read: Bad file descriptor" "$S2S" score -m m.s2s --src t.en --tgt - <&-
 
 # ---- errors ----
 expect 1 "missing.s2s: cannot open" "$S2S" translate -m missing.s2s -i t.en
@@ -113,6 +119,10 @@ expect 2 "--nbest 3 needs --beam 3" "$S2S" translate -m m.s2s --beam 2 --nbest 3
 expect 2 "unknown option" "$S2S" translate -m m.s2s --frobnicate
 expect 2 "--model is required" "$S2S" translate -i t.en
 expect 1 "nope.en: cannot open" "$S2S" translate -m m.s2s -i nope.en
+expect 1 "s2s translate: stdin: cannot read: Bad file descriptor" "$S2S" translate -m m.s2s <&-
+expect_full 1 "s2s translate: stdout: write failed: No space left on device" "$S2S" translate -m m.s2s -q -i t.en
+[ -w /dev/full ] && expect 1 "s2s translate: /dev/full: write failed: No space left on device" \
+    "$S2S" translate -m m.s2s -q -i t.en -o /dev/full
 
 echo "cli_translate: $fails failures"
 [ "$fails" -eq 0 ]

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # expect CODE PATTERN CMD...: exit code CODE and PATTERN (grep -E) on stderr.
 expect() {
     local code=$1 pattern=$2; shift 2
-    "$@" > out.txt 2> err.txt
+    "$@" > "${expect_out:-out.txt}" 2> err.txt
     local got=$?
     [ "$got" -eq "$code" ] || fail "$* exited $got, wanted $code: $(head -3 err.txt)"
     [ -z "$pattern" ] || grep -Eq -- "$pattern" err.txt || fail "$*: stderr lacks /$pattern/: $(head -3 err.txt)"
@@ -29,3 +29,9 @@ wait_until() {
 }
 # logged_step FILE: the last "step" of a --log file's progress lines (0 when none yet).
 logged_step() { grep -o '"step":[0-9]*' "$1" 2>/dev/null | tail -1 | grep -o '[0-9]*$' || echo 0; }
+# expect_full CODE PATTERN CMD...: expect with stdout on /dev/full (a full
+# disk: every write fails with ENOSPC). Does nothing where there is no /dev/full.
+expect_full() {
+    [ -w /dev/full ] || return 0
+    expect_out=/dev/full expect "$@"
+}

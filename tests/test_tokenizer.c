@@ -154,6 +154,12 @@ static void test_tokens(void)
     TokBuf tb = {0};
     CHECK(tokenizer_encode(&word, &tb, "ab\xff", 3, &err) == S2S_EFORMAT &&
           strcmp(err.msg, "invalid UTF-8 at byte 2") == 0);
+    /* a NUL would end a token early: every kind refuses it (s2s score names the line) */
+    static const Tokenizer none = {.kind = TOKENIZER_NONE};
+    CHECK(tokenizer_encode(&word, &tb, "a b\0c", 5, &err) == S2S_EFORMAT &&
+          strcmp(err.msg, "NUL byte at byte 3") == 0);
+    CHECK(tokenizer_encode(&none, &tb, "a b\0c", 5, &err) == S2S_EFORMAT &&
+          strcmp(err.msg, "NUL byte at byte 3") == 0);
     tokbuf_free(&tb);
     /* Whatever a model emits decodes to something: malformed literals stand for themselves. */
     const char *odd[] = {"￭", "a", "￮zz", "￮", "￮41,", "￭￭b", "￮41"};

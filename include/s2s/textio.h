@@ -23,7 +23,8 @@ typedef struct {
     size_t cap, len;
 } LineReader;
 
-/* path "-" or NULL reads stdin. */
+/* path "-" or NULL reads stdin; a closed or write-only stdin is an error
+ * ("stdin: cannot read: ..."). */
 int linereader_open(LineReader *r, const char *path, S2sErr *err);
 /* Reads the next line: 1 when one was read, 0 at the end, < 0 on error
  * (a line longer than max_line bytes is "NAME:LINE: line longer than N
@@ -32,6 +33,8 @@ int linereader_next(LineReader *r, S2sErr *err);
 /* Bytes consumed so far (for an ETA), or -1 when unknown. */
 long linereader_offset(const LineReader *r);
 void linereader_close(LineReader *r);
+/* Prefixes err's message with "name:lineno" of the line last read; returns code. */
+int linereader_wrap(const LineReader *r, int code, S2sErr *err);
 
 /* Replaces every invalid UTF-8 sequence of r->line (and every NUL byte) with
  * U+FFFD. Returns how many were replaced, or < 0 when out of memory. */
@@ -52,11 +55,12 @@ typedef struct {
     TokBuf tb;       /* tokenizer output and scratch */
 } IdBuf;
 
-/* Tokenises line[0..len) (valid UTF-8) and appends the ids of at most max
- * tokens (max <= 0: all) to b. Returns the number of tokens the line had
- * (which may exceed max), or < 0 when out of memory. */
+/* Tokenises line[0..len) and appends the ids of at most max tokens (max <=
+ * 0: all) to b. Returns the number of tokens the line had (which may exceed
+ * max), or < 0: the tokenizer's error (invalid UTF-8 or a NUL byte, with its
+ * byte offset) or out of memory. */
 long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
-                       size_t len, int max);
+                       size_t len, int max, S2sErr *err);
 void idbuf_free(IdBuf *b);
 
 /* A growable text buffer. */
