@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "s2s/bleu.h"
 #include "s2s/chrf.h"
+#include "s2s/fileio.h"
 #include "s2s/textio.h"
 #include "s2s/utf8.h"
 
@@ -24,6 +25,7 @@ typedef struct {
     int bleu, chrf;          /* metrics asked for */
     int first_chrf;          /* chrF was named first (sentence level scores it) */
     int score_only, json, sentence, width;
+    long max_line;
     BleuOptions b;
     ChrfOptions c;
 } BleuArgs;
@@ -51,6 +53,7 @@ static void help(FILE *f)
             "  --chrf-lowercase              chrF: lowercase\n"
             "  --chrf-whitespace             chrF: keep whitespace in character n-grams\n"
             "  --chrf-eps-smoothing          chrF: epsilon smoothing (chrF++.py, Moses, NLTK)\n"
+            "  --max-line-bytes N            longest line accepted (default 1048576)\n"
             "  -h, --help                    this help\n");
 }
 
@@ -82,7 +85,7 @@ static int pick(const char *opt, const char *v, const char *const *names, int n,
     return CLI_USAGE;
 }
 
-enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS };
+enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS, O_MAXLINE };
 
 static int parse_value(BleuArgs *a, int c, const char *v)
 {
@@ -108,6 +111,7 @@ static int parse_value(BleuArgs *a, int c, const char *v)
     case O_CLC: a->c.lowercase = 1; break;
     case O_CWS: a->c.whitespace = 1; break;
     case O_CEPS: a->c.eps_smoothing = 1; break;
+    case O_MAXLINE: rc = cli_long("bleu", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
     }
     return rc;
 }
@@ -131,9 +135,11 @@ static int parse_args(int argc, char **argv, BleuArgs *a)
         {"chrf-lowercase", no_argument, NULL, O_CLC},
         {"chrf-whitespace", no_argument, NULL, O_CWS},
         {"chrf-eps-smoothing", no_argument, NULL, O_CEPS},
+        {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"help", no_argument, NULL, 'h'}, {"h", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
-    *a = (BleuArgs){.width = 2, .b = {.smooth_value = -1}, .c = {.char_order = 6, .beta = 2}};
+    *a = (BleuArgs){.width = 2, .b = {.smooth_value = -1}, .c = {.char_order = 6, .beta = 2},
+                    .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
     while ((c = getopt_long_only(argc, argv, ":", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -408,9 +414,13 @@ int cli_bleu(int argc, char **argv)
         free(r);
         return rc < 0 ? CLI_OK : rc;
     }
-    rc = linereader_open(&r->in[0], r->a.input, &err);
-    for (int k = 0; !rc && k < r->a.nrefs; k++)
-        rc = linereader_open(&r->in[k + 1], r->a.refs[k], &err);
+    const char *inputs[MAX_REFS + 1] = {r->a.input};
+    memcpy(inputs + 1, r->a.refs, sizeof(char *) * (size_t)r->a.nrefs);
+    rc = fileio_check_output(NULL, inputs, r->a.nrefs + 1, &err);
+    for (int k = 0; !rc && k <= r->a.nrefs; k++) {
+        rc = linereader_open(&r->in[k], k ? r->a.refs[k - 1] : r->a.input, &err);
+        r->in[k].max_line = r->a.max_line;
+    }
     while (!rc && (rc = read_segment(r, &err)) == 1)
         rc = score_segment(r, &err);
     if (rc < 0) {

@@ -13,6 +13,7 @@
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
+#include "s2s/fileio.h"
 #include "s2s/textio.h"
 #include "s2s/utf8.h"
 
@@ -20,7 +21,7 @@
 
 typedef struct {
     const char *model, *src, *tgt;
-    long batch, threads;
+    long batch, threads, max_line;
     int summary, quiet;
 } ScoreArgs;
 
@@ -37,21 +38,23 @@ static void help(FILE *f)
                "      --summary      print the corpus summary on stdout, after the pairs\n"
                "      --batch N      pairs scored together (default 64)\n"
                "      --threads N    BLAS threads (default: all cores)\n"
+               "      --max-line-bytes N  longest line accepted (default 1048576)\n"
                "  -q, --quiet        no summary on stderr\n"
                "  -h, --help         this help\n");
 }
 
 static int parse_args(int argc, char **argv, ScoreArgs *a)
 {
-    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS };
+    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'}, {"src", required_argument, NULL, O_SRC},
         {"tgt", required_argument, NULL, O_TGT}, {"summary", no_argument, NULL, O_SUMMARY},
         {"batch", required_argument, NULL, O_BATCH}, {"threads", required_argument, NULL, O_THREADS},
+        {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
-    *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1};
+    *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":m:qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -67,6 +70,8 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
             rc = cli_long("score", "batch", optarg, 1, CHUNK, &a->batch);
         } else if (c == O_THREADS) {
             rc = cli_long("score", "threads", optarg, 1, 1024, &a->threads);
+        } else if (c == O_MAXLINE) {
+            rc = cli_long("score", "max-line-bytes", optarg, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
         }
         a->summary |= c == O_SUMMARY, a->quiet |= c == 'q';
     }
@@ -176,10 +181,12 @@ int cli_score(int argc, char **argv)
         free(s);
         return rc < 0 ? CLI_OK : rc;
     }
-    if (ckpt_load(s->a.model, &s->ck, &err) || linereader_open(&s->in[0], s->a.src, &err) ||
-        linereader_open(&s->in[1], s->a.tgt, &err)) {
+    const char *inputs[3] = {s->a.src, s->a.tgt, s->a.model};
+    if (fileio_check_output(NULL, inputs, 3, &err) || ckpt_load(s->a.model, &s->ck, &err) ||
+        linereader_open(&s->in[0], s->a.src, &err) || linereader_open(&s->in[1], s->a.tgt, &err)) {
         code = CLI_FAIL;
     } else {
+        s->in[0].max_line = s->in[1].max_line = s->a.max_line;
         blas_set_threads((int)s->a.threads);
         while ((n = read_pairs(s, &err)) > 0 && !(rc = score_chunk(s, n, &err)))
             ;

@@ -37,7 +37,7 @@ const TrainOption train_options[] = {
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)"},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)"},
     {"optim", OPT_STR, F(optim), 1, "NAME", "adam (default; moments saved in the checkpoint) or sgd"},
-    {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.001 for adam, 6 for sgd; see the README)"},
+    {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.002 for adam, 6 for sgd; see the README)"},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)"},
     {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve"},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},

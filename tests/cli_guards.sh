@@ -52,6 +52,9 @@ cmp -s codes codes.orig || fail "bpe apply -o CODES destroyed the codes"
 same "train --model x" "$S2S" train --src x.en --tgt s.de $small --max-steps 1 --model x.en --overwrite
 same "train --model link" "$S2S" train --src s.de --tgt link.en $small --max-steps 1 --model ./x.en --overwrite
 same "train --log x" "$S2S" train --src x.en --tgt s.de $small --max-steps 1 --model t.s2s --log x.en
+same "score >> src" sh -c "\"$S2S\" score -m m.s2s -q --src x.en --tgt s.de >> x.en"
+same "bleu >> ref" sh -c "\"$S2S\" bleu x.en -i s.en >> x.en"
+same "bleu >> hyp" sh -c "\"$S2S\" bleu s.en -i x.en >> x.en"
 cp m.s2s mm.s2s
 expect 1 "is the same file as the input" "$S2S" translate -m mm.s2s -q -i s.en -o mm.s2s
 cmp -s m.s2s mm.s2s || fail "translate -o MODEL destroyed the model"
@@ -62,6 +65,11 @@ head -c 2000000 /dev/zero | tr '\0' 'a' > long.txt          # one 2 MB line, no 
 msg="line longer than 1048576 bytes"
 expect 1 "long2.txt:2: $msg" "$S2S" translate -m m.s2s -q -i long2.txt
 expect 1 "long.txt:1: $msg" "$S2S" tokenize -i long.txt
+expect 1 "long2.txt:2: $msg" "$S2S" score -m m.s2s -q --src long2.txt --tgt long2.txt
+expect 1 "long2.txt:2: $msg" "$S2S" bleu long2.txt -i s.en
+expect 1 "long2.txt:2: $msg" "$S2S" bleu s.en -i long2.txt
+expect 1 "long.txt:1: $msg" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt long.txt $small --max-steps 1 --model l.s2s
+expect 1 "long.txt:1: $msg" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt long.txt $small --max-steps 1 --model l.s2s --valid-bleu --tokenizer word
 expect 1 "long.txt:1: $msg" "$S2S" detokenize -i long.txt
 expect 1 "long.txt:1: $msg" "$S2S" bpe apply --codes codes -i long.txt
 expect 1 "long.txt:1: $msg" "$S2S" bpe learn --merges 10 -i long.txt -o c2 -q
@@ -78,6 +86,9 @@ printf 'abcdefghij\n' > ten.txt; printf 'abcdefghijk\n' > eleven.txt
 "$S2S" tokenize --max-line-bytes 10 -i ten.txt > /dev/null || fail "a 10-byte line with --max-line-bytes 10"
 expect 1 "eleven.txt:1: line longer than 10 bytes" "$S2S" tokenize --max-line-bytes 10 -i eleven.txt
 expect 1 "eleven.txt:1: line longer than 10 bytes" "$S2S" translate -m m.s2s -q --max-line-bytes 10 -i eleven.txt
+expect 1 "eleven.txt:1: line longer than 10 bytes" "$S2S" score -m m.s2s -q --max-line-bytes 10 --src ten.txt --tgt eleven.txt
+expect 1 "eleven.txt:1: line longer than 10 bytes" "$S2S" bleu ten.txt -i eleven.txt --max-line-bytes 10
+"$S2S" bleu ten.txt -i ten.txt --max-line-bytes 10 > /dev/null || fail "bleu: a 10-byte line with --max-line-bytes 10"
 expect 1 "line longer than 10 bytes" "$S2S" train --src eleven.txt --tgt eleven.txt $small --max-steps 1 --model e.s2s --max-line-bytes 10
 expect 2 "max-line-bytes" "$S2S" tokenize --max-line-bytes 0 -i ten.txt
 # /dev/zero is one endless line: refused once the bound is reached. (The timeout is
@@ -86,6 +97,8 @@ case $S2S in *asan*) lim=unlimited ;; *) lim=4000000 ;; esac
 zero() { (ulimit -v $lim; timeout 300 "$@" < /dev/null); }
 expect 1 "/dev/zero:1: $msg" zero "$S2S" translate -m m.s2s -q -i /dev/zero
 expect 1 "/dev/zero:1: $msg" zero "$S2S" tokenize -i /dev/zero
+expect 1 "/dev/zero:1: $msg" zero "$S2S" bleu s.en -i /dev/zero
+expect 1 "/dev/zero:1: $msg" zero "$S2S" score -m m.s2s -q --src /dev/zero --tgt s.de
 expect 1 "/dev/zero:1: $msg" zero "$S2S" train --src /dev/zero --tgt s.de $small --max-steps 1 --model z.s2s
 expect 1 "/dev/zero:1: $msg" zero "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --model z.s2s --bpe-codes /dev/zero
 

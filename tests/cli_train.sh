@@ -110,7 +110,7 @@ run --optim adam --max-steps 20 --model ad.s2s || fail "train adam to 20"
 [ "$(params ad.s2s)" = "$(params ad1.s2s)" ] || fail "resumed Adam model differs from the uninterrupted one"
 [ "$(params ad1.s2s)" != "$(params d1.s2s)" ] || fail "--optim adam trained the same model as sgd"
 "$S2S" info ad.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "info does not name the optimizer"
-"$S2S" info ad.s2s | grep -q '"lr":[[:space:]]*0.001' || fail "adam's default lr is not 0.001"
+"$S2S" info ad.s2s | grep -q '"lr":[[:space:]]*0.002' || fail "adam's default lr is not 0.002"
 expect 2 "--optim sgd: cannot change when resuming" "$S2S" train --resume ad.s2s --optim sgd --max-steps 50
 expect 2 "--optim: 'adamw' is not sgd or adam" run --optim adamw --max-steps 1
 run --optim adam --max-steps 20 --model adb.s2s --keep-best >/dev/null || fail "adam keep-best"

@@ -39,7 +39,7 @@ enum { TRAIN_MAX_OPTIONS = 48 };
 /* Steps in a row above the divergence bound that end a run (see trainer_run). */
 enum { TRAIN_DIVERGED_STEPS = 50 };
 /* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
-#define TRAIN_ADAM_LR 0.001
+#define TRAIN_ADAM_LR 0.002
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
