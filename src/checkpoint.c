@@ -1,7 +1,9 @@
 #include "s2s/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,22 +207,30 @@ done:
     return rc;
 }
 
-/* ---- loading ---- */
+/* ---- loading ----
+ *
+ * In the order checkpoint.h documents: the header against the file's size,
+ * then the metadata (bounded, parsed and checked against itself), and only
+ * then are the parameters allocated and read, the checksum over the whole
+ * file compared, and the values checked. A file whose header or metadata is
+ * wrong is never read, nor memory reserved for it, beyond its metadata. */
 
-/* The raw, checked content of a model file. */
+/* A model file being read, in order. */
 typedef struct {
-    uint64_t json_len, nparams, checksum, size;
+    FILE *f;
+    uint64_t json_len, nparams, size;
     uint32_t flags;
-    char *json;    /* (json_len + 1), NUL-terminated */
-    float *params; /* (nparams) */
-    float *opt;    /* (2 nparams) with CKPT_FLAG_ADAM, else NULL */
-} RawFile;
+    uint64_t hash;        /* FNV-1a of every byte read so far */
+    uint64_t checksum;    /* the file's, once read_params has read it */
+    uint64_t params_hash; /* of the parameter block alone, likewise */
+    char *json;           /* (json_len + 1), NUL-terminated */
+} ModelFile;
 
-static void raw_free(RawFile *r)
+static void mf_close(ModelFile *r)
 {
+    if (r->f)
+        fclose(r->f);
     free(r->json);
-    free(r->params);
-    free(r->opt);
     memset(r, 0, sizeof *r);
 }
 
@@ -232,8 +242,30 @@ static int read_exact(FILE *f, void *p, size_t n, uint64_t *h)
     return 0;
 }
 
+/* Opens path without blocking: a FIFO would block a plain open() until a
+ * writer comes, and only a regular file can be a model. */
+static int open_regular(const char *path, FILE **out, uint64_t *size, S2sErr *err)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return s2s_fail(err, S2S_EIO, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) || !(*out = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
 /* Checks the fixed header against the file's real size. */
-static int check_header(const char *path, const unsigned char *head, RawFile *r, S2sErr *err)
+static int check_header(const char *path, const unsigned char *head, ModelFile *r, S2sErr *err)
 {
     if (memcmp(head, MAGIC, 8) != 0)
         return s2s_fail(err, S2S_EFORMAT, "%s: not an s2s model file (bad magic)", path);
@@ -260,59 +292,51 @@ static int check_header(const char *path, const unsigned char *head, RawFile *r,
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: file is %" PRIu64 " bytes but its header implies %" PRIu64
                         " (truncated or corrupt)", path, r->size, want);
+    if (r->json_len > CKPT_MAX_JSON_BYTES)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: metadata of %" PRIu64 " bytes is more than the limit of %llu bytes",
+                        path, r->json_len, CKPT_MAX_JSON_BYTES);
     return 0;
 }
 
-static int read_raw(const char *path, RawFile *r, S2sErr *err)
+/* Opens path and reads it up to the end of the metadata (and its padding). */
+static int mf_open(const char *path, ModelFile *r, S2sErr *err)
 {
-    unsigned char head[HEADER_BYTES], pad[ALIGN_BYTES], tail[8];
-    struct stat st;
-    uint64_t h = FNV_OFFSET;
+    unsigned char head[HEADER_BYTES], pad[ALIGN_BYTES];
     int rc;
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-        rc = s2s_fail(err, S2S_EIO, "%s: not a regular file", path);
-        goto fail;
-    }
-    r->size = (uint64_t)st.st_size;
-    if (r->size < HEADER_BYTES + 8 || read_exact(f, head, HEADER_BYTES, &h)) {
-        rc = s2s_fail(err, S2S_EFORMAT, "%s: too short to be an s2s model file (%" PRIu64
-                      " bytes)", path, r->size);
-        goto fail;
-    }
+    r->hash = FNV_OFFSET;
+    if ((rc = open_regular(path, &r->f, &r->size, err)))
+        return rc;
+    if (r->size < HEADER_BYTES + 8 || read_exact(r->f, head, HEADER_BYTES, &r->hash))
+        return s2s_fail(err, S2S_EFORMAT, "%s: too short to be an s2s model file (%" PRIu64
+                        " bytes)", path, r->size);
     if ((rc = check_header(path, head, r, err)))
-        goto fail;
-    r->json = s2s_malloc(r->json_len + 1);
-    r->params = s2s_malloc(r->nparams * sizeof(float));
-    if (r->flags & CKPT_FLAG_ADAM)
-        r->opt = s2s_malloc(2 * r->nparams * sizeof(float));
-    if (!r->json || !r->params || (!r->opt && (r->flags & CKPT_FLAG_ADAM))) {
-        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory reading the model", path);
-        goto fail;
-    }
-    if (read_exact(f, r->json, r->json_len, &h) ||
-        read_exact(f, pad, pad_after_json(r->json_len), &h) ||
-        read_exact(f, r->params, r->nparams * sizeof(float), &h) ||
-        (r->opt && read_exact(f, r->opt, 2 * r->nparams * sizeof(float), &h)) ||
-        fread(tail, 1, 8, f) != 8) {
-        rc = s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
-        goto fail;
-    }
+        return rc;
+    if (!(r->json = s2s_malloc(r->json_len + 1)))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for %" PRIu64 " bytes of metadata",
+                        path, r->json_len);
+    if (read_exact(r->f, r->json, r->json_len, &r->hash) ||
+        read_exact(r->f, pad, pad_after_json(r->json_len), &r->hash))
+        return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
     r->json[r->json_len] = '\0';
-    r->checksum = get_u64(tail);
-    if (r->checksum != h) {
-        rc = s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
-        goto fail;
-    }
-    fclose(f);
     return 0;
-fail:
-    fclose(f);
-    raw_free(r);
-    return rc;
+}
+
+/* Reads the parameters (and Adam's moments into opt when the file has them)
+ * and the checksum, which must match every byte read. */
+static int read_params(const char *path, ModelFile *r, float *params, float *opt, S2sErr *err)
+{
+    unsigned char tail[8];
+    size_t n = (size_t)r->nparams * sizeof(float);
+    if (read_exact(r->f, params, n, &r->hash) ||
+        (opt && read_exact(r->f, opt, 2 * n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
+        return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+    r->params_hash = fnv1a(FNV_OFFSET, params, n);
+    r->checksum = get_u64(tail);
+    if (r->checksum != r->hash)
+        return s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
+    return 0;
 }
 
 static int json_int(const cJSON *o, const char *key, int lo, int hi, int *out)
@@ -322,6 +346,66 @@ static int json_int(const cJSON *o, const char *key, int lo, int hi, int *out)
         v->valuedouble != (double)(int)v->valuedouble)
         return -1;
     *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* Offset in s[0..n) of a \u0000 escape inside a string, or -1. cJSON
+ * decodes it to a NUL byte that ends the C string it hands back, so that
+ * "zwei\u0000x" would read as "zwei" and no check after decoding could see
+ * it: it is looked for here, in the raw text. s[0..n) is one JSON value
+ * cJSON has parsed, so knowing whether we are inside a string is enough. */
+static long json_nul_escape(const char *s, size_t n)
+{
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_string)
+            in_string = s[i] == '"';
+        else if (s[i] == '"')
+            in_string = 0;
+        else if (s[i] == '\\') {
+            if (n - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
+                return (long)i;
+            i++; /* the escaped character: \" and \\ do not end or start anything */
+        }
+    }
+    return -1;
+}
+
+/* Parses the metadata: one JSON object (a raw NUL byte, a \u0000 escape or
+ * anything but whitespace after the value is refused), format "s2s-model",
+ * metadata version 1. *root owned by the caller. */
+static int parse_root(const char *path, const ModelFile *r, cJSON **root, S2sErr *err)
+{
+    const char *end = NULL, *json = r->json;
+    const char *nul = memchr(json, '\0', r->json_len);
+    if (nul)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata holds a NUL byte at byte %" PRIu64
+                        " of the file", path, HEADER_BYTES + (uint64_t)(nul - json));
+    *root = cJSON_ParseWithLengthOpts(json, r->json_len, &end, 0);
+    if (!*root)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not valid JSON (error at byte %" PRIu64
+                        " of the file)", path, HEADER_BYTES + (uint64_t)(end ? end - json : 0));
+    size_t at = (size_t)(end - json);
+    while (at < r->json_len && strchr(" \t\r\n", json[at]))
+        at++;
+    long esc = json_nul_escape(json, (size_t)(end - json));
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(*root, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(*root, "version");
+    if (at < r->json_len)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: %zu bytes after the JSON value at byte %"
+                        PRIu64 " of the file", path, r->json_len - at, HEADER_BYTES + (uint64_t)at);
+    if (esc >= 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: a string holds \\u0000 (NUL) at byte %"
+                        PRIu64 " of the file", path, HEADER_BYTES + (uint64_t)esc);
+    if (!cJSON_IsObject(*root))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "s2s-model") != 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"format\" is not \"s2s-model\"", path);
+    if (!cJSON_IsNumber(ver))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata version is missing or not a number", path);
+    if (ver->valuedouble != 1)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata version %g is not supported (this s2s "
+                        "reads 1)", path, ver->valuedouble);
     return 0;
 }
 
@@ -371,6 +455,8 @@ static int check_tensors(const char *path, const cJSON *root, const Model *m, S2
     return 0;
 }
 
+/* Duplicates, control characters and invalid UTF-8 are vocab_from_words'
+ * to refuse. */
 static int parse_vocab(const char *path, const cJSON *root, const char *key, int want,
                        Vocab *v, S2sErr *err)
 {
@@ -408,8 +494,14 @@ static int parse_merges(const char *path, const cJSON *o, Tokenizer *tk, S2sErr 
     const char **texts = s2s_malloc(sizeof(char *) * (size_t)n);
     if (!texts)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
-    for (const cJSON *e = m->child; e; e = e->next, i++)
-        texts[i] = cJSON_IsString(e) ? e->valuestring : "";
+    for (const cJSON *e = m->child; e; e = e->next, i++) {
+        if (!cJSON_IsString(e)) {
+            free(texts);
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer merge %d is not a string",
+                            path, i);
+        }
+        texts[i] = e->valuestring;
+    }
     Bpe b;
     memset(&b, 0, sizeof b);
     rc = bpe_from_texts(&b, texts, n, err);
@@ -429,6 +521,11 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
     const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(o, "scheme");
     const char *name = cJSON_IsString(kind) ? kind->valuestring : NULL;
+    if (scheme && !cJSON_IsNumber(scheme))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer scheme is not a number", path);
+    if (scheme && scheme->valuedouble != 2)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer scheme %g is not supported "
+                        "(this s2s reads 2, or none)", path, scheme->valuedouble);
     if (name && !scheme && strcmp(name, "word") == 0)
         name = "none"; /* scheme 1: "word" was a whitespace split */
     if (!name || tokenizer_from_name(tk, name, NULL))
@@ -436,17 +533,15 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
     return tk->kind == TOKENIZER_BPE ? parse_merges(path, o, tk, err) : 0;
 }
 
-static int parse_metadata(const char *path, RawFile *r, Checkpoint *ck, S2sErr *err)
+/* Checks the metadata and fills ck but for its parameters and moments
+ * (ck->model is planned, not allocated). */
+static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, S2sErr *err)
 {
     ModelConfig cfg;
     char where[4096];
+    cJSON *root = NULL;
     int rc;
-    cJSON *root = cJSON_ParseWithLength(r->json, r->json_len);
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
-    }
-    if ((rc = parse_config(path, root, &cfg, err)))
+    if ((rc = parse_root(path, r, &root, err)) || (rc = parse_config(path, root, &cfg, err)))
         goto done;
     if ((rc = model_plan(&ck->model, &cfg, err))) {
         snprintf(where, sizeof where, "%s: metadata", path);
@@ -458,8 +553,6 @@ static int parse_metadata(const char *path, RawFile *r, Checkpoint *ck, S2sErr *
                       path, r->nparams, ck->model.nparams);
         goto done;
     }
-    if ((rc = model_alloc(&ck->model, err)))
-        goto done;
     if ((rc = check_tensors(path, root, &ck->model, err)) ||
         (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->src_vocab, err)) ||
         (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tgt_vocab, err)) ||
@@ -471,36 +564,82 @@ done:
     return rc;
 }
 
+/* Refuses element i of a block laid out as m's tensor table, naming it. */
+static int bad_value(const char *path, const Model *m, const char *block, size_t i,
+                     const char *is, S2sErr *err)
+{
+    for (int k = 0; k < m->ntensors; k++) {
+        const TensorInfo *t = &m->tensors[k];
+        size_t j = i - t->offset, cols = (size_t)t->cols;
+        if (i >= t->offset && j < (size_t)t->rows * cols)
+            return s2s_fail(err, S2S_EFORMAT, "%s: %stensor %s (%d x %d), element %zu (row %zu, col "
+                            "%zu) is %s", path, block, t->name, t->rows, t->cols, j, j / cols,
+                            j % cols, is);
+    }
+    return s2s_fail(err, S2S_EFORMAT, "%s: %sparameter %zu (between tensors) is %s", path, block,
+                    i, is);
+}
+
+static const char *nonfinite_name(float x) { return isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf"; }
+
+/* Parameters and Adam's first moments must be finite, second moments
+ * finite and not negative (their square root divides the step). */
+static int check_values(const char *path, const Model *m, const float *opt, S2sErr *err)
+{
+    size_t n = m->nparams;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(m->params[i]))
+            return bad_value(path, m, "", i, nonfinite_name(m->params[i]), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[i]))
+            return bad_value(path, m, "Adam first moment of ", i, nonfinite_name(opt[i]), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[n + i]) || opt[n + i] < 0)
+            return bad_value(path, m, "Adam second moment of ", i,
+                             isfinite(opt[n + i]) ? "negative" : nonfinite_name(opt[n + i]), err);
+    return 0;
+}
+
+/* The whole load, in order; on failure ck and r are left for the caller
+ * to free. */
+static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
+{
+    char where[4096];
+    int rc;
+    memset(ck, 0, sizeof *ck);
+    if ((rc = mf_open(path, r, err)) || (rc = parse_metadata(path, r, ck, err)))
+        return rc;
+    if ((rc = model_alloc(&ck->model, err))) {
+        snprintf(where, sizeof where, "%s", path);
+        return s2s_wrap(err, rc, where);
+    }
+    if ((r->flags & CKPT_FLAG_ADAM) &&
+        !(ck->opt_state = s2s_malloc(2 * ck->model.nparams * sizeof(float))))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for Adam's moments", path);
+    if ((rc = read_params(path, r, ck->model.params, ck->opt_state, err)))
+        return rc;
+    return check_values(path, &ck->model, ck->opt_state, err);
+}
+
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
 {
-    RawFile r;
-    memset(ck, 0, sizeof *ck);
-    int rc = read_raw(path, &r, err);
+    ModelFile r;
+    int rc = load(path, ck, &r, err);
+    mf_close(&r);
     if (rc)
-        return rc;
-    rc = parse_metadata(path, &r, ck, err);
-    if (rc == 0) {
-        memcpy(ck->model.params, r.params, r.nparams * sizeof(float));
-        ck->opt_state = r.opt; /* taken over */
-        r.opt = NULL;
-    } else
         ckpt_free(ck);
-    raw_free(&r);
     return rc;
 }
 
 int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
 {
     Checkpoint ck;
-    RawFile r;
+    ModelFile r;
     char sum[32];
-    int rc = read_raw(path, &r, err);
-    if (rc)
-        return rc;
-    memset(&ck, 0, sizeof ck);
-    rc = parse_metadata(path, &r, &ck, err);
-    ckpt_free(&ck);
-    cJSON *root = rc ? NULL : cJSON_ParseWithLength(r.json, r.json_len);
+    cJSON *root = NULL;
+    int rc = load(path, &ck, &r, err);
+    if (!rc && !(root = cJSON_ParseWithLength(r.json, r.json_len)))
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
     if (root) {
         cJSON *file = cJSON_AddObjectToObject(root, "file");
         cJSON_AddNumberToObject(file, "bytes", (double)r.size);
@@ -508,13 +647,11 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
         snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
         cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
         /* Of the parameters alone: equal for equal weights, whatever the metadata. */
-        snprintf(sum, sizeof sum, "%016" PRIx64,
-                 fnv1a(FNV_OFFSET, r.params, r.nparams * sizeof(float)));
+        snprintf(sum, sizeof sum, "%016" PRIx64, r.params_hash);
         cJSON_AddStringToObject(file, "params_fnv1a64", sum);
-    } else if (!rc) {
-        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
     }
-    raw_free(&r);
+    ckpt_free(&ck);
+    mf_close(&r);
     *out = root;
     return rc;
 }

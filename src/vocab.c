@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "s2s/utf8.h"
+
 static const char *const vocab_specials[VOCAB_NSPECIAL] = {"<pad>", "<unk>", "<s>", "</s>"};
 
 /* FNV-1a, 64 bit. */
@@ -32,6 +34,20 @@ static int vocab_is_special(const char *word)
         if (strcmp(word, vocab_specials[i]) == 0)
             return 1;
     return 0;
+}
+
+/* The first control character in the valid UTF-8 word: C0 (U+0000..U+001F),
+ * DEL (U+007F) or C1 (U+0080..U+009F, encoded C2 80..C2 9F); -1 if none.
+ * A token holding one would corrupt the one-sentence-per-line output. */
+static long vocab_control_char(const char *word)
+{
+    for (const unsigned char *p = (const unsigned char *)word; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return *p;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return p[1];
+    }
+    return -1;
 }
 
 /* ---- VocabCounter ---- */
@@ -216,7 +232,8 @@ int vocab_build(Vocab *v, const VocabCounter *c, int max_size, int min_freq, S2s
     }
     for (int i = 0; i < c->cap; i++) {
         const VocabCount *s = &c->slots[i];
-        if (s->word && s->count >= min_freq && !vocab_is_special(s->word))
+        if (s->word && s->count >= min_freq && !vocab_is_special(s->word) &&
+            vocab_control_char(s->word) < 0) /* left to <unk>: vocab_from_words refuses them */
             ranks[n++] = (VocabRank){s->word, s->count};
     }
     qsort(ranks, (size_t)n, sizeof *ranks, vocab_rank_cmp);
@@ -243,6 +260,12 @@ int vocab_from_words(Vocab *v, const char *const *words, int n, S2sErr *err)
     for (int i = 0; i < n; i++) {
         if (!words[i] || !words[i][0])
             return s2s_fail(err, S2S_EFORMAT, "vocabulary entry %d is empty", i);
+        if (utf8_invalid_offset(words[i], strlen(words[i])) >= 0)
+            return s2s_fail(err, S2S_EFORMAT, "vocabulary entry %d is not valid UTF-8", i);
+        long c = vocab_control_char(words[i]);
+        if (c >= 0)
+            return s2s_fail(err, S2S_EFORMAT, "vocabulary entry %d holds control character U+%04lX",
+                            i, (unsigned long)c);
         if (i < VOCAB_NSPECIAL && strcmp(words[i], vocab_specials[i]) != 0)
             return s2s_fail(err, S2S_EFORMAT, "vocabulary entry %d is '%s', expected '%s'", i,
                             words[i], vocab_specials[i]);

@@ -211,6 +211,26 @@ static void test_vocab_many(void)
     vocab_counter_free(&c);
 }
 
+/* A token with a control character (the corpus reader lets U+0001 or
+ * U+0080 through) stays out of a built vocabulary, since vocab_from_words
+ * would refuse to load it back; NEL (U+0085) too, if a caller passes it. */
+static void test_vocab_build_controls(void)
+{
+    S2sErr err = {{0}};
+    VocabCounter c;
+    Vocab v;
+    const char *words[] = {"a\x01" "b", "ok", "c\xc2\x80" "d", "e\xc2\x85", "tab\t", "\xc2\xa0nbsp"};
+    CHECK(vocab_counter_init(&c, &err) == 0);
+    for (int i = 0; i < 6; i++)
+        CHECK(vocab_counter_add(&c, words[i], &err) == 0);
+    CHECK(vocab_build(&v, &c, 0, 1, &err) == 0);
+    CHECK_MSG(v.size == VOCAB_NSPECIAL + 2, "%d words", v.size);
+    CHECK(vocab_lookup(&v, "ok") >= VOCAB_NSPECIAL && vocab_lookup(&v, "\xc2\xa0nbsp") >= VOCAB_NSPECIAL);
+    CHECK(vocab_lookup(&v, "a\x01" "b") == VOCAB_UNK);
+    vocab_free(&v);
+    vocab_counter_free(&c);
+}
+
 static void test_vocab_from_words(void)
 {
     S2sErr err = {{0}};
@@ -245,6 +265,13 @@ static void test_vocab_from_words(void)
     CHECK_MSG(strcmp(err.msg, "vocabulary entry 5 ('<unk>') repeats entry 1") == 0, "%s",
               err.msg);
     vocab_free(&v);
+    const char *ctrl[] = {"<pad>", "<unk>", "<s>", "</s>", "a", "b\x7f"};
+    CHECK(vocab_from_words(&v, ctrl, 6, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 5 holds control character U+007F") == 0, "%s",
+              err.msg);
+    const char *utf8[] = {"<pad>", "<unk>", "<s>", "</s>", "\xc3"};
+    CHECK(vocab_from_words(&v, utf8, 5, &err) == S2S_EFORMAT);
+    CHECK_MSG(strcmp(err.msg, "vocabulary entry 4 is not valid UTF-8") == 0, "%s", err.msg);
 
     Vocab zero = {0};
     CHECK(vocab_lookup(&zero, "a") == VOCAB_UNK);
@@ -260,6 +287,7 @@ int main(void)
     test_tokenizer_none();
     test_vocab_build();
     test_vocab_many();
+    test_vocab_build_controls();
     test_vocab_from_words();
     return check_exit_code("test_utf8_vocab");
 }

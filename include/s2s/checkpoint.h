@@ -36,9 +36,27 @@
  *     "tgt_vocab": [ ... ],
  *     "train": { ... }   (optional: training options and state, see train.h) }
  *
- * On load, magic, version, exact size and checksum are checked before any
- * of the content is trusted; then the config, the tensor table and the
- * vocabularies must agree with each other.
+ * Loading checks, in this order, and stops at the first failure with a
+ * message "PATH: what":
+ *   1. PATH is a regular file (opened with O_NONBLOCK, so a FIFO or a device
+ *      is refused instead of blocking);
+ *   2. the header: magic, format version, flags, and the exact file size it
+ *      implies; json_len at most CKPT_MAX_JSON_BYTES (1 GiB);
+ *   3. the metadata alone (read, but no parameter read nor memory reserved
+ *      for them yet, so a huge file with bad metadata costs nothing): no NUL
+ *      byte and no \u0000 escape anywhere (cJSON would cut the string
+ *      there), one JSON object and nothing after it but whitespace, "format"
+ *      "s2s-model", "version" 1, the config, nparams equal to what the
+ *      config needs, the tensor table exactly the config's, both
+ *      vocabularies (specials first, no empty or repeated entry, valid UTF-8,
+ *      no control character: U+0000..U+001F, U+007F, U+0080..U+009F), the
+ *      tokenizer ("scheme" absent or 2; bpe merges all strings and valid);
+ *   4. then the parameters (and moments) are allocated and read, and the
+ *      checksum over every byte of the file compared;
+ *   5. the values: every parameter and first moment finite, every second
+ *      moment finite and >= 0 (the message names the tensor and element).
+ * Only then is any of it trusted. A corrupt metadata byte may thus be
+ * reported as what it breaks rather than as a checksum mismatch.
  *
  * Saving writes PATH.tmp.PID, fsyncs it and renames it over PATH, so a
  * crash leaves either the old file or the new one, never a mix.
@@ -55,6 +73,8 @@
 
 #define CKPT_VERSION 2
 #define CKPT_FLAG_ADAM 1u
+/* Metadata (json_len) larger than this is refused before it is read. */
+#define CKPT_MAX_JSON_BYTES (1ull << 30)
 
 typedef struct {
     Model model;

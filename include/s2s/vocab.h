@@ -54,10 +54,12 @@ typedef struct {
  * ties by ascending byte order (strcmp), at most max_size entries in all
  * (0 = no limit; otherwise it must be >= VOCAB_NSPECIAL, else S2S_EINVAL).
  * min_freq < 1 counts as 1. A counted word equal to a special token is not
- * added a second time. On failure v is left zeroed. */
+ * added a second time; one holding a control character (C0, DEL or C1) is
+ * left out (it reads as <unk>). On failure v is left zeroed. */
 int vocab_build(Vocab *v, const VocabCounter *c, int max_size, int min_freq, S2sErr *err);
 /* From a saved word list (checkpoint), copied: words[0..3] must be the
- * specials in order, no word may be NULL, empty or repeated; otherwise
+ * specials in order, no word may be NULL, empty, repeated, invalid UTF-8 or
+ * hold a control character (U+0000..U+001F, U+007F, U+0080..U+009F); otherwise
  * S2S_EFORMAT naming the entry. On failure v is left zeroed. */
 int vocab_from_words(Vocab *v, const char *const *words, int n, S2sErr *err);
 /* id of word, or VOCAB_UNK. */
