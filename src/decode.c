@@ -93,7 +93,7 @@ int decode_max_out(const DecodeOptions *o, int src_len)
 
 /* ---- one step of every row ---- */
 
-static CellParams cell_params(CellGrads w) { return (CellParams){w.Wx, w.Wh, w.b}; }
+static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
 
 /* Row r of out (width E + extra) = [embed(ids[r]); ctx row r (extra wide)]. */
 static void embed_with_ctx(float *out, const int32_t *ids, const float *emb, const float *ctx,

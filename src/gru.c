@@ -95,7 +95,7 @@ static void gru_back_r(float *dg, float *dh, const float *drh, const float *gate
     }
 }
 
-void gru_backward(float *dx, float *dh0, CellGrads g, const float *dh, const float *dhT,
+void gru_backward(float *dx, float *dh0, CellTensors g, const float *dh, const float *dhT,
                   const CellActs *a, const float *x, const float *mask, CellParams p,
                   CellScratch s, int T, int B, int X, int H)
 {

@@ -77,7 +77,7 @@ static void lstm_cell_backward(float *dg, float *dh, float *dc,
     }
 }
 
-void lstm_backward(float *dx, float *dh0, float *dc0, CellGrads g,
+void lstm_backward(float *dx, float *dh0, float *dc0, CellTensors g,
                    const float *dh, const float *dhT, const float *dcT,
                    const CellActs *a, const float *x, const float *mask,
                    CellParams p, CellScratch s, int T, int B, int X, int H)

@@ -139,7 +139,7 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
     t->tgt_emb = base + m->tensors[k++].offset;
     for (int side = 0; side < 2; side++)
         for (int l = 0; l < m->cfg.layers; l++) {
-            CellGrads *w = side ? &t->dec[l] : &t->enc[l];
+            CellTensors *w = side ? &t->dec[l] : &t->enc[l];
             w->Wx = base + m->tensors[k++].offset;
             w->Wh = base + m->tensors[k++].offset;
             w->b = base + m->tensors[k++].offset;
@@ -227,13 +227,13 @@ void workspace_free(Workspace *ws)
 
 /* ---- forward and backward ---- */
 
-static CellParams cell_params(CellGrads w) { return (CellParams){w.Wx, w.Wh, w.b}; }
+static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
 
 /* Runs a stack of layers; in[0] holds the (dropped-out) input of layer 0,
  * of width X0, and every layer's initial state is set. Layer l > 0 reads
  * layer l-1's outputs after dropout. */
 static void stack_forward(const ModelConfig *c, CellActs *acts, float **in, float **drop,
-                          const CellGrads *w, const float *mask, int T, int B, int X0,
+                          const CellTensors *w, const float *mask, int T, int B, int X0,
                           float dropout, Rng *rng)
 {
     size_t n = (size_t)T * B * c->hidden, BH = (size_t)B * c->hidden;
@@ -364,8 +364,8 @@ static const float *stack_backward(const Model *m, Workspace *ws, int dec, const
         int X = l ? c->hidden : dec ? model_dec_input(c) : c->embed;
         float *dx = ws->dbuf[l & 1];
         memset(dx, 0, (size_t)T * B * X * sizeof(float));
-        CellGrads g = dec ? ws->g.dec[l] : ws->g.enc[l];
-        CellGrads w = dec ? m->w.dec[l] : m->w.enc[l];
+        CellTensors g = dec ? ws->g.dec[l] : ws->g.enc[l];
+        CellTensors w = dec ? m->w.dec[l] : m->w.enc[l];
         cell_backward(c->cell, dx, dh0 ? dh0[l] : NULL, dc0 && lstm ? dc0[l] : NULL, g, dout,
                       dhT ? dhT[l] : NULL, dcT && lstm ? dcT[l] : NULL,
                       dec ? &ws->dec[l] : &ws->enc[l], dec ? ws->dec_in[l] : ws->enc_in[l], mask,

@@ -26,7 +26,7 @@ void rnn_forward(CellActs *a, const float *x, const float *mask, CellParams p, i
     }
 }
 
-void rnn_backward(float *dx, float *dh0, CellGrads g, const float *dh, const float *dhT,
+void rnn_backward(float *dx, float *dh0, CellTensors g, const float *dh, const float *dhT,
                   const CellActs *a, const float *x, const float *mask, CellParams p,
                   CellScratch s, int T, int B, int X, int H)
 {

@@ -84,7 +84,7 @@ static void test_cell(CellKind kind)
     CellScratch s = {calloc(LT * LB * 4 * LH, sizeof(float)), calloc(LB * LH, sizeof(float)),
                      calloc(LB * LH, sizeof(float))};
     lstm_loss(&k);
-    cell_backward(kind, dx, dh0, dc0, (CellGrads){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x,
+    cell_backward(kind, dx, dh0, dc0, (CellTensors){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x,
                   k.mask, (CellParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
 #define CELL_CHECK(what, x, d, n)                                                        \
     snprintf(name, sizeof name, "%s.%s", cell_name(kind), what);                          \

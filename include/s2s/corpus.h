@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "s2s/batch.h"
 #include "s2s/common.h"
 #include "s2s/tokenizer.h"
 #include "s2s/vocab.h"
@@ -115,33 +116,10 @@ int batcher_init(Batcher *b, const Corpus *c, int batch_size, S2sErr *err);
 void batcher_epoch(Batcher *b, const Corpus *c, uint64_t seed, int epoch);
 void batcher_free(Batcher *b);
 
-/* A padded minibatch, time-major: element (t, b) of a (T, B) array is at
- * [t * B + b]. Ts = longest source in the batch, Tt = longest target + 1
- * (room for </s> in tgt_out and <s> in tgt_in). */
-typedef struct {
-    int B, src_len, tgt_len;      /* B pairs, Ts, Tt */
-    int max_B, max_src, max_tgt;  /* capacity: pairs, source and target tokens */
-    int32_t *src;      /* (Ts, B): source tokens, REVERSED when reverse != 0 (the
-                          last word first), real tokens first then VOCAB_PAD */
-    int32_t *tgt_in;   /* (Tt, B): <s> y1 .. yn, then VOCAB_PAD */
-    int32_t *tgt_out;  /* (Tt, B): y1 .. yn </s>, then VOCAB_PAD */
-    float *src_mask;   /* (Ts, B): 1 for a real token, 0 for padding */
-    float *tgt_mask;   /* (Tt, B): 1 where tgt_out is a real token or </s> */
-    int *src_lens;     /* (B) */
-    int *tgt_lens;     /* (B) target tokens without </s> */
-    int *pair_index;   /* (B) corpus pair index of each column */
-    long src_tokens, tgt_tokens; /* real tokens; tgt counts </s> */
-} Batch;
-
-/* Room for max_B pairs with sources of up to max_src tokens and targets of up
- * to max_tgt tokens (sentence lengths, e.g. the corpus' max_src_len and
- * max_tgt_len: the +1 for <s>/</s> is added here). All >= 1, else S2S_EINVAL. */
-int batch_init(Batch *bt, int max_B, int max_src, int max_tgt, S2sErr *err);
 /* Fills batch k (0 <= k < nbatches) of the current epoch. Exceeding bt's
  * capacity is a programming error (invariant). */
 void batch_fill(Batch *bt, const Corpus *c, const Batcher *b, int k, int reverse);
 /* Fills from pairs[0..n) (validation, tests); n <= max_B. */
 void batch_fill_pairs(Batch *bt, const Corpus *c, const int *pairs, int n, int reverse);
-void batch_free(Batch *bt);
 
 #endif

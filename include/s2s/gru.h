@@ -11,12 +11,12 @@
 #ifndef S2S_GRU_H
 #define S2S_GRU_H
 
-#include "s2s/cell.h"
+#include "s2s/cellbase.h"
 
 void gru_forward(CellActs *a, const float *x, const float *mask, CellParams p, int T, int B,
                  int X, int H);
 /* ADDS into dx, dh0 (may be NULL) and g; see cell_backward. */
-void gru_backward(float *dx, float *dh0, CellGrads g, const float *dh, const float *dhT,
+void gru_backward(float *dx, float *dh0, CellTensors g, const float *dh, const float *dhT,
                   const CellActs *a, const float *x, const float *mask, CellParams p,
                   CellScratch s, int T, int B, int X, int H);
 

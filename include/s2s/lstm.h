@@ -16,7 +16,7 @@
 #ifndef S2S_LSTM_H
 #define S2S_LSTM_H
 
-#include "s2s/cell.h"
+#include "s2s/cellbase.h"
 
 /* x: (T, B, X)  mask: (T, B) or NULL. The caller sets a->h[0..B*H) and
  * a->c[0..B*H) to the initial state before the call. a->aux holds tanh(c). */
@@ -27,7 +27,7 @@ void lstm_forward(CellActs *a, const float *x, const float *mask,
  * (B, H) (either may be NULL when the initial state needs no gradient) and
  * into g. dh: (T, B, H) gradient w.r.t. the outputs h[1..T], or NULL for
  * none; dhT, dcT: (B, H) gradient w.r.t. the final state, or NULL. */
-void lstm_backward(float *dx, float *dh0, float *dc0, CellGrads g,
+void lstm_backward(float *dx, float *dh0, float *dc0, CellTensors g,
                    const float *dh, const float *dhT, const float *dcT,
                    const CellActs *a, const float *x, const float *mask,
                    CellParams p, CellScratch s, int T, int B, int X, int H);

@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "s2s/common.h"
-#include "s2s/corpus.h"
+#include "s2s/batch.h"
 #include "s2s/cell.h"
 #include "s2s/rng.h"
 
@@ -56,8 +56,8 @@ typedef struct {
 typedef struct {
     float *src_emb;                 /* (Vs, E) */
     float *tgt_emb;                 /* (Vt, E) */
-    CellGrads enc[MODEL_MAX_LAYERS]; /* layer l: Wx (G*H, l ? H : E), Wh (G*H, H), b (G*H) */
-    CellGrads dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
+    CellTensors enc[MODEL_MAX_LAYERS]; /* layer l: Wx (G*H, l ? H : E), Wh (G*H, H), b (G*H) */
+    CellTensors dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
     float *init_W[MODEL_MAX_LAYERS]; /* encdec: (H, H) */
     float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
     float *out_W;                   /* (Vt, model_out_input) */
