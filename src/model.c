@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "s2s/arch.h"
 #include "s2s/blas.h"
 #include "s2s/dropout.h"
 #include "s2s/embedding.h"
@@ -13,7 +14,7 @@
 #define ALIGN_FLOATS 16 /* tensors start on 64-byte boundaries */
 #define PROBS_MAX_FLOATS ((size_t)1 << 22)
 
-static void add_tensor(Model *m, const char *name, int rows, int cols)
+void model_add_tensor(Model *m, const char *name, int rows, int cols)
 {
     TensorInfo *t = &m->tensors[m->ntensors++];
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -69,11 +70,11 @@ static void add_stack(Model *m, const char *side, int first_input)
     char name[32];
     for (int l = 0; l < c->layers; l++) {
         snprintf(name, sizeof name, "%s.%d.Wx", side, l);
-        add_tensor(m, name, GH, l ? c->hidden : first_input);
+        model_add_tensor(m, name, GH, l ? c->hidden : first_input);
         snprintf(name, sizeof name, "%s.%d.Wh", side, l);
-        add_tensor(m, name, GH, c->hidden);
+        model_add_tensor(m, name, GH, c->hidden);
         snprintf(name, sizeof name, "%s.%d.b", side, l);
-        add_tensor(m, name, 1, GH);
+        model_add_tensor(m, name, 1, GH);
     }
 }
 
@@ -84,19 +85,13 @@ int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err)
     if (rc)
         return rc;
     m->cfg = *cfg;
-    char name[32];
-    add_tensor(m, "src_embed", cfg->src_vocab, cfg->embed);
-    add_tensor(m, "tgt_embed", cfg->tgt_vocab, cfg->embed);
+    model_add_tensor(m, "src_embed", cfg->src_vocab, cfg->embed);
+    model_add_tensor(m, "tgt_embed", cfg->tgt_vocab, cfg->embed);
     add_stack(m, "enc", cfg->embed);
     add_stack(m, "dec", model_dec_input(cfg));
-    for (int l = 0; cfg->arch == ARCH_ENCDEC && l < cfg->layers; l++) {
-        snprintf(name, sizeof name, "init.%d.W", l);
-        add_tensor(m, name, cfg->hidden, cfg->hidden);
-        snprintf(name, sizeof name, "init.%d.b", l);
-        add_tensor(m, name, 1, cfg->hidden);
-    }
-    add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
-    add_tensor(m, "out.b", 1, cfg->tgt_vocab);
+    arch_plan(m);
+    model_add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
+    model_add_tensor(m, "out.b", 1, cfg->tgt_vocab);
     return 0;
 }
 
@@ -144,10 +139,7 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
             w->Wh = base + m->tensors[k++].offset;
             w->b = base + m->tensors[k++].offset;
         }
-    for (int l = 0; m->cfg.arch == ARCH_ENCDEC && l < m->cfg.layers; l++) {
-        t->init_W[l] = base + m->tensors[k++].offset;
-        t->init_b[l] = base + m->tensors[k++].offset;
-    }
+    arch_tensors(m, base, t, &k);
     t->out_W = base + m->tensors[k++].offset;
     t->out_b = base + m->tensors[k++].offset;
 }
@@ -229,104 +221,76 @@ void workspace_free(Workspace *ws)
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
 
-/* Runs a stack of layers; in[0] holds the (dropped-out) input of layer 0,
- * of width X0, and every layer's initial state is set. Layer l > 0 reads
- * layer l-1's outputs after dropout. */
-static void stack_forward(const ModelConfig *c, CellActs *acts, float **in, float **drop,
-                          const CellTensors *w, const float *mask, int T, int B, int X0,
-                          float dropout, Rng *rng)
+/* Runs a stack of layers over T steps; x0 is layer 0's input, of width X0,
+ * and every layer's initial state is set. With in/drop (training), layer
+ * l > 0 reads a copy of layer l-1's outputs in in[l] after dropout (mask
+ * in drop[l]); without (in == NULL: decoding), it reads them directly. */
+static void stack_forward(const ModelConfig *c, CellActs *acts, const CellTensors *w,
+                          const float *x0, float **in, float **drop, const float *mask, int T,
+                          int B, int X0, float dropout, Rng *rng)
 {
     size_t n = (size_t)T * B * c->hidden, BH = (size_t)B * c->hidden;
+    const float *x = x0;
     for (int l = 0; l < c->layers; l++) {
-        if (l > 0) {
+        if (l > 0 && in) {
             memcpy(in[l], acts[l - 1].h + BH, n * sizeof(float));
             dropout_forward(in[l], drop[l], (int)n, dropout, rng);
+            x = in[l];
+        } else if (l > 0) {
+            x = acts[l - 1].h + BH;
         }
-        cell_forward(c->cell, &acts[l], in[l], mask, cell_params(w[l]), T, B, l ? c->hidden : X0,
+        cell_forward(c->cell, &acts[l], x, mask, cell_params(w[l]), T, B, l ? c->hidden : X0,
                      c->hidden);
     }
 }
 
-/* seq2seq: decoder layer l starts from encoder layer l's final state. */
-static void seq2seq_start(const Model *m, Workspace *ws, int B, int Ts)
+void model_encode(const Model *m, CellActs *acts, float **in, float **drop, const int32_t *src,
+                  const float *mask, int Ts, int B, float dropout, Rng *rng)
+{
+    const ModelConfig *c = &m->cfg;
+    size_t BH = (size_t)B * c->hidden;
+    embedding_forward(in[0], src, m->w.src_emb, Ts * B, c->embed);
+    if (drop)
+        dropout_forward(in[0], drop[0], Ts * B * c->embed, dropout, rng);
+    for (int l = 0; l < c->layers; l++) {
+        memset(acts[l].h, 0, BH * sizeof(float));
+        memset(acts[l].c, 0, BH * sizeof(float));
+    }
+    stack_forward(c, acts, m->w.enc, in[0], drop ? in : NULL, drop, mask, Ts, B, c->embed,
+                  dropout, rng);
+}
+
+void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
+                        const float **cs)
 {
     size_t BH = (size_t)B * m->cfg.hidden;
     for (int l = 0; l < m->cfg.layers; l++) {
-        memcpy(ws->dec[l].h, ws->enc[l].h + Ts * BH, BH * sizeof(float));
-        memcpy(ws->dec[l].c, ws->enc[l].c + Ts * BH, BH * sizeof(float));
+        h[l] = acts[l].h + (size_t)T * BH;
+        cs[l] = acts[l].c + (size_t)T * BH;
     }
-}
-
-/* encdec: c = the top encoder layer's final h; decoder layer l starts
- * from tanh(V_l c + b_l), with a zero LSTM cell state. */
-static void encdec_start(const Model *m, Workspace *ws, int B, int Ts)
-{
-    int H = m->cfg.hidden, L = m->cfg.layers;
-    size_t BH = (size_t)B * H;
-    memcpy(ws->ctx, ws->enc[L - 1].h + Ts * BH, BH * sizeof(float));
-    for (int l = 0; l < L; l++) {
-        float *h0 = ws->dec[l].h;
-        blas_gemm(0, 1, B, H, H, 1.0f, ws->ctx, H, m->w.init_W[l], H, 0.0f, h0, H);
-        for (size_t k = 0; k < BH; k++)
-            h0[k] = tanhf(h0[k] + m->w.init_b[l][k % (size_t)H]);
-        memset(ws->dec[l].c, 0, BH * sizeof(float));
-    }
-}
-
-/* Row n of out (width E + extra) = [embed(ids[n]); ctx[n % B] (extra wide)]. */
-static void rows_with_ctx(float *out, const int32_t *ids, const float *emb, const float *ctx,
-                          int N, int B, int E, int extra)
-{
-    for (int n = 0; n < N; n++) {
-        float *row = out + (size_t)n * (E + extra);
-        memcpy(row, emb + (size_t)ids[n] * E, sizeof(float) * E);
-        if (extra)
-            memcpy(row + E, ctx + (size_t)(n % B) * extra, sizeof(float) * extra);
-    }
-}
-
-/* The output layer's input: h of the top decoder layer, and for encdec
- * also embed(y_{t-1}) and c; then dropout. */
-static void output_features(const Model *m, Workspace *ws, const Batch *bt, float dropout,
-                            Rng *rng)
-{
-    const ModelConfig *c = &m->cfg;
-    int N = bt->tgt_len * bt->B, H = c->hidden, F = model_out_input(c);
-    const float *top = ws->dec[c->layers - 1].h + (size_t)bt->B * H;
-    if (c->arch == ARCH_SEQ2SEQ) {
-        memcpy(ws->top, top, (size_t)N * H * sizeof(float));
-    } else {
-        for (int n = 0; n < N; n++) {
-            float *row = ws->top + (size_t)n * F;
-            memcpy(row, top + (size_t)n * H, sizeof(float) * H);
-            rows_with_ctx(row + H, bt->tgt_in + n, m->w.tgt_emb, ws->ctx + (size_t)(n % bt->B) * H,
-                          1, 1, c->embed, H);
-        }
-    }
-    dropout_forward(ws->top, ws->top_drop, N * F, dropout, rng);
 }
 
 static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float dropout,
                            Rng *rng)
 {
     const ModelConfig *c = &m->cfg;
-    int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, E = c->embed, X0 = model_dec_input(c);
-    size_t BH = (size_t)B * c->hidden;
+    int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, L = c->layers, X0 = model_dec_input(c);
+    int N = Tt * B, H = c->hidden, F = model_out_input(c);
+    const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
+    float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS];
     S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
-    embedding_forward(ws->enc_in[0], bt->src, m->w.src_emb, Ts * B, E);
-    dropout_forward(ws->enc_in[0], ws->enc_drop[0], Ts * B * E, dropout, rng);
-    for (int l = 0; l < c->layers; l++) {
-        memset(ws->enc[l].h, 0, BH * sizeof(float));
-        memset(ws->enc[l].c, 0, BH * sizeof(float));
-    }
-    stack_forward(c, ws->enc, ws->enc_in, ws->enc_drop, m->w.enc, bt->src_mask, Ts, B, E,
-                  dropout, rng);
-    (c->arch == ARCH_ENCDEC ? encdec_start : seq2seq_start)(m, ws, B, Ts);
-    rows_with_ctx(ws->dec_in[0], bt->tgt_in, m->w.tgt_emb, ws->ctx, Tt * B, B, E, X0 - E);
-    dropout_forward(ws->dec_in[0], ws->dec_drop[0], Tt * B * X0, dropout, rng);
-    stack_forward(c, ws->dec, ws->dec_in, ws->dec_drop, m->w.dec, bt->tgt_mask, Tt, B, X0,
-                  dropout, rng);
-    output_features(m, ws, bt, dropout, rng);
+    model_encode(m, ws->enc, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, Ts, B, dropout,
+                 rng);
+    model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
+    for (int l = 0; l < L; l++)
+        h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
+    arch_start(m, h0, c0, ws->ctx, enc_h, enc_c, B, 1);
+    arch_dec_rows(m, ws->dec_in[0], bt->tgt_in, ws->ctx, N, B);
+    dropout_forward(ws->dec_in[0], ws->dec_drop[0], N * X0, dropout, rng);
+    stack_forward(c, ws->dec, m->w.dec, ws->dec_in[0], ws->dec_in, ws->dec_drop, bt->tgt_mask,
+                  Tt, B, X0, dropout, rng);
+    arch_out_rows(m, ws->top, ws->dec[L - 1].h + (size_t)B * H, bt->tgt_in, ws->ctx, N, B);
+    dropout_forward(ws->top, ws->top_drop, N * F, dropout, rng);
 }
 
 /* Output layer over all target positions in chunks; with train, also its
@@ -376,76 +340,29 @@ static const float *stack_backward(const Model *m, Workspace *ws, int dec, const
     return dout;
 }
 
-/* Splits rows of width E + extra: the embedding part into the embedding's
- * gradient, the ctx part summed into dctx per batch column. */
-static void split_rows_back(float *demb_table, float *dctx, const float *d, const int32_t *ids,
-                            int N, int B, int E, int extra)
-{
-    for (int n = 0; n < N; n++) {
-        const float *row = d + (size_t)n * (E + extra);
-        embedding_backward(demb_table, row, ids + n, 1, E);
-        float *dc = dctx + (size_t)(n % B) * extra;
-        for (int j = 0; j < extra; j++)
-            dc[j] += row[E + j];
-    }
-}
-
-/* encdec: the output features' gradient split into h, embedding and c. */
-static const float *output_features_back(const Model *m, Workspace *ws, const Batch *bt)
-{
-    int N = bt->tgt_len * bt->B, H = m->cfg.hidden, F = model_out_input(&m->cfg);
-    if (m->cfg.arch == ARCH_SEQ2SEQ)
-        return ws->dtop;
-    for (int n = 0; n < N; n++) {
-        const float *row = ws->dtop + (size_t)n * F;
-        memcpy(ws->dh_top + (size_t)n * H, row, sizeof(float) * H);
-        split_rows_back(ws->g.tgt_emb, ws->dctx + (size_t)(n % bt->B) * H, row + H,
-                        bt->tgt_in + n, 1, 1, m->cfg.embed, H);
-    }
-    return ws->dh_top;
-}
-
-/* encdec: backward through h0 = tanh(V c + b) of every decoder layer. */
-static void encdec_start_back(const Model *m, Workspace *ws, int B)
-{
-    int H = m->cfg.hidden;
-    size_t BH = (size_t)B * H;
-    for (int l = 0; l < m->cfg.layers; l++) {
-        float *d = ws->dstate_h[l];
-        const float *h0 = ws->dec[l].h;
-        for (size_t k = 0; k < BH; k++) {
-            d[k] *= 1.0f - h0[k] * h0[k];
-            ws->g.init_b[l][k % (size_t)H] += d[k];
-        }
-        blas_gemm(1, 0, H, H, B, 1.0f, d, H, ws->ctx, H, 1.0f, ws->g.init_W[l], H);
-        blas_gemm(0, 0, B, H, H, 1.0f, d, H, m->w.init_W[l], H, 1.0f, ws->dctx, H);
-    }
-}
-
 static void backward(const Model *m, Workspace *ws, const Batch *bt)
 {
     const ModelConfig *c = &m->cfg;
     int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, E = c->embed, L = c->layers;
-    int encdec = c->arch == ARCH_ENCDEC, F = model_out_input(c);
+    int F = model_out_input(c), N = Tt * B;
     size_t BH = (size_t)B * c->hidden;
-    float *dhT[MODEL_MAX_LAYERS] = {0};
-    dropout_backward(ws->dtop, ws->top_drop, Tt * B * F);
+    float *dencT_h[MODEL_MAX_LAYERS], *dencT_c[MODEL_MAX_LAYERS];
+    const float *h0[MODEL_MAX_LAYERS];
+    dropout_backward(ws->dtop, ws->top_drop, N * F);
     memset(ws->dctx, 0, BH * sizeof(float));
     for (int l = 0; l < L; l++) {
         memset(ws->dstate_h[l], 0, BH * sizeof(float));
         memset(ws->dstate_c[l], 0, BH * sizeof(float));
+        h0[l] = ws->dec[l].h;
     }
-    const float *dh = output_features_back(m, ws, bt);
+    const float *dh = arch_out_rows_backward(m, &ws->g, ws->dh_top, ws->dctx, ws->dtop,
+                                             bt->tgt_in, N, B);
     const float *demb = stack_backward(m, ws, 1, dh, ws->dstate_h, ws->dstate_c, NULL, NULL,
                                        bt->tgt_mask, Tt, B);
-    split_rows_back(ws->g.tgt_emb, ws->dctx, demb, bt->tgt_in, Tt * B, B, E,
-                    model_dec_input(c) - E);
-    if (encdec) {
-        encdec_start_back(m, ws, B);
-        dhT[L - 1] = ws->dctx;
-    }
-    demb = stack_backward(m, ws, 0, NULL, NULL, NULL, encdec ? dhT : ws->dstate_h,
-                          encdec ? NULL : ws->dstate_c, bt->src_mask, Ts, B);
+    arch_dec_rows_backward(m, &ws->g, ws->dctx, demb, bt->tgt_in, N, B);
+    arch_start_backward(m, &ws->g, ws->dstate_h, ws->dstate_c, ws->dctx, h0, ws->ctx, B,
+                        dencT_h, dencT_c);
+    demb = stack_backward(m, ws, 0, NULL, NULL, NULL, dencT_h, dencT_c, bt->src_mask, Ts, B);
     embedding_backward(ws->g.src_emb, demb, bt->src, Ts * B, E);
 }
 

@@ -1,9 +1,11 @@
-/* decode.h: translating with a trained model, and scoring given pairs.
+/* decode.h: the search: greedy, beam and sampling over the log-probabilities
+ * of one network step (step.h), and scoring given pairs with that step.
  *
  * The decode state (Decoder) is the third kind of state, apart from the
- * Model (read-only here) and the training Workspace: per-layer h/c of every
- * hypothesis row, the beams' scores, token history and back-pointers, and
- * the finished hypotheses. It is sized once for (sentences, beam, source
+ * Model (read-only here) and the training Workspace: the network's step
+ * state (per-layer h/c of every hypothesis row, step.h) and the search's
+ * own: the beams' scores, token history and back-pointers, and the
+ * finished hypotheses. It is sized once for (sentences, beam, source
  * length, output length) and grown only when a batch needs more.
  *
  * Many sentences decode together: row s * beam + k is hypothesis k of
@@ -16,9 +18,9 @@
 #include <stdint.h>
 
 #include "s2s/common.h"
-#include "s2s/lstm.h"
 #include "s2s/model.h"
 #include "s2s/rng.h"
+#include "s2s/step.h"
 
 typedef enum { DECODE_BEAM = 0, DECODE_GREEDY, DECODE_SAMPLE } DecodeMode;
 
@@ -35,17 +37,7 @@ typedef struct {
     int max_sents, beam, max_src, max_out; /* capacity */
     int rows;                              /* max_sents * beam */
     int S, K;                              /* current batch: sentences, rows per sentence */
-    /* encoder */
-    int32_t *src;   /* (max_src, max_sents) time-major, padded, reversed as the model says */
-    float *src_mask;
-    float *enc_x;   /* (max_src, max_sents, E) */
-    CellActs enc[MODEL_MAX_LAYERS];
-    /* decoder: one step of every row; h, c hold (2, rows, H): old and new state */
-    CellActs dec[MODEL_MAX_LAYERS];
-    float *x;       /* (rows, model_dec_input) the first layer's input */
-    float *feats;   /* (rows, model_out_input) encdec: the output layer's input */
-    float *ctx;     /* (rows, H) encdec: each row's sentence summary c */
-    float *logp;    /* (rows, Vt) log-softmax of the step's logits */
+    StepState net;  /* the network's state; net.logp: (rows, Vt) the step's log-probabilities */
     int32_t *prev;  /* (rows) last token of each row */
     double *score;  /* (rows) log-probability of each row's prefix; -inf = dead row */
     int32_t *hist;  /* (max_out, rows) token each row took at each step */
@@ -58,7 +50,7 @@ typedef struct {
     int32_t *fin_tok; /* (max_sents, beam, max_out) */
     int *alive;     /* (max_sents) */
     int *limit;     /* (max_sents) output length bound of each sentence */
-    void *mem;      /* owns every array above */
+    void *mem;      /* owns every search array above (net owns its own) */
 } Decoder;
 
 void decoder_zero(Decoder *d);

@@ -73,6 +73,8 @@ typedef struct {
     ModelTensors w;
 } Model;
 
+/* Appends a tensor of rows x cols to the table (the architectures' plans). */
+void model_add_tensor(Model *m, const char *name, int rows, int cols);
 /* Checks cfg, builds the tensor table, allocates zeroed parameters. */
 int model_init(Model *m, const ModelConfig *cfg, S2sErr *err);
 /* The two halves of model_init: the table and nparams only (nothing
@@ -85,6 +87,18 @@ void model_free(Model *m);
 void model_init_uniform(Model *m, float scale, Rng *rng);
 /* Views of the tensors inside base, a block laid out like m->params. */
 void model_tensors(const Model *m, float *base, ModelTensors *t);
+
+/* The encoder pass, shared by training and decoding: src (Ts, B) through
+ * the source embedding into in[0] (Ts, B, E), then every encoder layer
+ * from a zero state into acts. Training passes in[l]/drop[l] for every
+ * layer (dropout on each layer's input, kept for backward); decoding
+ * passes in = {embedding buffer} and drop = NULL (no dropout; layer l > 0
+ * reads layer l-1's outputs directly). */
+void model_encode(const Model *m, CellActs *acts, float **in, float **drop, const int32_t *src,
+                  const float *mask, int Ts, int B, float dropout, Rng *rng);
+/* Pointers to each layer's state after T steps: h[l], c[l] (B, H). */
+void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
+                        const float **c);
 
 /* Everything one training step needs besides the model. Owns all arrays. */
 typedef struct {

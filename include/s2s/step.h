@@ -1,0 +1,51 @@
+/* step.h: the network side of decoding, apart from the search: the encoder
+ * pass over a batch of S sentences, the decoder's start state for K rows
+ * (hypotheses) per sentence, and ONE decoder step over all rows giving
+ * each row's next-token log-probabilities. Greedy, beam, sampling and
+ * scoring (decode.h) all drive this one step; training (model.c) runs the
+ * same architecture pieces (arch.h) over every position at once.
+ *
+ * Row r belongs to sentence r / K. Sized once for (sentences, K, source
+ * length) and grown only when a batch needs more.
+ */
+#ifndef S2S_STEP_H
+#define S2S_STEP_H
+
+#include <stdint.h>
+
+#include "s2s/common.h"
+#include "s2s/model.h"
+
+typedef struct {
+    int max_sents, beam, max_src, rows; /* capacity; rows = max_sents * beam */
+    int32_t *src;   /* (max_src, max_sents) time-major, padded, reversed as the model says */
+    float *src_mask;
+    float *enc_x;   /* (max_src, max_sents, E) */
+    CellActs enc[MODEL_MAX_LAYERS];
+    /* one step of every row; h, c hold (2, rows, H): the state before the
+     * step (slot 0) and after it (slot 1) */
+    CellActs dec[MODEL_MAX_LAYERS];
+    float *x;       /* (rows, model_dec_input) the first layer's input */
+    float *feats;   /* (rows, model_out_input) the output layer's input */
+    float *ctx;     /* (rows, H) encdec: each row's sentence summary c */
+    float *logp;    /* (rows, Vt) log-softmax of the step's logits */
+    void *mem;      /* owns every array above */
+} StepState;
+
+void step_zero(StepState *st);
+/* Makes st hold at least the given capacity. A zeroed st is empty. */
+int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max_src,
+                 S2sErr *err);
+void step_free(StepState *st);
+
+/* Encodes src[s][0..src_len[s]) (s < S, token ids) and sets the start
+ * state of S * K rows. */
+void step_start(StepState *st, const Model *m, const int32_t *const *src, const int *src_len,
+                int S, int K);
+/* Feeds prev[r] to each of the rows: st->logp gets their next-token
+ * log-probabilities and the new states land in slot 1. */
+void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows);
+/* Slot 0 of row r takes the new state (slot 1) of row parent[r]. */
+void step_reorder(StepState *st, const Model *m, const int *parent, int rows);
+
+#endif
