@@ -33,10 +33,10 @@ for arch in seq2seq encdec; do
             n=$arch-$cell-t$th
             "$s2s" train --src "$work/s.en" --tgt "$work/s.de" --valid-src "$work/v.en" --valid-tgt "$work/v.de" \
                 --arch $arch --cell $cell --embed 24 --hidden 32 --layers 2 --batch 16 --max-steps 120 \
-                --valid-every 60 --dropout 0.2 --seed 11 --threads $th --tokenizer bpe --bpe-merges 200 \
+                --valid-every 60 --valid-bleu --dropout 0.2 --seed 11 --threads $th --tokenizer bpe --bpe-merges 200 \
                 --model "$work/$n.s2s" --log "$work/$n.jsonl" -q --overwrite
             params "$work/$n.s2s" > "$out/$n.params"
-            grep -o '"valid_ppl":[0-9.e+-]*' "$work/$n.jsonl" > "$out/$n.valid"
+            grep -o '"valid_\(ppl\|bleu\)":[0-9.e+-]*' "$work/$n.jsonl" > "$out/$n.valid"
             grep -o '"loss":[0-9.e+-]*' "$work/$n.jsonl" > "$out/$n.loss"
         done
         outputs "$work/$arch-$cell-t2.s2s" $arch-$cell

@@ -15,6 +15,7 @@
 #include "s2s/decode.h"
 #include "s2s/fileio.h"
 #include "s2s/textio.h"
+#include "s2s/translator.h"
 #include "s2s/utf8.h"
 
 #define CHUNK 1024
@@ -89,7 +90,7 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
 typedef struct {
     ScoreArgs a;
     Checkpoint ck;
-    Decoder d;
+    Translator tr;
     LineReader in[2];
     IdBuf ids[2];
     size_t off[2][CHUNK + 1];
@@ -140,18 +141,13 @@ static int read_pairs(Scorer *s, S2sErr *err)
 
 static int score_chunk(Scorer *s, int n, S2sErr *err)
 {
-    const int32_t *src[CHUNK], *tgt[CHUNK];
-    int sl[CHUNK], tl[CHUNK], ms = 1;
+    const int32_t *src[CHUNK] = {0}, *tgt[CHUNK] = {0};
+    int sl[CHUNK] = {0}, tl[CHUNK] = {0};
     for (int i = 0; i < n; i++) {
         src[i] = s->ids[0].ids + s->off[0][i], sl[i] = (int)(s->off[0][i + 1] - s->off[0][i]);
         tgt[i] = s->ids[1].ids + s->off[1][i], tl[i] = (int)(s->off[1][i + 1] - s->off[1][i]);
-        ms = sl[i] > ms ? sl[i] : ms;
     }
-    int rc = decoder_reserve(&s->d, &s->ck.model, (int)s->a.batch, 1, ms, 1, err);
-    for (int b = 0; !rc && b < n; b += (int)s->a.batch) {
-        int S = n - b < s->a.batch ? n - b : (int)s->a.batch;
-        decode_score(&s->d, &s->ck.model, src + b, sl + b, tgt + b, tl + b, S, s->logprob + b);
-    }
+    int rc = translator_score(&s->tr, src, sl, tgt, tl, n, s->logprob, err);
     for (int i = 0; !rc && i < n; i++) {
         if (printf("%d\t%.6f\n", tl[i] + 1, s->logprob[i]) < 0)
             rc = cli_write_failed(err, "stdout", errno);
@@ -173,7 +169,7 @@ int cli_score(int argc, char **argv)
 {
     Scorer *s = calloc(1, sizeof *s);
     S2sErr err;
-    int n, rc, code = CLI_OK;
+    int n = 0, rc, code = CLI_OK;
     if (!s)
         return CLI_FAIL;
     rc = parse_args(argc, argv, &s->a);
@@ -186,9 +182,11 @@ int cli_score(int argc, char **argv)
         linereader_open(&s->in[0], s->a.src, &err) || linereader_open(&s->in[1], s->a.tgt, &err)) {
         code = CLI_FAIL;
     } else {
+        DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
         s->in[0].max_line = s->in[1].max_line = s->a.max_line;
         blas_set_threads((int)s->a.threads);
-        while ((n = read_pairs(s, &err)) > 0 && !(rc = score_chunk(s, n, &err)))
+        rc = translator_init(&s->tr, &s->ck.model, &o, (int)s->a.batch, 1, 1, CHUNK, 0, &err);
+        while (!rc && (n = read_pairs(s, &err)) > 0 && !(rc = score_chunk(s, n, &err)))
             ;
         if (n < 0 || rc)
             code = CLI_FAIL;
@@ -206,7 +204,7 @@ int cli_score(int argc, char **argv)
         linereader_close(&s->in[k]);
         idbuf_free(&s->ids[k]);
     }
-    decoder_free(&s->d);
+    translator_free(&s->tr);
     ckpt_free(&s->ck);
     free(s);
     return code;

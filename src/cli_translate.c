@@ -15,6 +15,7 @@
 #include "s2s/pool.h"
 #include "s2s/text.h"
 #include "s2s/textio.h"
+#include "s2s/translator.h"
 
 #define MAX_BEAM 64
 
@@ -136,22 +137,11 @@ static int parse_args(int argc, char **argv, Args *a)
     return 0;
 }
 
-typedef struct {
-    int len, line;
-} LenLine;
-
 /* Everything one run holds. */
 typedef struct {
     Args a;
     Checkpoint ck;
-    int parts;       /* decoders working side by side (--threads) */
-    Decoder *d;      /* (parts) */
-    Rng *rng;        /* (parts) sampling, part i seeded with seed + i */
-    Pool pool;
-    /* the current round: part i decodes batch round_first + i, if any */
-    const int32_t **src; /* (parts, batch) */
-    int *lens;       /* (parts, batch) */
-    int *nsent;      /* (parts) sentences of part i's batch, 0 = none */
+    Translator tr;   /* the decoders, the pool, the order */
     LineReader in;
     FILE *out;
     /* the current chunk of input lines */
@@ -159,11 +149,9 @@ typedef struct {
     long first;      /* 0-based index of the chunk's first line */
     size_t *id_off;  /* (chunk + 1) line i's ids: ids.ids[id_off[i] .. id_off[i+1]) */
     IdBuf ids;
-    int *order;      /* (chunk) non-empty lines, longest first */
-    LenLine *sorted; /* (chunk) scratch for sorting */
+    const int32_t **src; /* (chunk) line i's ids */
+    int *lens;       /* (chunk) */
     size_t *text_off; /* (chunk, 2) start and end of line i's output in text */
-    unsigned char *ready; /* (chunk) line i's output is complete */
-    int next;        /* first line of the chunk not yet written */
     TextBuf text;
     long done;       /* lines written */
     int read_failed; /* reading stopped at an error (printed): stop after this chunk */
@@ -218,26 +206,6 @@ static int read_chunk(Run *r)
     return n == 0 && rc < 0 ? -1 : n;
 }
 
-/* Longest first, then by line: a total order, so qsort is deterministic. */
-static int by_length_desc(const void *x, const void *y)
-{
-    const LenLine *a = x, *b = y;
-    return a->len != b->len ? b->len - a->len : a->line - b->line;
-}
-
-/* r->order gets the chunk's non-empty lines, longest first; returns their count. */
-static int sort_lines(Run *r, LenLine *scratch)
-{
-    int m = 0;
-    for (int i = 0; i < r->n; i++)
-        if (line_len(r, i) > 0)
-            scratch[m++] = (LenLine){line_len(r, i), i};
-    qsort(scratch, (size_t)m, sizeof *scratch, by_length_desc);
-    for (int i = 0; i < m; i++)
-        r->order[i] = scratch[i].line;
-    return m;
-}
-
 /* Appends sentence s's output (line i of the chunk) to r->text. */
 static int format_sentence(Run *r, const Decoder *d, int s, int i)
 {
@@ -270,74 +238,41 @@ static int format_empty(Run *r, int i)
                           r->a.scores ? 14 : 1);
 }
 
-/* Writes the chunk's lines that are complete and follow those written, and
- * flushes: the output advances after every batch. */
-static int write_ready(Run *r)
+/* Translator callback: line i's output, formatted into r->text. */
+static int on_result(void *ctx, const Decoder *d, int s, int i)
 {
-    for (; r->next < r->n && r->ready[r->next]; r->next++, r->done++) {
-        size_t from = r->text_off[2 * r->next], to = r->text_off[2 * r->next + 1];
-        if (fwrite(r->text.p + from, 1, to - from, r->out) != to - from)
-            return -1;
-    }
-    return fflush(r->out);
-}
-
-/* Line i's output is r->text[from .. len): record it and mark it ready. */
-static void mark(Run *r, int i, size_t from)
-{
+    Run *r = ctx;
+    size_t from = r->text.len;
+    if ((d ? format_sentence(r, d, s, i) : format_empty(r, i)) < 0)
+        return -1;
     r->text_off[2 * i] = from;
     r->text_off[2 * i + 1] = r->text.len;
-    r->ready[i] = 1;
+    return 0;
 }
 
-/* Pool job: part i decodes its batch of the round with its own decoder. */
-static void decode_part(void *arg, int i)
+/* Translator callback: lines [from, to) are complete and in order: written
+ * and flushed, so the output advances after every batch. */
+static int on_ready(void *ctx, int from, int to)
 {
-    Run *r = arg;
-    size_t B = (size_t)r->a.batch;
-    if (r->nsent[i] > 0)
-        decode_batch(&r->d[i], &r->ck.model, &r->a.dec, r->src + i * B, r->lens + i * B,
-                     r->nsent[i], &r->rng[i]);
+    Run *r = ctx;
+    for (int i = from; i < to; i++, r->done++) {
+        size_t a = r->text_off[2 * i], b = r->text_off[2 * i + 1];
+        if (fwrite(r->text.p + a, 1, b - a, r->out) != b - a)
+            return -2;
+    }
+    return fflush(r->out) ? -2 : 0;
 }
 
-/* Decodes the chunk's lines in batches of similar length, r->parts batches
- * at a time side by side, writing as it goes. */
+/* Decodes the chunk's lines, writing as it goes: 0, -1 out of memory,
+ * -2 write failed. */
 static int translate_chunk(Run *r)
 {
-    int m = sort_lines(r, r->sorted), B = (int)r->a.batch;
     r->text.len = 0;
-    r->next = 0;
-    memset(r->ready, 0, (size_t)r->n);
     for (int i = 0; i < r->n; i++) {
-        size_t from = r->text.len;
-        if (line_len(r, i) > 0)
-            continue;
-        if (format_empty(r, i))
-            return -1;
-        mark(r, i, from);
+        r->src[i] = r->ids.ids + r->id_off[i];
+        r->lens[i] = line_len(r, i);
     }
-    for (int round = 0; round < m; round += B * r->parts) {
-        for (int p = 0; p < r->parts; p++) {
-            int b = round + p * B, S = b >= m ? 0 : m - b < B ? m - b : B;
-            r->nsent[p] = S;
-            for (int s = 0; s < S; s++) {
-                int i = r->order[b + s];
-                r->src[(size_t)p * B + s] = r->ids.ids + r->id_off[i];
-                r->lens[(size_t)p * B + s] = line_len(r, i);
-            }
-        }
-        pool_run(&r->pool, decode_part, r);
-        for (int p = 0; p < r->parts; p++)
-            for (int s = 0, b = round + p * B; s < r->nsent[p]; s++) {
-                size_t from = r->text.len;
-                if (format_sentence(r, &r->d[p], s, r->order[b + s]))
-                    return -1;
-                mark(r, r->order[b + s], from);
-            }
-        if (write_ready(r))
-            return -1;
-    }
-    return write_ready(r);
+    return translator_run(&r->tr, r->src, r->lens, r->n, on_result, on_ready, r);
 }
 
 static void progress(Run *r, int final)
@@ -369,33 +304,17 @@ static int open_run(Run *r, S2sErr *err)
         return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
     size_t n = (size_t)a->chunk;
     r->id_off = malloc((n + 1) * sizeof(size_t));
-    r->order = malloc(n * sizeof(int));
     r->text_off = malloc(2 * n * sizeof(size_t));
-    r->sorted = malloc(n * sizeof(LenLine));
-    r->ready = malloc(n);
-    if (!r->id_off || !r->order || !r->text_off || !r->sorted || !r->ready)
-        return s2s_fail(err, S2S_ENOMEM, "out of memory");
-    /* Parts side by side with single-threaded BLAS: the per-step products
-     * of decoding are too small to share between BLAS threads. */
-    r->parts = (int)a->threads;
-    blas_set_threads(1);
-    size_t P = (size_t)r->parts, B = (size_t)a->batch;
-    r->d = calloc(P, sizeof(Decoder));
-    r->rng = calloc(P, sizeof(Rng));
-    r->src = calloc(P * B, sizeof(int32_t *));
-    r->lens = calloc(P * B, sizeof(int));
-    r->nsent = calloc(P, sizeof(int));
-    if (!r->d || !r->rng || !r->src || !r->lens || !r->nsent)
+    r->src = malloc(n * sizeof(int32_t *));
+    r->lens = malloc(n * sizeof(int));
+    if (!r->id_off || !r->text_off || !r->src || !r->lens)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     r->t0 = r->last_report = cli_now();
-    for (int p = 0; p < r->parts; p++) {
-        decoder_zero(&r->d[p]);
-        rng_seed(&r->rng[p], (uint64_t)a->seed + (uint64_t)p);
-        if ((rc = decoder_reserve(&r->d[p], &r->ck.model, (int)a->batch, a->dec.beam,
-                                  (int)a->max_len, decode_max_out(&a->dec, (int)a->max_len), err)))
-            return rc;
-    }
-    return pool_init(&r->pool, r->parts, err);
+    /* --threads batches side by side, each with single-threaded BLAS: the
+     * per-step products of decoding are too small to share between BLAS
+     * threads. */
+    return translator_init(&r->tr, &r->ck.model, &a->dec, (int)a->batch, (int)a->threads,
+                           (int)a->max_len, (int)a->chunk, (uint64_t)a->seed, err);
 }
 
 static void close_run(Run *r)
@@ -403,22 +322,14 @@ static void close_run(Run *r)
     if (r->out && r->out != stdout)
         fclose(r->out);
     linereader_close(&r->in);
-    pool_free(&r->pool);
-    for (int p = 0; r->d && p < r->parts; p++)
-        decoder_free(&r->d[p]);
-    free(r->d);
-    free(r->rng);
+    translator_free(&r->tr);
     free(r->src);
     free(r->lens);
-    free(r->nsent);
     ckpt_free(&r->ck);
     idbuf_free(&r->ids);
     textbuf_free(&r->text);
     free(r->id_off);
-    free(r->order);
     free(r->text_off);
-    free(r->sorted);
-    free(r->ready);
 }
 
 static const char *output_name(const Run *r)

@@ -54,58 +54,72 @@ enum { EVAL_BATCH = 32 };
 static const BleuOptions sacrebleu_default = {.tok = BLEU_TOK_13A, .smooth = BLEU_SMOOTH_EXP,
                                               .smooth_value = -1};
 
-/* Scores sentences first..first+S of c (translated in d) into sum. */
-static int score_batch(const Decoder *d, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
-                       const RawLines *refs, int first, int S, BleuScratch *bs, BleuStats *sum,
-                       S2sErr *err)
-{
-    TextBuf hyp = {0};
-    int rc = 0;
-    for (int s = 0; s < S && !rc; s++) {
-        const int32_t *tok;
-        int len, line = c->line_index[first + s];
-        double score, lp;
-        BleuStats st;
-        hyp.len = 0;
-        decode_hyp(d, s, 0, &tok, &len, &score, &lp);
-        if (textbuf_append(&hyp, "", 0) || textbuf_append_words(&hyp, tk, tv, tok, len))
-            rc = s2s_fail(err, S2S_ENOMEM, "out of memory");
-        else if (line >= refs->n)
-            rc = s2s_fail(err, S2S_EINVAL, "the validation references have fewer lines than the sources");
-        else if (bleu_segment(bs, &sacrebleu_default, hyp.p, text_rstrip_utf8(hyp.p, hyp.len),
-                              (const char *const *)&refs->lines[line], &refs->lens[line], 1, &st))
-            rc = s2s_fail(err, S2S_ENOMEM, "out of memory");
-        else
-            bleu_stats_add(sum, &st);
-    }
-    textbuf_free(&hyp);
-    return rc;
-}
-
-int evaluate_bleu(const Model *m, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
-                  const RawLines *refs, int beam, Decoder *d, double *bleu, S2sErr *err)
+int evaluate_init(Translator *tr, const Model *m, const Corpus *c, int beam, S2sErr *err)
 {
     DecodeOptions o = {.mode = beam > 1 ? DECODE_BEAM : DECODE_GREEDY, .beam = beam > 1 ? beam : 1,
                        .nbest = 1, .length_penalty = 0.6, .max_len_ratio = 2.0};
-    const int32_t *src[EVAL_BATCH];
-    int lens[EVAL_BATCH], rc;
-    BleuScratch bs = {0};
-    BleuStats sum = {0};
-    BleuScore sc;
-    rc = decoder_reserve(d, m, EVAL_BATCH, o.beam, c->max_src_len, decode_max_out(&o, c->max_src_len), err);
-    for (int i = 0; !rc && i < c->npairs; i += EVAL_BATCH) {
-        int S = c->npairs - i < EVAL_BATCH ? c->npairs - i : EVAL_BATCH;
-        for (int s = 0; s < S; s++) {
-            src[s] = c->src_ids + c->src_off[i + s];
-            lens[s] = c->src_off[i + s + 1] - c->src_off[i + s];
-        }
-        decode_batch(d, m, &o, src, lens, S, NULL);
-        rc = score_batch(d, tk, tv, c, refs, i, S, &bs, &sum, err);
-    }
-    bleu_scratch_free(&bs);
-    if (rc)
-        return rc;
-    bleu_compute(&sum, &sacrebleu_default, &sc);
-    *bleu = sc.score;
+    int rc = translator_init(tr, m, &o, EVAL_BATCH, 1, c->max_src_len,
+                             c->npairs > 0 ? c->npairs : 1, 0, err);
+    tr->keep_order = 1; /* batches of consecutive pairs */
+    return rc;
+}
+
+typedef struct {
+    const Tokenizer *tk;
+    const Vocab *tv;
+    const Corpus *c;
+    const RawLines *refs;
+    BleuScratch bs;
+    BleuStats sum;
+    TextBuf hyp;
+    S2sErr *err;
+} EvalRun;
+
+/* Translator callback: sentence i's BLEU statistics into the sum. */
+static int score_sentence(void *ctx, const Decoder *d, int s, int i)
+{
+    EvalRun *e = ctx;
+    const int32_t *tok = NULL;
+    int len = 0, line = e->c->line_index[i];
+    double score, lp;
+    BleuStats st;
+    e->hyp.len = 0;
+    if (d)
+        decode_hyp(d, s, 0, &tok, &len, &score, &lp);
+    if (textbuf_append(&e->hyp, "", 0) ||
+        textbuf_append_words(&e->hyp, e->tk, e->tv, tok, len))
+        return s2s_fail(e->err, S2S_ENOMEM, "out of memory");
+    if (line >= e->refs->n)
+        return s2s_fail(e->err, S2S_EINVAL, "the validation references have fewer lines than the sources");
+    if (bleu_segment(&e->bs, &sacrebleu_default, e->hyp.p, text_rstrip_utf8(e->hyp.p, e->hyp.len),
+                     (const char *const *)&e->refs->lines[line], &e->refs->lens[line], 1, &st))
+        return s2s_fail(e->err, S2S_ENOMEM, "out of memory");
+    bleu_stats_add(&e->sum, &st);
     return 0;
+}
+
+int evaluate_bleu(Translator *tr, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
+                  const RawLines *refs, double *bleu, S2sErr *err)
+{
+    EvalRun e = {.tk = tk, .tv = tv, .c = c, .refs = refs, .err = err};
+    const int32_t **src = s2s_malloc(sizeof(int32_t *) * (size_t)c->npairs);
+    int *lens = s2s_malloc(sizeof(int) * (size_t)c->npairs), rc = 0;
+    BleuScore sc;
+    if (!src || !lens)
+        rc = s2s_fail(err, S2S_ENOMEM, "out of memory");
+    for (int i = 0; !rc && i < c->npairs; i++) {
+        src[i] = c->src_ids + c->src_off[i];
+        lens[i] = c->src_off[i + 1] - c->src_off[i];
+    }
+    if (!rc)
+        rc = translator_run(tr, src, lens, c->npairs, score_sentence, NULL, &e);
+    if (!rc) {
+        bleu_compute(&e.sum, &sacrebleu_default, &sc);
+        *bleu = sc.score;
+    }
+    free(src);
+    free(lens);
+    bleu_scratch_free(&e.bs);
+    textbuf_free(&e.hyp);
+    return rc;
 }

@@ -309,7 +309,7 @@ void trainer_free(Trainer *t)
     corpus_free(&t->valid);
     corpus_free(&t->train);
     raw_lines_free(&t->valid_refs);
-    decoder_free(&t->dec);
+    translator_free(&t->valid_tr);
     model_free(&t->model);
     free(t->opt_state);
     vocab_free(&t->src_vocab);
@@ -484,10 +484,13 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int be
 static int validate(Trainer *t, Meter *m, S2sErr *err)
 {
     double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
+    int rc = 0;
     blas_set_threads(t->cfg.threads); /* decoding: one batch, all threads */
-    int rc = t->cfg.valid_bleu ? evaluate_bleu(&t->model, &t->tokenizer, &t->tgt_vocab, &t->valid,
-                                                &t->valid_refs, t->cfg.valid_beam, &t->dec, &bleu, err)
-                               : 0;
+    if (t->cfg.valid_bleu && !t->valid_tr.d)
+        rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, t->cfg.valid_beam, err);
+    if (!rc && t->cfg.valid_bleu)
+        rc = evaluate_bleu(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid, &t->valid_refs,
+                           &bleu, err);
     blas_set_threads(t->shards.n > 1 ? 1 : t->cfg.threads);
     if (rc)
         return rc;

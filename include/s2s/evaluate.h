@@ -7,6 +7,7 @@
 #include "s2s/common.h"
 #include "s2s/corpus.h"
 #include "s2s/decode.h"
+#include "s2s/translator.h"
 #include "s2s/tokenizer.h"
 #include "s2s/vocab.h"
 
@@ -20,10 +21,14 @@ typedef struct {
 int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err);
 void raw_lines_free(RawLines *r);
 
+/* A translator for the pairs of c (the engine of s2s translate,
+ * translator.h): batches of 32 consecutive pairs, beam 1 = greedy, one
+ * decoder on the caller's BLAS threads. */
+int evaluate_init(Translator *tr, const Model *m, const Corpus *c, int beam, S2sErr *err);
 /* BLEU of the model's translations of the pairs of c (each pair's line in
  * the files is c->line_index[i]; pairs the corpus skipped are left out)
- * against refs. beam 1 = greedy. d is grown as needed. */
-int evaluate_bleu(const Model *m, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
-                  const RawLines *refs, int beam, Decoder *d, double *bleu, S2sErr *err);
+ * against refs, translated by tr (evaluate_init). */
+int evaluate_bleu(Translator *tr, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
+                  const RawLines *refs, double *bleu, S2sErr *err);
 
 #endif

@@ -103,7 +103,7 @@ typedef struct {
     int optim;           /* OPTIM_SGD or OPTIM_ADAM */
     float *opt_state;    /* (optim_state_per_param * nparams), owned; NULL for SGD */
     RawLines valid_refs; /* --valid-bleu */
-    Decoder dec;         /* --valid-bleu */
+    Translator valid_tr; /* --valid-bleu: the validation translator (set up on first use) */
     int stop;            /* --patience ran out */
     int diverging;       /* steps in a row with a loss above 2 ln(target vocabulary) */
     /* Set (by a signal handler, say) to stop after the current step: the

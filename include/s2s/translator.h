@@ -1,0 +1,72 @@
+/* translator.h: decoding many sentences, the engine behind `s2s
+ * translate`, validation BLEU and `s2s score`: the sentences of a chunk are
+ * sorted by length, cut into batches of similar length, and `parts`
+ * batches decode side by side on a worker pool (each with its own Decoder
+ * and single-threaded BLAS; with one part, BLAS keeps the caller's
+ * threads); results come back to the caller in input order as soon as
+ * every sentence before them is done.
+ *
+ * The caller reads and tokenises its input and formats its output; the
+ * translator holds the decoders, the pool and the order. A Translator must
+ * not move once initialised (its pool's threads hold its address).
+ */
+#ifndef S2S_TRANSLATOR_H
+#define S2S_TRANSLATOR_H
+
+#include <stdint.h>
+
+#include "s2s/decode.h"
+#include "s2s/pool.h"
+#include "s2s/rng.h"
+
+/* Called, on the caller's thread, for sentence i of the chunk once it is
+ * decoded: its hypotheses are sentence s of d (decode_hyp). d is NULL for
+ * an empty sentence (length 0), which is not decoded. Returns 0 or < 0 to
+ * stop. */
+typedef int (*TranslatorResult)(void *ctx, const Decoder *d, int s, int i);
+/* Called after each round with the sentences [from, to) of the chunk that
+ * are now complete, every one before them having been passed already. */
+typedef int (*TranslatorReady)(void *ctx, int from, int to);
+
+typedef struct {
+    const Model *m;
+    DecodeOptions o;
+    int batch, parts, max_src, max_chunk;
+    /* set after init: 1 = batches in input order, not sorted by length
+     * (validation keeps the batches it always had) */
+    int keep_order;
+    Decoder *d;          /* (parts) */
+    Rng *rng;            /* (parts) sampling: part p seeded with seed + p */
+    Pool pool;
+    /* the current round: part p decodes sentences order[first[p] ..] */
+    const int32_t **src; /* (parts, batch) */
+    int *lens;           /* (parts, batch) */
+    int *nsent;          /* (parts) */
+    const int32_t *const *tgt; /* scoring: the targets, else NULL */
+    const int *tgt_len;
+    double *logprob;     /* scoring: (max_chunk) out */
+    int *order;          /* (max_chunk) non-empty sentences, longest first */
+    int *sorted;         /* (2 * max_chunk) scratch: (length, index) pairs */
+    unsigned char *done; /* (max_chunk) */
+} Translator;
+
+/* Room for chunks of up to max_chunk sentences of up to max_src tokens,
+ * decoded batch at a time on parts threads. */
+int translator_init(Translator *t, const Model *m, const DecodeOptions *o, int batch, int parts,
+                    int max_src, int max_chunk, uint64_t seed, S2sErr *err);
+void translator_free(Translator *t);
+
+/* Translates the n sentences src[i][0..len[i]) (n <= max_chunk, len[i] <=
+ * max_src), calling result for each and ready as the completed prefix
+ * grows. Returns 0, or the first non-zero value a callback returned. */
+int translator_run(Translator *t, const int32_t *const *src, const int *len, int n,
+                   TranslatorResult result, TranslatorReady ready, void *ctx);
+
+/* Log-probability (decode_score) of each tgt[i] given src[i] into
+ * logprob[i], for n <= max_chunk pairs in batches of consecutive pairs
+ * (sources of any length: the decoders grow). */
+int translator_score(Translator *t, const int32_t *const *src, const int *src_len,
+                     const int32_t *const *tgt, const int *tgt_len, int n, double *logprob,
+                     S2sErr *err);
+
+#endif

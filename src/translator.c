@@ -1,0 +1,184 @@
+#include "s2s/translator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2s/blas.h"
+
+int translator_init(Translator *t, const Model *m, const DecodeOptions *o, int batch, int parts,
+                    int max_src, int max_chunk, uint64_t seed, S2sErr *err)
+{
+    memset(t, 0, sizeof *t);
+    t->m = m, t->o = *o, t->batch = batch, t->parts = parts, t->max_chunk = max_chunk;
+    t->max_src = max_src < 1 ? 1 : max_src;
+    size_t P = (size_t)parts, B = (size_t)batch, n = (size_t)max_chunk;
+    t->d = calloc(P, sizeof(Decoder));
+    t->rng = calloc(P, sizeof(Rng));
+    t->src = calloc(P * B, sizeof(int32_t *));
+    t->lens = calloc(P * B, sizeof(int));
+    t->nsent = calloc(P, sizeof(int));
+    t->order = malloc(n * sizeof(int));
+    t->sorted = malloc(2 * n * sizeof(int));
+    t->done = malloc(n);
+    t->logprob = malloc(n * sizeof(double));
+    if (!t->d || !t->rng || !t->src || !t->lens || !t->nsent || !t->order || !t->sorted ||
+        !t->done || !t->logprob)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    int beam = o->mode == DECODE_BEAM ? o->beam : 1;
+    for (int p = 0; p < parts; p++) {
+        decoder_zero(&t->d[p]);
+        rng_seed(&t->rng[p], seed + (uint64_t)p);
+        int rc = decoder_reserve(&t->d[p], m, batch, beam, t->max_src,
+                                 decode_max_out(o, t->max_src), err);
+        if (rc)
+            return rc;
+    }
+    return pool_init(&t->pool, parts, err);
+}
+
+void translator_free(Translator *t)
+{
+    pool_free(&t->pool);
+    for (int p = 0; t->d && p < t->parts; p++)
+        decoder_free(&t->d[p]);
+    free(t->d);
+    free(t->rng);
+    free(t->src);
+    free(t->lens);
+    free(t->nsent);
+    free(t->order);
+    free(t->sorted);
+    free(t->done);
+    free(t->logprob);
+    memset(t, 0, sizeof *t);
+}
+
+/* Longest first, then by index: a total order, so qsort is deterministic. */
+static int by_length_desc(const void *x, const void *y)
+{
+    const int *a = x, *b = y;
+    return a[0] != b[0] ? b[0] - a[0] : a[1] - b[1];
+}
+
+/* t->order gets the non-empty sentences, longest first; returns their count. */
+static int sort_sentences(Translator *t, const int *len, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (len[i] > 0)
+            t->sorted[2 * m] = len[i], t->sorted[2 * m + 1] = i, m++;
+    if (!t->keep_order)
+        qsort(t->sorted, (size_t)m, 2 * sizeof(int), by_length_desc);
+    for (int i = 0; i < m; i++)
+        t->order[i] = t->sorted[2 * i + 1];
+    return m;
+}
+
+/* Pool job: part p decodes (or scores) its batch with its own decoder. */
+static void decode_part(void *arg, int p)
+{
+    Translator *t = arg;
+    size_t B = (size_t)t->batch;
+    if (t->nsent[p] > 0)
+        decode_batch(&t->d[p], t->m, &t->o, t->src + p * B, t->lens + p * B, t->nsent[p],
+                     &t->rng[p]);
+}
+
+/* Part p of the round takes the sentences order[round + p * batch ...]. */
+static void plan_round(Translator *t, const int32_t *const *src, const int *len, int m, int round)
+{
+    int B = t->batch;
+    for (int p = 0; p < t->parts; p++) {
+        int b = round + p * B, S = b >= m ? 0 : m - b < B ? m - b : B;
+        t->nsent[p] = S;
+        for (int s = 0; s < S; s++) {
+            int i = t->order[b + s];
+            t->src[(size_t)p * B + s] = src[i];
+            t->lens[(size_t)p * B + s] = len[i];
+        }
+    }
+}
+
+/* Passes on the prefix of done sentences that follows *next. */
+static int advance(Translator *t, int n, int *next, TranslatorReady ready, void *ctx)
+{
+    int from = *next;
+    while (*next < n && t->done[*next])
+        ++*next;
+    return *next > from && ready ? ready(ctx, from, *next) : 0;
+}
+
+int translator_run(Translator *t, const int32_t *const *src, const int *len, int n,
+                   TranslatorResult result, TranslatorReady ready, void *ctx)
+{
+    S2S_INVARIANT(n >= 0 && n <= t->max_chunk);
+    int m = sort_sentences(t, len, n), next = 0, rc = 0;
+    memset(t->done, 0, (size_t)(n > 0 ? n : 0));
+    for (int i = 0; i < n && !rc; i++)
+        if (len[i] == 0) {
+            rc = result(ctx, NULL, 0, i);
+            t->done[i] = 1;
+        }
+    if (t->parts > 1)
+        blas_set_threads(1); /* the parts share the cores */
+    for (int round = 0; round < m && !rc; round += t->batch * t->parts) {
+        plan_round(t, src, len, m, round);
+        pool_run(&t->pool, decode_part, t);
+        for (int p = 0; p < t->parts && !rc; p++)
+            for (int s = 0, b = round + p * t->batch; s < t->nsent[p] && !rc; s++) {
+                rc = result(ctx, &t->d[p], s, t->order[b + s]);
+                t->done[t->order[b + s]] = 1;
+            }
+        if (!rc)
+            rc = advance(t, n, &next, ready, ctx);
+    }
+    return rc ? rc : advance(t, n, &next, ready, ctx);
+}
+
+/* Pool job: part p scores its batch of consecutive pairs. */
+static void score_part(void *arg, int p)
+{
+    Translator *t = arg;
+    size_t B = (size_t)t->batch;
+    int first = t->order[p];
+    if (t->nsent[p] > 0)
+        decode_score(&t->d[p], t->m, t->src + p * B, t->lens + p * B, t->tgt + first,
+                     t->tgt_len + first, t->nsent[p], t->logprob + first);
+}
+
+/* Part p of the round takes the pairs [round + p * batch, ...); each
+ * decoder grows to the round's longest source. */
+static int plan_score_round(Translator *t, const int32_t *const *src, const int *src_len, int n,
+                            int round, S2sErr *err)
+{
+    int B = t->batch, rc = 0;
+    for (int p = 0; p < t->parts && !rc; p++) {
+        int b = round + p * B, S = b >= n ? 0 : n - b < B ? n - b : B, longest = 1;
+        t->nsent[p] = S, t->order[p] = b;
+        for (int s = 0; s < S; s++) {
+            t->src[(size_t)p * B + s] = src[b + s];
+            t->lens[(size_t)p * B + s] = src_len[b + s];
+            longest = src_len[b + s] > longest ? src_len[b + s] : longest;
+        }
+        rc = decoder_reserve(&t->d[p], t->m, B, 1, longest, 1, err);
+    }
+    return rc;
+}
+
+int translator_score(Translator *t, const int32_t *const *src, const int *src_len,
+                     const int32_t *const *tgt, const int *tgt_len, int n, double *logprob,
+                     S2sErr *err)
+{
+    int rc = 0;
+    S2S_INVARIANT(n >= 0 && n <= t->max_chunk);
+    t->tgt = tgt, t->tgt_len = tgt_len;
+    if (t->parts > 1)
+        blas_set_threads(1);
+    for (int round = 0; round < n && !rc; round += t->batch * t->parts)
+        if (!(rc = plan_score_round(t, src, src_len, n, round, err)))
+            pool_run(&t->pool, score_part, t);
+    if (!rc)
+        memcpy(logprob, t->logprob, sizeof(double) * (size_t)n);
+    t->tgt = NULL, t->tgt_len = NULL;
+    return rc;
+}
