@@ -10,12 +10,16 @@ void arch_plan(Model *m)
 {
     if (m->cfg.arch == ARCH_ENCDEC)
         encdec_plan(m);
+    else if (m->cfg.arch == ARCH_ATTENTION)
+        attention_plan(m);
 }
 
 void arch_tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
     if (m->cfg.arch == ARCH_ENCDEC)
         encdec_tensors(m, base, t, k);
+    else if (m->cfg.arch == ARCH_ATTENTION)
+        attention_tensors(m, base, t, k);
 }
 
 void arch_start(const Model *m, float *const *h0, float *const *c0, float *ctx,

@@ -67,6 +67,8 @@ static cJSON *config_json(const ModelConfig *c)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "arch", model_arch_name(c->arch));
     cJSON_AddStringToObject(o, "cell", cell_name(c->cell));
+    if (c->arch == ARCH_ATTENTION)
+        cJSON_AddStringToObject(o, "attention", attn_score_name(c->attn));
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -429,6 +431,11 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
                         "%s: model architecture %s/%s is not supported by this s2s", path,
                         cJSON_IsString(arch) ? arch->valuestring : "?",
                         cJSON_IsString(cell) ? cell->valuestring : "?");
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
+    if (c->arch == ARCH_ATTENTION &&
+        (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: attention model without a known "
+                        "\"attention\" score (dot or general)", path);
     c->reverse = cJSON_IsTrue(rev);
     return 0;
 }

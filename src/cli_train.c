@@ -212,9 +212,10 @@ static void describe(const Trainer *t, int resumed)
     const ModelConfig *m = &t->model.cfg;
     fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
             c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
-    fprintf(stderr, "s2s train: vocab %d source, %d target; %d x %d LSTM, embed %d, %s source; "
-                    "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab, m->layers, m->hidden,
-            m->embed, m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
+    fprintf(stderr, "s2s train: vocab %d source, %d target; %s, %d x %d %s, embed %d, %s source; "
+                    "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab,
+            model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
+            m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
     if (resumed)
         fprintf(stderr, "s2s train: resuming %s at step %ld, epoch %d, lr %g\n", t->cfg.resume,
                 t->st.step, t->st.epoch, t->st.lr);

@@ -32,7 +32,8 @@ static int check_config(const ModelConfig *c, S2sErr *err)
     if (c->embed < 1 || c->hidden < 1 || c->embed > 65536 || c->hidden > 65536)
         return s2s_fail(err, S2S_EINVAL, "embed and hidden must be 1..65536 (got %d, %d)",
                         c->embed, c->hidden);
-    if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ENCDEC)
+    if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ATTENTION ||
+        (unsigned)c->attn > ATTN_GENERAL)
         return s2s_fail(err, S2S_EINVAL, "unknown cell or architecture");
     if (c->src_vocab < 5 || c->tgt_vocab < 5 || c->src_vocab > 10000000 || c->tgt_vocab > 10000000)
         return s2s_fail(err, S2S_EINVAL, "vocabulary sizes must be 5..10000000 (got %d, %d)",
@@ -40,7 +41,10 @@ static int check_config(const ModelConfig *c, S2sErr *err)
     return 0;
 }
 
-const char *model_arch_name(ModelArch a) { return a == ARCH_ENCDEC ? "encdec" : "seq2seq"; }
+const char *model_arch_name(ModelArch a)
+{
+    return a == ARCH_ENCDEC ? "encdec" : a == ARCH_ATTENTION ? "attention" : "seq2seq";
+}
 
 int model_arch_from_name(const char *name, ModelArch *a)
 {
@@ -48,6 +52,8 @@ int model_arch_from_name(const char *name, ModelArch *a)
         *a = ARCH_SEQ2SEQ;
     else if (name && strcmp(name, "encdec") == 0)
         *a = ARCH_ENCDEC;
+    else if (name && strcmp(name, "attention") == 0)
+        *a = ARCH_ATTENTION;
     else
         return -1;
     return 0;
@@ -55,7 +61,7 @@ int model_arch_from_name(const char *name, ModelArch *a)
 
 int model_dec_input(const ModelConfig *c)
 {
-    return c->embed + (c->arch == ARCH_ENCDEC ? c->hidden : 0);
+    return c->embed + (c->arch != ARCH_SEQ2SEQ ? c->hidden : 0); /* encdec: c; attention: ht */
 }
 
 int model_out_input(const ModelConfig *c)
@@ -184,6 +190,17 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->scratch.dgates = carve(&cur, T * B * G * H);
     ws->scratch.dh = carve(&cur, B * H);
     ws->scratch.dc = carve(&cur, B * H);
+    size_t A = c->arch == ARCH_ATTENTION; /* the attention arrays, empty otherwise */
+    ws->att = (AttnActs){carve(&cur, A * Tt * B * H), carve(&cur, A * Tt * B * Ts),
+                         carve(&cur, A * Tt * B * 2 * H), carve(&cur, A * Tt * B * H)};
+    ws->att_s = (AttnScratch){carve(&cur, A * B * 2 * H), carve(&cur, A * B * H),
+                              carve(&cur, A * Ts)};
+    ws->dmem = carve(&cur, A * Ts * B * H);
+    ws->dfeed = carve(&cur, A * B * H);
+    ws->dstep = carve(&cur, A * B * H);
+    ws->dh0 = carve(&cur, A * B * H);
+    ws->dc0 = carve(&cur, A * B * H);
+    ws->dxstep = carve(&cur, A * B * X);
     return (size_t)(cur - base);
 }
 
@@ -273,6 +290,10 @@ void model_final_states(const Model *m, const CellActs *acts, int T, int B, cons
 static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float dropout,
                            Rng *rng)
 {
+    if (m->cfg.arch == ARCH_ATTENTION) {
+        attention_forward(m, ws, bt, dropout, rng);
+        return;
+    }
     const ModelConfig *c = &m->cfg;
     int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, L = c->layers, X0 = model_dec_input(c);
     int N = Tt * B, H = c->hidden, F = model_out_input(c);
@@ -340,10 +361,23 @@ static const float *stack_backward(const Model *m, Workspace *ws, int dec, const
     return dout;
 }
 
+void model_encoder_backward(const Model *m, Workspace *ws, const Batch *bt, const float *dout,
+                            float *const *dhT, float *const *dcT)
+{
+    const float *demb = stack_backward(m, ws, 0, dout, NULL, NULL, dhT, dcT, bt->src_mask,
+                                       bt->src_len, bt->B);
+    embedding_backward(ws->g.src_emb, demb, bt->src, bt->src_len * bt->B, m->cfg.embed);
+}
+
 static void backward(const Model *m, Workspace *ws, const Batch *bt)
 {
+    if (m->cfg.arch == ARCH_ATTENTION) {
+        dropout_backward(ws->dtop, ws->top_drop, bt->tgt_len * bt->B * m->cfg.hidden);
+        attention_backward(m, ws, bt);
+        return;
+    }
     const ModelConfig *c = &m->cfg;
-    int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, E = c->embed, L = c->layers;
+    int B = bt->B, Tt = bt->tgt_len, L = c->layers;
     int F = model_out_input(c), N = Tt * B;
     size_t BH = (size_t)B * c->hidden;
     float *dencT_h[MODEL_MAX_LAYERS], *dencT_c[MODEL_MAX_LAYERS];
@@ -362,8 +396,7 @@ static void backward(const Model *m, Workspace *ws, const Batch *bt)
     arch_dec_rows_backward(m, &ws->g, ws->dctx, demb, bt->tgt_in, N, B);
     arch_start_backward(m, &ws->g, ws->dstate_h, ws->dstate_c, ws->dctx, h0, ws->ctx, B,
                         dencT_h, dencT_c);
-    demb = stack_backward(m, ws, 0, NULL, NULL, NULL, dencT_h, dencT_c, bt->src_mask, Ts, B);
-    embedding_backward(ws->g.src_emb, demb, bt->src, Ts * B, E);
+    model_encoder_backward(m, ws, bt, NULL, dencT_h, dencT_c);
 }
 
 double model_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng)

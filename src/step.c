@@ -44,6 +44,11 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     st->feats = carve(&cur, R * FO * F);
     st->ctx = carve(&cur, R * H * F);
     st->logp = carve(&cur, R * (size_t)c->tgt_vocab * F);
+    size_t A = c->arch == ARCH_ATTENTION; /* empty otherwise */
+    st->src_len = carve(&cur, S * sizeof(int));
+    st->feed = carve(&cur, A * 2 * R * H * F);
+    st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
+                         carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
     return (size_t)(cur - base);
 }
 
@@ -94,6 +99,10 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
     for (int l = 0; l < c->layers; l++)
         h0[l] = st->dec[l].h, c0[l] = st->dec[l].c;
     arch_start(m, h0, c0, st->ctx, enc_h, enc_c, S * K, K);
+    st->S = S, st->K = K, st->Ts = Ts;
+    memcpy(st->src_len, src_len, sizeof(int) * (size_t)S);
+    if (c->arch == ARCH_ATTENTION) /* no attentional state before the first step */
+        memset(st->feed, 0, sizeof(float) * (size_t)S * K * c->hidden);
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
@@ -116,12 +125,19 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
 {
     const ModelConfig *c = &m->cfg;
     int H = c->hidden, X0 = model_dec_input(c), F = model_out_input(c);
-    arch_dec_rows(m, st->x, prev, st->ctx, rows, rows);
+    int attn = c->arch == ARCH_ATTENTION;
+    arch_dec_rows(m, st->x, prev, attn ? st->feed : st->ctx, rows, rows);
     const float *in = st->x;
     for (int l = 0; l < c->layers; l++) {
         cell_forward(c->cell, &st->dec[l], in, NULL, cell_params(m->w.dec[l]), 1, rows,
                      l ? H : X0, H);
         in = st->dec[l].h + (size_t)rows * H;
+    }
+    if (attn) { /* the top state attends over its sentence's encoder outputs */
+        attn_forward(c->attn, &st->att, in, st->enc[c->layers - 1].h + (size_t)st->S * H,
+                     st->src_len, m->w.attn_Wa, m->w.attn_Wc, rows, st->K, st->S, st->Ts, H);
+        memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
+        in = st->att.ht;
     }
     arch_out_rows(m, st->feats, in, prev, st->ctx, rows, rows);
     blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, st->feats, F, m->w.out_W, F, 0.0f, st->logp,
@@ -137,4 +153,6 @@ void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
             memcpy(st->dec[l].h + r * H, st->dec[l].h + n + parent[r] * H, H * sizeof(float));
             memcpy(st->dec[l].c + r * H, st->dec[l].c + n + parent[r] * H, H * sizeof(float));
         }
+    for (int r = 0; m->cfg.arch == ARCH_ATTENTION && r < rows; r++)
+        memcpy(st->feed + r * H, st->feed + n + parent[r] * H, H * sizeof(float));
 }

@@ -162,6 +162,9 @@ static int new_model(Trainer *t, S2sErr *err)
         model_arch_from_name(t->cfg.arch, &mc.arch); /* checked by train_config_check */
     if (t->cfg.cell)
         cell_from_name(t->cfg.cell, &mc.cell);
+    mc.attn = ATTN_GENERAL;
+    if (t->cfg.attention)
+        attn_score_from_name(t->cfg.attention, &mc.attn);
     Rng init;
     int rc = model_init(&t->model, &mc, err);
     if (rc)
@@ -214,6 +217,9 @@ static int note_choices(Trainer *t, S2sErr *err)
         rc = train_config_set(c, train_option_index("cell"), cell_name(t->model.cfg.cell), err);
     if (!rc)
         rc = train_config_set(c, train_option_index("optim"), t->optim ? "adam" : "sgd", err);
+    if (!rc && t->model.cfg.arch == ARCH_ATTENTION)
+        rc = train_config_set(c, train_option_index("attention"), attn_score_name(t->model.cfg.attn),
+                              err);
     return rc;
 }
 

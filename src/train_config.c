@@ -23,8 +23,9 @@ const TrainOption train_options[] = {
     {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "bpe (default), word (reversible, no subwords) or none (whitespace)"},
     {"bpe-merges", OPT_INT, F(bpe_merges), 1, "N", "BPE merges learned jointly on --src and --tgt (default 10000)"},
     {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning"},
-    {"arch", OPT_STR, F(arch), 1, "ARCH", "seq2seq (Sutskever, default) or encdec (Cho: c fed to every step)"},
+    {"arch", OPT_STR, F(arch), 1, "ARCH", "seq2seq (Sutskever, default), encdec (Cho: c fed to every step) or attention (Luong)"},
     {"cell", OPT_STR, F(cell), 1, "CELL", "recurrent cell: lstm (default), gru or rnn"},
+    {"attention", OPT_STR, F(attention), 1, "SCORE", "--arch attention's score: general (default, h^T Wa m) or dot"},
     {"layers", OPT_INT, F(layers), 1, "N", "recurrent layers in encoder and decoder (default 2)"},
     {"embed", OPT_INT, F(embed), 1, "N", "embedding size (default 256)"},
     {"hidden", OPT_INT, F(hidden), 1, "N", "hidden state size (default 256)"},
@@ -258,7 +259,10 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
     ModelArch arch;
     CellKind cell;
     if (c->arch && model_arch_from_name(c->arch, &arch))
-        return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq or encdec", c->arch);
+        return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq, encdec or attention", c->arch);
+    AttnScore score;
+    if (c->attention && attn_score_from_name(c->attention, &score))
+        return s2s_fail(err, S2S_EINVAL, "--attention: '%s' is not general or dot", c->attention);
     if (c->cell && cell_from_name(c->cell, &cell))
         return s2s_fail(err, S2S_EINVAL, "--cell: '%s' is not lstm, gru or rnn", c->cell);
     Tokenizer tk = {0};

@@ -10,7 +10,7 @@ cd "$tmp" || exit 1
 
 head -300 "$root/data/demo/train.en" > s.en; head -300 "$root/data/demo/train.de" > s.de
 head -20 "$root/data/demo/test.en" > t.en; head -20 "$root/data/demo/test.de" > t.de
-for arch in seq2seq encdec; do
+for arch in seq2seq encdec attention; do
     for cell in lstm gru rnn; do
         m=$arch-$cell.s2s
         "$S2S" train --src s.en --tgt s.de --arch $arch --cell $cell --embed 16 --hidden 16 \
@@ -35,7 +35,8 @@ expect 2 "--arch seq2seq: cannot change when resuming \(the model has encdec\)" 
     "$S2S" train --resume encdec-gru.s2s --arch seq2seq --max-steps 30
 "$S2S" train --resume encdec-gru.s2s --max-steps 25 -q || fail "resume encdec/gru"
 expect 2 "--cell: 'tree' is not lstm, gru or rnn" "$S2S" train --src s.en --tgt s.de --cell tree
-expect 2 "--arch: 'attention' is not seq2seq or encdec" "$S2S" train --src s.en --tgt s.de --arch attention
+expect 2 "--arch: 'transformer' is not seq2seq, encdec or attention" "$S2S" train --src s.en --tgt s.de --arch transformer
+expect 2 "--attention: 'mlp' is not general or dot" "$S2S" train --src s.en --tgt s.de --arch attention --attention mlp
 
 old="$root/tests/fixtures/model-v0.1-word.s2s"
 [ "$(echo "three hundred forty two" | "$S2S" translate -m "$old" -q)" = "zwei hundert sieben und sechzig" ] \

@@ -192,7 +192,8 @@ static void train_copy(Model *m, int steps, float lr, uint64_t seed, double *fir
 }
 
 /* Every architecture and cell learns the copy task; the plain RNN wants a
- * smaller rate and more steps (measured: at rate 2 it diverges). With
+ * smaller rate and more steps (measured: at rate 2 it diverges), and
+ * attention rate 1 (at 2 its GRU diverged: 2.25 -> 2.49). With
  * check_determinism, a second run must give bit-identical parameters. */
 static void test_copy_task(ModelArch arch, CellKind cell, int check_determinism)
 {
@@ -202,7 +203,7 @@ static void test_copy_task(ModelArch arch, CellKind cell, int check_determinism)
     S2sErr err;
     double first, last, first2, last2;
     int steps = cell == CELL_RNN ? 2500 : 1200;
-    float lr = cell == CELL_RNN ? 0.3f : 2.0f;
+    float lr = cell == CELL_RNN ? 0.3f : arch == ARCH_ATTENTION ? 1.0f : 2.0f;
     CHECK(model_init(&a, &cfg, &err) == 0 && model_init(&b, &cfg, &err) == 0);
     train_copy(&a, steps, lr, 42, &first, &last, NULL);
     fprintf(stderr, "copy task %s/%s: loss %.3f over the first 20 steps, %.3f over the last 20\n",
@@ -260,6 +261,31 @@ static void test_copy_task_adam(void)
     CHECK_MSG(last < 0.25 * first, "adam: loss %.3f -> %.3f", first, last);
     free(st);
     model_free(&a);
+}
+
+/* Attention learns the copy task markedly faster than seq2seq: the same
+ * size, data, optimizer (Adam 0.01) and 300 steps; seq2seq must squeeze the
+ * sentence through its final state, attention looks each word up. The
+ * threshold: attention's loss over the last 20 steps below a fifth of
+ * seq2seq's (measured 2026-12-01, LSTM: 0.017 against 0.420). */
+static void test_attention_learns_faster(void)
+{
+    double first[2], last[2];
+    for (int i = 0; i < 2; i++) {
+        ModelConfig cfg = {.src_vocab = CP_V, .tgt_vocab = CP_V, .embed = 16, .hidden = 48,
+                           .layers = 1, .reverse = 1, .arch = i ? ARCH_ATTENTION : ARCH_SEQ2SEQ};
+        Model a;
+        S2sErr err;
+        CHECK(model_init(&a, &cfg, &err) == 0);
+        float *st = calloc(2 * a.nparams, sizeof(float));
+        train_copy(&a, 300, 0.01f, 42, &first[i], &last[i], st);
+        free(st);
+        model_free(&a);
+    }
+    fprintf(stderr, "copy task, 300 Adam steps: seq2seq loss %.3f -> %.3f, attention %.3f -> %.3f\n",
+            first[0], last[0], first[1], last[1]);
+    CHECK_MSG(last[1] < 0.2 * last[0], "attention %.3f is not well below seq2seq %.3f", last[1],
+              last[0]);
 }
 
 /* encdec feeds c to every step: with the initial-state weights zeroed (so
@@ -323,7 +349,8 @@ int main(void)
     test_masking();
     test_adam_reference();
     test_copy_task_adam();
-    for (int arch = 0; arch < 2; arch++)
+    test_attention_learns_faster();
+    for (int arch = 0; arch <= ARCH_ATTENTION; arch++)
         for (int cell = 0; cell < 3; cell++)
             test_copy_task((ModelArch)arch, (CellKind)cell, arch == 0 && cell == 0);
     return check_exit_code("test_model");

@@ -69,4 +69,12 @@ void encdec_out_rows(const Model *m, float *out, const float *h, const int32_t *
 const float *encdec_out_rows_backward(const Model *m, ModelTensors *g, float *dh, float *dctx,
                                       const float *d, const int32_t *ids, int N, int B);
 
+void attention_plan(Model *m);
+void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k);
+/* attention trains step by step (input feeding: each step reads the
+ * previous step's attentional state): its own full-sequence forward, and
+ * backward from ws->dtop (after the output dropout's backward). */
+void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng);
+void attention_backward(const Model *m, Workspace *ws, const Batch *bt);
+
 #endif

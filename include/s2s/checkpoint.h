@@ -23,7 +23,8 @@
  *
  * JSON metadata:
  *   { "format": "s2s-model", "version": 1,
- *     "config": { "arch": "seq2seq" | "encdec", "cell": "lstm" | "gru" | "rnn",
+ *     "config": { "arch": "seq2seq" | "encdec" | "attention", "cell": "lstm" | "gru" | "rnn",
+ *                 "attention": "dot" | "general"  (attention only),
  *                 "src_vocab": Vs,
  *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
  *                 "reverse": true },   (without arch/cell: seq2seq, lstm)

@@ -23,14 +23,15 @@
 #include <stddef.h>
 
 #include "s2s/common.h"
+#include "s2s/attention.h"
 #include "s2s/batch.h"
 #include "s2s/cell.h"
 #include "s2s/rng.h"
 
 #define MODEL_MAX_LAYERS 8
-#define MODEL_MAX_TENSORS (4 + 8 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_TENSORS (6 + 8 * MODEL_MAX_LAYERS)
 
-typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC } ModelArch;
+typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC, ARCH_ATTENTION } ModelArch;
 
 typedef struct {
     int src_vocab, tgt_vocab; /* vocabulary sizes, specials included */
@@ -38,6 +39,7 @@ typedef struct {
     int reverse;              /* 1: the encoder reads the source reversed */
     ModelArch arch;
     CellKind cell;
+    AttnScore attn;           /* attention: the score */
 } ModelConfig;
 
 const char *model_arch_name(ModelArch a);
@@ -60,6 +62,8 @@ typedef struct {
     CellTensors dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
     float *init_W[MODEL_MAX_LAYERS]; /* encdec: (H, H) */
     float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
+    float *attn_Wa;                 /* attention, general score: (H, H) */
+    float *attn_Wc;                 /* attention: (H, 2H) */
     float *out_W;                   /* (Vt, model_out_input) */
     float *out_b;                   /* (Vt) */
 } ModelTensors;
@@ -113,6 +117,14 @@ typedef struct {
     float *dtop;           /* (Tt, B, F) */
     float *dh_top;         /* (Tt, B, H) encdec: the h part of dtop */
     float *ctx, *dctx;     /* (B, H) encdec: c and its gradient */
+    /* attention: the layer's activations at every target step, and the
+     * backward's per-step scratch */
+    AttnActs att;          /* q, ht (Tt, B, H); a (Tt, B, Ts); cat (Tt, B, 2H) */
+    AttnScratch att_s;     /* dcat (B, 2H), dq (B, H), da (Ts) */
+    float *dmem;           /* (Ts, B, H) gradient w.r.t. the top encoder outputs */
+    float *dfeed;          /* (B, H) gradient w.r.t. the previous attentional state */
+    float *dstep, *dh0, *dc0; /* (B, H) */
+    float *dxstep;         /* (B, max(E + H, H)) */
     float *dbuf[2];        /* (max(Ts, Tt), B, max(E, H)) */
     float *dstate_h[MODEL_MAX_LAYERS], *dstate_c[MODEL_MAX_LAYERS]; /* (B, H) */
     CellScratch scratch;
@@ -122,6 +134,13 @@ typedef struct {
 int workspace_init(Workspace *ws, const Model *m, int max_B, int max_src, int max_tgt,
                    S2sErr *err);
 void workspace_free(Workspace *ws);
+
+/* Training: backward through the encoder stack and the source embedding,
+ * from dout (Ts, B, H), the gradient w.r.t. the top layer's outputs (or
+ * NULL), and dhT[l], dcT[l] (B, H) w.r.t. each layer's final state (or
+ * NULL entries). */
+void model_encoder_backward(const Model *m, Workspace *ws, const Batch *bt, const float *dout,
+                            float *const *dhT, float *const *dcT);
 
 /* Forward only: returns the summed NLL of the batch's target tokens
  * (</s> included). dropout = 0 for evaluation. */

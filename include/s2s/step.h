@@ -29,6 +29,12 @@ typedef struct {
     float *feats;   /* (rows, model_out_input) the output layer's input */
     float *ctx;     /* (rows, H) encdec: each row's sentence summary c */
     float *logp;    /* (rows, Vt) log-softmax of the step's logits */
+    /* attention: each sentence's encoder outputs (enc[L-1]) are its memory,
+     * shared by its K rows */
+    int S, K, Ts;   /* the current batch */
+    int *src_len;   /* (max_sents) */
+    float *feed;    /* (2, rows, H) the attentional state before / after the step */
+    AttnActs att;   /* rows: q, ht (rows, H); a (rows, max_src); cat (rows, 2H) */
     void *mem;      /* owns every array above */
 } StepState;
 
