@@ -330,7 +330,8 @@ static double output_loss(const Model *m, Workspace *ws, const Batch *bt, int tr
                               bt->tgt_mask + r, n, F, V);
         if (train)
             output_backward(ws->dtop + (size_t)r * F, ws->g.out_W, ws->g.out_b, ws->probs, h,
-                            m->w.out_W, bt->tgt_out + r, bt->tgt_mask + r, scale, n, F, V);
+                            m->w.out_W, bt->tgt_out + r, bt->tgt_mask + r, scale,
+                            ws->label_smoothing, n, F, V);
     }
     return nll;
 }

@@ -36,12 +36,19 @@ double output_forward(float *probs, const float *h, const float *Wo, const float
 
 void output_backward(float *dh, float *dWo, float *dbo, float *probs,
                      const float *h, const float *Wo, const int32_t *targets,
-                     const float *mask, float scale, int N, int H, int V)
+                     const float *mask, float scale, float eps, int N, int H, int V)
 {
+    float spread = eps / (float)V;
     for (int n = 0; n < N; n++) {
         float *row = probs + (size_t)n * V;
         float s = (!mask || mask[n] != 0.0f) ? scale : 0.0f;
-        row[targets[n]] -= 1.0f;
+        if (eps > 0.0f) {
+            for (int v = 0; v < V; v++)
+                row[v] -= spread;
+            row[targets[n]] -= 1.0f - eps;
+        } else {
+            row[targets[n]] -= 1.0f;
+        }
         for (int v = 0; v < V; v++) {
             row[v] *= s;
             dbo[v] += row[v];

@@ -256,6 +256,8 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     int rc = batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
     if (!rc)
         rc = shards_init(&t->shards, &t->model, t->cfg.threads, t->cfg.batch, ms, mt, err);
+    for (int i = 0; !rc && i < t->shards.n; i++) /* the training target; validation is plain NLL */
+        t->shards.shard[i].ws.label_smoothing = (float)t->cfg.label_smoothing;
     size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
     if (!rc && nst && !t->opt_state && !(t->opt_state = calloc(nst, sizeof(float))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the optimizer state (%zu floats)", nst);

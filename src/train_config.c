@@ -44,6 +44,7 @@ const TrainOption train_options[] = {
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)"},
     {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)"},
     {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)"},
+    {"label-smoothing", OPT_FLOAT, F(label_smoothing), 0, "X", "train against (1-X) onehot + X/V (default 0; reported loss and ppl stay the plain NLL)"},
     {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)"},
     {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores)"},
     {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)"},
@@ -246,6 +247,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("clip", c->clip, 0, 1e9, err)) ||
         (rc = check_range("init", c->init, 0, 10, err)) ||
         (rc = check_range("dropout", c->dropout, 0, 0.99, err)) ||
+        (rc = check_range("label-smoothing", c->label_smoothing, 0, 0.99, err)) ||
         (rc = check_range("threads", c->threads, 1, 1024, err)) ||
         (rc = check_range("max-len", c->max_len, 1, 100000, err)) ||
         (rc = check_range("valid-every", c->valid_every, 0, 2e9, err)) ||

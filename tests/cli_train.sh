@@ -116,6 +116,14 @@ expect 2 "--optim: 'adamw' is not sgd or adam" run --optim adamw --max-steps 1
 run --optim adam --max-steps 20 --model adb.s2s --keep-best >/dev/null || fail "adam keep-best"
 expect 1 "adb.best.s2s: has no Adam moments" "$S2S" train --resume adb.best.s2s --max-steps 30
 
+# ---- label smoothing: another training target, the same reported loss (plain NLL) ----
+run --max-steps 5 --model ls0.s2s --log ls0.jsonl --report-every 0 || fail "train without smoothing"
+run --max-steps 5 --model ls1.s2s --log ls1.jsonl --report-every 0 --label-smoothing 0.1 || fail "train with smoothing"
+l0=$(grep '"step":1,' ls0.jsonl | grep -o '"loss":[0-9.e+-]*'); l1=$(grep '"step":1,' ls1.jsonl | grep -o '"loss":[0-9.e+-]*')
+[ -n "$l0" ] && [ "$l0" = "$l1" ] || fail "step 1's reported loss changed with --label-smoothing ($l0 vs $l1)"
+[ "$(params ls0.s2s)" != "$(params ls1.s2s)" ] || fail "--label-smoothing 0.1 trained the same model"
+expect 2 "--label-smoothing: 1.5 is out of range" run --max-steps 1 --model ls2.s2s --label-smoothing 1.5
+
 # ---- config file: keys are the long options; the command line wins ----
 printf '{"src": "s.en", "tgt": "s.de", "hidden": 12, "embed": 8, "max-steps": 3, "quiet": true, "no-reverse": true}' > c.json
 "$S2S" train --config c.json --hidden 10 --model c.s2s || fail "train with --config"

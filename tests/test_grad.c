@@ -126,6 +126,7 @@ typedef struct {
     float *h, *W, *b, *probs, *table, mask[ON];
     int32_t targets[ON], ids[ON];
     int through_embedding;
+    float smoothing; /* > 0: the loss is the label-smoothed cross-entropy */
 } OutCase;
 
 static double out_loss(void *ctx)
@@ -134,7 +135,15 @@ static double out_loss(void *ctx)
     if (k->through_embedding) /* h[:, :OE] = embedding of ids */
         for (int n = 0; n < ON; n++)
             embedding_forward(k->h + n * OH, k->ids + n, k->table, 1, OE);
-    return 0.25 * output_forward(k->probs, k->h, k->W, k->b, k->targets, k->mask, ON, OH, OV);
+    double nll = output_forward(k->probs, k->h, k->W, k->b, k->targets, k->mask, ON, OH, OV);
+    if (k->smoothing > 0) { /* (1 - eps) NLL + eps * mean over v of -log p_v */
+        double uni = 0;
+        for (int n = 0; n < ON; n++)
+            for (int v = 0; v < OV && k->mask[n] != 0.0f; v++)
+                uni -= log((double)k->probs[n * OV + v]) / OV;
+        nll = (1 - k->smoothing) * nll + k->smoothing * uni;
+    }
+    return 0.25 * nll;
 }
 
 static void test_output_and_embedding(void)
@@ -156,7 +165,7 @@ static void test_output_and_embedding(void)
     float *db = calloc(OV, sizeof(float)), *dtable = calloc(OV * OE, sizeof(float));
     float *demb = calloc(ON * OE, sizeof(float));
     out_loss(&k);
-    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, ON, OH, OV);
+    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, 0.0f, ON, OH, OV);
     CHECK(gradcheck("output.h", out_loss, &k, k.h, dh, NULL, ON * OH) == 0);
     CHECK(gradcheck("output.W", out_loss, &k, k.W, dW, NULL, OV * OH) == 0);
     CHECK(gradcheck("output.b", out_loss, &k, k.b, db, NULL, OV) == 0);
@@ -166,11 +175,21 @@ static void test_output_and_embedding(void)
     k.through_embedding = 1;
     out_loss(&k);
     memset(dh, 0, sizeof(float) * ON * OH);
-    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, ON, OH, OV);
+    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, 0.0f, ON, OH, OV);
     for (int n = 0; n < ON; n++)
         memcpy(demb + n * OE, dh + n * OH, sizeof(float) * OE);
     embedding_backward(dtable, demb, k.ids, ON, OE);
     CHECK(gradcheck("embedding", out_loss, &k, k.table, dtable, NULL, OV * OE) == 0);
+    /* Label smoothing: the gradient of the cross-entropy against (1 - eps) onehot + eps / V. */
+    k.through_embedding = 0;
+    k.smoothing = 0.1f;
+    out_loss(&k);
+    memset(dh, 0, sizeof(float) * ON * OH), memset(dW, 0, sizeof(float) * OV * OH);
+    memset(db, 0, sizeof(float) * OV);
+    output_backward(dh, dW, db, k.probs, k.h, k.W, k.targets, k.mask, 0.25f, 0.1f, ON, OH, OV);
+    CHECK(gradcheck("output.h smoothed", out_loss, &k, k.h, dh, NULL, ON * OH) == 0);
+    CHECK(gradcheck("output.W smoothed", out_loss, &k, k.W, dW, NULL, OV * OH) == 0);
+    CHECK(gradcheck("output.b smoothed", out_loss, &k, k.b, db, NULL, OV) == 0);
     float *all[] = {k.h, k.W, k.b, k.table, k.probs, dh, dW, db, dtable, demb};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]);

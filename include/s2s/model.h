@@ -107,6 +107,7 @@ void model_final_states(const Model *m, const CellActs *acts, int T, int B, cons
 /* Everything one training step needs besides the model. Owns all arrays. */
 typedef struct {
     int max_B, max_src, max_tgt, chunk_rows;
+    float label_smoothing; /* eps of the training target (0: plain NLL); the loss returned stays the NLL */
     float *grads; /* (nparams), mirrors Model.params */
     ModelTensors g;
     CellActs enc[MODEL_MAX_LAYERS], dec[MODEL_MAX_LAYERS];

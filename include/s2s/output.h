@@ -12,11 +12,13 @@
 double output_forward(float *probs, const float *h, const float *Wo, const float *bo,
                       const int32_t *targets, const float *mask, int N, int H, int V);
 
-/* Backward of scale * (the NLL sum forward returned). probs: (N, V), as
- * forward left it, overwritten with the logits' gradient. ADDS into
- * dh (N, H), dWo (V, H) and dbo (V). */
+/* Backward of scale * (the cross-entropy summed over the masked
+ * positions) against the label-smoothed target q = (1 - eps) onehot(y) +
+ * eps / V (eps = 0: the NLL forward returned). probs: (N, V), as forward
+ * left it, overwritten with the logits' gradient, scale * (p - q). ADDS
+ * into dh (N, H), dWo (V, H) and dbo (V). */
 void output_backward(float *dh, float *dWo, float *dbo, float *probs,
                      const float *h, const float *Wo, const int32_t *targets,
-                     const float *mask, float scale, int N, int H, int V);
+                     const float *mask, float scale, float eps, int N, int H, int V);
 
 #endif
