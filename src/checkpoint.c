@@ -69,6 +69,8 @@ static cJSON *config_json(const ModelConfig *c)
     cJSON_AddStringToObject(o, "cell", cell_name(c->cell));
     if (c->arch == ARCH_ATTENTION)
         cJSON_AddStringToObject(o, "attention", attn_score_name(c->attn));
+    if (c->tied)
+        cJSON_AddBoolToObject(o, "tied_embeddings", 1);
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -431,6 +433,11 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
                         "%s: model architecture %s/%s is not supported by this s2s", path,
                         cJSON_IsString(arch) ? arch->valuestring : "?",
                         cJSON_IsString(cell) ? cell->valuestring : "?");
+    const cJSON *tied = cJSON_GetObjectItemCaseSensitive(o, "tied_embeddings");
+    if (tied && !cJSON_IsBool(tied))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"tied_embeddings\" must be true or false",
+                        path);
+    c->tied = cJSON_IsTrue(tied);
     const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
     if (c->arch == ARCH_ATTENTION &&
         (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))

@@ -35,6 +35,10 @@ static int check_config(const ModelConfig *c, S2sErr *err)
     if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ATTENTION ||
         (unsigned)c->attn > ATTN_GENERAL)
         return s2s_fail(err, S2S_EINVAL, "unknown cell or architecture");
+    if (c->tied && model_out_input(c) != c->embed)
+        return s2s_fail(err, S2S_EINVAL, "tied embeddings need the output layer's input (%d wide "
+                        "for %s) as wide as the embeddings (%d)", model_out_input(c),
+                        model_arch_name(c->arch), c->embed);
     if (c->src_vocab < 5 || c->tgt_vocab < 5 || c->src_vocab > 10000000 || c->tgt_vocab > 10000000)
         return s2s_fail(err, S2S_EINVAL, "vocabulary sizes must be 5..10000000 (got %d, %d)",
                         c->src_vocab, c->tgt_vocab);
@@ -96,7 +100,8 @@ int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err)
     add_stack(m, "enc", cfg->embed);
     add_stack(m, "dec", model_dec_input(cfg));
     arch_plan(m);
-    model_add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
+    if (!cfg->tied)
+        model_add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
     model_add_tensor(m, "out.b", 1, cfg->tgt_vocab);
     return 0;
 }
@@ -146,7 +151,7 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
             w->b = base + m->tensors[k++].offset;
         }
     arch_tensors(m, base, t, &k);
-    t->out_W = base + m->tensors[k++].offset;
+    t->out_W = m->cfg.tied ? t->tgt_emb : base + m->tensors[k++].offset;
     t->out_b = base + m->tensors[k++].offset;
 }
 

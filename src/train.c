@@ -163,6 +163,7 @@ static int new_model(Trainer *t, S2sErr *err)
     if (t->cfg.cell)
         cell_from_name(t->cfg.cell, &mc.cell);
     mc.attn = ATTN_GENERAL;
+    mc.tied = t->cfg.tied_embeddings;
     if (t->cfg.attention)
         attn_score_from_name(t->cfg.attention, &mc.attn);
     Rng init;

@@ -38,6 +38,20 @@ expect 2 "--cell: 'tree' is not lstm, gru or rnn" "$S2S" train --src s.en --tgt 
 expect 2 "--arch: 'transformer' is not seq2seq, encdec or attention" "$S2S" train --src s.en --tgt s.de --arch transformer
 expect 2 "--attention: 'mlp' is not general or dot" "$S2S" train --src s.en --tgt s.de --arch attention --attention mlp
 
+# ---- tied embeddings: no out.W, the target embeddings serve the output layer ----
+for arch in seq2seq attention; do
+    "$S2S" train --src s.en --tgt s.de --arch $arch --embed 16 --hidden 16 --tied-embeddings \
+        --batch 16 --max-steps 20 --threads 2 -q --model tied-$arch.s2s || fail "train tied $arch"
+    "$S2S" info tied-$arch.s2s | grep -q '"tied_embeddings":[[:space:]]*true' || fail "tied-$arch: not recorded"
+    "$S2S" info tied-$arch.s2s | grep -q '"out.W"' && fail "tied-$arch: still has out.W"
+    "$S2S" translate -m tied-$arch.s2s -q < t.en > tied.hyp && [ "$(wc -l < tied.hyp)" -eq 20 ] ||
+        fail "translate with tied-$arch"
+done
+expect 2 "--tied-embeddings: encdec's output layer" "$S2S" train --src s.en --tgt s.de --arch encdec \
+    --embed 16 --hidden 16 --tied-embeddings
+expect 2 "--tied-embeddings needs --embed equal to --hidden" "$S2S" train --src s.en --tgt s.de \
+    --embed 16 --hidden 32 --tied-embeddings
+
 old="$root/tests/fixtures/model-v0.1-word.s2s"
 [ "$(echo "three hundred forty two" | "$S2S" translate -m "$old" -q)" = "zwei hundert sieben und sechzig" ] \
     || fail "the s2s 0.1 model no longer translates as it did"

@@ -234,12 +234,14 @@ static double model_loss(void *ctx)
     return model_forward(&k->m, &k->ws, &k->bt, k->dropout, &r) / (double)k->bt.tgt_tokens;
 }
 
+static int test_tied; /* 1: tied embeddings (embed = hidden) */
+
 static void test_model_attn(int layers, int reverse, float dropout, ModelArch arch,
                             CellKind cell, AttnScore attn)
 {
-    ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = 5, .hidden = 6,
+    ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = test_tied ? 6 : 5, .hidden = 6,
                        .layers = layers, .reverse = reverse, .arch = arch, .cell = cell,
-                       .attn = attn};
+                       .attn = attn, .tied = test_tied};
     ModelCase k = {.dropout = dropout};
     Corpus c;
     Rng r, drop;
@@ -266,9 +268,9 @@ static void test_model_attn(int layers, int reverse, float dropout, ModelArch ar
         int n = ti->rows * ti->cols, idx[40], m = n < 40 ? n : 40;
         for (int i = 0; i < m; i++)
             idx[i] = (int)ti->offset + (n <= 40 ? i : (int)rng_below(&r, (uint32_t)n));
-        snprintf(name, sizeof name, "%s%s/%s L%d%s%s %s", model_arch_name(arch),
+        snprintf(name, sizeof name, "%s%s/%s L%d%s%s%s %s", model_arch_name(arch),
                  arch == ARCH_ATTENTION ? attn_score_name(attn) : "", cell_name(cell), layers,
-                 reverse ? "r" : "", dropout > 0 ? "d" : "", ti->name);
+                 reverse ? "r" : "", dropout > 0 ? "d" : "", test_tied ? "t" : "", ti->name);
         CHECK_MSG(gradcheck(name, model_loss, &k, k.m.params, k.ws.grads, idx, m) == 0, "%s", name);
     }
     batch_free(&k.bt);
@@ -302,5 +304,10 @@ int main(void)
             test_model_attn(2, 1, 0.0f, ARCH_ATTENTION, (CellKind)cell, (AttnScore)attn);
     test_model_attn(1, 0, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_GENERAL);
     test_model_attn(2, 1, 0.3f, ARCH_ATTENTION, CELL_GRU, ATTN_DOT);
+    /* tied embeddings: tgt_embed gets the output layer's gradient too */
+    test_tied = 1;
+    test_model(2, 1, 0.0f, ARCH_SEQ2SEQ, CELL_LSTM);
+    test_model_attn(1, 1, 0.3f, ARCH_ATTENTION, CELL_GRU, ATTN_GENERAL);
+    test_tied = 0;
     return check_exit_code("test_grad");
 }

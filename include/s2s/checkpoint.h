@@ -25,6 +25,8 @@
  *   { "format": "s2s-model", "version": 1,
  *     "config": { "arch": "seq2seq" | "encdec" | "attention", "cell": "lstm" | "gru" | "rnn",
  *                 "attention": "dot" | "general"  (attention only),
+ *                 "tied_embeddings": true  (optional: no out.W, the output
+ *                                           layer uses tgt_embed),
  *                 "src_vocab": Vs,
  *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
  *                 "reverse": true },   (without arch/cell: seq2seq, lstm)

@@ -40,6 +40,7 @@ typedef struct {
     ModelArch arch;
     CellKind cell;
     AttnScore attn;           /* attention: the score */
+    int tied;                 /* 1: the output layer's weights are the target embeddings */
 } ModelConfig;
 
 const char *model_arch_name(ModelArch a);
@@ -64,7 +65,7 @@ typedef struct {
     float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
     float *attn_Wa;                 /* attention, general score: (H, H) */
     float *attn_Wc;                 /* attention: (H, 2H) */
-    float *out_W;                   /* (Vt, model_out_input) */
+    float *out_W;                   /* (Vt, model_out_input); tied: the same block as tgt_emb */
     float *out_b;                   /* (Vt) */
 } ModelTensors;
 
