@@ -15,10 +15,12 @@ typedef struct {
     Corpus c;
 } Setup;
 
+static ModelArch setup_arch; /* the architecture setup builds (seq2seq unless set) */
+
 static void setup(Setup *s, int layers, int reverse)
 {
     ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = 5, .hidden = 6,
-                       .layers = layers, .reverse = reverse};
+                       .layers = layers, .reverse = reverse, .arch = setup_arch};
     S2sErr err;
     Rng r;
     rng_seed(&r, 5);
@@ -347,6 +349,9 @@ int main(void)
     test_reversal();
     test_initial_state();
     test_masking();
+    setup_arch = ARCH_ATTENTION; /* padding is masked out of attention too */
+    test_masking();
+    setup_arch = ARCH_SEQ2SEQ;
     test_adam_reference();
     test_copy_task_adam();
     test_attention_learns_faster();

@@ -127,5 +127,6 @@ int main(void)
     test_arch(ARCH_SEQ2SEQ, CELL_LSTM);
     test_arch(ARCH_ENCDEC, CELL_GRU);
     test_arch(ARCH_SEQ2SEQ, CELL_RNN);
+    test_arch(ARCH_ATTENTION, CELL_LSTM);
     return check_exit_code("test_shard");
 }
