@@ -16,16 +16,38 @@
 void attention_plan(Model *m)
 {
     int H = m->cfg.hidden;
-    if (m->cfg.attn == ATTN_GENERAL)
+    if (m->cfg.attn != ATTN_DOT)
         model_add_tensor(m, "attn.Wa", H, H);
+    if (m->cfg.attn == ATTN_MLP) {
+        model_add_tensor(m, "attn.Wk", H, H);
+        model_add_tensor(m, "attn.v", 1, H);
+    }
     model_add_tensor(m, "attn.Wc", H, 2 * H);
 }
 
 void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
-    if (m->cfg.attn == ATTN_GENERAL)
+    if (m->cfg.attn != ATTN_DOT)
         t->attn_Wa = base + m->tensors[(*k)++].offset;
+    if (m->cfg.attn == ATTN_MLP) {
+        t->attn_Wk = base + m->tensors[(*k)++].offset;
+        t->attn_v = base + m->tensors[(*k)++].offset;
+    }
     t->attn_Wc = base + m->tensors[(*k)++].offset;
+}
+
+AttnParams attention_params(const ModelTensors *w)
+{
+    return (AttnParams){w->attn_Wa, w->attn_Wk, w->attn_v, w->attn_Wc};
+}
+
+/* The memory of a training batch: the top encoder layer's outputs. */
+static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch *bt)
+{
+    size_t BH = (size_t)bt->B * m->cfg.hidden;
+    return (AttnMemory){ws->enc[m->cfg.layers - 1].h + BH,
+                        m->cfg.attn == ATTN_MLP ? ws->keys : NULL, bt->src_lens, bt->B,
+                        bt->src_len};
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
@@ -81,8 +103,9 @@ static void decoder_step(const Model *m, Workspace *ws, const Batch *bt, int t, 
                      l ? H : c->embed + H, H);
     }
     AttnActs at = att_view(&ws->att, t, B, bt->src_len, H);
-    attn_forward(c->attn, &at, ws->dec[L - 1].h + (t + 1) * BH, ws->enc[L - 1].h + BH,
-                 bt->src_lens, m->w.attn_Wa, m->w.attn_Wc, B, 1, B, bt->src_len, H);
+    AttnMemory M = batch_memory(m, ws, bt);
+    attn_forward(c->attn, &at, ws->dec[L - 1].h + (t + 1) * BH, &M, attention_params(&m->w), B,
+                 1, H);
 }
 
 void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng)
@@ -98,6 +121,9 @@ void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dro
     for (int l = 0; l < c->layers; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
     seq2seq_start(m, h0, c0, enc_h, enc_c, B, 1);
+    if (c->attn == ATTN_MLP) /* the memory's keys, once per batch */
+        attn_keys(ws->keys, ws->enc[c->layers - 1].h + (size_t)B * H, attention_params(&m->w),
+                  Ts * B, H);
     for (int t = 0; t < Tt; t++)
         decoder_step(m, ws, bt, t, dropout, rng);
     size_t n = (size_t)Tt * B * H;
@@ -145,6 +171,9 @@ void attention_backward(const Model *m, Workspace *ws, const Batch *bt)
     int B = bt->B, Ts = bt->src_len, H = c->hidden, L = c->layers;
     size_t BH = (size_t)B * H;
     memset(ws->dmem, 0, (size_t)Ts * BH * sizeof(float));
+    memset(ws->dkeys, 0, (size_t)Ts * BH * sizeof(float) * (c->attn == ATTN_MLP));
+    AttnMemory M = batch_memory(m, ws, bt);
+    AttnGrads g = {ws->g.attn_Wa, ws->g.attn_Wk, ws->g.attn_v, ws->g.attn_Wc};
     memset(ws->dfeed, 0, BH * sizeof(float));
     for (int l = 0; l < L; l++) {
         memset(ws->dstate_h[l], 0, BH * sizeof(float));
@@ -156,10 +185,12 @@ void attention_backward(const Model *m, Workspace *ws, const Batch *bt)
             dht[k] = ws->dtop[t * BH + k] + ws->dfeed[k];
         memset(dh, 0, BH * sizeof(float));
         AttnActs at = att_view(&ws->att, t, B, Ts, H);
-        attn_backward(c->attn, dh, ws->dmem, ws->g.attn_Wa, ws->g.attn_Wc, dht, &at, ws->att_s,
-                      ws->dec[L - 1].h + (t + 1) * BH, ws->enc[L - 1].h + BH, bt->src_lens,
-                      m->w.attn_Wa, m->w.attn_Wc, B, 1, B, Ts, H);
+        attn_backward(c->attn, dh, ws->dmem, c->attn == ATTN_MLP ? ws->dkeys : NULL, g, dht, &at,
+                      ws->att_s, ws->dec[L - 1].h + (t + 1) * BH, &M, attention_params(&m->w),
+                      B, 1, H);
         decoder_step_backward(m, ws, bt, t, dh);
     }
+    if (c->attn == ATTN_MLP)
+        attn_keys_backward(ws->dmem, g, ws->dkeys, M.mem, attention_params(&m->w), Ts * B, H);
     model_encoder_backward(m, ws, bt, ws->dmem, ws->dstate_h, ws->dstate_c);
 }

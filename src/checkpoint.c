@@ -442,7 +442,7 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
     if (c->arch == ARCH_ATTENTION &&
         (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata: attention model without a known "
-                        "\"attention\" score (dot or general)", path);
+                        "\"attention\" score (dot, general or mlp)", path);
     c->reverse = cJSON_IsTrue(rev);
     return 0;
 }

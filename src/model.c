@@ -33,7 +33,7 @@ static int check_config(const ModelConfig *c, S2sErr *err)
         return s2s_fail(err, S2S_EINVAL, "embed and hidden must be 1..65536 (got %d, %d)",
                         c->embed, c->hidden);
     if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ATTENTION ||
-        (unsigned)c->attn > ATTN_GENERAL)
+        (unsigned)c->attn > ATTN_MLP)
         return s2s_fail(err, S2S_EINVAL, "unknown cell or architecture");
     if (c->tied && model_out_input(c) != c->embed)
         return s2s_fail(err, S2S_EINVAL, "tied embeddings need the output layer's input (%d wide "
@@ -201,6 +201,8 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->att_s = (AttnScratch){carve(&cur, A * B * 2 * H), carve(&cur, A * B * H),
                               carve(&cur, A * Ts)};
     ws->dmem = carve(&cur, A * Ts * B * H);
+    ws->keys = carve(&cur, A * Ts * B * H);
+    ws->dkeys = carve(&cur, A * Ts * B * H);
     ws->dfeed = carve(&cur, A * B * H);
     ws->dstep = carve(&cur, A * B * H);
     ws->dh0 = carve(&cur, A * B * H);

@@ -47,6 +47,7 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     size_t A = c->arch == ARCH_ATTENTION; /* empty otherwise */
     st->src_len = carve(&cur, S * sizeof(int));
     st->feed = carve(&cur, A * 2 * R * H * F);
+    st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
     return (size_t)(cur - base);
@@ -103,6 +104,9 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
     memcpy(st->src_len, src_len, sizeof(int) * (size_t)S);
     if (c->arch == ARCH_ATTENTION) /* no attentional state before the first step */
         memset(st->feed, 0, sizeof(float) * (size_t)S * K * c->hidden);
+    if (c->arch == ARCH_ATTENTION && c->attn == ATTN_MLP) /* the keys, once per batch */
+        attn_keys(st->keys, st->enc[c->layers - 1].h + (size_t)S * c->hidden,
+                  attention_params(&m->w), Ts * S, c->hidden);
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
@@ -134,8 +138,9 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
         in = st->dec[l].h + (size_t)rows * H;
     }
     if (attn) { /* the top state attends over its sentence's encoder outputs */
-        attn_forward(c->attn, &st->att, in, st->enc[c->layers - 1].h + (size_t)st->S * H,
-                     st->src_len, m->w.attn_Wa, m->w.attn_Wc, rows, st->K, st->S, st->Ts, H);
+        AttnMemory M = {st->enc[c->layers - 1].h + (size_t)st->S * H,
+                        c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts};
+        attn_forward(c->attn, &st->att, in, &M, attention_params(&m->w), rows, st->K, H);
         memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
         in = st->att.ht;
     }

@@ -25,7 +25,7 @@ const TrainOption train_options[] = {
     {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning"},
     {"arch", OPT_STR, F(arch), 1, "ARCH", "seq2seq (Sutskever, default), encdec (Cho: c fed to every step) or attention (Luong)"},
     {"cell", OPT_STR, F(cell), 1, "CELL", "recurrent cell: lstm (default), gru or rnn"},
-    {"attention", OPT_STR, F(attention), 1, "SCORE", "--arch attention's score: general (default, h^T Wa m) or dot"},
+    {"attention", OPT_STR, F(attention), 1, "SCORE", "--arch attention's score: general (default, h^T Wa m), dot or mlp (Bahdanau)"},
     {"layers", OPT_INT, F(layers), 1, "N", "recurrent layers in encoder and decoder (default 2)"},
     {"embed", OPT_INT, F(embed), 1, "N", "embedding size (default 256)"},
     {"hidden", OPT_INT, F(hidden), 1, "N", "hidden state size (default 256)"},
@@ -265,7 +265,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         return s2s_fail(err, S2S_EINVAL, "--arch: '%s' is not seq2seq, encdec or attention", c->arch);
     AttnScore score;
     if (c->attention && attn_score_from_name(c->attention, &score))
-        return s2s_fail(err, S2S_EINVAL, "--attention: '%s' is not general or dot", c->attention);
+        return s2s_fail(err, S2S_EINVAL, "--attention: '%s' is not general, dot or mlp", c->attention);
     if (c->cell && cell_from_name(c->cell, &cell))
         return s2s_fail(err, S2S_EINVAL, "--cell: '%s' is not lstm, gru or rnn", c->cell);
     Tokenizer tk = {0};

@@ -36,7 +36,16 @@ expect 2 "--arch seq2seq: cannot change when resuming \(the model has encdec\)" 
 "$S2S" train --resume encdec-gru.s2s --max-steps 25 -q || fail "resume encdec/gru"
 expect 2 "--cell: 'tree' is not lstm, gru or rnn" "$S2S" train --src s.en --tgt s.de --cell tree
 expect 2 "--arch: 'transformer' is not seq2seq, encdec or attention" "$S2S" train --src s.en --tgt s.de --arch transformer
-expect 2 "--attention: 'mlp' is not general or dot" "$S2S" train --src s.en --tgt s.de --arch attention --attention mlp
+expect 2 "--attention: 'concat' is not general, dot or mlp" "$S2S" train --src s.en --tgt s.de --arch attention --attention concat
+
+# ---- attention with each score: trains, records it, translates ----
+for score in dot mlp; do
+    "$S2S" train --src s.en --tgt s.de --arch attention --attention $score --embed 16 --hidden 16 \
+        --batch 16 --max-steps 20 --threads 2 -q --model att-$score.s2s || fail "train attention $score"
+    "$S2S" info att-$score.s2s | grep -q "\"attention\":[[:space:]]*\"$score\"" || fail "att-$score: score not recorded"
+    "$S2S" translate -m att-$score.s2s -q --beam 3 < t.en > att.hyp && [ "$(wc -l < att.hyp)" -eq 20 ] ||
+        fail "translate with attention $score"
+done
 
 # ---- tied embeddings: no out.W, the target embeddings serve the output layer ----
 for arch in seq2seq attention; do

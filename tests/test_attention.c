@@ -17,18 +17,27 @@ enum { AS = 3, AK = 2, AR = AS * AK, AT = 4, AH = 5 };
 typedef struct {
     AttnScore kind;
     float h[AR * AH], mem[AT * AS * AH], Wa[AH * AH], Wc[AH * 2 * AH], proj[AR * AH];
+    float Wk[AH * AH], v[AH], keys[AT * AS * AH];
     float q[AR * AH], a[AR * AT], cat[AR * 2 * AH], ht[AR * AH];
     int len[AS];
 } AttnCase;
 
 static AttnActs acts(AttnCase *k) { return (AttnActs){k->q, k->a, k->cat, k->ht}; }
+static AttnParams params(AttnCase *k) { return (AttnParams){k->Wa, k->Wk, k->v, k->Wc}; }
+static AttnMemory memory(AttnCase *k)
+{
+    return (AttnMemory){k->mem, k->kind == ATTN_MLP ? k->keys : NULL, k->len, AS, AT};
+}
 
 /* loss = <proj, ht> */
 static double attn_loss(void *ctx)
 {
     AttnCase *k = ctx;
     AttnActs x = acts(k);
-    attn_forward(k->kind, &x, k->h, k->mem, k->len, k->Wa, k->Wc, AR, AK, AS, AT, AH);
+    AttnMemory M = memory(k);
+    if (k->kind == ATTN_MLP)
+        attn_keys(k->keys, k->mem, params(k), AT * AS, AH);
+    attn_forward(k->kind, &x, k->h, &M, params(k), AR, AK, AH);
     double l = 0;
     for (int i = 0; i < AR * AH; i++)
         l += (double)k->proj[i] * k->ht[i];
@@ -53,6 +62,8 @@ static void test_kind(AttnScore kind)
     fill(k.mem, AT * AS * AH, 1, &r);
     fill(k.Wa, AH * AH, 0.7f, &r);
     fill(k.Wc, AH * 2 * AH, 0.7f, &r);
+    fill(k.Wk, AH * AH, 0.7f, &r);
+    fill(k.v, AH, 1.5f, &r);
     fill(k.proj, AR * AH, 1, &r);
     attn_loss(&k);
     for (int row = 0; row < AR; row++) { /* a distribution over the sentence's real positions */
@@ -65,13 +76,18 @@ static void test_kind(AttnScore kind)
         CHECK_MSG(fabs(sum - 1) < 1e-5, "row %d sums to %g", row, sum);
     }
     static float dh[AR * AH], dmem[AT * AS * AH], dWa[AH * AH], dWc[AH * 2 * AH], dht[AR * AH];
-    static float dcat[AR * 2 * AH], dq[AR * AH], da[AT];
+    static float dcat[AR * 2 * AH], dq[AR * AH], da[AT], dWk[AH * AH], dv[AH], dkeys[AT * AS * AH];
     memset(dh, 0, sizeof dh), memset(dmem, 0, sizeof dmem);
     memset(dWa, 0, sizeof dWa), memset(dWc, 0, sizeof dWc);
+    memset(dWk, 0, sizeof dWk), memset(dv, 0, sizeof dv), memset(dkeys, 0, sizeof dkeys);
     memcpy(dht, k.proj, sizeof dht);
     AttnActs x = acts(&k);
-    attn_backward(kind, dh, dmem, dWa, dWc, dht, &x, (AttnScratch){dcat, dq, da}, k.h, k.mem,
-                  k.len, k.Wa, k.Wc, AR, AK, AS, AT, AH);
+    AttnMemory M = memory(&k);
+    AttnGrads g = {dWa, dWk, dv, dWc};
+    attn_backward(kind, dh, dmem, kind == ATTN_MLP ? dkeys : NULL, g, dht, &x,
+                  (AttnScratch){dcat, dq, da}, k.h, &M, params(&k), AR, AK, AH);
+    if (kind == ATTN_MLP)
+        attn_keys_backward(dmem, g, dkeys, k.mem, params(&k), AT * AS, AH);
     char name[64];
 #define ATTN_CHECK(what, p, d, n)                                                  \
     snprintf(name, sizeof name, "attn.%s.%s", attn_score_name(kind), what);          \
@@ -79,8 +95,12 @@ static void test_kind(AttnScore kind)
     ATTN_CHECK("h", k.h, dh, AR * AH);
     ATTN_CHECK("mem", k.mem, dmem, AT * AS * AH);
     ATTN_CHECK("Wc", k.Wc, dWc, AH * 2 * AH);
-    if (kind == ATTN_GENERAL) {
+    if (kind != ATTN_DOT) {
         ATTN_CHECK("Wa", k.Wa, dWa, AH * AH);
+    }
+    if (kind == ATTN_MLP) {
+        ATTN_CHECK("Wk", k.Wk, dWk, AH * AH);
+        ATTN_CHECK("v", k.v, dv, AH);
     }
 #undef ATTN_CHECK
     int pad_ok = 1; /* memory beyond a sentence's length gets no gradient */
@@ -99,8 +119,10 @@ int main(void)
 {
     test_kind(ATTN_DOT);
     test_kind(ATTN_GENERAL);
+    test_kind(ATTN_MLP);
     AttnScore k;
     CHECK(attn_score_from_name("general", &k) == 0 && k == ATTN_GENERAL);
+    CHECK(attn_score_from_name("mlp", &k) == 0 && k == ATTN_MLP);
     CHECK(attn_score_from_name("bilinear", &k) != 0);
     return check_exit_code("test_attention");
 }

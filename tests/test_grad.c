@@ -300,8 +300,9 @@ int main(void)
     test_model(2, 1, 0.3f, ARCH_ENCDEC, CELL_GRU);
     /* attention: every cell and score, padding in both sides, dropout, 1 and 2 layers */
     for (int cell = 0; cell < 3; cell++)
-        for (int attn = 0; attn < 2; attn++)
+        for (int attn = 0; attn <= ATTN_MLP; attn++)
             test_model_attn(2, 1, 0.0f, ARCH_ATTENTION, (CellKind)cell, (AttnScore)attn);
+    test_model_attn(2, 1, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_MLP);
     test_model_attn(1, 0, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_GENERAL);
     test_model_attn(2, 1, 0.3f, ARCH_ATTENTION, CELL_GRU, ATTN_DOT);
     /* tied embeddings: tgt_embed gets the output layer's gradient too */

@@ -70,6 +70,8 @@ const float *encdec_out_rows_backward(const Model *m, ModelTensors *g, float *dh
                                       const float *d, const int32_t *ids, int N, int B);
 
 void attention_plan(Model *m);
+/* The attention layer's weights inside a ModelTensors. */
+AttnParams attention_params(const ModelTensors *w);
 void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k);
 /* attention trains step by step (input feeding: each step reads the
  * previous step's attentional state): its own full-sequence forward, and

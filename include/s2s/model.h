@@ -29,7 +29,7 @@
 #include "s2s/rng.h"
 
 #define MODEL_MAX_LAYERS 8
-#define MODEL_MAX_TENSORS (6 + 8 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_TENSORS (8 + 8 * MODEL_MAX_LAYERS)
 
 typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC, ARCH_ATTENTION } ModelArch;
 
@@ -63,7 +63,8 @@ typedef struct {
     CellTensors dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
     float *init_W[MODEL_MAX_LAYERS]; /* encdec: (H, H) */
     float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
-    float *attn_Wa;                 /* attention, general score: (H, H) */
+    float *attn_Wa;                 /* attention, general and mlp scores: (H, H) */
+    float *attn_Wk, *attn_v;        /* attention, mlp score: (H, H), (H) */
     float *attn_Wc;                 /* attention: (H, 2H) */
     float *out_W;                   /* (Vt, model_out_input); tied: the same block as tgt_emb */
     float *out_b;                   /* (Vt) */
@@ -124,6 +125,7 @@ typedef struct {
     AttnActs att;          /* q, ht (Tt, B, H); a (Tt, B, Ts); cat (Tt, B, 2H) */
     AttnScratch att_s;     /* dcat (B, 2H), dq (B, H), da (Ts) */
     float *dmem;           /* (Ts, B, H) gradient w.r.t. the top encoder outputs */
+    float *keys, *dkeys;   /* (Ts, B, H) mlp: the memory's keys and their gradient */
     float *dfeed;          /* (B, H) gradient w.r.t. the previous attentional state */
     float *dstep, *dh0, *dc0; /* (B, H) */
     float *dxstep;         /* (B, max(E + H, H)) */
