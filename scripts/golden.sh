@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Byte-for-byte evidence for a refactor: trains the six architecture x cell
+# Byte-for-byte evidence for a refactor: trains the nine architecture x cell
 # combinations on a slice of the demo corpus (fixed seed, with dropout, one
 # and two threads), and writes into OUTDIR their parameter checksums, and
 # the translations (greedy, beam, n-best with scores, sampling) and scores
@@ -27,7 +27,7 @@ outputs() { # outputs MODEL NAME: every decoding mode and the scores
     "$s2s" translate -m "$m" -q --sample --seed 3 --temperature 0.8 < "$work/t.en" > "$out/$n.sample"
     "$s2s" score -m "$m" -q --src "$work/t.en" --tgt "$work/t.de" --summary > "$out/$n.score"
 }
-for arch in seq2seq encdec; do
+for arch in seq2seq encdec attention; do
     for cell in lstm gru rnn; do
         for th in 1 2; do
             n=$arch-$cell-t$th
