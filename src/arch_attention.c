@@ -16,6 +16,8 @@
 void attention_plan(Model *m)
 {
     int H = m->cfg.hidden;
+    if (m->cfg.bidir)
+        model_add_stack(m, "encb", m->cfg.embed);
     if (m->cfg.attn != ATTN_DOT)
         model_add_tensor(m, "attn.Wa", H, H);
     if (m->cfg.attn == ATTN_MLP) {
@@ -27,6 +29,11 @@ void attention_plan(Model *m)
 
 void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
+    for (int l = 0; m->cfg.bidir && l < m->cfg.layers; l++) {
+        t->encb[l].Wx = base + m->tensors[(*k)++].offset;
+        t->encb[l].Wh = base + m->tensors[(*k)++].offset;
+        t->encb[l].b = base + m->tensors[(*k)++].offset;
+    }
     if (m->cfg.attn != ATTN_DOT)
         t->attn_Wa = base + m->tensors[(*k)++].offset;
     if (m->cfg.attn == ATTN_MLP) {
@@ -44,8 +51,7 @@ AttnParams attention_params(const ModelTensors *w)
 /* The memory of a training batch: the top encoder layer's outputs. */
 static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch *bt)
 {
-    size_t BH = (size_t)bt->B * m->cfg.hidden;
-    return (AttnMemory){ws->enc[m->cfg.layers - 1].h + BH,
+    return (AttnMemory){model_enc_top(m, ws->enc, &ws->bi, bt->B),
                         m->cfg.attn == ATTN_MLP ? ws->keys : NULL, bt->src_lens, bt->B,
                         bt->src_len};
 }
@@ -115,14 +121,14 @@ void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dro
     const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
     float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS];
     S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
-    model_encode(m, ws->enc, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, Ts, B, dropout,
-                 rng);
+    model_encode(m, ws->enc, &ws->bi, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask,
+                 bt->src_lens, Ts, B, dropout, rng);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
     seq2seq_start(m, h0, c0, enc_h, enc_c, B, 1);
     if (c->attn == ATTN_MLP) /* the memory's keys, once per batch */
-        attn_keys(ws->keys, ws->enc[c->layers - 1].h + (size_t)B * H, attention_params(&m->w),
+        attn_keys(ws->keys, model_enc_top(m, ws->enc, &ws->bi, B), attention_params(&m->w),
                   Ts * B, H);
     for (int t = 0; t < Tt; t++)
         decoder_step(m, ws, bt, t, dropout, rng);

@@ -71,6 +71,8 @@ static cJSON *config_json(const ModelConfig *c)
         cJSON_AddStringToObject(o, "attention", attn_score_name(c->attn));
     if (c->tied)
         cJSON_AddBoolToObject(o, "tied_embeddings", 1);
+    if (c->bidir)
+        cJSON_AddBoolToObject(o, "bidirectional", 1);
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -438,6 +440,11 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"tied_embeddings\" must be true or false",
                         path);
     c->tied = cJSON_IsTrue(tied);
+    const cJSON *bidir = cJSON_GetObjectItemCaseSensitive(o, "bidirectional");
+    if (bidir && !cJSON_IsBool(bidir))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"bidirectional\" must be true or false",
+                        path);
+    c->bidir = cJSON_IsTrue(bidir);
     const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
     if (c->arch == ARCH_ATTENTION &&
         (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))

@@ -35,6 +35,8 @@ static int check_config(const ModelConfig *c, S2sErr *err)
     if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ATTENTION ||
         (unsigned)c->attn > ATTN_MLP)
         return s2s_fail(err, S2S_EINVAL, "unknown cell or architecture");
+    if (c->bidir && c->arch != ARCH_ATTENTION)
+        return s2s_fail(err, S2S_EINVAL, "a bidirectional encoder is for the attention architecture");
     if (c->tied && model_out_input(c) != c->embed)
         return s2s_fail(err, S2S_EINVAL, "tied embeddings need the output layer's input (%d wide "
                         "for %s) as wide as the embeddings (%d)", model_out_input(c),
@@ -73,7 +75,7 @@ int model_out_input(const ModelConfig *c)
     return c->hidden + (c->arch == ARCH_ENCDEC ? c->embed + c->hidden : 0);
 }
 
-static void add_stack(Model *m, const char *side, int first_input)
+void model_add_stack(Model *m, const char *side, int first_input)
 {
     const ModelConfig *c = &m->cfg;
     int GH = cell_gates(c->cell) * c->hidden;
@@ -97,8 +99,8 @@ int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err)
     m->cfg = *cfg;
     model_add_tensor(m, "src_embed", cfg->src_vocab, cfg->embed);
     model_add_tensor(m, "tgt_embed", cfg->tgt_vocab, cfg->embed);
-    add_stack(m, "enc", cfg->embed);
-    add_stack(m, "dec", model_dec_input(cfg));
+    model_add_stack(m, "enc", cfg->embed);
+    model_add_stack(m, "dec", model_dec_input(cfg));
     arch_plan(m);
     if (!cfg->tied)
         model_add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
@@ -208,6 +210,12 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->dh0 = carve(&cur, A * B * H);
     ws->dc0 = carve(&cur, A * B * H);
     ws->dxstep = carve(&cur, A * B * X);
+    if (c->bidir) {
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (int)Ts, (int)B, 1);
+        float *bi = carve(&cur, n);
+        if (base)
+            bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, (int)Ts, (int)B, 1);
+    }
     return (size_t)(cur - base);
 }
 
@@ -268,8 +276,15 @@ static void stack_forward(const ModelConfig *c, CellActs *acts, const CellTensor
     }
 }
 
-void model_encode(const Model *m, CellActs *acts, float **in, float **drop, const int32_t *src,
-                  const float *mask, int Ts, int B, float dropout, Rng *rng)
+const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi, int B)
+{
+    int L = m->cfg.layers;
+    return m->cfg.bidir ? bi->out[L - 1] : acts[L - 1].h + (size_t)B * m->cfg.hidden;
+}
+
+void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float **drop,
+                  const int32_t *src, const float *mask, const int *len, int Ts, int B,
+                  float dropout, Rng *rng)
 {
     const ModelConfig *c = &m->cfg;
     size_t BH = (size_t)B * c->hidden;
@@ -280,8 +295,12 @@ void model_encode(const Model *m, CellActs *acts, float **in, float **drop, cons
         memset(acts[l].h, 0, BH * sizeof(float));
         memset(acts[l].c, 0, BH * sizeof(float));
     }
-    stack_forward(c, acts, m->w.enc, in[0], drop ? in : NULL, drop, mask, Ts, B, c->embed,
-                  dropout, rng);
+    if (c->bidir)
+        bienc_forward(bi, acts, m->w.enc, m->w.encb, in[0], drop ? in : NULL, drop, mask, len,
+                      c->layers, c->cell, Ts, B, c->embed, c->hidden, dropout, rng);
+    else
+        stack_forward(c, acts, m->w.enc, in[0], drop ? in : NULL, drop, mask, Ts, B, c->embed,
+                      dropout, rng);
 }
 
 void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
@@ -307,8 +326,8 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
     float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS];
     S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
-    model_encode(m, ws->enc, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, Ts, B, dropout,
-                 rng);
+    model_encode(m, ws->enc, NULL, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, bt->src_lens,
+                 Ts, B, dropout, rng);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < L; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
@@ -372,8 +391,13 @@ static const float *stack_backward(const Model *m, Workspace *ws, int dec, const
 void model_encoder_backward(const Model *m, Workspace *ws, const Batch *bt, const float *dout,
                             float *const *dhT, float *const *dcT)
 {
-    const float *demb = stack_backward(m, ws, 0, dout, NULL, NULL, dhT, dcT, bt->src_mask,
-                                       bt->src_len, bt->B);
+    const ModelConfig *c = &m->cfg;
+    const float *demb = c->bidir
+        ? bienc_backward(&ws->bi, ws->enc, m->w.enc, m->w.encb, ws->g.enc, ws->g.encb, ws->enc_in[0],
+                         ws->enc_in, ws->enc_drop, dout, dhT, dcT, bt->src_mask, bt->src_lens,
+                         c->layers, c->cell, bt->src_len, bt->B, c->embed, c->hidden, ws->scratch,
+                         ws->dbuf)
+        : stack_backward(m, ws, 0, dout, NULL, NULL, dhT, dcT, bt->src_mask, bt->src_len, bt->B);
     embedding_backward(ws->g.src_emb, demb, bt->src, bt->src_len * bt->B, m->cfg.embed);
 }
 

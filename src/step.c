@@ -48,6 +48,12 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     st->src_len = carve(&cur, S * sizeof(int));
     st->feed = carve(&cur, A * 2 * R * H * F);
     st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
+    if (c->bidir) {
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (int)T, (int)S, 0);
+        float *bi = carve(&cur, n * F);
+        if (base)
+            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, (int)T, (int)S, 0);
+    }
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
     return (size_t)(cur - base);
@@ -95,7 +101,7 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
             st->src[t * S + s] = real ? src[s][c->reverse ? src_len[s] - 1 - t : t] : VOCAB_PAD;
             st->src_mask[t * S + s] = real ? 1.0f : 0.0f;
         }
-    model_encode(m, st->enc, in, NULL, st->src, st->src_mask, Ts, S, 0.0f, NULL);
+    model_encode(m, st->enc, &st->bi, in, NULL, st->src, st->src_mask, src_len, Ts, S, 0.0f, NULL);
     model_final_states(m, st->enc, Ts, S, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = st->dec[l].h, c0[l] = st->dec[l].c;
@@ -105,8 +111,8 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
     if (c->arch == ARCH_ATTENTION) /* no attentional state before the first step */
         memset(st->feed, 0, sizeof(float) * (size_t)S * K * c->hidden);
     if (c->arch == ARCH_ATTENTION && c->attn == ATTN_MLP) /* the keys, once per batch */
-        attn_keys(st->keys, st->enc[c->layers - 1].h + (size_t)S * c->hidden,
-                  attention_params(&m->w), Ts * S, c->hidden);
+        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, S), attention_params(&m->w),
+                  Ts * S, c->hidden);
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
@@ -138,7 +144,7 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
         in = st->dec[l].h + (size_t)rows * H;
     }
     if (attn) { /* the top state attends over its sentence's encoder outputs */
-        AttnMemory M = {st->enc[c->layers - 1].h + (size_t)st->S * H,
+        AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
                         c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts};
         attn_forward(c->attn, &st->att, in, &M, attention_params(&m->w), rows, st->K, H);
         memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);

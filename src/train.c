@@ -164,6 +164,7 @@ static int new_model(Trainer *t, S2sErr *err)
         cell_from_name(t->cfg.cell, &mc.cell);
     mc.attn = ATTN_GENERAL;
     mc.tied = t->cfg.tied_embeddings;
+    mc.bidir = t->cfg.bidirectional;
     if (t->cfg.attention)
         attn_score_from_name(t->cfg.attention, &mc.attn);
     Rng init;

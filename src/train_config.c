@@ -33,6 +33,7 @@ const TrainOption train_options[] = {
     {"tgt-vocab", OPT_INT, F(tgt_vocab), 1, "N", "max target vocabulary (default 30000)"},
     {"min-freq", OPT_INT, F(min_freq), 1, "N", "keep words seen at least N times (default 1)"},
     {"no-reverse", OPT_FLAG, F(no_reverse), 1, NULL, "feed the source in its own order, not reversed"},
+    {"bidirectional", OPT_FLAG, F(bidirectional), 1, NULL, "--arch attention: a bidirectional encoder (both directions summed)"},
     {"tied-embeddings", OPT_FLAG, F(tied_embeddings), 1, NULL, "the output layer shares the target embeddings (needs --embed = --hidden; not encdec)"},
     {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 64)"},
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)"},
@@ -273,6 +274,9 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         return s2s_fail(err, S2S_EINVAL, "--tokenizer: '%s' is not bpe, word or none", c->tokenizer);
     if (c->optim && strcmp(c->optim, "sgd") && strcmp(c->optim, "adam"))
         return s2s_fail(err, S2S_EINVAL, "--optim: '%s' is not sgd or adam", c->optim);
+    if (c->bidirectional && !(c->arch && strcmp(c->arch, "attention") == 0))
+        return s2s_fail(err, S2S_EINVAL, "--bidirectional is for --arch attention (the others "
+                        "start the decoder from one direction's final state alone)");
     if (c->tied_embeddings && c->arch && strcmp(c->arch, "encdec") == 0)
         return s2s_fail(err, S2S_EINVAL, "--tied-embeddings: encdec's output layer reads "
                         "[h; embedding; c], wider than the embeddings (use seq2seq or attention)");

@@ -40,9 +40,12 @@ expect 2 "--attention: 'concat' is not general, dot or mlp" "$S2S" train --src s
 
 # ---- attention with each score: trains, records it, translates ----
 for score in dot mlp; do
-    "$S2S" train --src s.en --tgt s.de --arch attention --attention $score --embed 16 --hidden 16 \
+    [ $score = mlp ] && bidir=--bidirectional || bidir=
+    "$S2S" train --src s.en --tgt s.de --arch attention --attention $score $bidir --embed 16 --hidden 16 \
         --batch 16 --max-steps 20 --threads 2 -q --model att-$score.s2s || fail "train attention $score"
     "$S2S" info att-$score.s2s | grep -q "\"attention\":[[:space:]]*\"$score\"" || fail "att-$score: score not recorded"
+    [ -z "$bidir" ] || "$S2S" info att-$score.s2s | grep -q '"bidirectional":[[:space:]]*true' ||
+        fail "att-$score: bidirectional not recorded"
     "$S2S" translate -m att-$score.s2s -q --beam 3 < t.en > att.hyp && [ "$(wc -l < att.hyp)" -eq 20 ] ||
         fail "translate with attention $score"
 done
@@ -56,6 +59,7 @@ for arch in seq2seq attention; do
     "$S2S" translate -m tied-$arch.s2s -q < t.en > tied.hyp && [ "$(wc -l < tied.hyp)" -eq 20 ] ||
         fail "translate with tied-$arch"
 done
+expect 2 "--bidirectional is for --arch attention" "$S2S" train --src s.en --tgt s.de --bidirectional
 expect 2 "--tied-embeddings: encdec's output layer" "$S2S" train --src s.en --tgt s.de --arch encdec \
     --embed 16 --hidden 16 --tied-embeddings
 expect 2 "--tied-embeddings needs --embed equal to --hidden" "$S2S" train --src s.en --tgt s.de \

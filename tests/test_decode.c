@@ -14,6 +14,7 @@ enum { NS = 40, VS = 14, VT = 13, MAXLEN = 8 };
 
 static ModelArch test_arch; /* every test runs for each architecture */
 static AttnScore test_attn; /* and for attention, with dot and mlp scores */
+static int test_bidir;      /* and a bidirectional encoder */
 static int32_t srcbuf[NS][MAXLEN];
 static int srclen[NS];
 static const int32_t *src[NS];
@@ -21,7 +22,8 @@ static const int32_t *src[NS];
 static void setup(Model *m, Decoder *d, int beam)
 {
     ModelConfig cfg = {.src_vocab = VS, .tgt_vocab = VT, .embed = 8, .hidden = 12,
-                       .layers = 2, .reverse = 1, .arch = test_arch, .attn = test_attn};
+                       .layers = 2, .reverse = 1, .arch = test_arch, .attn = test_attn,
+                       .bidir = test_bidir};
     S2sErr err;
     Rng r;
     rng_seed(&r, 77);
@@ -205,11 +207,13 @@ static void test_score_matches_training(void)
 
 int main(void)
 {
-    for (int a = 0; a <= ARCH_ATTENTION + 1; a++) {
+    for (int a = 0; a <= ARCH_ATTENTION + 2; a++) {
         test_arch = a > ARCH_ATTENTION ? ARCH_ATTENTION : (ModelArch)a;
         test_attn = a > ARCH_ATTENTION ? ATTN_MLP : ATTN_DOT;
-        fprintf(stderr, "test_decode: %s %s\n", model_arch_name(test_arch),
-                test_arch == ARCH_ATTENTION ? attn_score_name(test_attn) : "");
+        test_bidir = a == ARCH_ATTENTION + 2;
+        fprintf(stderr, "test_decode: %s %s%s\n", model_arch_name(test_arch),
+                test_arch == ARCH_ATTENTION ? attn_score_name(test_attn) : "",
+                test_bidir ? " bidirectional" : "");
         test_search();
         test_nbest_and_bounds();
         test_sampling();

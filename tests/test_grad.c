@@ -235,13 +235,14 @@ static double model_loss(void *ctx)
 }
 
 static int test_tied; /* 1: tied embeddings (embed = hidden) */
+static int test_bidir; /* 1: a bidirectional encoder */
 
 static void test_model_attn(int layers, int reverse, float dropout, ModelArch arch,
                             CellKind cell, AttnScore attn)
 {
     ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = test_tied ? 6 : 5, .hidden = 6,
                        .layers = layers, .reverse = reverse, .arch = arch, .cell = cell,
-                       .attn = attn, .tied = test_tied};
+                       .attn = attn, .tied = test_tied, .bidir = test_bidir};
     ModelCase k = {.dropout = dropout};
     Corpus c;
     Rng r, drop;
@@ -270,7 +271,8 @@ static void test_model_attn(int layers, int reverse, float dropout, ModelArch ar
             idx[i] = (int)ti->offset + (n <= 40 ? i : (int)rng_below(&r, (uint32_t)n));
         snprintf(name, sizeof name, "%s%s/%s L%d%s%s%s %s", model_arch_name(arch),
                  arch == ARCH_ATTENTION ? attn_score_name(attn) : "", cell_name(cell), layers,
-                 reverse ? "r" : "", dropout > 0 ? "d" : "", test_tied ? "t" : "", ti->name);
+                 reverse ? "r" : "", dropout > 0 ? "d" : "", test_tied ? "t" : test_bidir ? "b" : "",
+                 ti->name);
         CHECK_MSG(gradcheck(name, model_loss, &k, k.m.params, k.ws.grads, idx, m) == 0, "%s", name);
     }
     batch_free(&k.bt);
@@ -310,5 +312,11 @@ int main(void)
     test_model(2, 1, 0.0f, ARCH_SEQ2SEQ, CELL_LSTM);
     test_model_attn(1, 1, 0.3f, ARCH_ATTENTION, CELL_GRU, ATTN_GENERAL);
     test_tied = 0;
+    /* a bidirectional encoder: both directions, padding, dropout, every cell */
+    test_bidir = 1;
+    for (int cell = 0; cell < 3; cell++)
+        test_model_attn(2, 1, 0.0f, ARCH_ATTENTION, (CellKind)cell, ATTN_GENERAL);
+    test_model_attn(2, 0, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_MLP);
+    test_bidir = 0;
     return check_exit_code("test_grad");
 }

@@ -27,6 +27,7 @@
  *                 "attention": "dot" | "general"  (attention only),
  *                 "tied_embeddings": true  (optional: no out.W, the output
  *                                           layer uses tgt_embed),
+ *                 "bidirectional": true    (optional, attention: encb.* tensors),
  *                 "src_vocab": Vs,
  *                 "tgt_vocab": Vt, "embed": E, "hidden": H, "layers": L,
  *                 "reverse": true },   (without arch/cell: seq2seq, lstm)

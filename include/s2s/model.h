@@ -25,11 +25,12 @@
 #include "s2s/common.h"
 #include "s2s/attention.h"
 #include "s2s/batch.h"
+#include "s2s/bienc.h"
 #include "s2s/cell.h"
 #include "s2s/rng.h"
 
 #define MODEL_MAX_LAYERS 8
-#define MODEL_MAX_TENSORS (8 + 8 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_TENSORS (8 + 11 * MODEL_MAX_LAYERS)
 
 typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC, ARCH_ATTENTION } ModelArch;
 
@@ -41,6 +42,7 @@ typedef struct {
     CellKind cell;
     AttnScore attn;           /* attention: the score */
     int tied;                 /* 1: the output layer's weights are the target embeddings */
+    int bidir;                /* attention: 1 = a bidirectional encoder (bienc.h) */
 } ModelConfig;
 
 const char *model_arch_name(ModelArch a);
@@ -61,6 +63,7 @@ typedef struct {
     float *tgt_emb;                 /* (Vt, E) */
     CellTensors enc[MODEL_MAX_LAYERS]; /* layer l: Wx (G*H, l ? H : E), Wh (G*H, H), b (G*H) */
     CellTensors dec[MODEL_MAX_LAYERS]; /* layer 0: Wx (G*H, model_dec_input) */
+    CellTensors encb[MODEL_MAX_LAYERS]; /* bidirectional: the reversed direction, as enc */
     float *init_W[MODEL_MAX_LAYERS]; /* encdec: (H, H) */
     float *init_b[MODEL_MAX_LAYERS]; /* encdec: (H) */
     float *attn_Wa;                 /* attention, general and mlp scores: (H, H) */
@@ -99,9 +102,15 @@ void model_tensors(const Model *m, float *base, ModelTensors *t);
  * from a zero state into acts. Training passes in[l]/drop[l] for every
  * layer (dropout on each layer's input, kept for backward); decoding
  * passes in = {embedding buffer} and drop = NULL (no dropout; layer l > 0
- * reads layer l-1's outputs directly). */
-void model_encode(const Model *m, CellActs *acts, float **in, float **drop, const int32_t *src,
-                  const float *mask, int Ts, int B, float dropout, Rng *rng);
+ * reads layer l-1's outputs directly). bi (and len (B), the real lengths)
+ * for a bidirectional encoder, else NULL. */
+void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float **drop,
+                  const int32_t *src, const float *mask, const int *len, int Ts, int B,
+                  float dropout, Rng *rng);
+/* The top encoder layer's outputs (Ts, B, H): what attention attends over. */
+const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi, int B);
+/* Appends the three tensors of each layer of a cell stack named side. */
+void model_add_stack(Model *m, const char *side, int first_input);
 /* Pointers to each layer's state after T steps: h[l], c[l] (B, H). */
 void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
                         const float **c);
@@ -126,6 +135,7 @@ typedef struct {
     AttnScratch att_s;     /* dcat (B, 2H), dq (B, H), da (Ts) */
     float *dmem;           /* (Ts, B, H) gradient w.r.t. the top encoder outputs */
     float *keys, *dkeys;   /* (Ts, B, H) mlp: the memory's keys and their gradient */
+    BiEnc bi;              /* bidirectional: the reversed direction and the sums */
     float *dfeed;          /* (B, H) gradient w.r.t. the previous attentional state */
     float *dstep, *dh0, *dc0; /* (B, H) */
     float *dxstep;         /* (B, max(E + H, H)) */

@@ -35,6 +35,7 @@ typedef struct {
     int *src_len;   /* (max_sents) */
     float *feed;    /* (2, rows, H) the attentional state before / after the step */
     float *keys;    /* (max_src, max_sents, H) mlp: the memory's keys */
+    BiEnc bi;       /* bidirectional: the reversed direction and the sums */
     AttnActs att;   /* rows: q, ht (rows, H); a (rows, max_src); cat (rows, 2H) */
     void *mem;      /* owns every array above */
 } StepState;

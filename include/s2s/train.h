@@ -47,7 +47,7 @@ typedef struct {
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
-    int max_line_bytes, overwrite, tied_embeddings;
+    int max_line_bytes, overwrite, tied_embeddings, bidirectional;
     double time_limit, lr, clip, init, dropout, report_every, label_smoothing;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
