@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "s2s/align.h"
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
@@ -24,6 +25,7 @@ typedef struct {
     DecodeOptions dec;
     long batch, max_len, threads, seed, chunk, max_line;
     int scores, interactive, quiet, nbest_format;
+    int alignment;   /* 0 none, 1 hard, 2 soft */
 } Args;
 
 static void help(FILE *f)
@@ -48,12 +50,13 @@ static void help(FILE *f)
             "      --threads N           decode N batches side by side (default: all cores)\n"
             "      --interactive         translate and flush line by line (default when stdin is a terminal)\n"
             "      --max-line-bytes N    longest input line accepted (default 1048576); longer is an error\n"
+            "      --alignment hard|soft append ' ||| ' and the word alignment (attention models)\n"
             "  -q, --quiet               no progress on stderr\n"
             "  -h, --help                this help\n");
 }
 
 enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER,
-       O_MAXLINE };
+       O_MAXLINE, O_ALIGN };
 
 static int parse_value(Args *a, int c, const char *v)
 {
@@ -70,6 +73,14 @@ static int parse_value(Args *a, int c, const char *v)
     case O_BATCH: rc = cli_long("translate", "batch", v, 1, 4096, &a->batch); break;
     case O_THREADS: rc = cli_long("translate", "threads", v, 1, 1024, &a->threads); break;
     case O_MAXLINE: rc = cli_long("translate", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
+    case O_ALIGN:
+        a->alignment = strcmp(v, "hard") == 0 ? 1 : strcmp(v, "soft") == 0 ? 2 : 0;
+        if (!a->alignment) {
+            fprintf(stderr, "s2s translate: --alignment: '%s' is not hard or soft\n", v);
+            rc = CLI_USAGE;
+        }
+        a->dec.attention = 1;
+        break;
     }
     return rc;
 }
@@ -87,6 +98,7 @@ static int parse_args(int argc, char **argv, Args *a)
         {"threads", required_argument, NULL, O_THREADS},
         {"interactive", no_argument, NULL, O_INTER}, {"quiet", no_argument, NULL, 'q'},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
+        {"alignment", required_argument, NULL, O_ALIGN},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -155,8 +167,43 @@ typedef struct {
     TextBuf text;
     long done;       /* lines written */
     int read_failed; /* reading stopped at an error (printed): stop after this chunk */
+    /* --alignment: the word of each source piece, line i's at src_word[sw_off[i] ..] */
+    int *src_word, *map;
+    size_t *sw_off, sw_len, sw_cap, map_cap;
+    TokBuf words;    /* scratch: word tokens */
+    TextBuf align;   /* scratch: one hypothesis' alignment field */
     double t0, last_report;
 } Run;
+
+static int grow_ints(int **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    int *q = realloc(*p, n * sizeof(int));
+    if (!q)
+        return -1;
+    *p = q, *cap = n;
+    return 0;
+}
+
+/* --alignment: the words of the kept source pieces of the line just read
+ * (ntok pieces, in r->ids.tb). */
+static int note_source_words(Run *r, long ntok)
+{
+    long kept = ntok > r->a.max_len ? r->a.max_len : ntok;
+    if (grow_ints(&r->map, &r->map_cap, (size_t)ntok + 1) ||
+        grow_ints(&r->src_word, &r->sw_cap, r->sw_len + (size_t)kept))
+        return -1;
+    if (ntok > 0 && align_line_words(&r->ck.tokenizer, &r->ids.tb, (int)ntok, r->in.line,
+                                     r->in.len, &r->words, r->map) < 0)
+        return -1;
+    memcpy(r->src_word + r->sw_len, r->map, sizeof(int) * (size_t)kept);
+    r->sw_len += (size_t)kept;
+    return 0;
+}
 
 static int line_len(const Run *r, int i) { return (int)(r->id_off[i + 1] - r->id_off[i]); }
 
@@ -185,8 +232,13 @@ static int read_chunk(Run *r)
     int n = 0, rc;
     r->ids.len = 0;
     r->id_off[0] = 0;
+    r->sw_len = 0;
+    if (r->sw_off)
+        r->sw_off[0] = 0;
     while (n < r->a.chunk && (rc = linereader_next(&r->in, &err)) == 1) {
         long ntok = line_ids(r, &err);
+        if (ntok >= 0 && r->a.alignment && note_source_words(r, ntok))
+            ntok = s2s_fail(&err, S2S_ENOMEM, "out of memory");
         if (ntok < 0) {
             linereader_wrap(&r->in, (int)ntok, &err);
             fprintf(stderr, "s2s translate: %s\n", err.msg);
@@ -196,6 +248,8 @@ static int read_chunk(Run *r)
             fprintf(stderr, "s2s translate: warning: %s:%ld: %ld tokens, truncated to --max-len %ld\n",
                     r->in.name, r->in.lineno, ntok, r->a.max_len);
         r->id_off[++n] = r->ids.len;
+        if (r->sw_off)
+            r->sw_off[n] = r->sw_len;
         if (r->a.interactive)
             break;
     }
@@ -204,6 +258,39 @@ static int read_chunk(Run *r)
         r->read_failed = 1;
     }
     return n == 0 && rc < 0 ? -1 : n;
+}
+
+/* Into out, " ||| " and the alignment of hypothesis j of sentence s (line
+ * i), whose tokens tok[0..len) were just written to r->text from byte from. */
+static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j, int i,
+                            const int32_t *tok, int len, size_t from)
+{
+    const Tokenizer *tk = &r->ck.tokenizer;
+    const char **p = malloc(sizeof(char *) * (size_t)(len + 1));
+    int rc = !p || grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
+    for (int u = 0; !rc && u < len; u++)
+        p[u] = vocab_word(&r->ck.tgt_vocab, tok[u]), r->map[u] = u;
+    if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text just written */
+        int nw = tokenizer_encode_words(&r->words, r->text.p + from, r->text.len - from, NULL);
+        const char **w = nw < 0 ? NULL : malloc(sizeof(char *) * (size_t)(nw + 1));
+        for (int k = 0; w && k < nw; k++)
+            w[k] = tokbuf_token(&r->words, k);
+        rc = w ? 0 : -1;
+        if (w)
+            ntw = align_piece_words(p, len, w, nw, r->map);
+        free(w);
+    }
+    const int *sw = r->src_word + r->sw_off[i];
+    int nsrc = (int)(r->sw_off[i + 1] - r->sw_off[i]), nsw = 0;
+    for (int k = 0; k < nsrc; k++)
+        nsw = sw[k] + 1 > nsw ? sw[k] + 1 : nsw;
+    if (!rc)
+        rc = textbuf_append(out, " ||| ", 5);
+    if (!rc)
+        rc = align_format(out, r->a.alignment == 2, decode_hyp_attention(d, s, j), d->max_src,
+                          len, nsrc, r->ck.model.cfg.reverse, sw, nsw, r->map, ntw);
+    free(p);
+    return rc;
 }
 
 /* Appends sentence s's output (line i of the chunk) to r->text. */
@@ -219,10 +306,16 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
         decode_hyp(d, s, j, &tok, &len, &score, &logprob);
         if (a->nbest_format)
             rc = textbuf_printf(&r->text, "%ld ||| ", r->first + i);
+        size_t from = r->text.len;
         if (!rc)
             rc = textbuf_append_words(&r->text, &r->ck.tokenizer, &r->ck.tgt_vocab, tok, len);
+        r->align.len = 0;
+        if (!rc && a->alignment) /* the words are those of the text just written */
+            rc = append_alignment(r, &r->align, d, s, j, i, tok, len, from);
         if (!rc && (a->nbest_format || a->scores))
             rc = textbuf_printf(&r->text, " ||| %.6f", score);
+        if (!rc && a->alignment) /* the last field */
+            rc = textbuf_append(&r->text, r->align.p, r->align.len);
         if (!rc)
             rc = textbuf_append(&r->text, "\n", 1);
     }
@@ -307,7 +400,8 @@ static int open_run(Run *r, S2sErr *err)
     r->text_off = malloc(2 * n * sizeof(size_t));
     r->src = malloc(n * sizeof(int32_t *));
     r->lens = malloc(n * sizeof(int));
-    if (!r->id_off || !r->text_off || !r->src || !r->lens)
+    r->sw_off = a->alignment ? malloc((n + 1) * sizeof(size_t)) : NULL;
+    if (!r->id_off || !r->text_off || !r->src || !r->lens || (a->alignment && !r->sw_off))
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     r->t0 = r->last_report = cli_now();
     /* --threads batches side by side, each with single-threaded BLAS: the
@@ -330,6 +424,11 @@ static void close_run(Run *r)
     textbuf_free(&r->text);
     free(r->id_off);
     free(r->text_off);
+    free(r->sw_off);
+    free(r->src_word);
+    free(r->map);
+    tokbuf_free(&r->words);
+    textbuf_free(&r->align);
 }
 
 static const char *output_name(const Run *r)
@@ -379,6 +478,12 @@ int cli_translate(int argc, char **argv)
         fprintf(stderr, "s2s translate: %s\n", err.msg);
         close_run(&r);
         return CLI_FAIL;
+    }
+    if (r.a.alignment && r.ck.model.cfg.arch != ARCH_ATTENTION) {
+        fprintf(stderr, "s2s translate: --alignment needs an attention model (%s is %s)\n",
+                r.a.model, model_arch_name(r.ck.model.cfg.arch));
+        close_run(&r);
+        return CLI_USAGE;
     }
     while ((r.n = read_chunk(&r)) > 0) {
         if (translate_chunk(&r)) {

@@ -14,7 +14,22 @@ void decoder_free(Decoder *d)
 {
     step_free(&d->net);
     free(d->mem);
+    free(d->att_hist);
+    free(d->fin_att);
     decoder_zero(d);
+}
+
+int decoder_reserve_attention(Decoder *d, S2sErr *err)
+{
+    size_t per = (size_t)d->max_out * d->max_src;
+    free(d->att_hist);
+    free(d->fin_att);
+    d->att_hist = calloc(per * (size_t)d->rows, sizeof(float));
+    d->fin_att = calloc(per * (size_t)d->max_sents * d->beam, sizeof(float));
+    if (!d->att_hist || !d->fin_att)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for the alignments (%zu MB)",
+                        per * (size_t)(d->rows + d->max_sents * d->beam) * sizeof(float) >> 20);
+    return 0;
 }
 
 static void *carve(unsigned char **cur, size_t bytes)
@@ -67,7 +82,12 @@ int decoder_reserve(Decoder *d, const Model *m, int max_sents, int beam, int max
     decoder_layout(&n, n.mem);
     n.net = d->net; /* kept: already reserved above */
     free(d->mem);
+    int att = d->att_hist != NULL;
+    free(d->att_hist);
+    free(d->fin_att);
     *d = n;
+    if (att) /* grown with the rest */
+        return decoder_reserve_attention(d, err);
     return 0;
 }
 
@@ -118,11 +138,16 @@ static void finish(Decoder *d, const DecodeOptions *o, int s, int r, int t, doub
     } else {
         d->nfin[s]++;
     }
-    int i = s * K + slot;
+    int i = s * K + slot, R = d->S * K;
     int32_t *tok = d->fin_tok + (size_t)i * d->max_out;
+    size_t T = (size_t)d->max_src;
     for (int u = t - 1, rr = r; u >= 0; u--) {
-        tok[u] = d->hist[(size_t)u * d->S * K + rr];
-        rr = d->back[(size_t)u * d->S * K + rr];
+        tok[u] = d->hist[(size_t)u * R + rr];
+        int p = d->back[(size_t)u * R + rr]; /* the row that computed step u */
+        if (d->fin_att)
+            memcpy(d->fin_att + ((size_t)i * d->max_out + u) * T,
+                   d->att_hist + ((size_t)u * R + p) * T, T * sizeof(float));
+        rr = p;
     }
     d->fin_len[i] = t;
     d->fin_logprob[i] = logprob;
@@ -145,6 +170,11 @@ static void sort_finished(Decoder *d, int s)
             for (int u = 0; u < d->max_out; u++) {
                 int32_t v = x[u];
                 x[u] = y[u], y[u] = v;
+            }
+            size_t n = (size_t)d->max_out * d->max_src;
+            for (size_t u = 0; d->fin_att && u < n; u++) {
+                float *p = d->fin_att + (size_t)i * n + u, *q = p - n, v = *p;
+                *p = *q, *q = v;
             }
         }
 }
@@ -246,6 +276,17 @@ static void select_beam(Decoder *d, const Model *m, const DecodeOptions *o, int 
 
 /* ---- the loops ---- */
 
+/* Step t's attention of every row, into att_hist (rows of max_src). */
+static void keep_attention(Decoder *d, int t, int rows)
+{
+    size_t T = (size_t)d->max_src, Ts = (size_t)d->net.Ts;
+    for (int r = 0; r < rows; r++) {
+        float *dst = d->att_hist + ((size_t)t * rows + r) * T;
+        memcpy(dst, d->net.att.a + (size_t)r * Ts, Ts * sizeof(float));
+        memset(dst + Ts, 0, (T - Ts) * sizeof(float));
+    }
+}
+
 /* Records the step's choices and moves the chosen states into place. */
 static void commit_step(Decoder *d, const Model *m, int t, int rows)
 {
@@ -267,6 +308,8 @@ void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
     }
     for (int t = 0, live = S; t < steps && live > 0; t++) {
         step_forward(&d->net, m, d->prev, rows);
+        if (d->att_hist && o->attention)
+            keep_attention(d, t, rows);
         live = 0;
         for (int s = 0; s < S; s++) {
             if (!d->alive[s]) {
@@ -283,6 +326,11 @@ void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
     }
     for (int s = 0; s < S; s++)
         sort_finished(d, s);
+}
+
+const float *decode_hyp_attention(const Decoder *d, int s, int j)
+{
+    return d->fin_att + (size_t)(s * d->K + j) * d->max_out * d->max_src;
 }
 
 int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,

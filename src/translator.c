@@ -30,6 +30,8 @@ int translator_init(Translator *t, const Model *m, const DecodeOptions *o, int b
         rng_seed(&t->rng[p], seed + (uint64_t)p);
         int rc = decoder_reserve(&t->d[p], m, batch, beam, t->max_src,
                                  decode_max_out(o, t->max_src), err);
+        if (!rc && o->attention)
+            rc = decoder_reserve_attention(&t->d[p], err);
         if (rc)
             return rc;
     }

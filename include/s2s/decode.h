@@ -31,6 +31,7 @@ typedef struct {
     double length_penalty; /* GNMT alpha; 0 = off: score = log-probability */
     double max_len_ratio;  /* output at most ratio * source length + 10 tokens */
     double temperature;    /* sampling */
+    int attention;         /* 1: keep each hypothesis' attention rows (attention models) */
 } DecodeOptions;
 
 typedef struct {
@@ -51,6 +52,9 @@ typedef struct {
     int *alive;     /* (max_sents) */
     int *limit;     /* (max_sents) output length bound of each sentence */
     void *mem;      /* owns every search array above (net owns its own) */
+    /* with DecodeOptions.attention (decoder_reserve_attention): */
+    float *att_hist; /* (max_out, rows, max_src) each step's attention of every row; owned */
+    float *fin_att;  /* (max_sents, beam, max_out, max_src) each finished hypothesis'; owned */
 } Decoder;
 
 void decoder_zero(Decoder *d);
@@ -59,6 +63,8 @@ void decoder_zero(Decoder *d);
 int decoder_reserve(Decoder *d, const Model *m, int max_sents, int beam, int max_src,
                     int max_out, S2sErr *err);
 void decoder_free(Decoder *d);
+/* Room to keep the attention rows of every hypothesis (after decoder_reserve). */
+int decoder_reserve_attention(Decoder *d, S2sErr *err);
 
 /* Output length bound for a source of src_len tokens. */
 int decode_max_out(const DecodeOptions *o, int src_len);
@@ -72,6 +78,11 @@ void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
  * returns the number of hypotheses sentence s has. */
 int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,
                double *score, double *logprob);
+
+/* With DecodeOptions.attention: hypothesis j of sentence s's attention, a
+ * row of max_src weights over the encoder positions (reversed as the model
+ * reads the source) for each of its tokens (</s> excluded). */
+const float *decode_hyp_attention(const Decoder *d, int s, int j);
 
 /* Log-probability (natural log, summed over the target tokens and </s>) of
  * each tgt[s] given src[s], into logprob[s]. Capacity: S sentences, sources
