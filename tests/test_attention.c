@@ -76,7 +76,7 @@ static void test_kind(AttnScore kind)
         CHECK_MSG(fabs(sum - 1) < 1e-5, "row %d sums to %g", row, sum);
     }
     static float dh[AR * AH], dmem[AT * AS * AH], dWa[AH * AH], dWc[AH * 2 * AH], dht[AR * AH];
-    static float dcat[AR * 2 * AH], dq[AR * AH], da[AT], dWk[AH * AH], dv[AH], dkeys[AT * AS * AH];
+    static float dcat[AR * 2 * AH], dq[AR * AH], da[AK * AT], dWk[AH * AH], dv[AH], dkeys[AT * AS * AH];
     memset(dh, 0, sizeof dh), memset(dmem, 0, sizeof dmem);
     memset(dWa, 0, sizeof dWa), memset(dWc, 0, sizeof dWc);
     memset(dWk, 0, sizeof dWk), memset(dv, 0, sizeof dv), memset(dkeys, 0, sizeof dkeys);

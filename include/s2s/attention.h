@@ -14,8 +14,9 @@
  * Shapes: h (R, H); mem (Ts, S, H) time-major, element (s, j) at
  * [(s * S + j) * H] (the top encoder layer's outputs); len (S); Wa, Wk
  * (H, H); v (H); Wc (H, 2H). mlp's keys m_s Wk are computed once per batch
- * (attn_keys), not per step. Loops over rows and positions; a row's work is
- * O(Ts * H).
+ * (attn_keys), not per step. The scores (dot, general) and the contexts
+ * of a sentence's rows are one product each with that sentence's memory
+ * (strided, in place: no copy per row); mlp's scores go row by row.
  */
 #ifndef S2S_ATTENTION_H
 #define S2S_ATTENTION_H
@@ -53,7 +54,7 @@ typedef struct {
 typedef struct {
     float *dcat; /* (R, 2H) */
     float *dq;   /* (R, H) */
-    float *da;   /* (Ts) */
+    float *da;   /* (K, Ts): K = the rows per sentence */
 } AttnScratch;
 
 /* mlp: keys (N, H) = mem (N, H) Wk, for the N = Ts * S memory rows. */
