@@ -22,7 +22,7 @@ trap 'rm -rf "$out"' EXIT
 # steady-state target tokens/s: the mean of the progress lines after the first
 tps() { grep -v valid "$1" | grep -o '"tgt_tokens_per_s":[0-9.]*' | cut -d: -f2 |
         awk 'NR > 1 { s += $1; n++ } END { printf "%.0f", n ? s / n : 0 }'; }
-run() { # run NAME S2S ARCH
+run() { # run NAME S2S ARCH [LABEL]
     "$2" train --src "$data/train.de" --tgt "$data/train.en" --tokenizer none --src-vocab 8000 \
         --tgt-vocab 8000 --arch "$3" --embed 256 --hidden 512 --layers 2 --batch 64 --threads 2 \
         --time-limit "$secs" --report-every 5 --dropout 0 --model "$out/$1.s2s" --log "$out/$1.jsonl" \
@@ -31,7 +31,7 @@ run() { # run NAME S2S ARCH
     start=$(date +%s.%N)
     "$2" translate -m "$out/$1.s2s" --beam 5 --threads 2 -q < "$data/test2016.de" > "$out/$1.hyp"
     end=$(date +%s.%N)
-    echo "| $1 | $(tps "$out/$1.jsonl") | $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", 1000 / (b - a) }') |"
+    echo "| ${4:-$1} | $(tps "$out/$1.jsonl") | $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", 1000 / (b - a) }') |"
 }
 echo "# Attention against seq2seq, $(date -u +%Y-%m-%d) (${secs} s of training each, 2 threads)"
 echo
@@ -39,4 +39,4 @@ echo "| model | training target tok/s | test2016 beam 5 sentences/s |"
 echo "|---|---|---|"
 run seq2seq ./s2s seq2seq
 run attention ./s2s attention
-[ -z "$other" ] || run "attention ($other)" "$other" attention
+[ -z "$other" ] || run other "$other" attention "attention ($other)"
