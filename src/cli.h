@@ -24,6 +24,13 @@ int cli_bpe(int argc, char **argv);
 int cli_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                double *out);
+/* A comma-separated list of at most max numbers (--weights 0.5,0.3,0.2):
+ * 0 with the count in *n, else prints "s2s CMD: --OPT: ..." and returns
+ * CLI_USAGE. */
+int cli_doubles(const char *cmd, const char *opt, const char *s, double *out, int max, int *n);
+/* n weights for nmodels models, each >= 0 and not all 0: 0, else prints
+ * "s2s CMD: --weights: ..." and returns CLI_USAGE. */
+int cli_check_weights(const char *cmd, const double *w, int n, int nmodels);
 /* Flushes f: 0 when that and every earlier write to f succeeded, else the
  * errno of the failure (-1 when stdio no longer knows it). */
 int cli_flush(FILE *f);

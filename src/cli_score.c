@@ -13,6 +13,7 @@
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
+#include "s2s/ensemble.h"
 #include "s2s/fileio.h"
 #include "s2s/textio.h"
 #include "s2s/translator.h"
@@ -21,7 +22,9 @@
 #define CHUNK 1024
 
 typedef struct {
-    const char *model, *src, *tgt;
+    const char *model[ENSEMBLE_MAX], *src, *tgt;
+    int nmodels, nweights;
+    double weights[ENSEMBLE_MAX];
     long batch, threads, max_line;
     int summary, quiet;
 } ScoreArgs;
@@ -33,7 +36,8 @@ static void help(FILE *f)
                "the log-probability (natural log) of the target given the source; then corpus\n"
                "perplexity on stderr.\n\n"
                "options:\n"
-               "  -m, --model FILE   the trained model (required)\n"
+               "  -m, --model FILE   the trained model (required); several -m: an ensemble\n"
+               "      --weights W1,W2,...  the ensemble members' weights (default equal), normalised\n"
                "      --src FILE     sources, one per line (- = stdin)\n"
                "      --tgt FILE     targets, aligned with --src\n"
                "      --summary      print the corpus summary on stdout, after the pairs\n"
@@ -46,12 +50,13 @@ static void help(FILE *f)
 
 static int parse_args(int argc, char **argv, ScoreArgs *a)
 {
-    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE };
+    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE, O_WEIGHTS };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'}, {"src", required_argument, NULL, O_SRC},
         {"tgt", required_argument, NULL, O_TGT}, {"summary", no_argument, NULL, O_SUMMARY},
         {"batch", required_argument, NULL, O_BATCH}, {"threads", required_argument, NULL, O_THREADS},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
+        {"weights", required_argument, NULL, O_WEIGHTS},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
@@ -65,8 +70,15 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
             fprintf(stderr, "s2s score: %s option '%s'\n",
                     c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
             rc = CLI_USAGE;
-        } else if (c == 'm' || c == O_SRC || c == O_TGT) {
-            *(c == 'm' ? &a->model : c == O_SRC ? &a->src : &a->tgt) = optarg;
+        } else if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
+            fprintf(stderr, "s2s score: at most %d models (-m)\n", ENSEMBLE_MAX);
+            rc = CLI_USAGE;
+        } else if (c == 'm') {
+            a->model[a->nmodels++] = optarg;
+        } else if (c == O_SRC || c == O_TGT) {
+            *(c == O_SRC ? &a->src : &a->tgt) = optarg;
+        } else if (c == O_WEIGHTS) {
+            rc = cli_doubles("score", "weights", optarg, a->weights, ENSEMBLE_MAX, &a->nweights);
         } else if (c == O_BATCH) {
             rc = cli_long("score", "batch", optarg, 1, CHUNK, &a->batch);
         } else if (c == O_THREADS) {
@@ -80,21 +92,26 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
         fprintf(stderr, "s2s score: unexpected argument '%s'\n", argv[optind]);
         rc = CLI_USAGE;
     }
-    if (!rc && (!a->model || !a->src || !a->tgt)) {
+    if (!rc && (!a->nmodels || !a->src || !a->tgt)) {
         fprintf(stderr, "s2s score: --model, --src and --tgt are required\n");
         rc = CLI_USAGE;
     }
+    if (!rc && a->nweights)
+        rc = cli_check_weights("score", a->weights, a->nweights, a->nmodels);
     return rc;
 }
 
 typedef struct {
     ScoreArgs a;
-    Checkpoint ck;
+    Checkpoint ck[ENSEMBLE_MAX]; /* ck[0]'s tokenizer and target vocabulary serve all */
+    Ensemble e;
     Translator tr;
     LineReader in[2];
-    IdBuf ids[2];
+    IdBuf ids[2];     /* the sources in ck[0]'s vocabulary, the targets */
+    IdBuf msrc[ENSEMBLE_MAX]; /* the sources in member k's vocabulary (k >= 1) */
     size_t off[2][CHUNK + 1];
     double logprob[CHUNK];
+    const int32_t *src[ENSEMBLE_MAX * CHUNK], *tgt[CHUNK];
     long pairs, tokens;
     double total;
 } Scorer;
@@ -109,8 +126,11 @@ static int read_side(Scorer *s, int k, S2sErr *err)
     long bad = utf8_invalid_offset(r->line, r->len);
     if (bad >= 0)
         return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->name, r->lineno, bad);
-    const Vocab *v = k ? &s->ck.tgt_vocab : &s->ck.src_vocab;
-    long n = textio_append_ids(&s->ids[k], &s->ck.tokenizer, v, r->line, r->len, 0, err);
+    const Vocab *v = k ? &s->ck[0].tgt_vocab : &s->ck[0].src_vocab;
+    long n = textio_append_ids(&s->ids[k], &s->ck[0].tokenizer, v, r->line, r->len, 0, err);
+    for (int j = 1; k == 0 && n >= 0 && j < s->e.n; j++)
+        if (textio_map_ids(&s->msrc[j], &s->ids[0].tb, (int)n, &s->ck[j].src_vocab, 0, err))
+            return S2S_ENOMEM;
     return n < 0 ? linereader_wrap(r, (int)n, err) : 1;
 }
 
@@ -119,6 +139,8 @@ static int read_pairs(Scorer *s, S2sErr *err)
 {
     int n = 0;
     s->ids[0].len = s->ids[1].len = 0;
+    for (int k = 1; k < s->e.n; k++)
+        s->msrc[k].len = 0;
     s->off[0][0] = s->off[1][0] = 0;
     while (n < CHUNK) {
         int a = read_side(s, 0, err), b = a < 0 ? 0 : read_side(s, 1, err);
@@ -141,13 +163,14 @@ static int read_pairs(Scorer *s, S2sErr *err)
 
 static int score_chunk(Scorer *s, int n, S2sErr *err)
 {
-    const int32_t *src[CHUNK] = {0}, *tgt[CHUNK] = {0};
     int sl[CHUNK] = {0}, tl[CHUNK] = {0};
     for (int i = 0; i < n; i++) {
-        src[i] = s->ids[0].ids + s->off[0][i], sl[i] = (int)(s->off[0][i + 1] - s->off[0][i]);
-        tgt[i] = s->ids[1].ids + s->off[1][i], tl[i] = (int)(s->off[1][i + 1] - s->off[1][i]);
+        for (int k = 0; k < s->e.n; k++)
+            s->src[(size_t)k * n + i] = (k ? s->msrc[k].ids : s->ids[0].ids) + s->off[0][i];
+        s->tgt[i] = s->ids[1].ids + s->off[1][i], tl[i] = (int)(s->off[1][i + 1] - s->off[1][i]);
+        sl[i] = (int)(s->off[0][i + 1] - s->off[0][i]);
     }
-    int rc = translator_score(&s->tr, src, sl, tgt, tl, n, s->logprob, err);
+    int rc = translator_score(&s->tr, s->src, sl, s->tgt, tl, n, s->logprob, err);
     for (int i = 0; !rc && i < n; i++) {
         if (printf("%d\t%.6f\n", tl[i] + 1, s->logprob[i]) < 0)
             rc = cli_write_failed(err, "stdout", errno);
@@ -156,6 +179,24 @@ static int score_chunk(Scorer *s, int n, S2sErr *err)
     }
     s->pairs += n;
     return rc;
+}
+
+/* Checks the files, loads the members and opens the two inputs. */
+static int open_scorer(Scorer *s, S2sErr *err)
+{
+    const ScoreArgs *a = &s->a;
+    const char *inputs[2 + ENSEMBLE_MAX] = {a->src, a->tgt};
+    const Model *m[ENSEMBLE_MAX];
+    memcpy(inputs + 2, a->model, sizeof(char *) * (size_t)a->nmodels);
+    int rc = fileio_check_output(NULL, inputs, 2 + a->nmodels, err);
+    if (rc || (rc = ensemble_load(s->ck, a->model, a->nmodels, err)))
+        return rc;
+    for (int k = 0; k < a->nmodels; k++)
+        m[k] = &s->ck[k].model;
+    if ((rc = ensemble_set(&s->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||
+        (rc = linereader_open(&s->in[0], a->src, err)))
+        return rc;
+    return linereader_open(&s->in[1], a->tgt, err);
 }
 
 static void summary(const Scorer *s, FILE *f)
@@ -177,15 +218,13 @@ int cli_score(int argc, char **argv)
         free(s);
         return rc < 0 ? CLI_OK : rc;
     }
-    const char *inputs[3] = {s->a.src, s->a.tgt, s->a.model};
-    if (fileio_check_output(NULL, inputs, 3, &err) || ckpt_load(s->a.model, &s->ck, &err) ||
-        linereader_open(&s->in[0], s->a.src, &err) || linereader_open(&s->in[1], s->a.tgt, &err)) {
+    if (open_scorer(s, &err)) {
         code = CLI_FAIL;
     } else {
         DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
         s->in[0].max_line = s->in[1].max_line = s->a.max_line;
         blas_set_threads((int)s->a.threads);
-        rc = translator_init(&s->tr, &s->ck.model, &o, (int)s->a.batch, 1, 1, CHUNK, 0, &err);
+        rc = translator_init(&s->tr, &s->e, &o, (int)s->a.batch, 1, 1, CHUNK, 0, &err);
         while (!rc && (n = read_pairs(s, &err)) > 0 && !(rc = score_chunk(s, n, &err)))
             ;
         if (n < 0 || rc)
@@ -205,7 +244,10 @@ int cli_score(int argc, char **argv)
         idbuf_free(&s->ids[k]);
     }
     translator_free(&s->tr);
-    ckpt_free(&s->ck);
+    for (int k = 0; k < ENSEMBLE_MAX; k++) {
+        ckpt_free(&s->ck[k]);
+        idbuf_free(&s->msrc[k]);
+    }
     free(s);
     return code;
 }

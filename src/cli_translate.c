@@ -12,6 +12,7 @@
 #include "s2s/blas.h"
 #include "s2s/checkpoint.h"
 #include "s2s/decode.h"
+#include "s2s/ensemble.h"
 #include "s2s/fileio.h"
 #include "s2s/pool.h"
 #include "s2s/text.h"
@@ -21,7 +22,9 @@
 #define MAX_BEAM 64
 
 typedef struct {
-    const char *model, *input, *output;
+    const char *model[ENSEMBLE_MAX], *input, *output;
+    int nmodels, nweights;
+    double weights[ENSEMBLE_MAX];
     DecodeOptions dec;
     long batch, max_len, threads, seed, chunk, max_line;
     int scores, interactive, quiet, nbest_format;
@@ -31,10 +34,11 @@ typedef struct {
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: s2s translate --model MODEL [-i IN | IN] [-o OUT] [OPTIONS]\n\n"
+            "usage: s2s translate --model MODEL [-m MODEL2 ...] [-i IN | IN] [-o OUT] [OPTIONS]\n\n"
             "Translates IN (default stdin; - is stdin) line by line into OUT (default stdout).\n\n"
             "options:\n"
-            "  -m, --model FILE          the trained model (required)\n"
+            "  -m, --model FILE          the trained model (required); several -m: an ensemble\n"
+            "      --weights W1,W2,...   the ensemble members' weights (default equal), normalised\n"
             "  -i, --input FILE          input, one sentence per line (default stdin)\n"
             "  -o, --output FILE         output (default stdout)\n"
             "  -b, --beam K              beam size; 1 = greedy (default 5)\n"
@@ -56,7 +60,7 @@ static void help(FILE *f)
 }
 
 enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER,
-       O_MAXLINE, O_ALIGN };
+       O_MAXLINE, O_ALIGN, O_WEIGHTS };
 
 static int parse_value(Args *a, int c, const char *v)
 {
@@ -73,6 +77,9 @@ static int parse_value(Args *a, int c, const char *v)
     case O_BATCH: rc = cli_long("translate", "batch", v, 1, 4096, &a->batch); break;
     case O_THREADS: rc = cli_long("translate", "threads", v, 1, 1024, &a->threads); break;
     case O_MAXLINE: rc = cli_long("translate", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
+    case O_WEIGHTS:
+        rc = cli_doubles("translate", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights);
+        break;
     case O_ALIGN:
         a->alignment = strcmp(v, "hard") == 0 ? 1 : strcmp(v, "soft") == 0 ? 2 : 0;
         if (!a->alignment) {
@@ -99,6 +106,7 @@ static int parse_args(int argc, char **argv, Args *a)
         {"interactive", no_argument, NULL, O_INTER}, {"quiet", no_argument, NULL, 'q'},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"alignment", required_argument, NULL, O_ALIGN},
+        {"weights", required_argument, NULL, O_WEIGHTS},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -117,8 +125,14 @@ static int parse_args(int argc, char **argv, Args *a)
                     c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
             return CLI_USAGE;
         }
-        if (c == 'm' || c == 'i' || c == 'o')
-            *(c == 'm' ? &a->model : c == 'i' ? &a->input : &a->output) = optarg;
+        if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
+            fprintf(stderr, "s2s translate: at most %d models (-m)\n", ENSEMBLE_MAX);
+            return CLI_USAGE;
+        }
+        if (c == 'm')
+            a->model[a->nmodels++] = optarg;
+        else if (c == 'i' || c == 'o')
+            *(c == 'i' ? &a->input : &a->output) = optarg;
         else if (c == 'n')
             a->nbest_format = 1;
         a->scores |= c == O_SCORES, a->interactive |= c == O_INTER, a->quiet |= c == 'q';
@@ -133,10 +147,12 @@ static int parse_args(int argc, char **argv, Args *a)
         fprintf(stderr, "s2s translate: unexpected argument '%s'\n", argv[optind]);
         return CLI_USAGE;
     }
-    if (!a->model) {
+    if (!a->nmodels) {
         fprintf(stderr, "s2s translate: --model is required\n");
         return CLI_USAGE;
     }
+    if (a->nweights && cli_check_weights("translate", a->weights, a->nweights, a->nmodels))
+        return CLI_USAGE;
     if (a->dec.mode == DECODE_BEAM && a->dec.beam == 1)
         a->dec.mode = DECODE_GREEDY;
     if (a->dec.mode != DECODE_BEAM)
@@ -152,16 +168,17 @@ static int parse_args(int argc, char **argv, Args *a)
 /* Everything one run holds. */
 typedef struct {
     Args a;
-    Checkpoint ck;
+    Checkpoint ck[ENSEMBLE_MAX]; /* the members; ck[0]'s tokenizer and target vocabulary serve all */
+    Ensemble e;
     Translator tr;   /* the decoders, the pool, the order */
     LineReader in;
     FILE *out;
     /* the current chunk of input lines */
     int n;
     long first;      /* 0-based index of the chunk's first line */
-    size_t *id_off;  /* (chunk + 1) line i's ids: ids.ids[id_off[i] .. id_off[i+1]) */
-    IdBuf ids;
-    const int32_t **src; /* (chunk) line i's ids */
+    size_t *id_off;  /* (chunk + 1) line i's ids: ids[k].ids[id_off[i] .. id_off[i+1]) */
+    IdBuf ids[ENSEMBLE_MAX]; /* member k's source ids (ids[0].tb: the line's tokens) */
+    const int32_t **src; /* (members, chunk) line i's ids for member k at [k * n + i] */
     int *lens;       /* (chunk) */
     size_t *text_off; /* (chunk, 2) start and end of line i's output in text */
     TextBuf text;
@@ -197,7 +214,7 @@ static int note_source_words(Run *r, long ntok)
     if (grow_ints(&r->map, &r->map_cap, (size_t)ntok + 1) ||
         grow_ints(&r->src_word, &r->sw_cap, r->sw_len + (size_t)kept))
         return -1;
-    if (ntok > 0 && align_line_words(&r->ck.tokenizer, &r->ids.tb, (int)ntok, r->in.line,
+    if (ntok > 0 && align_line_words(&r->ck[0].tokenizer, &r->ids[0].tb, (int)ntok, r->in.line,
                                      r->in.len, &r->words, r->map) < 0)
         return -1;
     memcpy(r->src_word + r->sw_len, r->map, sizeof(int) * (size_t)kept);
@@ -220,8 +237,13 @@ static long line_ids(Run *r, S2sErr *err)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     if (text_rstrip_utf8(r->in.line, r->in.len) == 0)
         return 0;
-    return textio_append_ids(&r->ids, &r->ck.tokenizer, &r->ck.src_vocab, r->in.line, r->in.len,
-                             (int)r->a.max_len, err);
+    long n = textio_append_ids(&r->ids[0], &r->ck[0].tokenizer, &r->ck[0].src_vocab, r->in.line,
+                               r->in.len, (int)r->a.max_len, err);
+    for (int k = 1; n > 0 && k < r->e.n; k++)
+        if (textio_map_ids(&r->ids[k], &r->ids[0].tb, (int)n, &r->ck[k].src_vocab,
+                           (int)r->a.max_len, err))
+            return S2S_ENOMEM;
+    return n;
 }
 
 /* Reads up to a->chunk lines; returns the count, or < 0 after printing. A
@@ -230,7 +252,8 @@ static int read_chunk(Run *r)
 {
     S2sErr err;
     int n = 0, rc;
-    r->ids.len = 0;
+    for (int k = 0; k < r->e.n; k++)
+        r->ids[k].len = 0;
     r->id_off[0] = 0;
     r->sw_len = 0;
     if (r->sw_off)
@@ -247,7 +270,7 @@ static int read_chunk(Run *r)
         if (ntok > r->a.max_len)
             fprintf(stderr, "s2s translate: warning: %s:%ld: %ld tokens, truncated to --max-len %ld\n",
                     r->in.name, r->in.lineno, ntok, r->a.max_len);
-        r->id_off[++n] = r->ids.len;
+        r->id_off[++n] = r->ids[0].len;
         if (r->sw_off)
             r->sw_off[n] = r->sw_len;
         if (r->a.interactive)
@@ -265,11 +288,11 @@ static int read_chunk(Run *r)
 static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j, int i,
                             const int32_t *tok, int len, size_t from)
 {
-    const Tokenizer *tk = &r->ck.tokenizer;
+    const Tokenizer *tk = &r->ck[0].tokenizer;
     const char **p = malloc(sizeof(char *) * (size_t)(len + 1));
     int rc = !p || grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
     for (int u = 0; !rc && u < len; u++)
-        p[u] = vocab_word(&r->ck.tgt_vocab, tok[u]), r->map[u] = u;
+        p[u] = vocab_word(&r->ck[0].tgt_vocab, tok[u]), r->map[u] = u;
     if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text just written */
         int nw = tokenizer_encode_words(&r->words, r->text.p + from, r->text.len - from, NULL);
         const char **w = nw < 0 ? NULL : malloc(sizeof(char *) * (size_t)(nw + 1));
@@ -288,7 +311,7 @@ static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j
         rc = textbuf_append(out, " ||| ", 5);
     if (!rc)
         rc = align_format(out, r->a.alignment == 2, decode_hyp_attention(d, s, j), d->max_src,
-                          len, nsrc, r->ck.model.cfg.reverse, sw, nsw, r->map, ntw);
+                          len, nsrc, r->ck[r->e.align].model.cfg.reverse, sw, nsw, r->map, ntw);
     free(p);
     return rc;
 }
@@ -308,7 +331,7 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
             rc = textbuf_printf(&r->text, "%ld ||| ", r->first + i);
         size_t from = r->text.len;
         if (!rc)
-            rc = textbuf_append_words(&r->text, &r->ck.tokenizer, &r->ck.tgt_vocab, tok, len);
+            rc = textbuf_append_words(&r->text, &r->ck[0].tokenizer, &r->ck[0].tgt_vocab, tok, len);
         r->align.len = 0;
         if (!rc && a->alignment) /* the words are those of the text just written */
             rc = append_alignment(r, &r->align, d, s, j, i, tok, len, from);
@@ -362,7 +385,8 @@ static int translate_chunk(Run *r)
 {
     r->text.len = 0;
     for (int i = 0; i < r->n; i++) {
-        r->src[i] = r->ids.ids + r->id_off[i];
+        for (int k = 0; k < r->e.n; k++)
+            r->src[(size_t)k * r->n + i] = r->ids[k].ids + r->id_off[i];
         r->lens[i] = line_len(r, i);
     }
     return translator_run(&r->tr, r->src, r->lens, r->n, on_result, on_ready, r);
@@ -386,9 +410,15 @@ static void progress(Run *r, int final)
 static int open_run(Run *r, S2sErr *err)
 {
     const Args *a = &r->a;
-    const char *inputs[2] = {a->input, a->model};
-    int rc = fileio_check_output(a->output, inputs, 2, err);
-    if (rc || (rc = ckpt_load(a->model, &r->ck, err)) ||
+    const char *inputs[1 + ENSEMBLE_MAX] = {a->input};
+    const Model *m[ENSEMBLE_MAX];
+    memcpy(inputs + 1, a->model, sizeof(char *) * (size_t)a->nmodels);
+    int rc = fileio_check_output(a->output, inputs, 1 + a->nmodels, err);
+    if (rc || (rc = ensemble_load(r->ck, a->model, a->nmodels, err)))
+        return rc;
+    for (int k = 0; k < a->nmodels; k++)
+        m[k] = &r->ck[k].model;
+    if ((rc = ensemble_set(&r->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||
         (rc = linereader_open(&r->in, a->input, err)))
         return rc;
     r->in.max_line = a->max_line;
@@ -398,7 +428,7 @@ static int open_run(Run *r, S2sErr *err)
     size_t n = (size_t)a->chunk;
     r->id_off = malloc((n + 1) * sizeof(size_t));
     r->text_off = malloc(2 * n * sizeof(size_t));
-    r->src = malloc(n * sizeof(int32_t *));
+    r->src = malloc(n * (size_t)a->nmodels * sizeof(int32_t *));
     r->lens = malloc(n * sizeof(int));
     r->sw_off = a->alignment ? malloc((n + 1) * sizeof(size_t)) : NULL;
     if (!r->id_off || !r->text_off || !r->src || !r->lens || (a->alignment && !r->sw_off))
@@ -407,7 +437,7 @@ static int open_run(Run *r, S2sErr *err)
     /* --threads batches side by side, each with single-threaded BLAS: the
      * per-step products of decoding are too small to share between BLAS
      * threads. */
-    return translator_init(&r->tr, &r->ck.model, &a->dec, (int)a->batch, (int)a->threads,
+    return translator_init(&r->tr, &r->e, &a->dec, (int)a->batch, (int)a->threads,
                            (int)a->max_len, (int)a->chunk, (uint64_t)a->seed, err);
 }
 
@@ -419,8 +449,10 @@ static void close_run(Run *r)
     translator_free(&r->tr);
     free(r->src);
     free(r->lens);
-    ckpt_free(&r->ck);
-    idbuf_free(&r->ids);
+    for (int k = 0; k < ENSEMBLE_MAX; k++) {
+        ckpt_free(&r->ck[k]);
+        idbuf_free(&r->ids[k]);
+    }
     textbuf_free(&r->text);
     free(r->id_off);
     free(r->text_off);
@@ -479,9 +511,12 @@ int cli_translate(int argc, char **argv)
         close_run(&r);
         return CLI_FAIL;
     }
-    if (r.a.alignment && r.ck.model.cfg.arch != ARCH_ATTENTION) {
-        fprintf(stderr, "s2s translate: --alignment needs an attention model (%s is %s)\n",
-                r.a.model, model_arch_name(r.ck.model.cfg.arch));
+    if (r.a.alignment && r.e.align < 0) {
+        if (r.e.n == 1)
+            fprintf(stderr, "s2s translate: --alignment needs an attention model (%s is %s)\n",
+                    r.a.model[0], model_arch_name(r.ck[0].model.cfg.arch));
+        else
+            fprintf(stderr, "s2s translate: --alignment needs an attention model of weight > 0 in the ensemble\n");
         close_run(&r);
         return CLI_USAGE;
     }

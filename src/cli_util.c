@@ -22,6 +22,45 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
     return 0;
 }
 
+int cli_doubles(const char *cmd, const char *opt, const char *s, double *out, int max, int *n)
+{
+    const char *p = s;
+    for (*n = 0;; p++) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || errno || !isfinite(v) || *n == max) {
+            fprintf(stderr, "s2s %s: --%s: '%s' is not a comma-separated list of at most %d numbers\n",
+                    cmd, opt, s, max);
+            return CLI_USAGE;
+        }
+        out[(*n)++] = v;
+        if (!*(p = end))
+            return 0;
+    }
+}
+
+int cli_check_weights(const char *cmd, const double *w, int n, int nmodels)
+{
+    double sum = 0;
+    if (n != nmodels) {
+        fprintf(stderr, "s2s %s: --weights has %d numbers for %d models (-m)\n", cmd, n, nmodels);
+        return CLI_USAGE;
+    }
+    for (int k = 0; k < n; k++) {
+        if (w[k] < 0) {
+            fprintf(stderr, "s2s %s: --weights: weight %d is negative (%g)\n", cmd, k + 1, w[k]);
+            return CLI_USAGE;
+        }
+        sum += w[k];
+    }
+    if (!(sum > 0)) {
+        fprintf(stderr, "s2s %s: --weights: the weights are all 0\n", cmd);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
 int cli_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out)
 {
     char *end;

@@ -12,7 +12,8 @@ void decoder_zero(Decoder *d) { memset(d, 0, sizeof *d); }
 
 void decoder_free(Decoder *d)
 {
-    step_free(&d->net);
+    for (int k = 0; k < ENSEMBLE_MAX; k++)
+        step_free(&d->net[k]);
     free(d->mem);
     free(d->att_hist);
     free(d->fin_att);
@@ -56,17 +57,30 @@ static size_t decoder_layout(Decoder *d, unsigned char *base)
     d->fin_tok = carve(&cur, S * K * O * sizeof(int32_t));
     d->alive = carve(&cur, S * sizeof(int));
     d->limit = carve(&cur, S * sizeof(int));
+    d->mix = carve(&cur, (d->nm > 1) * R * (size_t)d->V * sizeof(float));
     return (size_t)(cur - base);
 }
 
-int decoder_reserve(Decoder *d, const Model *m, int max_sents, int beam, int max_src,
+/* Each member's step state, sized for the capacity asked. */
+static int reserve_members(Decoder *d, const Ensemble *e, int max_sents, int beam, int max_src,
+                           S2sErr *err)
+{
+    for (int k = 0; k < e->n; k++) {
+        int rc = step_reserve(&d->net[k], e->m[k], max_sents, beam, max_src, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int decoder_reserve(Decoder *d, const Ensemble *e, int max_sents, int beam, int max_src,
                     int max_out, S2sErr *err)
 {
     if (max_src < 1)
         max_src = 1;
-    int rc = step_reserve(&d->net, m, max_sents, beam, max_src, err);
+    int rc = reserve_members(d, e, max_sents, beam, max_src, err);
     if (rc || (d->mem && max_sents <= d->max_sents && beam <= d->beam && max_src <= d->max_src &&
-               max_out <= d->max_out))
+               max_out <= d->max_out && e->n <= d->nm))
         return rc;
     Decoder n;
     decoder_zero(&n);
@@ -75,12 +89,15 @@ int decoder_reserve(Decoder *d, const Model *m, int max_sents, int beam, int max
     n.max_src = max_src > d->max_src ? max_src : d->max_src;
     n.max_out = max_out > d->max_out ? max_out : d->max_out;
     n.rows = n.max_sents * n.beam;
+    n.nm = e->n > d->nm ? e->n : d->nm;
+    n.V = e->m[0]->cfg.tgt_vocab;
     size_t bytes = decoder_layout(&n, NULL);
     n.mem = calloc(1, bytes);
     if (!n.mem)
         return s2s_fail(err, S2S_ENOMEM, "out of memory for the decoder (%zu MB)", bytes >> 20);
     decoder_layout(&n, n.mem);
-    n.net = d->net; /* kept: already reserved above */
+    memcpy(n.net, d->net, sizeof n.net); /* kept: already reserved above */
+    n.pool = d->pool;
     free(d->mem);
     int att = d->att_hist != NULL;
     free(d->att_hist);
@@ -96,11 +113,74 @@ int decode_max_out(const DecodeOptions *o, int src_len)
     return (int)ceil(o->max_len_ratio * src_len) + 10;
 }
 
+/* ---- the members' steps ---- */
+
+typedef enum { JOB_START, JOB_FORWARD } JobKind;
+
+typedef struct {
+    JobKind kind;
+    Decoder *d;
+    const Ensemble *e;
+    const int32_t *const *src; /* JOB_START: (members, S) */
+    const int *src_len;
+    int S, K, rows, parts;
+} StepJob;
+
+/* Pool job: part p runs members p, p + parts, ... of weight > 0. */
+static void member_job(void *arg, int p)
+{
+    const StepJob *j = arg;
+    for (int k = p; k < j->e->n; k += j->parts) {
+        if (!(j->e->w[k] > 0))
+            continue;
+        if (j->kind == JOB_START)
+            step_start(&j->d->net[k], j->e->m[k], j->src + (size_t)k * j->S, j->src_len, j->S,
+                       j->K);
+        else
+            step_forward(&j->d->net[k], j->e->m[k], j->d->prev, j->rows);
+    }
+}
+
+static void run_members(StepJob *j)
+{
+    Decoder *d = j->d;
+    if (j->e->n > 1 && d->pool && d->pool->n > 1) {
+        j->parts = d->pool->n;
+        pool_run(d->pool, member_job, j);
+    } else {
+        j->parts = 1;
+        member_job(j, 0);
+    }
+}
+
+/* Every member's next-token log-probabilities for the rows, mixed into d->logp. */
+static void ens_forward(Decoder *d, const Ensemble *e, int rows)
+{
+    StepJob j = {.kind = JOB_FORWARD, .d = d, .e = e, .rows = rows};
+    run_members(&j);
+    if (e->n == 1) {
+        d->logp = d->net[0].logp;
+        return;
+    }
+    const float *lp[ENSEMBLE_MAX];
+    for (int k = 0; k < e->n; k++)
+        lp[k] = d->net[k].logp;
+    ensemble_mix(e, lp, d->mix, (size_t)rows * d->V);
+    d->logp = d->mix;
+}
+
+static void ens_reorder(Decoder *d, const Ensemble *e, const int *parent, int rows)
+{
+    for (int k = 0; k < e->n; k++)
+        if (e->w[k] > 0)
+            step_reorder(&d->net[k], e->m[k], parent, rows);
+}
+
 /* Sets up S sentences of K rows: only row 0 of each sentence is live. */
-static void start(Decoder *d, const Model *m, const int32_t *const *src, const int *src_len,
+static void start(Decoder *d, const Ensemble *e, const int32_t *const *src, const int *src_len,
                   int S, int K)
 {
-    S2S_INVARIANT(S <= d->max_sents && K <= d->beam);
+    S2S_INVARIANT(S <= d->max_sents && K <= d->beam && e->n <= d->nm);
     d->S = S, d->K = K;
     for (int r = 0; r < S * K; r++) {
         d->prev[r] = VOCAB_BOS;
@@ -111,7 +191,8 @@ static void start(Decoder *d, const Model *m, const int32_t *const *src, const i
         d->nfin[s] = 0;
         d->alive[s] = 1;
     }
-    step_start(&d->net, m, src, src_len, S, K);
+    StepJob j = {.kind = JOB_START, .d = d, .e = e, .src = src, .src_len = src_len, .S = S, .K = K};
+    run_members(&j);
 }
 
 /* ---- finished hypotheses ---- */
@@ -189,11 +270,10 @@ static void kill_row(Decoder *d, int r, int parent)
 }
 
 /* Greedy or sampling: sentence s has one row. */
-static void select_one(Decoder *d, const Model *m, const DecodeOptions *o, int s, int t,
-                       Rng *rng)
+static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rng)
 {
-    int V = m->cfg.tgt_vocab, v = 0;
-    const float *lp = d->net.logp + (size_t)s * V;
+    int V = d->V, v = 0;
+    const float *lp = d->logp + (size_t)s * V;
     if (t == d->limit[s] - 1) {
         v = VOCAB_EOS;
     } else if (o->mode == DECODE_SAMPLE) {
@@ -240,16 +320,16 @@ static void cand_insert(Cand *best, int *n, int cap, double score, int row, int 
 
 /* Beam search: the 2K best extensions of sentence s's live rows; those
  * ending in </s> among the first K finish, the first K others continue. */
-static void select_beam(Decoder *d, const Model *m, const DecodeOptions *o, int s, int t)
+static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
 {
-    int K = d->K, V = m->cfg.tgt_vocab, n = 0, ncont = 0;
+    int K = d->K, V = d->V, n = 0, ncont = 0;
     Cand best[2 * 64];
     int last = t == d->limit[s] - 1;
     for (int k = 0; k < K; k++) {
         int r = s * K + k;
         if (d->score[r] == -INFINITY)
             continue;
-        const float *lp = d->net.logp + (size_t)r * V;
+        const float *lp = d->logp + (size_t)r * V;
         if (last) { /* the length bound: every live row ends here */
             finish(d, o, s, r, t, d->score[r] + lp[VOCAB_EOS]);
             continue;
@@ -277,29 +357,30 @@ static void select_beam(Decoder *d, const Model *m, const DecodeOptions *o, int 
 /* ---- the loops ---- */
 
 /* Step t's attention of every row, into att_hist (rows of max_src). */
-static void keep_attention(Decoder *d, int t, int rows)
+static void keep_attention(Decoder *d, const StepState *net, int t, int rows)
 {
-    size_t T = (size_t)d->max_src, Ts = (size_t)d->net.Ts;
+    size_t T = (size_t)d->max_src, Ts = (size_t)net->Ts;
     for (int r = 0; r < rows; r++) {
         float *dst = d->att_hist + ((size_t)t * rows + r) * T;
-        memcpy(dst, d->net.att.a + (size_t)r * Ts, Ts * sizeof(float));
+        memcpy(dst, net->att.a + (size_t)r * Ts, Ts * sizeof(float));
         memset(dst + Ts, 0, (T - Ts) * sizeof(float));
     }
 }
 
 /* Records the step's choices and moves the chosen states into place. */
-static void commit_step(Decoder *d, const Model *m, int t, int rows)
+static void commit_step(Decoder *d, const Ensemble *e, int t, int rows)
 {
     memcpy(d->hist + (size_t)t * rows, d->prev, rows * sizeof(int32_t));
     memcpy(d->back + (size_t)t * rows, d->parent, rows * sizeof(int));
-    step_reorder(&d->net, m, d->parent, rows);
+    ens_reorder(d, e, d->parent, rows);
 }
 
-void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
+void decode_batch(Decoder *d, const Ensemble *e, const DecodeOptions *o,
                   const int32_t *const *src, const int *src_len, int S, Rng *rng)
 {
     int K = o->mode == DECODE_BEAM ? o->beam : 1, rows = S * K, steps = 0;
-    start(d, m, src, src_len, S, K);
+    S2S_INVARIANT(!(d->att_hist && o->attention) || e->align >= 0);
+    start(d, e, src, src_len, S, K);
     for (int s = 0; s < S; s++) {
         int lim = decode_max_out(o, src_len[s]);
         d->limit[s] = lim < d->max_out ? lim : d->max_out;
@@ -307,22 +388,22 @@ void decode_batch(Decoder *d, const Model *m, const DecodeOptions *o,
             steps = d->limit[s];
     }
     for (int t = 0, live = S; t < steps && live > 0; t++) {
-        step_forward(&d->net, m, d->prev, rows);
+        ens_forward(d, e, rows);
         if (d->att_hist && o->attention)
-            keep_attention(d, t, rows);
+            keep_attention(d, &d->net[e->align], t, rows);
         live = 0;
         for (int s = 0; s < S; s++) {
             if (!d->alive[s]) {
                 for (int k = 0; k < K; k++)
                     kill_row(d, s * K + k, s * K + k);
             } else if (K == 1 && o->mode != DECODE_BEAM) {
-                select_one(d, m, o, s, t, rng);
+                select_one(d, o, s, t, rng);
             } else {
-                select_beam(d, m, o, s, t);
+                select_beam(d, o, s, t);
             }
             live += d->alive[s];
         }
-        commit_step(d, m, t, rows);
+        commit_step(d, e, t, rows);
     }
     for (int s = 0; s < S; s++)
         sort_finished(d, s);
@@ -346,11 +427,11 @@ int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,
     return d->nfin[s];
 }
 
-void decode_score(Decoder *d, const Model *m, const int32_t *const *src, const int *src_len,
+void decode_score(Decoder *d, const Ensemble *e, const int32_t *const *src, const int *src_len,
                   const int32_t *const *tgt, const int *tgt_len, int S, double *logprob)
 {
-    int T = 0, V = m->cfg.tgt_vocab;
-    start(d, m, src, src_len, S, 1);
+    int T = 0, V = d->V;
+    start(d, e, src, src_len, S, 1);
     for (int s = 0; s < S; s++) {
         logprob[s] = 0;
         d->parent[s] = s;
@@ -358,13 +439,13 @@ void decode_score(Decoder *d, const Model *m, const int32_t *const *src, const i
             T = tgt_len[s] + 1;
     }
     for (int t = 0; t < T; t++) {
-        step_forward(&d->net, m, d->prev, S);
+        ens_forward(d, e, S);
         for (int s = 0; s < S; s++) {
             int y = t < tgt_len[s] ? tgt[s][t] : t == tgt_len[s] ? VOCAB_EOS : -1;
             if (y >= 0)
-                logprob[s] += d->net.logp[(size_t)s * V + y];
+                logprob[s] += d->logp[(size_t)s * V + y];
             d->prev[s] = y >= 0 ? y : VOCAB_PAD;
         }
-        step_reorder(&d->net, m, d->parent, S);
+        ens_reorder(d, e, d->parent, S);
     }
 }

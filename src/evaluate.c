@@ -58,7 +58,9 @@ int evaluate_init(Translator *tr, const Model *m, const Corpus *c, int beam, S2s
 {
     DecodeOptions o = {.mode = beam > 1 ? DECODE_BEAM : DECODE_GREEDY, .beam = beam > 1 ? beam : 1,
                        .nbest = 1, .length_penalty = 0.6, .max_len_ratio = 2.0};
-    int rc = translator_init(tr, m, &o, EVAL_BATCH, 1, c->max_src_len,
+    Ensemble e;
+    ensemble_one(&e, m);
+    int rc = translator_init(tr, &e, &o, EVAL_BATCH, 1, c->max_src_len,
                              c->npairs > 0 ? c->npairs : 1, 0, err);
     tr->keep_order = 1; /* batches of consecutive pairs */
     return rc;

@@ -130,12 +130,18 @@ long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char
     int n = tokenizer_encode(tk, &b->tb, line, len, err);
     if (n < 0)
         return n;
+    int rc = textio_map_ids(b, &b->tb, n, v, max, err);
+    return rc ? rc : n;
+}
+
+int textio_map_ids(IdBuf *b, const TokBuf *tb, int n, const Vocab *v, int max, S2sErr *err)
+{
     int keep = max > 0 && n > max ? max : n;
     if (grow((void **)&b->ids, &b->cap, b->len + (size_t)keep, sizeof(int32_t)))
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     for (int i = 0; i < keep; i++)
-        b->ids[b->len++] = vocab_lookup(v, tokbuf_token(&b->tb, i));
-    return n;
+        b->ids[b->len++] = vocab_lookup(v, tokbuf_token(tb, i));
+    return 0;
 }
 
 void idbuf_free(IdBuf *b)

@@ -5,46 +5,68 @@
 
 #include "s2s/blas.h"
 
-int translator_init(Translator *t, const Model *m, const DecodeOptions *o, int batch, int parts,
-                    int max_src, int max_chunk, uint64_t seed, S2sErr *err)
+/* The threads split into parts side by side, each with member_threads for its members. */
+static void split_threads(Translator *t, int threads)
+{
+    int mt = t->e.n < threads ? t->e.n : threads;
+    t->member_threads = mt > 1 ? mt : 1;
+    t->parts = threads / t->member_threads;
+}
+
+static int init_parts(Translator *t, const DecodeOptions *o, uint64_t seed, S2sErr *err)
+{
+    int beam = o->mode == DECODE_BEAM ? o->beam : 1;
+    for (int p = 0; p < t->parts; p++) {
+        decoder_zero(&t->d[p]);
+        rng_seed(&t->rng[p], seed + (uint64_t)p);
+        int rc = decoder_reserve(&t->d[p], &t->e, t->batch, beam, t->max_src,
+                                 decode_max_out(o, t->max_src), err);
+        if (!rc && o->attention)
+            rc = decoder_reserve_attention(&t->d[p], err);
+        if (!rc && t->member_threads > 1 && !(rc = pool_init(&t->mpool[p], t->member_threads, err)))
+            t->d[p].pool = &t->mpool[p];
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int translator_init(Translator *t, const Ensemble *e, const DecodeOptions *o, int batch,
+                    int threads, int max_src, int max_chunk, uint64_t seed, S2sErr *err)
 {
     memset(t, 0, sizeof *t);
-    t->m = m, t->o = *o, t->batch = batch, t->parts = parts, t->max_chunk = max_chunk;
+    t->e = *e, t->o = *o, t->batch = batch, t->max_chunk = max_chunk;
     t->max_src = max_src < 1 ? 1 : max_src;
-    size_t P = (size_t)parts, B = (size_t)batch, n = (size_t)max_chunk;
+    split_threads(t, threads);
+    size_t P = (size_t)t->parts, B = (size_t)batch, n = (size_t)max_chunk;
     t->d = calloc(P, sizeof(Decoder));
     t->rng = calloc(P, sizeof(Rng));
-    t->src = calloc(P * B, sizeof(int32_t *));
+    t->mpool = calloc(P, sizeof(Pool));
+    t->src = calloc(P * (size_t)e->n * B, sizeof(int32_t *));
     t->lens = calloc(P * B, sizeof(int));
     t->nsent = calloc(P, sizeof(int));
     t->order = malloc(n * sizeof(int));
     t->sorted = malloc(2 * n * sizeof(int));
     t->done = malloc(n);
     t->logprob = malloc(n * sizeof(double));
-    if (!t->d || !t->rng || !t->src || !t->lens || !t->nsent || !t->order || !t->sorted ||
-        !t->done || !t->logprob)
+    if (!t->d || !t->rng || !t->mpool || !t->src || !t->lens || !t->nsent || !t->order ||
+        !t->sorted || !t->done || !t->logprob)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
-    int beam = o->mode == DECODE_BEAM ? o->beam : 1;
-    for (int p = 0; p < parts; p++) {
-        decoder_zero(&t->d[p]);
-        rng_seed(&t->rng[p], seed + (uint64_t)p);
-        int rc = decoder_reserve(&t->d[p], m, batch, beam, t->max_src,
-                                 decode_max_out(o, t->max_src), err);
-        if (!rc && o->attention)
-            rc = decoder_reserve_attention(&t->d[p], err);
-        if (rc)
-            return rc;
-    }
-    return pool_init(&t->pool, parts, err);
+    int rc = init_parts(t, o, seed, err);
+    return rc ? rc : pool_init(&t->pool, t->parts, err);
 }
 
 void translator_free(Translator *t)
 {
     pool_free(&t->pool);
-    for (int p = 0; t->d && p < t->parts; p++)
+    for (int p = 0; t->d && p < t->parts; p++) {
         decoder_free(&t->d[p]);
+        if (t->mpool)
+            pool_free(&t->mpool[p]);
+    }
     free(t->d);
     free(t->rng);
+    free(t->mpool);
     free(t->src);
     free(t->lens);
     free(t->nsent);
@@ -82,20 +104,23 @@ static void decode_part(void *arg, int p)
     Translator *t = arg;
     size_t B = (size_t)t->batch;
     if (t->nsent[p] > 0)
-        decode_batch(&t->d[p], t->m, &t->o, t->src + p * B, t->lens + p * B, t->nsent[p],
-                     &t->rng[p]);
+        decode_batch(&t->d[p], &t->e, &t->o, t->src + p * t->e.n * B, t->lens + p * B,
+                     t->nsent[p], &t->rng[p]);
 }
 
-/* Part p of the round takes the sentences order[round + p * batch ...]. */
-static void plan_round(Translator *t, const int32_t *const *src, const int *len, int m, int round)
+/* Part p of the round takes the sentences order[round + p * batch ...]
+ * of the n in the chunk (m of them non-empty). */
+static void plan_round(Translator *t, const int32_t *const *src, const int *len, int n, int m,
+                       int round)
 {
-    int B = t->batch;
+    int B = t->batch, M = t->e.n;
     for (int p = 0; p < t->parts; p++) {
         int b = round + p * B, S = b >= m ? 0 : m - b < B ? m - b : B;
         t->nsent[p] = S;
         for (int s = 0; s < S; s++) {
             int i = t->order[b + s];
-            t->src[(size_t)p * B + s] = src[i];
+            for (int k = 0; k < M; k++)
+                t->src[((size_t)p * M) * B + (size_t)k * S + s] = src[(size_t)k * n + i];
             t->lens[(size_t)p * B + s] = len[i];
         }
     }
@@ -121,10 +146,10 @@ int translator_run(Translator *t, const int32_t *const *src, const int *len, int
             rc = result(ctx, NULL, 0, i);
             t->done[i] = 1;
         }
-    if (t->parts > 1)
+    if (t->parts * t->member_threads > 1)
         blas_set_threads(1); /* the parts share the cores */
     for (int round = 0; round < m && !rc; round += t->batch * t->parts) {
-        plan_round(t, src, len, m, round);
+        plan_round(t, src, len, n, m, round);
         pool_run(&t->pool, decode_part, t);
         for (int p = 0; p < t->parts && !rc; p++)
             for (int s = 0, b = round + p * t->batch; s < t->nsent[p] && !rc; s++) {
@@ -144,7 +169,7 @@ static void score_part(void *arg, int p)
     size_t B = (size_t)t->batch;
     int first = t->order[p];
     if (t->nsent[p] > 0)
-        decode_score(&t->d[p], t->m, t->src + p * B, t->lens + p * B, t->tgt + first,
+        decode_score(&t->d[p], &t->e, t->src + p * t->e.n * B, t->lens + p * B, t->tgt + first,
                      t->tgt_len + first, t->nsent[p], t->logprob + first);
 }
 
@@ -153,16 +178,17 @@ static void score_part(void *arg, int p)
 static int plan_score_round(Translator *t, const int32_t *const *src, const int *src_len, int n,
                             int round, S2sErr *err)
 {
-    int B = t->batch, rc = 0;
+    int B = t->batch, M = t->e.n, rc = 0;
     for (int p = 0; p < t->parts && !rc; p++) {
         int b = round + p * B, S = b >= n ? 0 : n - b < B ? n - b : B, longest = 1;
         t->nsent[p] = S, t->order[p] = b;
         for (int s = 0; s < S; s++) {
-            t->src[(size_t)p * B + s] = src[b + s];
+            for (int k = 0; k < M; k++)
+                t->src[((size_t)p * M) * B + (size_t)k * S + s] = src[(size_t)k * n + b + s];
             t->lens[(size_t)p * B + s] = src_len[b + s];
             longest = src_len[b + s] > longest ? src_len[b + s] : longest;
         }
-        rc = decoder_reserve(&t->d[p], t->m, B, 1, longest, 1, err);
+        rc = decoder_reserve(&t->d[p], &t->e, B, 1, longest, 1, err);
     }
     return rc;
 }
@@ -174,7 +200,7 @@ int translator_score(Translator *t, const int32_t *const *src, const int *src_le
     int rc = 0;
     S2S_INVARIANT(n >= 0 && n <= t->max_chunk);
     t->tgt = tgt, t->tgt_len = tgt_len;
-    if (t->parts > 1)
+    if (t->parts * t->member_threads > 1)
         blas_set_threads(1);
     for (int round = 0; round < n && !rc; round += t->batch * t->parts)
         if (!(rc = plan_score_round(t, src, src_len, n, round, err)))

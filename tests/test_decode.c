@@ -18,6 +18,14 @@ static int test_bidir;      /* and a bidirectional encoder */
 static int32_t srcbuf[NS][MAXLEN];
 static int srclen[NS];
 static const int32_t *src[NS];
+static Ensemble ens1;
+
+/* The model as an ensemble of one. */
+static const Ensemble *one_model(const Model *m)
+{
+    ensemble_one(&ens1, m);
+    return &ens1;
+}
 
 static void setup(Model *m, Decoder *d, int beam)
 {
@@ -36,7 +44,7 @@ static void setup(Model *m, Decoder *d, int beam)
         src[s] = srcbuf[s];
     }
     decoder_zero(d);
-    CHECK(decoder_reserve(d, m, NS, beam, MAXLEN, 40, &err) == 0);
+    CHECK(decoder_reserve(d, one_model(m), NS, beam, MAXLEN, 40, &err) == 0);
 }
 
 typedef struct {
@@ -48,7 +56,7 @@ typedef struct {
 static void run(Decoder *d, const Model *m, DecodeOptions *o, int S, int first, Best *out,
                 Rng *rng)
 {
-    decode_batch(d, m, o, src + first, srclen + first, S, rng);
+    decode_batch(d, one_model(m), o, src + first, srclen + first, S, rng);
     for (int s = 0; s < S; s++) {
         const int32_t *t;
         int n = decode_hyp(d, s, 0, &t, &out->len[first + s], &out->score[first + s],
@@ -96,7 +104,7 @@ static void test_search(void)
     double scored[NS];
     for (int s = 0; s < NS; s++)
         tgt[s] = beam5.tok[s];
-    decode_score(&d, &m, src, srclen, tgt, beam5.len, NS, scored);
+    decode_score(&d, one_model(&m), src, srclen, tgt, beam5.len, NS, scored);
     for (int s = 0; s < NS; s++)
         CHECK_MSG(fabs(scored[s] - beam5.logprob[s]) < 1e-4 * (1 + fabs(scored[s])),
                   "sentence %d: search says %g, score says %g", s, beam5.logprob[s], scored[s]);
@@ -116,7 +124,7 @@ static void test_nbest_and_bounds(void)
     DecodeOptions o = {.mode = DECODE_BEAM, .beam = 6, .nbest = 6, .max_len_ratio = 2,
                        .length_penalty = 0.6};
     setup(&m, &d, 6);
-    decode_batch(&d, &m, &o, src, srclen, NS, NULL);
+    decode_batch(&d, one_model(&m), &o, src, srclen, NS, NULL);
     for (int s = 0; s < NS; s++) {
         const int32_t *t[6];
         int len[6], n = 0;
@@ -133,7 +141,7 @@ static void test_nbest_and_bounds(void)
     }
     /* A ratio of 0 allows 10 tokens: the forced </s> ends every sentence. */
     o.max_len_ratio = 0;
-    decode_batch(&d, &m, &o, src, srclen, NS, NULL);
+    decode_batch(&d, one_model(&m), &o, src, srclen, NS, NULL);
     for (int s = 0; s < NS; s++) {
         const int32_t *t;
         int len;
@@ -190,7 +198,7 @@ static void test_score_matches_training(void)
     double lp[3], sum = 0;
     for (int s = 0; s < 3; s++)
         tgt[s] = c.tgt_ids + c.tgt_off[s], tl[s] = c.tgt_off[s + 1] - c.tgt_off[s];
-    decode_score(&d, &m, src, srclen, tgt, tl, 3, lp);
+    decode_score(&d, one_model(&m), src, srclen, tgt, tl, 3, lp);
     CHECK(workspace_init(&ws, &m, 3, c.max_src_len, c.max_tgt_len + 1, &err) == 0);
     CHECK(batch_init(&bt, 3, c.max_src_len, c.max_tgt_len, &err) == 0);
     batch_fill_pairs(&bt, &c, pairs, 3, 1);
@@ -202,6 +210,102 @@ static void test_score_matches_training(void)
     workspace_free(&ws);
     corpus_free(&c);
     decoder_free(&d);
+    model_free(&m);
+}
+
+/* Ensembles: a model with itself (equal weights, and 3 members) decodes
+ * and scores exactly as the model alone; weights 1,0 give the first
+ * member's output; two different models give neither's; the members'
+ * steps side by side on a pool give what they give in turn; each member
+ * reads its own source ids. */
+static void decode_all(Decoder *d, const Ensemble *e, const DecodeOptions *o,
+                       const int32_t *const *srcs, Best *out)
+{
+    decode_batch(d, e, o, srcs, srclen, NS, NULL);
+    for (int s = 0; s < NS; s++) {
+        const int32_t *t;
+        CHECK(decode_hyp(d, s, 0, &t, &out->len[s], &out->score[s], &out->logprob[s]) >= 1);
+        memcpy(out->tok[s], t, sizeof(int32_t) * (size_t)out->len[s]);
+    }
+}
+
+static int same_best(const Best *a, const Best *b)
+{
+    for (int s = 0; s < NS; s++)
+        if (!same_tokens(a, b, s) || a->logprob[s] != b->logprob[s] || a->score[s] != b->score[s])
+            return 0;
+    return 1;
+}
+
+static void test_ensemble(void)
+{
+    Model m, m2;
+    Decoder d;
+    Pool pool;
+    S2sErr err;
+    Rng r;
+    Ensemble e;
+    static Best alone, self, self3, first, mixed, mixed_pool;
+    static int32_t src2buf[NS][MAXLEN];
+    const int32_t *srcs[4 * NS];
+    DecodeOptions o = {.mode = DECODE_BEAM, .beam = 4, .nbest = 1, .max_len_ratio = 2,
+                       .length_penalty = 0.6};
+    setup(&m, &d, 4);
+    ModelConfig c2 = m.cfg;
+    c2.hidden = 10, c2.layers = 1, c2.src_vocab = VS + 3; /* another size and source vocabulary */
+    CHECK(model_init(&m2, &c2, &err) == 0);
+    rng_seed(&r, 78);
+    model_init_uniform(&m2, 0.6f, &r);
+    for (int s = 0; s < NS; s++) { /* member 2's ids for the same sentences */
+        for (int j = 0; j < srclen[s]; j++)
+            src2buf[s][j] = srcbuf[s][j] + 3;
+        srcs[s] = src[s], srcs[NS + s] = src[s], srcs[2 * NS + s] = src[s];
+    }
+    decode_all(&d, one_model(&m), &o, src, &alone);
+    const Model *mm[3] = {&m, &m, &m};
+    CHECK(ensemble_set(&e, mm, NULL, 2, &err) == 0);
+    CHECK(decoder_reserve(&d, &e, NS, 4, MAXLEN, 40, &err) == 0);
+    decode_all(&d, &e, &o, srcs, &self);
+    CHECK_MSG(same_best(&alone, &self), "a model with itself differs from the model");
+    CHECK(ensemble_set(&e, mm, NULL, 3, &err) == 0);
+    CHECK(decoder_reserve(&d, &e, NS, 4, MAXLEN, 40, &err) == 0);
+    decode_all(&d, &e, &o, srcs, &self3);
+    CHECK_MSG(same_best(&alone, &self3), "three copies of a model differ from the model");
+    for (int s = 0; s < NS; s++)
+        srcs[NS + s] = src2buf[s];
+    const Model *pair[2] = {&m, &m2};
+    double w10[2] = {1, 0}, w11[2] = {1, 1};
+    CHECK(ensemble_set(&e, pair, w10, 2, &err) == 0);
+    CHECK(decoder_reserve(&d, &e, NS, 4, MAXLEN, 40, &err) == 0);
+    decode_all(&d, &e, &o, srcs, &first);
+    CHECK_MSG(same_best(&alone, &first), "weights 1,0 differ from the first model");
+    CHECK(ensemble_set(&e, pair, w11, 2, &err) == 0);
+    decode_all(&d, &e, &o, srcs, &mixed);
+    int differ = 0;
+    for (int s = 0; s < NS; s++)
+        differ += !same_tokens(&alone, &mixed, s) || alone.logprob[s] != mixed.logprob[s];
+    CHECK_MSG(differ > NS / 2, "an ensemble of two different models decodes as the first");
+    CHECK(pool_init(&pool, 2, &err) == 0);
+    d.pool = &pool;
+    decode_all(&d, &e, &o, srcs, &mixed_pool);
+    CHECK_MSG(same_best(&mixed, &mixed_pool), "members side by side differ from in turn");
+    /* scoring: the ensemble's log-probability of its own output is the search's */
+    const int32_t *tgt[NS];
+    double lp[NS];
+    for (int s = 0; s < NS; s++)
+        tgt[s] = mixed.tok[s];
+    decode_score(&d, &e, srcs, srclen, tgt, mixed.len, NS, lp);
+    for (int s = 0; s < NS; s++)
+        CHECK_MSG(fabs(lp[s] - mixed.logprob[s]) < 1e-4 * (1 + fabs(lp[s])),
+                  "sentence %d: ensemble search %g, score %g", s, mixed.logprob[s], lp[s]);
+    /* bad weights */
+    double neg[2] = {1, -1}, zero[2] = {0, 0};
+    CHECK(ensemble_set(&e, pair, neg, 2, &err) == S2S_EINVAL);
+    CHECK(ensemble_set(&e, pair, zero, 2, &err) == S2S_EINVAL);
+    CHECK(ensemble_set(&e, pair, NULL, 0, &err) == S2S_EINVAL);
+    pool_free(&pool);
+    decoder_free(&d);
+    model_free(&m2);
     model_free(&m);
 }
 
@@ -218,6 +322,7 @@ int main(void)
         test_nbest_and_bounds();
         test_sampling();
         test_score_matches_training();
+        test_ensemble();
     }
     return check_exit_code("test_decode");
 }

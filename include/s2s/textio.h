@@ -61,6 +61,10 @@ typedef struct {
  * byte offset) or out of memory. */
 long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
                        size_t len, int max, S2sErr *err);
+/* Appends to b the ids, in vocabulary v, of the first min(n, max) tokens
+ * of tb (max <= 0: all n): another vocabulary's view of a line already
+ * tokenised (ensemble members). 0 or S2S_ENOMEM. */
+int textio_map_ids(IdBuf *b, const TokBuf *tb, int n, const Vocab *v, int max, S2sErr *err);
 void idbuf_free(IdBuf *b);
 
 /* A growable text buffer. */

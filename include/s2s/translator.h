@@ -9,6 +9,12 @@
  * The caller reads and tokenises its input and formats its output; the
  * translator holds the decoders, the pool and the order. A Translator must
  * not move once initialised (its pool's threads hold its address).
+ *
+ * The network is an Ensemble (ensemble.h); for several members the source
+ * ids come per member: src[k * n + i] is sentence i in member k's source
+ * vocabulary (the lengths, len[i], are the same for all: one tokenizer).
+ * With several members and threads, each part's members step side by
+ * side: min(members, threads) threads per part, threads / that many parts.
  */
 #ifndef S2S_TRANSLATOR_H
 #define S2S_TRANSLATOR_H
@@ -29,9 +35,11 @@ typedef int (*TranslatorResult)(void *ctx, const Decoder *d, int s, int i);
 typedef int (*TranslatorReady)(void *ctx, int from, int to);
 
 typedef struct {
-    const Model *m;
+    Ensemble e;
     DecodeOptions o;
     int batch, parts, max_src, max_chunk;
+    int member_threads;  /* per part: the members' steps side by side */
+    Pool *mpool;         /* (parts) member_threads > 1: each part's member pool */
     /* set after init: 1 = batches in input order, not sorted by length
      * (validation keeps the batches it always had) */
     int keep_order;
@@ -39,7 +47,8 @@ typedef struct {
     Rng *rng;            /* (parts) sampling: part p seeded with seed + p */
     Pool pool;
     /* the current round: part p decodes sentences order[first[p] ..] */
-    const int32_t **src; /* (parts, batch) */
+    const int32_t **src; /* (parts, members, batch) part p's member k, sentence s at
+                            [(p * members) * batch + k * nsent[p] + s] */
     int *lens;           /* (parts, batch) */
     int *nsent;          /* (parts) */
     const int32_t *const *tgt; /* scoring: the targets, else NULL */
@@ -51,18 +60,18 @@ typedef struct {
 } Translator;
 
 /* Room for chunks of up to max_chunk sentences of up to max_src tokens,
- * decoded batch at a time on parts threads. */
-int translator_init(Translator *t, const Model *m, const DecodeOptions *o, int batch, int parts,
-                    int max_src, int max_chunk, uint64_t seed, S2sErr *err);
+ * decoded batch at a time on `threads` threads (see above). */
+int translator_init(Translator *t, const Ensemble *e, const DecodeOptions *o, int batch,
+                    int threads, int max_src, int max_chunk, uint64_t seed, S2sErr *err);
 void translator_free(Translator *t);
 
-/* Translates the n sentences src[i][0..len[i]) (n <= max_chunk, len[i] <=
- * max_src), calling result for each and ready as the completed prefix
- * grows. Returns 0, or the first non-zero value a callback returned. */
+/* Translates the n sentences src[k * n + i][0..len[i]) (n <= max_chunk,
+ * len[i] <= max_src), calling result for each and ready as the completed
+ * prefix grows. Returns 0, or the first non-zero value a callback returned. */
 int translator_run(Translator *t, const int32_t *const *src, const int *len, int n,
                    TranslatorResult result, TranslatorReady ready, void *ctx);
 
-/* Log-probability (decode_score) of each tgt[i] given src[i] into
+/* Log-probability (decode_score) of each tgt[i] given src[k * n + i] into
  * logprob[i], for n <= max_chunk pairs in batches of consecutive pairs
  * (sources of any length: the decoders grow). */
 int translator_score(Translator *t, const int32_t *const *src, const int *src_len,
