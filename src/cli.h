@@ -18,6 +18,7 @@ int cli_score(int argc, char **argv);
 int cli_bleu(int argc, char **argv);
 int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
+int cli_average(int argc, char **argv);
 
 /* Option values: 0 when s is a number in [lo, hi], else prints
  * "s2s CMD: --OPT: ..." and returns CLI_USAGE. */

@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "  tokenize   split raw text into tokens, reversibly (--codes: and subwords)\n"
             "  detokenize turn tokens back into raw text\n"
             "  bpe        learn or apply BPE subword merges\n"
+            "  average    the mean of several models' parameters (checkpoint averaging)\n"
             "  info       print a model file's metadata as JSON\n"
             "\n"
             "`s2s COMMAND --help` describes a command's options.\n"
@@ -59,6 +60,8 @@ static int run(int argc, char **argv)
         return cli_tokenize(argc - 1, argv + 1, cmd[0] == 'd');
     if (strcmp(cmd, "bpe") == 0)
         return cli_bpe(argc - 1, argv + 1);
+    if (strcmp(cmd, "average") == 0)
+        return cli_average(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0)
         return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {

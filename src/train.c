@@ -39,6 +39,11 @@ cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st)
     cJSON_AddNumberToObject(s, "tgt_tokens", (double)st->tgt_tokens);
     snprintf(rng, sizeof rng, "%016" PRIx64, st->rng.state);
     cJSON_AddStringToObject(s, "rng", rng);
+    if (st->nkept > 0) {
+        cJSON *kept = cJSON_AddArrayToObject(s, "kept_steps");
+        for (int i = 0; i < st->nkept; i++)
+            cJSON_AddItemToArray(kept, cJSON_CreateNumber((double)st->kept[i]));
+    }
     return root;
 }
 
@@ -48,6 +53,24 @@ static int state_number(const cJSON *s, const char *key, double lo, double *out)
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo) || !isfinite(v->valuedouble))
         return -1;
     *out = v->valuedouble;
+    return 0;
+}
+
+/* "kept_steps" (absent before --keep-checkpoints): increasing step numbers. */
+static int kept_from_json(TrainState *st, const cJSON *kept, const char *origin, S2sErr *err)
+{
+    const cJSON *v;
+    st->nkept = 0;
+    if (!kept)
+        return 0;
+    if (!cJSON_IsArray(kept) || cJSON_GetArraySize(kept) > TRAIN_MAX_KEPT + 1)
+        return s2s_fail(err, S2S_EFORMAT, "%s: corrupt training state (kept_steps)", origin);
+    cJSON_ArrayForEach(v, kept) {
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9e15) ||
+            (st->nkept && (long)v->valuedouble <= st->kept[st->nkept - 1]))
+            return s2s_fail(err, S2S_EFORMAT, "%s: corrupt training state (kept_steps)", origin);
+        st->kept[st->nkept++] = (long)v->valuedouble;
+    }
     return 0;
 }
 
@@ -74,7 +97,7 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
     state_number(s, "bad_valids", 0, &bad);
     st->best_valid_bleu = bleu, st->bad_valids = bad < 1e9 ? (int)bad : 0;
     st->tgt_tokens = (long)tokens;
-    return 0;
+    return kept_from_json(st, cJSON_GetObjectItemCaseSensitive(s, "kept_steps"), origin, err);
 }
 
 /* ---- set-up ---- */
@@ -441,14 +464,46 @@ static void report(Trainer *t, Meter *m)
     m->nll = 0, m->tokens = 0, m->steps = 0, m->src_tokens = 0, m->slots = 0, m->last_report = now;
 }
 
-/* MODEL.best.s2s beside MODEL.s2s (or MODEL.best). */
-static void best_path(const char *model, char *out, size_t cap)
+/* MODEL.TAG.s2s beside MODEL.s2s (or MODEL.TAG): the --keep-best copy
+ * (TAG "best") and the --keep-checkpoints ones ("stepS"). */
+static void copy_path(const char *model, const char *tag, char *out, size_t cap)
 {
     size_t n = strlen(model);
     if (n > 4 && strcmp(model + n - 4, ".s2s") == 0)
-        snprintf(out, cap, "%.*s.best.s2s", (int)(n - 4), model);
+        snprintf(out, cap, "%.*s.%s.s2s", (int)(n - 4), model, tag);
     else
-        snprintf(out, cap, "%s.best", model);
+        snprintf(out, cap, "%s.%s", model, tag);
+}
+
+/* A translation model (no optimizer state) with the current training state, at path. */
+static int save_copy(Trainer *t, Meter *m, const char *path, S2sErr *err)
+{
+    TrainState st = t->st;
+    st.elapsed = elapsed(t, m);
+    cJSON *train = train_state_to_json(&t->cfg, &st);
+    int rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, NULL,
+                       err);
+    cJSON_Delete(train);
+    return rc;
+}
+
+/* --keep-checkpoints: this step's copy, and the oldest deleted beyond N. */
+static int keep_checkpoint(Trainer *t, Meter *m, S2sErr *err)
+{
+    char path[4200], tag[32];
+    snprintf(tag, sizeof tag, "step%ld", t->st.step);
+    copy_path(t->cfg.model, tag, path, sizeof path);
+    S2S_INVARIANT(t->st.nkept <= TRAIN_MAX_KEPT + 1);
+    t->st.kept[t->st.nkept++] = t->st.step;
+    int rc = save_copy(t, m, path, err);
+    while (!rc && t->st.nkept > t->cfg.keep_checkpoints) {
+        snprintf(tag, sizeof tag, "step%ld", t->st.kept[0]);
+        copy_path(t->cfg.model, tag, path, sizeof path);
+        if (unlink(path) != 0 && errno != ENOENT && t->progress)
+            fprintf(t->progress, "warning: cannot delete %s: %s\n", path, strerror(errno));
+        memmove(t->st.kept, t->st.kept + 1, sizeof(long) * (size_t)--t->st.nkept);
+    }
+    return rc;
 }
 
 /* Whether this validation beats the best so far: by BLEU with --valid-bleu,
@@ -508,15 +563,11 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
     log_validation(t, m, ppl, bleu, better);
     if (better && t->cfg.keep_best && !t->diverging) {
         char path[4200];
-        TrainState st = t->st;
-        best_path(t->cfg.model, path, sizeof path);
-        st.elapsed = elapsed(t, m);
-        cJSON *train = train_state_to_json(&t->cfg, &st);
-        /* for translation: without the optimizer state */
-        rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, NULL,
-                       err);
-        cJSON_Delete(train);
+        copy_path(t->cfg.model, "best", path, sizeof path);
+        rc = save_copy(t, m, path, err);
     }
+    if (!rc && t->cfg.keep_checkpoints > 0 && !t->diverging)
+        rc = keep_checkpoint(t, m, err);
     return rc;
 }
 

@@ -54,6 +54,7 @@ const TrainOption train_options[] = {
     {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)"},
     {"valid-beam", OPT_INT, F(valid_beam), 0, "K", "beam for --valid-bleu (default 1: greedy)"},
     {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by valid BLEU, else perplexity) in MODEL.best"},
+    {"keep-checkpoints", OPT_INT, F(keep_checkpoints), 0, "N", "also keep the last N validated checkpoints as MODEL.stepS.s2s, for s2s average (default 0)"},
     {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)"},
     {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)"},
     {"report-every", OPT_FLOAT, F(report_every), 0, "SEC", "seconds between progress lines (default 2)"},
@@ -258,6 +259,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)) ||
         (rc = check_range("valid-beam", c->valid_beam, 1, 64, err)) ||
         (rc = check_range("patience", c->patience, 0, 1000000, err)) ||
+        (rc = check_range("keep-checkpoints", c->keep_checkpoints, 0, TRAIN_MAX_KEPT, err)) ||
         (rc = check_range("max-line-bytes", c->max_line_bytes, 1, (double)S2S_MAX_LINE_LIMIT, err)))
         return rc;
     ModelArch arch;

@@ -35,7 +35,9 @@ typedef struct {
     const char *help;
 } TrainOption;
 
-enum { TRAIN_MAX_OPTIONS = 48 };
+enum { TRAIN_MAX_OPTIONS = 64 };
+/* The most checkpoints --keep-checkpoints keeps. */
+enum { TRAIN_MAX_KEPT = 100 };
 /* Steps in a row above the divergence bound that end a run (see trainer_run). */
 enum { TRAIN_DIVERGED_STEPS = 50 };
 /* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
@@ -47,7 +49,7 @@ typedef struct {
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
-    int max_line_bytes, overwrite, tied_embeddings, bidirectional;
+    int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
     double time_limit, lr, clip, init, dropout, report_every, label_smoothing;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
@@ -86,6 +88,8 @@ typedef struct {
     double elapsed;     /* seconds of training before this run */
     long tgt_tokens;    /* target tokens trained on */
     Rng rng;            /* dropout */
+    int nkept;          /* --keep-checkpoints: the steps of the copies kept, oldest first */
+    long kept[TRAIN_MAX_KEPT + 2]; /* (a copy lists itself and, until deleted, one more) */
 } TrainState;
 
 typedef struct {
@@ -122,7 +126,10 @@ int train_check_files(const TrainConfig *c, S2sErr *err);
 int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *progress,
                  S2sErr *err);
 /* Trains until --epochs, --max-steps or --time-limit; saves --model at
- * every epoch end, every --save-every steps and at the end. */
+ * every epoch end, every --save-every steps and at the end. With
+ * --keep-checkpoints N each validation also writes MODEL.stepS.s2s (a
+ * translation model, like the --keep-best copy) and deletes the copies
+ * older than the last N (those this run or the runs it resumed wrote). */
 int trainer_run(Trainer *t, S2sErr *err);
 void trainer_free(Trainer *t);
 
