@@ -42,7 +42,7 @@ static void help(FILE *f)
             "  -i, --input FILE          input, one sentence per line (default stdin)\n"
             "  -o, --output FILE         output (default stdout)\n"
             "  -b, --beam K              beam size; 1 = greedy (default 5)\n"
-            "  -n, --nbest N             print the N best as 'i ||| hypothesis ||| score' (default off)\n"
+            "  -n, --nbest N             print the N best as 'i ||| hypothesis ||| F0= logprob ||| score' (default off)\n"
             "      --length-penalty A    GNMT length normalisation alpha; 0 = off (default 0.6)\n"
             "      --max-len-ratio R     output at most R * source length + 10 tokens (default 2)\n"
             "      --max-len N           truncate sources longer than N tokens, with a warning (default 200)\n"
@@ -335,7 +335,9 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
         r->align.len = 0;
         if (!rc && a->alignment) /* the words are those of the text just written */
             rc = append_alignment(r, &r->align, d, s, j, i, tok, len, from);
-        if (!rc && (a->nbest_format || a->scores))
+        if (!rc && a->nbest_format) /* Moses/Marian: the features, then the total */
+            rc = textbuf_printf(&r->text, " ||| F0= %.6f ||| %.6f", logprob, score);
+        else if (!rc && a->scores)
             rc = textbuf_printf(&r->text, " ||| %.6f", score);
         if (!rc && a->alignment) /* the last field */
             rc = textbuf_append(&r->text, r->align.p, r->align.len);
@@ -349,7 +351,7 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
 static int format_empty(Run *r, int i)
 {
     if (r->a.nbest_format)
-        return textbuf_printf(&r->text, "%ld |||  ||| 0.000000\n", r->first + i);
+        return textbuf_printf(&r->text, "%ld |||  ||| F0= 0.000000 ||| 0.000000\n", r->first + i);
     return textbuf_append(&r->text, r->a.scores ? " ||| 0.000000\n" : "\n",
                           r->a.scores ? 14 : 1);
 }

@@ -65,10 +65,19 @@ wait "$T_PID" || fail "--interactive exited non-zero"
 # ---- n-best and scores ----
 "$S2S" translate -m m.s2s -q -i t.en --beam 4 --nbest 3 > nbest.out || fail "nbest"
 [ "$(wc -l < nbest.out)" -eq 180 ] || fail "nbest 3 over 60 lines gave $(wc -l < nbest.out) lines"
-awk -F' \\|\\|\\| ' 'NF != 3 || $1 != int((NR - 1) / 3) { bad++ }
-    { if ($1 == prev && $3 + 0 > last + 1e-9) unsorted++; if ($1 == prev && $2 == hyp) dup++;
-      prev = $1; last = $3 + 0; hyp = $2 }
+# Moses/Marian: i ||| hypothesis ||| F0= log-probability ||| total (the length-normalised score)
+awk -F' \\|\\|\\| ' 'NF != 4 || $1 != int((NR - 1) / 3) || $3 !~ /^F0= -?[0-9]+\.[0-9][0-9][0-9][0-9][0-9][0-9]$/ ||
+        $4 !~ /^-?[0-9]+\.[0-9][0-9][0-9][0-9][0-9][0-9]$/ { bad++ }
+    { if ($1 == prev && $4 + 0 > last + 1e-9) unsorted++; if ($1 == prev && $2 == hyp) dup++;
+      prev = $1; last = $4 + 0; hyp = $2 }
     END { exit (bad + unsorted + dup) > 0 }' nbest.out || fail "n-best lines malformed, unsorted or repeated: $(head -4 nbest.out)"
+# parsed back: F0 is what s2s score gives the pair
+awk -F' \\|\\|\\| ' '{ print $2 }' nbest.out > nbest.hyp
+awk '{ for (k = 0; k < 3; k++) print }' t.en > nbest.src
+"$S2S" score -m m.s2s --src nbest.src --tgt nbest.hyp -q | cut -f2 > nbest.lp
+awk -F' \\|\\|\\| ' '{ sub(/^F0= /, "", $3); print $3 }' nbest.out | paste - nbest.lp |
+    awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-3) bad++ } END { exit bad > 0 }' ||
+    fail "n-best F0 differs from s2s score: $(head -2 nbest.out)"
 "$S2S" translate -m m.s2s -q -i t.en --beam 4 --scores > scores.out || fail "--scores"
 grep -Evq ' \|\|\| -?[0-9]+\.[0-9]{6}$' scores.out && fail "--scores lines lack ' ||| score'"
 cut -d'|' -f1 scores.out | sed 's/ $//' > scores.hyp
