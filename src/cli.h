@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "s2s/common.h"
+#include "s2s/ensemble.h"
 
 #define S2S_VERSION "0.1.0"
 
@@ -19,6 +20,16 @@ int cli_bleu(int argc, char **argv);
 int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
 int cli_average(int argc, char **argv);
+
+/* s2s score --nbest: rescores the n-best list a->nbest of the sources
+ * a->src with the ensemble e of checkpoints ck (cli_rescore.c). */
+typedef struct {
+    const char *src, *nbest, *feature;
+    double rerank;
+    int has_rerank, one_best;
+    long batch, max_line;
+} RescoreArgs;
+int cli_rescore(const RescoreArgs *a, const Checkpoint *ck, const Ensemble *e, S2sErr *err);
 
 /* Option values: 0 when s is a number in [lo, hi], else prints
  * "s2s CMD: --OPT: ..." and returns CLI_USAGE. */

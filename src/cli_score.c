@@ -15,6 +15,7 @@
 #include "s2s/decode.h"
 #include "s2s/ensemble.h"
 #include "s2s/fileio.h"
+#include "s2s/nbest.h"
 #include "s2s/textio.h"
 #include "s2s/translator.h"
 #include "s2s/utf8.h"
@@ -27,20 +28,29 @@ typedef struct {
     double weights[ENSEMBLE_MAX];
     long batch, threads, max_line;
     int summary, quiet;
+    RescoreArgs rs; /* --nbest */
 } ScoreArgs;
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: s2s score --model MODEL --src FILE --tgt FILE [OPTIONS]\n\n"
+    fprintf(f, "usage: s2s score --model MODEL --src FILE --tgt FILE [OPTIONS]\n"
+               "       s2s score --model MODEL --src FILE --nbest LIST [--rerank W [--1best]]\n\n"
                "Prints, for each aligned pair, the number of target tokens (</s> included) and\n"
                "the log-probability (natural log) of the target given the source; then corpus\n"
-               "perplexity on stderr.\n\n"
+               "perplexity on stderr. With --nbest, rescores a Moses/Marian n-best list\n"
+               "('i ||| hypothesis ||| features ||| total', i the 0-based line of --src): each\n"
+               "line gets the feature 'S2S= LOGPROB', the list keeps its order.\n\n"
                "options:\n"
                "  -m, --model FILE   the trained model (required); several -m: an ensemble\n"
                "      --weights W1,W2,...  the ensemble members' weights (default equal), normalised\n"
                "      --src FILE     sources, one per line (- = stdin)\n"
                "      --tgt FILE     targets, aligned with --src\n"
                "      --summary      print the corpus summary on stdout, after the pairs\n"
+               "      --nbest LIST   rescore this n-best list instead of --tgt\n"
+               "      --feature-name NAME  the feature --nbest appends (default S2S)\n"
+               "      --rerank W     re-sort each sentence's hypotheses by total + W * feature,\n"
+               "                     which becomes the total printed\n"
+               "      --1best        print only each source line's best hypothesis (by total)\n"
                "      --batch N      pairs scored together (default 64)\n"
                "      --threads N    BLAS threads (default: all cores)\n"
                "      --max-line-bytes N  longest line accepted (default 1048576)\n"
@@ -48,15 +58,67 @@ static void help(FILE *f)
                "  -h, --help         this help\n");
 }
 
+enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE, O_WEIGHTS, O_NBEST, O_FEATURE,
+       O_RERANK, O_1BEST };
+
+/* One option's value into a: 0 or CLI_USAGE (printed). */
+static int parse_value(ScoreArgs *a, int c, const char *v)
+{
+    switch (c) {
+    case 'm':
+        if (a->nmodels == ENSEMBLE_MAX) {
+            fprintf(stderr, "s2s score: at most %d models (-m)\n", ENSEMBLE_MAX);
+            return CLI_USAGE;
+        }
+        a->model[a->nmodels++] = v;
+        return 0;
+    case O_SRC: a->src = v; return 0;
+    case O_TGT: a->tgt = v; return 0;
+    case O_NBEST: a->rs.nbest = v; return 0;
+    case O_FEATURE:
+        a->rs.feature = v;
+        if (nbest_feature_name_ok(v))
+            return 0;
+        fprintf(stderr, "s2s score: --feature-name: '%s' is not a name (printable, no spaces, '=' or '|')\n", v);
+        return CLI_USAGE;
+    case O_RERANK:
+        a->rs.has_rerank = 1;
+        return cli_double("score", "rerank", v, -1e6, 1e6, &a->rs.rerank);
+    case O_WEIGHTS: return cli_doubles("score", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights);
+    case O_BATCH: return cli_long("score", "batch", v, 1, CHUNK, &a->batch);
+    case O_THREADS: return cli_long("score", "threads", v, 1, 1024, &a->threads);
+    case O_MAXLINE: return cli_long("score", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
+    }
+    return 0;
+}
+
+/* What the options need of each other. */
+static int check_args(const ScoreArgs *a)
+{
+    const char *bad = NULL;
+    if (!a->nmodels || !a->src || (!a->tgt == !a->rs.nbest))
+        bad = "--model, --src and one of --tgt or --nbest are required";
+    else if (!a->rs.nbest && (a->rs.has_rerank || a->rs.one_best || a->rs.feature))
+        bad = "--rerank, --1best and --feature-name are for --nbest";
+    else if (a->rs.nbest && a->summary)
+        bad = "--summary is for --tgt";
+    if (bad) {
+        fprintf(stderr, "s2s score: %s\n", bad);
+        return CLI_USAGE;
+    }
+    return a->nweights ? cli_check_weights("score", a->weights, a->nweights, a->nmodels) : 0;
+}
+
 static int parse_args(int argc, char **argv, ScoreArgs *a)
 {
-    enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE, O_WEIGHTS };
     static const struct option longs[] = {
         {"model", required_argument, NULL, 'm'}, {"src", required_argument, NULL, O_SRC},
         {"tgt", required_argument, NULL, O_TGT}, {"summary", no_argument, NULL, O_SUMMARY},
         {"batch", required_argument, NULL, O_BATCH}, {"threads", required_argument, NULL, O_THREADS},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
-        {"weights", required_argument, NULL, O_WEIGHTS},
+        {"weights", required_argument, NULL, O_WEIGHTS}, {"nbest", required_argument, NULL, O_NBEST},
+        {"feature-name", required_argument, NULL, O_FEATURE},
+        {"rerank", required_argument, NULL, O_RERANK}, {"1best", no_argument, NULL, O_1BEST},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
@@ -70,35 +132,16 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
             fprintf(stderr, "s2s score: %s option '%s'\n",
                     c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
             rc = CLI_USAGE;
-        } else if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
-            fprintf(stderr, "s2s score: at most %d models (-m)\n", ENSEMBLE_MAX);
-            rc = CLI_USAGE;
-        } else if (c == 'm') {
-            a->model[a->nmodels++] = optarg;
-        } else if (c == O_SRC || c == O_TGT) {
-            *(c == O_SRC ? &a->src : &a->tgt) = optarg;
-        } else if (c == O_WEIGHTS) {
-            rc = cli_doubles("score", "weights", optarg, a->weights, ENSEMBLE_MAX, &a->nweights);
-        } else if (c == O_BATCH) {
-            rc = cli_long("score", "batch", optarg, 1, CHUNK, &a->batch);
-        } else if (c == O_THREADS) {
-            rc = cli_long("score", "threads", optarg, 1, 1024, &a->threads);
-        } else if (c == O_MAXLINE) {
-            rc = cli_long("score", "max-line-bytes", optarg, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
+        } else {
+            rc = parse_value(a, c, optarg);
         }
-        a->summary |= c == O_SUMMARY, a->quiet |= c == 'q';
+        a->summary |= c == O_SUMMARY, a->quiet |= c == 'q', a->rs.one_best |= c == O_1BEST;
     }
     if (!rc && optind < argc) {
         fprintf(stderr, "s2s score: unexpected argument '%s'\n", argv[optind]);
         rc = CLI_USAGE;
     }
-    if (!rc && (!a->nmodels || !a->src || !a->tgt)) {
-        fprintf(stderr, "s2s score: --model, --src and --tgt are required\n");
-        rc = CLI_USAGE;
-    }
-    if (!rc && a->nweights)
-        rc = cli_check_weights("score", a->weights, a->nweights, a->nmodels);
-    return rc;
+    return rc ? rc : check_args(a);
 }
 
 typedef struct {
@@ -185,7 +228,7 @@ static int score_chunk(Scorer *s, int n, S2sErr *err)
 static int open_scorer(Scorer *s, S2sErr *err)
 {
     const ScoreArgs *a = &s->a;
-    const char *inputs[2 + ENSEMBLE_MAX] = {a->src, a->tgt};
+    const char *inputs[2 + ENSEMBLE_MAX] = {a->src, a->rs.nbest ? a->rs.nbest : a->tgt};
     const Model *m[ENSEMBLE_MAX];
     memcpy(inputs + 2, a->model, sizeof(char *) * (size_t)a->nmodels);
     int rc = fileio_check_output(NULL, inputs, 2 + a->nmodels, err);
@@ -194,7 +237,7 @@ static int open_scorer(Scorer *s, S2sErr *err)
     for (int k = 0; k < a->nmodels; k++)
         m[k] = &s->ck[k].model;
     if ((rc = ensemble_set(&s->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||
-        (rc = linereader_open(&s->in[0], a->src, err)))
+        a->rs.nbest || (rc = linereader_open(&s->in[0], a->src, err)))
         return rc;
     return linereader_open(&s->in[1], a->tgt, err);
 }
@@ -220,6 +263,12 @@ int cli_score(int argc, char **argv)
     }
     if (open_scorer(s, &err)) {
         code = CLI_FAIL;
+    } else if (s->a.rs.nbest) {
+        RescoreArgs *ra = &s->a.rs;
+        ra->src = s->a.src, ra->batch = s->a.batch, ra->max_line = s->a.max_line;
+        ra->feature = ra->feature ? ra->feature : "S2S";
+        blas_set_threads((int)s->a.threads);
+        code = cli_rescore(ra, s->ck, &s->e, &err) ? CLI_FAIL : CLI_OK;
     } else {
         DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
         s->in[0].max_line = s->in[1].max_line = s->a.max_line;
@@ -237,7 +286,7 @@ int cli_score(int argc, char **argv)
             summary(s, stdout);
         code = cli_flush_stdout("score");
     }
-    if (!code && !s->a.quiet)
+    if (!code && !s->a.quiet && !s->a.rs.nbest)
         summary(s, stderr);
     for (int k = 0; k < 2; k++) {
         linereader_close(&s->in[k]);

@@ -350,8 +350,9 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
 /* Output of an empty input line: an empty line (n-best: one empty entry). */
 static int format_empty(Run *r, int i)
 {
-    if (r->a.nbest_format)
-        return textbuf_printf(&r->text, "%ld |||  ||| F0= 0.000000 ||| 0.000000\n", r->first + i);
+    if (r->a.nbest_format) /* every entry has the same fields: with --alignment an empty one */
+        return textbuf_printf(&r->text, "%ld |||  ||| F0= 0.000000 ||| 0.000000%s\n", r->first + i,
+                              r->a.alignment ? " ||| " : "");
     return textbuf_append(&r->text, r->a.scores ? " ||| 0.000000\n" : "\n",
                           r->a.scores ? 14 : 1);
 }

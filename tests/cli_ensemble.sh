@@ -89,4 +89,61 @@ expect 2 "the weights are all 0" "$S2S" translate -m a.s2s -m b.s2s --weights 0,
 expect 2 "not a comma-separated list" "$S2S" translate -m a.s2s -m b.s2s --weights 1,,2 -i t.de
 expect 2 "not a comma-separated list" "$S2S" translate -m a.s2s -m b.s2s --weights 1,x -i t.de
 expect 2 "--weights has 3 numbers for 2 models" "$S2S" score -m a.s2s -m b.s2s --weights 1,1,1 --src t.de --tgt t.en
+
+# ---- n-best rescoring (s2s score --nbest) ----
+tr1 -m a.s2s --beam 4 --nbest 4 > list || fail "n-best list"
+"$S2S" score -m b.s2s --src t.de --nbest list -q > resc || fail "score --nbest"
+[ "$(wc -l < resc)" -eq "$(wc -l < list)" ] || fail "rescoring: $(wc -l < resc) lines for $(wc -l < list)"
+# ids, hypotheses, the old features and totals kept, in order; S2S= appended
+paste -d'\t' list resc | awk -F'\t' '{ n = split($1, a, / \|\|\| /); m = split($2, b, / \|\|\| /)
+    if (n != 4 || m != 4 || a[1] != b[1] || a[2] != b[2] || a[4] != b[4] || index(b[3], a[3] " S2S= ") != 1) bad++ }
+    END { exit bad > 0 }' || fail "rescored list changed the entries: $(head -2 resc)"
+# the feature is what s2s score gives the pair
+awk -F' \\|\\|\\| ' 'NR == FNR { s[NR - 1] = $0; next } { print s[$1] }' t.de list > list.src
+awk -F' \\|\\|\\| ' '{ print $2 }' list > list.hyp
+"$S2S" score -m b.s2s --src list.src --tgt list.hyp -q | cut -f2 > list.lp
+sed 's/.*S2S= \([^ ]*\) |||.*/\1/' resc | paste - list.lp | awk '{ if ($1 != $2) bad++ } END { exit bad > 0 }' ||
+    fail "the S2S feature differs from s2s score: $(sed 's/.*S2S= \([^ ]*\) |||.*/\1/' resc | paste - list.lp | head -3)"
+# --feature-name, an ensemble
+"$S2S" score -m b.s2s -m c.s2s --src t.de --nbest list --feature-name ENS -q > resc2 || fail "ensemble rescoring"
+grep -c ' ENS= -' resc2 | grep -qx "$(wc -l < list)" || fail "--feature-name ENS: $(head -1 resc2)"
+# --rerank 1: each sentence's hypotheses sorted by total + feature, which is the new total
+"$S2S" score -m b.s2s --src t.de --nbest list --rerank 1 -q > rr || fail "--rerank"
+awk -F' \\|\\|\\| ' '{ f = $3; sub(/.*S2S= /, "", f); key[$1 " " $2] = $4 + f }
+    END { for (k in key) printf "%s\t%.6f\n", k, key[k] }' resc | sort > want.keys
+awk -F' \\|\\|\\| ' '{ print $1 " " $2 "\t" $4 }' rr | sort > got.keys
+join -t"$(printf '\t')" want.keys got.keys | awk -F'\t' '{ d = $2 - $3; if (d < 0) d = -d; if (d > 2e-6) bad++ }
+    END { exit bad > 0 || NR == 0 }' || fail "--rerank totals are not total + feature"
+awk -F' \\|\\|\\| ' '$1 == prev && $4 + 0 > last { bad++ } { prev = $1; last = $4 + 0 } END { exit bad > 0 }' rr ||
+    fail "--rerank did not sort each sentence"
+"$S2S" score -m b.s2s --src t.de --nbest list --rerank 1 --1best -q > best || fail "--1best"
+[ "$(wc -l < best)" -eq 31 ] || fail "--1best: $(wc -l < best) lines for 31 source lines"
+awk -F' \\|\\|\\| ' '!($1 in seen) { seen[$1]; print $2 }' rr | cmp -s - best || fail "--1best is not the re-ranked first"
+# a list with some sentences only: --1best answers every source line
+grep -E '^(2|5) ' list > sparse
+"$S2S" score -m b.s2s --src t.de --nbest sparse --1best -q > sb || fail "--1best on a sparse list"
+[ "$(wc -l < sb)" -eq 31 ] && [ -z "$(sed -n 1p sb)" ] && [ -n "$(sed -n 3p sb)" ] && [ -n "$(sed -n 6p sb)" ] &&
+    [ -z "$(sed -n 7p sb)" ] || fail "--1best on sentences 2 and 5: $(tr '\n' '|' < sb)"
+# our own --alignment lists have a fifth field, kept
+tr1 -m b.s2s --beam 2 --nbest 2 --alignment hard > al.list
+"$S2S" score -m a.s2s --src t.de --nbest al.list -q > al.resc || fail "rescore a list with alignments"
+paste -d'\t' al.list al.resc | awk -F'\t' '{ n = split($1, a, / \|\|\| /); m = split($2, b, / \|\|\| /)
+    if (n != 5 || m != 5 || a[5] != b[5]) bad++ } END { exit bad > 0 }' || fail "the alignment field was not kept"
+# malformed lists name the line
+sed -n 1p list > bad1; echo "0 ||| x ||| F0= 1" >> bad1
+expect 1 "bad1:2: 3 fields" "$S2S" score -m a.s2s --src t.de --nbest bad1
+sed -n 5,6p list > bad2; sed -n 1p list >> bad2
+expect 1 "bad2:3: sentence index 0 after 1" "$S2S" score -m a.s2s --src t.de --nbest bad2
+echo "99 ||| x ||| F0= -1 ||| -1" > bad3
+expect 1 "bad3:1: sentence index 99, but t.de has 31 lines" "$S2S" score -m a.s2s --src t.de --nbest bad3
+echo "0 ||| x ||| F0= -1 ||| nan" > bad4
+expect 1 "bad4:1: the total 'nan' is not a number" "$S2S" score -m a.s2s --src t.de --nbest bad4
+echo "x ||| x ||| F0= -1 ||| -1" > bad5
+expect 1 "bad5:1: the sentence index 'x'" "$S2S" score -m a.s2s --src t.de --nbest bad5
+printf '0 ||| \xff ||| F0= -1 ||| -1\n' > bad6
+expect 1 "bad6:1: invalid UTF-8" "$S2S" score -m a.s2s --src t.de --nbest bad6
+expect 2 "one of --tgt or --nbest" "$S2S" score -m a.s2s --src t.de --nbest list --tgt t.en
+expect 2 "are for --nbest" "$S2S" score -m a.s2s --src t.de --tgt t.en --rerank 1
+expect 2 "--feature-name: 'a b' is not a name" "$S2S" score -m a.s2s --src t.de --nbest list --feature-name 'a b'
+expect 1 "same file|is also" "$S2S" score -m a.s2s --src t.de --nbest list -q >> list
 exit $((fails > 0))
