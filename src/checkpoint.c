@@ -146,27 +146,31 @@ static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-static int write_body(FILE *f, const Model *m, const char *json, const float *opt)
+static int write_body(FILE *f, const Model *m, const char *json, const float *opt,
+                      const float *raw)
 {
+    uint32_t flags = (opt ? CKPT_FLAG_ADAM : 0) | (raw ? CKPT_FLAG_RAW : 0);
     unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
     size_t json_len = strlen(json);
     uint64_t h = FNV_OFFSET;
     memcpy(head, MAGIC, 8);
-    put_u32(head + 8, opt ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
-    put_u32(head + 12, opt ? CKPT_FLAG_ADAM : 0);
+    put_u32(head + 8, flags ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
+    put_u32(head + 12, flags);
     put_u64(head + 16, json_len);
     put_u64(head + 24, m->nparams);
     if (write_all(f, head, sizeof head, &h) || write_all(f, json, json_len, &h) ||
         write_all(f, zeros, pad_after_json(json_len), &h) ||
         write_all(f, m->params, m->nparams * sizeof(float), &h) ||
-        (opt && write_all(f, opt, 2 * m->nparams * sizeof(float), &h)))
+        (opt && write_all(f, opt, 2 * m->nparams * sizeof(float), &h)) ||
+        (raw && write_all(f, raw, m->nparams * sizeof(float), &h)))
         return -1;
     put_u64(tail, h);
     return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
 }
 
 int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, const float *opt_state, S2sErr *err)
+              const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
+              S2sErr *err)
 {
     char tmp[4096 + 32], path[4096];
     int rc = 0;
@@ -191,7 +195,7 @@ int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *t
         rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto done;
     }
-    if (write_body(f, m, json, opt_state) || fflush(f) || fsync(fileno(f))) {
+    if (write_body(f, m, json, opt_state, raw) || fflush(f) || fsync(fileno(f))) {
         rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
         goto done;
     }
@@ -281,12 +285,13 @@ static int check_header(const char *path, const unsigned char *head, ModelFile *
                         "%s: model format version %" PRIu32 " is not supported (this s2s reads 1 to %d)",
                         path, version, CKPT_VERSION);
     r->flags = get_u32(head + 12);
-    if (r->flags & ~(uint32_t)(version >= 2 ? CKPT_FLAG_ADAM : 0))
+    if (r->flags & ~(uint32_t)(version >= 2 ? CKPT_FLAG_ADAM | CKPT_FLAG_RAW : 0))
         return s2s_fail(err, S2S_EFORMAT, "%s: unknown flags 0x%" PRIx32 " in the header", path,
                         r->flags);
     r->json_len = get_u64(head + 16);
     r->nparams = get_u64(head + 24);
-    uint64_t per_param = (r->flags & CKPT_FLAG_ADAM) ? 12 : 4; /* bytes */
+    uint64_t per_param = 4 + ((r->flags & CKPT_FLAG_ADAM) ? 8 : 0) +
+                         ((r->flags & CKPT_FLAG_RAW) ? 4 : 0); /* bytes */
     if (r->json_len > r->size || r->nparams > r->size / per_param)
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: header claims %" PRIu64 " bytes of metadata and %" PRIu64
@@ -331,12 +336,14 @@ static int mf_open(const char *path, ModelFile *r, S2sErr *err)
 
 /* Reads the parameters (and Adam's moments into opt when the file has them)
  * and the checksum, which must match every byte read. */
-static int read_params(const char *path, ModelFile *r, float *params, float *opt, S2sErr *err)
+static int read_params(const char *path, ModelFile *r, float *params, float *opt, float *raw,
+                       S2sErr *err)
 {
     unsigned char tail[8];
     size_t n = (size_t)r->nparams * sizeof(float);
     if (read_exact(r->f, params, n, &r->hash) ||
-        (opt && read_exact(r->f, opt, 2 * n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
+        (opt && read_exact(r->f, opt, 2 * n, &r->hash)) ||
+        (raw && read_exact(r->f, raw, n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
         return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
     r->params_hash = fnv1a(FNV_OFFSET, params, n);
     r->checksum = get_u64(tail);
@@ -605,12 +612,16 @@ static const char *nonfinite_name(float x) { return isnan(x) ? "NaN" : x > 0 ? "
 
 /* Parameters and Adam's first moments must be finite, second moments
  * finite and not negative (their square root divides the step). */
-static int check_values(const char *path, const Model *m, const float *opt, S2sErr *err)
+static int check_values(const char *path, const Model *m, const float *opt, const float *raw,
+                        S2sErr *err)
 {
     size_t n = m->nparams;
     for (size_t i = 0; i < n; i++)
         if (!isfinite(m->params[i]))
             return bad_value(path, m, "", i, nonfinite_name(m->params[i]), err);
+    for (size_t i = 0; raw && i < n; i++)
+        if (!isfinite(raw[i]))
+            return bad_value(path, m, "raw weight of ", i, nonfinite_name(raw[i]), err);
     for (size_t i = 0; opt && i < n; i++)
         if (!isfinite(opt[i]))
             return bad_value(path, m, "Adam first moment of ", i, nonfinite_name(opt[i]), err);
@@ -637,9 +648,11 @@ static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
     if ((r->flags & CKPT_FLAG_ADAM) &&
         !(ck->opt_state = s2s_malloc(2 * ck->model.nparams * sizeof(float))))
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for Adam's moments", path);
-    if ((rc = read_params(path, r, ck->model.params, ck->opt_state, err)))
+    if ((r->flags & CKPT_FLAG_RAW) && !(ck->raw = s2s_malloc(ck->model.nparams * sizeof(float))))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the raw weights", path);
+    if ((rc = read_params(path, r, ck->model.params, ck->opt_state, ck->raw, err)))
         return rc;
-    return check_values(path, &ck->model, ck->opt_state, err);
+    return check_values(path, &ck->model, ck->opt_state, ck->raw, err);
 }
 
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
@@ -685,5 +698,6 @@ void ckpt_free(Checkpoint *ck)
     vocab_free(&ck->tgt_vocab);
     cJSON_Delete(ck->train);
     free(ck->opt_state);
+    free(ck->raw);
     memset(ck, 0, sizeof *ck);
 }

@@ -136,7 +136,7 @@ static int average(const AvgArgs *a, S2sErr *err)
         averager_mean(&avg, first.model.params);
         cJSON *meta = sources_json(a, steps);
         rc = meta ? ckpt_save(a->output, &first.model, &first.src_vocab, &first.tgt_vocab,
-                              &first.tokenizer, meta, NULL, err)
+                              &first.tokenizer, meta, NULL, NULL, err)
                   : s2s_fail(err, S2S_ENOMEM, "out of memory");
         cJSON_Delete(meta);
     }

@@ -17,7 +17,8 @@ static void help(FILE *f)
     for (int i = 0; i < train_noptions; i++) {
         const TrainOption *o = &train_options[i];
         char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg && !o->implicit ? " " : "",
+                 o->arg ? o->arg : "");
         fprintf(f, "  %-24s %s\n", left, o->help);
     }
     fprintf(f, "  %-24s %s\n", "-h, --help", "this help");
@@ -31,7 +32,9 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     int n = 0;
     for (int i = 0; i < train_noptions; i++)
         longs[n++] = (struct option){train_options[i].name,
-                                     train_options[i].type == OPT_FLAG ? no_argument : required_argument,
+                                     train_options[i].type == OPT_FLAG ? no_argument
+                                     : train_options[i].implicit       ? optional_argument
+                                                                       : required_argument,
                                      NULL, 1000 + i};
     longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
     longs[n] = (struct option){0, 0, 0, 0};
@@ -48,7 +51,10 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
                     argv[optind - 1]);
             return CLI_USAGE;
         }
-        if (train_config_set(cli, i, train_options[i].type == OPT_FLAG ? NULL : optarg, &err)) {
+        const char *v = train_options[i].type == OPT_FLAG ? NULL
+                        : optarg                          ? optarg
+                                                          : train_options[i].implicit;
+        if (train_config_set(cli, i, v, &err)) {
             fprintf(stderr, "s2s train: %s\n", err.msg);
             return CLI_USAGE;
         }

@@ -39,6 +39,13 @@ void optim_sgd(float *p, const float *g, size_t n, float lr, float gscale)
         p[i] -= lr * (gscale * g[i]);
 }
 
+void optim_smooth(float *avg, const float *p, size_t n, float decay)
+{
+    float keep = 1.0f - decay;
+    for (size_t i = 0; i < n; i++)
+        avg[i] = keep * avg[i] + decay * p[i];
+}
+
 float optim_clip_scale(double norm, double max_norm)
 {
     return max_norm > 0.0 && norm > max_norm ? (float)(max_norm / norm) : 1.0f;

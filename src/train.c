@@ -262,6 +262,15 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
     memset(&ck->model, 0, sizeof ck->model);
     memset(&ck->src_vocab, 0, sizeof ck->src_vocab);
     memset(&ck->tgt_vocab, 0, sizeof ck->tgt_vocab);
+    if (ck->raw) { /* a smoothed model: training goes on from the raw weights */
+        float *smoothed = t->model.params;
+        t->model.params = ck->raw;
+        ck->raw = NULL;
+        if (t->cfg.exp_smoothing > 0)
+            t->ema = smoothed;
+        else
+            free(smoothed);
+    }
     model_tensors(&t->model, t->model.params, &t->model.w);
     if (t->optim == OPTIM_ADAM && !ck->opt_state)
         return s2s_fail(err, S2S_EINVAL,
@@ -286,6 +295,12 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
     if (!rc && nst && !t->opt_state && !(t->opt_state = calloc(nst, sizeof(float))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the optimizer state (%zu floats)", nst);
+    size_t n = t->model.nparams;
+    if (!rc && t->cfg.exp_smoothing > 0 && !t->ema) { /* the average starts at the weights */
+        if (!(t->ema = s2s_malloc(n * sizeof(float))))
+            return s2s_fail(err, S2S_ENOMEM, "out of memory for the smoothed weights");
+        memcpy(t->ema, t->model.params, n * sizeof(float));
+    }
     return rc;
 }
 
@@ -345,6 +360,7 @@ void trainer_free(Trainer *t)
     translator_free(&t->valid_tr);
     model_free(&t->model);
     free(t->opt_state);
+    free(t->ema);
     vocab_free(&t->src_vocab);
     vocab_free(&t->tgt_vocab);
     tokenizer_free(&t->tokenizer);
@@ -390,13 +406,31 @@ static double elapsed(const Trainer *t, const Meter *m)
     return t->st.elapsed + (now_seconds() - m->t0);
 }
 
+/* --exponential-smoothing: swaps the raw and the smoothed weights in the
+ * model (validation and saving see the smoothed ones); a second call
+ * swaps them back. */
+static void swap_smoothed(Trainer *t)
+{
+    float *p = t->model.params;
+    t->model.params = t->ema;
+    t->ema = p;
+    model_tensors(&t->model, t->model.params, &t->model.w);
+}
+
+/* The checkpoint: the parameters (with --exponential-smoothing, the
+ * smoothed ones, then the raw ones to resume from) and the optimizer's
+ * state. */
 static int save(Trainer *t, Meter *m, S2sErr *err)
 {
     TrainState st = t->st;
     st.elapsed = elapsed(t, m);
     cJSON *train = train_state_to_json(&t->cfg, &st);
+    if (t->ema)
+        swap_smoothed(t);
     int rc = ckpt_save(t->cfg.model, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer,
-                       train, t->opt_state, err);
+                       train, t->opt_state, t->ema, err);
+    if (t->ema)
+        swap_smoothed(t);
     cJSON_Delete(train);
     if (!rc)
         m->saved_step = t->st.step;
@@ -481,8 +515,12 @@ static int save_copy(Trainer *t, Meter *m, const char *path, S2sErr *err)
     TrainState st = t->st;
     st.elapsed = elapsed(t, m);
     cJSON *train = train_state_to_json(&t->cfg, &st);
+    if (t->ema)
+        swap_smoothed(t);
     int rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, NULL,
-                       err);
+                       NULL, err);
+    if (t->ema)
+        swap_smoothed(t);
     cJSON_Delete(train);
     return rc;
 }
@@ -548,6 +586,8 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int be
 
 static int validate(Trainer *t, Meter *m, S2sErr *err)
 {
+    if (t->ema) /* validation sees the smoothed weights */
+        swap_smoothed(t);
     double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
     int rc = 0;
     blas_set_threads(t->cfg.threads); /* decoding: one batch, all threads */
@@ -557,6 +597,8 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
         rc = evaluate_bleu(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid, &t->valid_refs,
                            &bleu, err);
     blas_set_threads(t->shards.n > 1 ? 1 : t->cfg.threads);
+    if (t->ema)
+        swap_smoothed(t);
     if (rc)
         return rc;
     int better = improved(t, ppl, bleu);
@@ -577,6 +619,7 @@ typedef struct {
     Trainer *t;
     const float *grads;
     float gscale;
+    float decay; /* --exponential-smoothing: this step's weight of the new weights */
 } Update;
 
 static void update_part(void *arg, int part)
@@ -591,6 +634,16 @@ static void update_part(void *arg, int part)
                    t->st.step + 1, u->gscale);
     else
         optim_sgd(p, u->grads + lo, hi - lo, lr, u->gscale);
+    if (t->ema)
+        optim_smooth(t->ema + lo, p, hi - lo, u->decay);
+}
+
+/* Marian's decay at update t (1-based): max(alpha, 1 - (t + 1) / (t + 10)),
+ * so that early on the average follows the weights closely. */
+static float smoothing_decay(const Trainer *t)
+{
+    double s = (double)t->st.step + 1, early = 1.0 - (s + 1) / (s + 10);
+    return (float)(t->cfg.exp_smoothing > early ? t->cfg.exp_smoothing : early);
 }
 
 /* A step's loss (per target token) against the uniform prediction's,
@@ -633,7 +686,8 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
                         t->st.step + 1, nll, norm, t->cfg.model);
     if (tgt > 0 && check_divergence(t, nll / (double)tgt, err))
         return S2S_ENUMERIC;
-    Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip)};
+    Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip),
+                smoothing_decay(t)};
     pool_run(&t->shards.pool, update_part, &u);
     t->st.step++;
     t->st.batch_in_epoch++;

@@ -6,6 +6,9 @@
 # is an input; the average is a translation model that lists its sources
 # and cannot be resumed. --keep-checkpoints N keeps the last N validated
 # checkpoints as MODEL.stepS.s2s, deleting older ones, also across a resume.
+# --exponential-smoothing: the model written holds the smoothed weights,
+# the raw ones ride along so that a resume is exact (with or without
+# smoothing afterwards).
 set -u
 . "$(dirname "$0")/lib_cli.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,4 +73,23 @@ expect 2 "at least one model" "$S2S" average -o y.s2s
 expect 2 "at least one model" "$S2S" average m.s2s
 expect 1 "missing.s2s" "$S2S" average -o y.s2s m.s2s missing.s2s
 [ ! -e y.s2s ] || fail "a failed average left y.s2s"
+
+# ---- --exponential-smoothing ----
+sm=(--exponential-smoothing --valid-every 10)
+"$S2S" train "${common[@]}" "${sm[@]}" --max-steps 40 --model e40.s2s || fail "train smoothed 40"
+"$S2S" train "${common[@]}" "${sm[@]}" --max-steps 20 --model e20.s2s || fail "train smoothed 20"
+"$S2S" train --resume e20.s2s --max-steps 40 -q || fail "resume smoothed 20 -> 40"
+[ -n "$(params e40.s2s)" ] && [ "$(params e20.s2s)" = "$(params e40.s2s)" ] ||
+    fail "smoothed: 20 + 20 steps differ from 40 straight"
+"$S2S" train "${common[@]}" --valid-every 10 --max-steps 40 --model r40.s2s || fail "train raw 40"
+[ "$(params r40.s2s)" != "$(params e40.s2s)" ] || fail "--exponential-smoothing wrote the raw weights"
+# the raw weights were kept: resuming without smoothing continues them exactly
+"$S2S" train "${common[@]}" "${sm[@]}" --max-steps 20 --model x20.s2s || fail "train smoothed 20 (x)"
+"$S2S" train --resume x20.s2s --max-steps 40 --exponential-smoothing=0 -q || fail "resume without smoothing"
+[ "$(params x20.s2s)" = "$(params r40.s2s)" ] || fail "resumed without smoothing: not the raw run's weights"
+# the smoothed model translates, averages and validates as a model
+"$S2S" translate -m e40.s2s -q < t.de > e.out || fail "translate a smoothed model"
+[ "$(wc -l < e.out)" -eq 20 ] || fail "smoothed model: $(wc -l < e.out) lines for 20"
+expect 2 "exponential-smoothing" "$S2S" train "${common[@]}" --exponential-smoothing=0.9 --model y.s2s
+expect 2 "unexpected argument '0.001'" "$S2S" train "${common[@]}" --exponential-smoothing 0.001 --model y.s2s
 exit $((fails > 0))

@@ -113,7 +113,7 @@ static void test_adam_state(const char *path, const char *bad, const Model *m, c
     float *st = malloc(2 * m->nparams * sizeof(float));
     for (size_t i = 0; i < 2 * m->nparams; i++)
         st[i] = (float)i * 0.25f - 3.0f;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, &err) == 0);
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, NULL, &err) == 0);
     CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state &&
           memcmp(ck.opt_state, st, 2 * m->nparams * sizeof(float)) == 0 &&
           memcmp(ck.model.params, m->params, m->nparams * sizeof(float)) == 0);
@@ -125,10 +125,40 @@ static void test_adam_state(const char *path, const char *bad, const Model *m, c
     expect_refused(bad, "checksum", "flipped moment");
     copy_prefix(path, bad, size, 13); /* an unknown flag */
     expect_refused(bad, "unknown flags", "flag bit 12");
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, &err) == 0);
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, NULL, &err) == 0);
     CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state == NULL);
     ckpt_free(&ck);
     free(st);
+}
+
+/* The raw weights of a smoothed model (flag bit 1) ride along after the
+ * moments, come back as they were, and are checked like the parameters. */
+static void test_raw_weights(const char *path, const char *bad, const Model *m, const Vocab *sv,
+                             const Vocab *tv, const Tokenizer *tk)
+{
+    S2sErr err;
+    Checkpoint ck;
+    size_t n = m->nparams;
+    float *st = calloc(2 * n, sizeof(float)), *raw = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        raw[i] = (float)i * -0.5f + 1.0f;
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, raw, &err) == 0);
+    CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state && ck.raw &&
+          memcmp(ck.raw, raw, n * sizeof(float)) == 0 &&
+          memcmp(ck.model.params, m->params, n * sizeof(float)) == 0);
+    ckpt_free(&ck);
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) == 0); /* SGD: raw alone */
+    CHECK(ckpt_load(path, &ck, &err) == 0 && !ck.opt_state && ck.raw &&
+          memcmp(ck.raw, raw, n * sizeof(float)) == 0);
+    ckpt_free(&ck);
+    long size = file_size(path);
+    copy_prefix(path, bad, size - 8 - 4 * (long)n, -1);
+    expect_refused(bad, "truncated", "no raw weights");
+    raw[n / 2] = NAN;
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) == 0);
+    expect_refused(path, "raw weight of tensor", "a NaN raw weight");
+    free(st);
+    free(raw);
 }
 
 static void test_checkpoint(void)
@@ -144,7 +174,7 @@ static void test_checkpoint(void)
     make_checkpoint(&m, &sv, &tv, &tk);
     cJSON *train = cJSON_CreateObject();
     cJSON_AddNumberToObject(train, "step", 17);
-    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, NULL, &err) == 0);
+    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, NULL, NULL, &err) == 0);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     CHECK(access(tmp, F_OK) != 0); /* renamed away */
 
@@ -182,12 +212,13 @@ static void test_checkpoint(void)
 
     /* Unwritable destination: an error, and the existing file untouched. */
     snprintf(tmp, sizeof tmp, "%s/no-such-dir/m.s2s", dir);
-    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
+    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, NULL, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
 
     cJSON *info = NULL;
     CHECK(ckpt_read_info(path, &info, &err) == 0 && cJSON_GetObjectItem(info, "file") != NULL);
     cJSON_Delete(info);
     test_adam_state(path, bad, &m, &sv, &tv, &tk);
+    test_raw_weights(path, bad, &m, &sv, &tv, &tk);
     remove(path);
     remove(bad);
     rmdir(dir);

@@ -187,7 +187,7 @@ static void make_model(const char *path, int bpe, int adam, size_t *nparams)
     }
     cJSON *train = cJSON_CreateObject();
     cJSON_AddNumberToObject(train, "step", 3);
-    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, opt, &err) == 0);
+    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, opt, NULL, &err) == 0);
     *nparams = m.nparams;
     cJSON_Delete(train);
     free(opt);

@@ -7,7 +7,10 @@
  *   0       8           magic "S2SMODEL"
  *   8       4           u32 format version (2; 1 when flags is 0)
  *   12      4           u32 flags: bit 0 (CKPT_FLAG_ADAM) = Adam's moments
- *                       follow the parameters; other bits must be 0
+ *                       follow the parameters; bit 1 (CKPT_FLAG_RAW) = the
+ *                       parameter block holds smoothed weights (train
+ *                       --exponential-smoothing: what translation uses) and
+ *                       the raw training weights come last; other bits 0
  *   16      8           u64 json_len: bytes of JSON metadata
  *   24      8           u64 nparams: float32 parameters that follow
  *   32      json_len    JSON metadata, UTF-8 (below)
@@ -16,10 +19,13 @@
  *                       out as the tensor table says
  *   P+4n    8 * nparams only with CKPT_FLAG_ADAM: Adam's first moments m
  *                       (nparams floats), then second moments v (nparams)
+ *   ...     4 * nparams only with CKPT_FLAG_RAW: the raw weights (training
+ *                       resumes from them; the parameter block is their
+ *                       moving average)
  *   end-8   8           u64 checksum: FNV-1a 64 over every byte before it
  *
  * The file size must be exactly 32 + json_len + pad + 4 * nparams
- * (* 3 with CKPT_FLAG_ADAM) + 8.
+ * * (1 + 2 with CKPT_FLAG_ADAM + 1 with CKPT_FLAG_RAW) + 8.
  *
  * JSON metadata:
  *   { "format": "s2s-model", "version": 1,
@@ -77,6 +83,7 @@
 
 #define CKPT_VERSION 2
 #define CKPT_FLAG_ADAM 1u
+#define CKPT_FLAG_RAW 2u
 /* Metadata (json_len) larger than this is refused before it is read. */
 #define CKPT_MAX_JSON_BYTES (1ull << 30)
 
@@ -86,11 +93,15 @@ typedef struct {
     Tokenizer tokenizer;
     cJSON *train; /* owned; NULL when the file has none */
     float *opt_state; /* owned; (2 nparams) Adam's m then v, NULL when absent */
+    float *raw;       /* owned; (nparams) CKPT_FLAG_RAW's raw weights (model.params are
+                         then the smoothed ones), NULL when absent */
 } Checkpoint;
 
-/* train may be NULL; opt_state is NULL or Adam's (2 nparams) moments. */
+/* train may be NULL; opt_state is NULL or Adam's (2 nparams) moments; raw
+ * NULL or the raw weights of which m's parameters are the moving average. */
 int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, const float *opt_state, S2sErr *err);
+              const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
+              S2sErr *err);
 /* Fills ck (owned by the caller, freed with ckpt_free). */
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
 /* Checks the whole file like ckpt_load and returns its JSON metadata with

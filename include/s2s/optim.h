@@ -11,6 +11,9 @@ double optim_grad_norm(const float *g, size_t n);
 double optim_clip(float *g, size_t n, double norm, double max_norm);
 /* p -= lr * (gscale * g); gscale: the clipping factor, 1 for none */
 void optim_sgd(float *p, const float *g, size_t n, float lr, float gscale);
+/* Exponential smoothing (train --exponential-smoothing): avg = (1 - decay)
+ * avg + decay p, element-wise over n. */
+void optim_smooth(float *avg, const float *p, size_t n, float decay);
 /* The factor optim_clip would scale by: max_norm / norm, or 1. */
 float optim_clip_scale(double norm, double max_norm);
 /* Sum of g[i]^2 (the squared norm of a slice), in double. */

@@ -33,6 +33,7 @@ typedef struct {
     int model;        /* 1: defines the model, fixed on --resume */
     const char *arg;  /* argument name for the help text, NULL for flags */
     const char *help;
+    const char *implicit; /* non-NULL: the argument is optional (--opt or --opt=X), this when absent */
 } TrainOption;
 
 enum { TRAIN_MAX_OPTIONS = 64 };
@@ -50,7 +51,7 @@ typedef struct {
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
     int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
-    double time_limit, lr, clip, init, dropout, report_every, label_smoothing;
+    double time_limit, lr, clip, init, dropout, report_every, label_smoothing, exp_smoothing;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
 
@@ -106,6 +107,7 @@ typedef struct {
     FILE *progress; /* not owned; NULL = quiet */
     int optim;           /* OPTIM_SGD or OPTIM_ADAM */
     float *opt_state;    /* (optim_state_per_param * nparams), owned; NULL for SGD */
+    float *ema;          /* --exponential-smoothing: (nparams) the smoothed weights, owned; else NULL */
     RawLines valid_refs; /* --valid-bleu */
     Translator valid_tr; /* --valid-bleu: the validation translator (set up on first use) */
     int stop;            /* --patience ran out */
