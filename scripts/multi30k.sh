@@ -8,13 +8,17 @@
 #
 #   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
 #        [--arch seq2seq|encdec|attention] [--cell lstm|gru|rnn] [--out DIR] [--smoke]
+#        [--ensemble N]
 #        [-- extra s2s train options, e.g. --overwrite to replace an earlier run in --out]
 # --smoke: the whole recipe on a 1,000-pair slice (100 valid, 100 test) with
 # a tiny model and 500 BPE merges, in about a minute: checks the plumbing.
+# --ensemble N: trains N models (seeds 1..N, each for the time limit, one after
+# another, in DIR/member1 ...) and translates with all of them (s2s translate
+# -m A -m B ...); each member's own test BLEU goes to DIR/members.bleu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/data/multi30k dir=de-en minutes=60 threads=$(nproc) arch=seq2seq cell=lstm out=""
-smoke=0
+smoke=0 ensemble=1
 [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { data=$1; shift; }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -25,6 +29,7 @@ while [ $# -gt 0 ]; do
         --cell) cell=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --smoke) smoke=1; shift ;;
+        --ensemble) ensemble=$2; shift 2 ;;
         --) shift; break ;;
         *) echo "multi30k.sh: unknown option $1" >&2; exit 2 ;;
     esac
@@ -55,36 +60,57 @@ if [ $smoke = 1 ]; then # a slice of the data and a tiny model
     size=(--bpe-merges 500 --embed 32 --hidden 64 --layers 1 --batch 32 --epochs 3)
     minutes=2
 fi
-# An hour of training is not replaced by accident: a second run into the same folder needs
-# `-- --overwrite` (start afresh) or another --out.
-if [ -f "$out/last.s2s" ] && ! printf '%s\n' "$@" | grep -qx -- --overwrite; then
-    echo "multi30k.sh: $out/last.s2s exists: add -- --overwrite to train afresh, or choose another --out" >&2
-    exit 1
+# train DIR SEED [options]: one model into DIR/last.s2s, its best copy to DIR/best.model.
+train() {
+    local dir=$1 seed=$2; shift 2
+    # An hour of training is not replaced by accident: a second run into the same folder
+    # needs `-- --overwrite` (start afresh) or another --out.
+    if [ -f "$dir/last.s2s" ] && ! printf '%s\n' "$@" | grep -qx -- --overwrite; then
+        echo "multi30k.sh: $dir/last.s2s exists: add -- --overwrite to train afresh, or choose another --out" >&2
+        exit 1
+    fi
+    mkdir -p "$dir"
+    rm -f "$dir/train.jsonl"
+    ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
+        --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
+        --model "$dir/last.s2s" --log "$dir/train.jsonl" --arch "$arch" --cell "$cell" \
+        --dropout 0.3 --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 \
+        --patience 6 --epochs 100 --max-len 60 "${size[@]}" --time-limit $((minutes * 60)) \
+        --threads "$threads" --seed "$seed" "$@"
+    local best="$dir/last.best.s2s"
+    [ -f "$best" ] || best="$dir/last.s2s"
+    cp "$best" "$dir/best.model"
+}
+models=()
+if [ "$ensemble" -gt 1 ]; then
+    for ((k = 1; k <= ensemble; k++)); do
+        train "$out/member$k" "$k" "$@"
+        models+=(-m "$out/member$k/best.model")
+    done
+else
+    train "$out" 1 "$@"
+    models=(-m "$out/best.model")
 fi
-rm -f "$out/train.jsonl"
-./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
-    --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
-    --model "$out/last.s2s" --log "$out/train.jsonl" --arch "$arch" --cell "$cell" \
-    --dropout 0.3 --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 \
-    --patience 6 --epochs 100 --max-len 60 "${size[@]}" --time-limit $((minutes * 60)) \
-    --threads "$threads" "$@"
-best="$out/last.best.s2s"
-[ -f "$best" ] || best="$out/last.s2s"
-cp "$best" "$out/best.model"
 # The length penalty is chosen on the validation set (beam 5), never on the test set.
 lp_best=0.6 bleu_best=-1
 for lp in 0.6 1.0 1.5 2.0; do
-    b=$(./s2s translate -m "$out/best.model" --beam 5 --length-penalty $lp --threads "$threads" -q \
+    b=$(./s2s translate "${models[@]}" --beam 5 --length-penalty $lp --threads "$threads" -q \
         < "$data/val.$src" | ./s2s bleu "$data/val.$tgt" -b -w 4)
     echo "multi30k.sh: validation BLEU with beam 5, length penalty $lp: $b"
     if awk -v a="$b" -v c="$bleu_best" 'BEGIN { exit !(a > c) }'; then lp_best=$lp bleu_best=$b; fi
 done
 echo "$lp_best" > "$out/length-penalty"
-./s2s translate -m "$out/best.model" --beam 5 --length-penalty "$lp_best" --threads "$threads" -q \
+./s2s translate "${models[@]}" --beam 5 --length-penalty "$lp_best" --threads "$threads" -q \
     < "$data/test2016.$src" > "$out/test2016.hyp"
 echo "multi30k.sh: test2016, beam 5, length penalty $lp_best:"
 ./s2s bleu "$data/test2016.$tgt" -i "$out/test2016.hyp" -m bleu,chrf | tee "$out/test2016.bleu"
-if command -v gnuplot > /dev/null || bash scripts/install-deps.sh gnuplot-nox; then
+if [ "$ensemble" -gt 1 ]; then # each member alone, for comparison
+    for ((k = 1; k <= ensemble; k++)); do
+        ./s2s translate -m "$out/member$k/best.model" --beam 5 --length-penalty "$lp_best" \
+            --threads "$threads" -q < "$data/test2016.$src" |
+            ./s2s bleu "$data/test2016.$tgt" -m bleu,chrf | sed "s/^/member$k: /"
+    done | tee "$out/members.bleu"
+elif command -v gnuplot > /dev/null || bash scripts/install-deps.sh gnuplot-nox; then
     bash scripts/plot-log.sh "$out/train.jsonl" "$out/curve.png" || true
 fi
 echo "multi30k.sh: results in $out (best.model, train.jsonl, test2016.hyp, test2016.bleu, curve.png)"

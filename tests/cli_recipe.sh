@@ -2,8 +2,8 @@
 # scripts/multi30k.sh --smoke: the Multi30k recipe end to end on a 1,000-pair
 # slice (under two minutes): a best model, the training log with validation
 # BLEU, 100 test translations, a BLEU and a chrF line as s2s bleu prints
-# them, and a PNG learning curve. Also: a missing data folder is a clear
-# error. Skipped when S2S_SKIP_SLOW=1 (the sanitizer run).
+# them, and a PNG learning curve; with --ensemble 2, two members and their
+# ensemble. Also: a missing data folder is a clear error. Skipped when S2S_SKIP_SLOW=1 (the sanitizer run).
 set -u
 if [ "${S2S_SKIP_SLOW:-0}" = 1 ]; then echo "cli_recipe: skipped (S2S_SKIP_SLOW=1)"; exit 0; fi
 . "$(dirname "$0")/lib_cli.sh"
@@ -31,6 +31,16 @@ grep -q '"valid_bleu"' run/train.jsonl || fail "the log has no validation BLEU"
 cp run/last.s2s last.before
 expect 1 "run/last.s2s exists: add -- --overwrite" bash "$root/scripts/multi30k.sh" "$m30k" --smoke --out "$tmp/run"
 cmp -s last.before run/last.s2s || fail "a second recipe run into the same folder replaced its model"
+
+# --ensemble 2: two members (seeds 1 and 2), the ensemble's translations, each member's BLEU
+bash "$root/scripts/multi30k.sh" "$m30k" --smoke --threads 2 --ensemble 2 --out "$tmp/ens" > ens.out 2> ens.err ||
+    fail "multi30k.sh --smoke --ensemble 2 failed: $(tail -5 ens.err)"
+for f in member1/best.model member2/best.model test2016.hyp test2016.bleu members.bleu; do
+    [ -s "ens/$f" ] || fail "--ensemble 2 left no ens/$f"
+done
+[ "$(grep -c '^member[12]: *BLEU' ens/members.bleu)" -eq 2 ] || fail "members.bleu: $(cat ens/members.bleu)"
+"$S2S" info ens/member2/best.model | grep -q '"seed":[[:space:]]*2' || fail "member 2 was not trained with seed 2"
+[ "$(wc -l < ens/test2016.hyp)" -eq 100 ] || fail "ensemble test2016.hyp: $(wc -l < ens/test2016.hyp) lines"
 
 echo "cli_recipe: $fails failures"
 [ "$fails" -eq 0 ]
