@@ -145,5 +145,9 @@ expect 1 "bad6:1: invalid UTF-8" "$S2S" score -m a.s2s --src t.de --nbest bad6
 expect 2 "one of --tgt or --nbest" "$S2S" score -m a.s2s --src t.de --nbest list --tgt t.en
 expect 2 "are for --nbest" "$S2S" score -m a.s2s --src t.de --tgt t.en --rerank 1
 expect 2 "--feature-name: 'a b' is not a name" "$S2S" score -m a.s2s --src t.de --nbest list --feature-name 'a b'
-expect 1 "same file|is also" "$S2S" score -m a.s2s --src t.de --nbest list -q >> list
+cp list l2 # the list appended to itself: refused, and left as it was
+"$S2S" score -m a.s2s --src t.de --nbest l2 -q >> l2 2> err.txt
+rc=$?
+[ $rc -eq 1 ] && grep -Eq "same file|is also" err.txt || fail "rescoring into its own list: exit $rc, $(head -2 err.txt)"
+cmp -s l2 list || fail "the list changed"
 exit $((fails > 0))
