@@ -21,15 +21,20 @@ static void run_shard(Shards *s, int i)
 }
 
 /* Phase 1: slice i of the parameter block of shard 0's gradient becomes
- * the token-weighted sum of every shard's. */
+ * the token-weighted sum of every shard's (an empty shard adds nothing:
+ * its workspace holds an earlier batch's gradient). */
 static void combine_slice(Shards *s, int i)
 {
     size_t np = s->m->nparams, lo = np * (size_t)i / (size_t)s->n;
     size_t hi = np * (size_t)(i + 1) / (size_t)s->n;
     float *g0 = s->shard[0].ws.grads;
-    float w0 = (float)((double)s->shard[0].bt.tgt_tokens / (double)s->tokens);
-    for (size_t k = lo; k < hi; k++)
-        g0[k] *= w0;
+    if (s->shard[0].npairs == 0) {
+        memset(g0 + lo, 0, (hi - lo) * sizeof *g0);
+    } else {
+        float w0 = (float)((double)s->shard[0].bt.tgt_tokens / (double)s->tokens);
+        for (size_t k = lo; k < hi; k++)
+            g0[k] *= w0;
+    }
     for (int j = 1; j < s->n; j++) {
         const Shard *h = &s->shard[j];
         if (h->npairs == 0)
@@ -54,14 +59,22 @@ static void part(void *arg, int i)
 int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int max_tgt,
                 S2sErr *err)
 {
+    n = n < 1 ? 1 : n > max_B ? max_B : n;
+    return shards_init_part(s, m, n, 0, n, max_B, max_src, max_tgt, err);
+}
+
+int shards_init_part(Shards *s, const Model *m, int n, int first, int total, int max_B,
+                     int max_src, int max_tgt, S2sErr *err)
+{
     memset(s, 0, sizeof *s);
-    s->n = n < 1 ? 1 : n > max_B ? max_B : n;
+    S2S_INVARIANT(n >= 1 && first >= 0 && first + n <= total);
+    s->n = n, s->first = first, s->total = total;
     s->shard = s2s_calloc((size_t)s->n, sizeof(Shard));
     if (!s->shard) {
         shards_free(s);
         return s2s_fail(err, S2S_ENOMEM, "out of memory for %d shards", s->n);
     }
-    int per = ceil_div(max_B, s->n), rc = 0;
+    int per = ceil_div(max_B, total), rc = 0;
     for (int i = 0; i < s->n && !rc; i++) {
         rc = batch_init(&s->shard[i].bt, per, max_src, max_tgt, err);
         if (!rc)
@@ -85,46 +98,78 @@ void shards_free(Shards *s)
     memset(s, 0, sizeof *s);
 }
 
-double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
-                  int reverse, int backward, float dropout, Rng *rng, long *tgt_tokens,
-                  long *src_tokens, long *slots)
+/* Global shard g's pairs are [npairs g / total, npairs (g + 1) / total);
+ * shard g > 0 draws from the (g)-th of total - 1 seeds drawn from rng,
+ * shard 0 from rng itself. */
+static void assign(Shards *s, const int *pairs, int npairs, Rng *rng)
 {
-    s->m = m, s->c = c, s->reverse = reverse, s->backward = backward, s->dropout = dropout;
     for (int i = 0; i < s->n; i++) {
         Shard *h = &s->shard[i];
-        int lo = (int)((long)npairs * i / s->n), hi = (int)((long)npairs * (i + 1) / s->n);
+        long g = s->first + i;
+        int lo = (int)((long)npairs * g / s->total), hi = (int)((long)npairs * (g + 1) / s->total);
         h->pairs = pairs + lo, h->npairs = hi - lo;
     }
-    for (int i = 1; i < s->n && rng; i++) /* before shard 0 draws from rng */
-        rng_seed(&s->shard[i].rng, rng_u64(rng));
-    if (rng)
+    for (int g = 1; g < s->total && rng; g++) { /* before shard 0 draws from rng */
+        uint64_t seed = rng_u64(rng);
+        if (g >= s->first && g < s->first + s->n)
+            rng_seed(&s->shard[g - s->first].rng, seed);
+    }
+    if (rng && s->first == 0)
         s->shard[0].rng = *rng;
+}
+
+double shards_compute(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
+                      int reverse, int backward, float dropout, Rng *rng, long *tgt_tokens,
+                      long *src_tokens, long *slots)
+{
+    s->m = m, s->c = c, s->reverse = reverse, s->backward = backward, s->dropout = dropout;
+    assign(s, pairs, npairs, rng);
     s->phase = 0;
     pool_run(&s->pool, part, s);
-    if (rng)
+    if (rng && s->first == 0)
         *rng = s->shard[0].rng;
     double nll = 0;
     long tt = 0, st = 0, sl = 0;
     for (int i = 0; i < s->n; i++) {
         const Shard *h = &s->shard[i];
+        s->shard[i].sq = 0;
         if (h->npairs == 0)
             continue;
         nll += h->nll, tt += h->bt.tgt_tokens, st += h->bt.src_tokens;
         sl += (long)h->bt.B * (h->bt.src_len + h->bt.tgt_len);
     }
     s->tokens = tt;
-    for (int i = 0; i < s->n; i++)
-        s->shard[i].sq = 0;
-    if (backward && s->n > 1 && tt > 0) {
-        s->phase = 1;
-        pool_run(&s->pool, part, s);
-    }
     if (tgt_tokens)
         *tgt_tokens = tt;
     if (src_tokens)
         *src_tokens = st;
     if (slots)
         *slots = sl;
+    return nll;
+}
+
+void shards_combine(Shards *s, long tokens)
+{
+    /* one shard with all of the batch: its gradient is the batch's */
+    if (s->n == 1 && s->shard[0].npairs > 0 && s->shard[0].bt.tgt_tokens == tokens)
+        return;
+    s->tokens = tokens;
+    s->phase = 1;
+    pool_run(&s->pool, part, s);
+}
+
+double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
+                  int reverse, int backward, float dropout, Rng *rng, long *tgt_tokens,
+                  long *src_tokens, long *slots)
+{
+    S2S_INVARIANT(s->first == 0 && s->total == s->n);
+    long tt = 0;
+    double nll = shards_compute(s, m, c, pairs, npairs, reverse, backward, dropout, rng, &tt,
+                                src_tokens, slots);
+    if (backward && tt > 0)
+        shards_combine(s, tt);
+    if (tgt_tokens)
+        *tgt_tokens = tt;
     return nll;
 }
 

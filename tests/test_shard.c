@@ -2,7 +2,8 @@
  * run one after another bit for bit (dropout on); the combined gradient of
  * n shards equals the whole batch's gradient (dropout off) to float
  * rounding, for n = 2, 3 and more shards than pairs; n = 1 is
- * model_forward_backward bit for bit; forward-only runs give the same NLL. */
+ * model_forward_backward bit for bit; forward-only runs give the same NLL;
+ * an empty shard 0 (fewer pairs than shards) adds nothing. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,40 @@ static void test_arch(ModelArch arch, CellKind cell)
     corpus_free(&c);
 }
 
+/* A batch with fewer pairs than shards after a full one: shard 0 is empty
+ * and must add nothing (not its previous batch's gradient). */
+static void test_stale_shard(void)
+{
+    Corpus c;
+    Model m;
+    int pairs[NP];
+    for (int i = 0; i < NP; i++)
+        pairs[i] = i;
+    corpus(&c);
+    model(&m, ARCH_SEQ2SEQ, CELL_LSTM);
+    size_t n = m.nparams;
+    float *g1 = malloc(n * sizeof(float));
+    long t1, tk;
+    double nll1 = run(&m, &c, pairs + 5, 1, 1, 0, 0.0f, g1, &t1);
+    Shards s;
+    S2sErr err;
+    CHECK(shards_init(&s, &m, 2, B, c.max_src_len, c.max_tgt_len, &err) == 0);
+    shards_run(&s, &m, &c, pairs, NP, 1, 1, 0.0f, NULL, NULL, NULL, NULL);
+    double nllk = shards_run(&s, &m, &c, pairs + 5, 1, 1, 1, 0.0f, NULL, &tk, NULL, NULL);
+    double d = rel_diff(shards_grads(&s), g1, n);
+    double norm = optim_grad_norm(g1, n), sn = shards_grad_norm(&s);
+    CHECK_MSG(tk == t1 && nllk == nll1 && d == 0 && fabs(sn - norm) <= 1e-6 * norm,
+              "1 pair on 2 shards after a full batch: nll %.9g vs %.9g, gradient differs by %.3g, "
+              "norm %.9g vs %.9g", nllk, nll1, d, sn, norm);
+    shards_free(&s);
+    free(g1);
+    model_free(&m);
+    corpus_free(&c);
+}
+
 int main(void)
 {
+    test_stale_shard();
     test_arch(ARCH_SEQ2SEQ, CELL_LSTM);
     test_arch(ARCH_ENCDEC, CELL_GRU);
     test_arch(ARCH_SEQ2SEQ, CELL_RNN);

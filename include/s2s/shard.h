@@ -17,6 +17,13 @@
  * reproducible for the same n (the trainer's --threads), and n = 1 is
  * exactly model_forward_backward on the whole batch.
  *
+ * Across processes (dist.h), each process runs shards first .. first + n - 1
+ * of `total`: the batch is split into `total` slices and the seeds drawn as
+ * above for all of them, so process r's shards get the pairs and the dropout
+ * that shards r*n .. r*n + n - 1 of one process running `total` get.
+ * shards_compute runs them; shards_combine weights them by the tokens of the
+ * whole batch (all processes'); dist_sum_grads adds the processes' sums.
+ *
  * shards_free is safe on a zeroed Shards; s is not movable once started
  * (its pool's threads hold the pool's address).
  */
@@ -40,7 +47,8 @@ typedef struct {
 } Shard;
 
 typedef struct {
-    int n;              /* shards, >= 1 */
+    int n;              /* shards of this process, >= 1 */
+    int first, total;   /* global index of shard 0; shards in all processes */
     Shard *shard;       /* (n) owned */
     Pool pool;          /* n parts: the caller's thread and n - 1 workers */
     /* the current job */
@@ -58,14 +66,34 @@ int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int ma
                 S2sErr *err);
 void shards_free(Shards *s);
 
+/* Shards first .. first + n - 1 of total (the others in other processes):
+ * each sized for ceil(max_B / total) pairs. shards_init is (n, 0, n). */
+int shards_init_part(Shards *s, const Model *m, int n, int first, int total, int max_B,
+                     int max_src, int max_tgt, S2sErr *err);
+
 /* Runs pairs[0..npairs) of c (npairs <= max_B): forward only, or forward
  * and backward with the combined gradient left in shards_grads(s). Returns
  * the summed NLL; *tgt_tokens / *src_tokens (may be NULL) get the batch's
  * real token counts (target with </s>), *slots the padded positions of
- * both sides summed over the shards. */
+ * both sides summed over the shards. One process only (total == n):
+ * shards_compute and shards_combine with this batch's tokens. */
 double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
                   int reverse, int backward, float dropout, Rng *rng, long *tgt_tokens,
                   long *src_tokens, long *slots);
+/* This process's shards' part of pairs[0..npairs) (the whole batch),
+ * forward (and backward, each shard's gradient left in its workspace);
+ * returns their summed NLL and, as shards_run, their token counts. When
+ * first > 0, *rng is left after the seeds drawn: shard 0's process holds
+ * the state that follows. */
+double shards_compute(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
+                      int reverse, int backward, float dropout, Rng *rng, long *tgt_tokens,
+                      long *src_tokens, long *slots);
+/* After a backward shards_compute: shards_grads(s) becomes
+ *     sum_i (tokens_i / tokens) g_i
+ * over this process's shards, tokens those of the whole batch (> 0), and
+ * each shard's slice of it summed in squares for shards_grad_norm. An
+ * empty shard adds nothing. */
+void shards_combine(Shards *s, long tokens);
 /* (nparams) the gradient of the last backward run's mean NLL per token. */
 float *shards_grads(Shards *s);
 /* Its L2 norm (summed by the threads while combining, when n > 1). */
