@@ -14,7 +14,15 @@ override CFLAGS += -std=c11 -pthread -Wall -Wextra -Wpedantic -MMD -MP -D_POSIX_
 CPPFLAGS += -Iinclude $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm -pthread
 
+# `make MPI=1`: ./s2s with MPI (dist.h), compiled by Open MPI's mpicc, its
+# objects in build-mpi/. The default build links no MPI.
+ifeq ($(MPI),1)
+CC      := mpicc
+CPPFLAGS += -DS2S_MPI
+BUILD   ?= build-mpi
+else
 BUILD   ?= build
+endif
 LIB_SRC := $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c))
 CLI_SRC := src/main.c $(wildcard src/cli_*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
@@ -26,8 +34,14 @@ BIN     ?= s2s
 .PHONY: all test test-asan clean demo
 all: $(BIN) $(TEST_BIN)
 
-$(BIN): $(CLI_OBJ) $(BUILD)/libs2s.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+# Which build ./s2s last came from: switching between `make` and `make MPI=1`
+# relinks it even when the other build's objects are all up to date.
+FLAVOUR := $(BUILD) $(CC) $(MPI)
+FLAVOUR_STAMP := $(dir $(BIN)).$(notdir $(BIN)).flavour
+$(shell mkdir -p $(dir $(FLAVOUR_STAMP)) && [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" = '$(FLAVOUR)' ] || echo '$(FLAVOUR)' > $(FLAVOUR_STAMP))
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libs2s.a $(FLAVOUR_STAMP)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
 
 $(BUILD)/libs2s.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -58,7 +72,7 @@ demo: $(BIN)
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-asan build-fuzz $(BIN)
+	rm -rf build build-mpi build-asan build-fuzz $(BIN) $(FLAVOUR_STAMP)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

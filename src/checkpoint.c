@@ -15,16 +15,6 @@
 #define MAGIC "S2SMODEL"
 #define HEADER_BYTES 32
 #define ALIGN_BYTES 64
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * FNV_PRIME;
-    return h;
-}
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
@@ -142,7 +132,7 @@ static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
 
 static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
 {
-    *h = fnv1a(*h, p, n);
+    *h = s2s_fnv1a(*h, p, n);
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
@@ -152,7 +142,7 @@ static int write_body(FILE *f, const Model *m, const char *json, const float *op
     uint32_t flags = (opt ? CKPT_FLAG_ADAM : 0) | (raw ? CKPT_FLAG_RAW : 0);
     unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
     size_t json_len = strlen(json);
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = S2S_FNV_OFFSET;
     memcpy(head, MAGIC, 8);
     put_u32(head + 8, flags ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
     put_u32(head + 12, flags);
@@ -248,7 +238,7 @@ static int read_exact(FILE *f, void *p, size_t n, uint64_t *h)
 {
     if (fread(p, 1, n, f) != n)
         return -1;
-    *h = fnv1a(*h, p, n);
+    *h = s2s_fnv1a(*h, p, n);
     return 0;
 }
 
@@ -316,7 +306,7 @@ static int mf_open(const char *path, ModelFile *r, S2sErr *err)
     unsigned char head[HEADER_BYTES], pad[ALIGN_BYTES];
     int rc;
     memset(r, 0, sizeof *r);
-    r->hash = FNV_OFFSET;
+    r->hash = S2S_FNV_OFFSET;
     if ((rc = open_regular(path, &r->f, &r->size, err)))
         return rc;
     if (r->size < HEADER_BYTES + 8 || read_exact(r->f, head, HEADER_BYTES, &r->hash))
@@ -345,7 +335,7 @@ static int read_params(const char *path, ModelFile *r, float *params, float *opt
         (opt && read_exact(r->f, opt, 2 * n, &r->hash)) ||
         (raw && read_exact(r->f, raw, n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
         return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
-    r->params_hash = fnv1a(FNV_OFFSET, params, n);
+    r->params_hash = s2s_fnv1a(S2S_FNV_OFFSET, params, n);
     r->checksum = get_u64(tail);
     if (r->checksum != r->hash)
         return s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);

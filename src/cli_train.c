@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "s2s/dist.h"
 #include "s2s/train.h"
 
 static void help(FILE *f)
@@ -206,6 +207,8 @@ done:
 static void describe(const Trainer *t, int resumed)
 {
     const Corpus *c = &t->train;
+    if (dist_rank() != 0)
+        return;
     if (c->skipped_long || c->skipped_empty)
         fprintf(stderr, "s2s train: warning: %s: skipped %d pairs longer than --max-len %d and %d "
                         "pairs with an empty side\n", t->cfg.src, c->skipped_long, t->cfg.max_len,
@@ -222,6 +225,9 @@ static void describe(const Trainer *t, int resumed)
                     "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab,
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
             m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
+    if (dist_size() > 1)
+        fprintf(stderr, "s2s train: %d ranks of %d threads: each step's %d-pair batch in %d shards\n",
+                dist_size(), t->cfg.threads, t->cfg.batch, dist_size() * t->cfg.threads);
     if (resumed)
         fprintf(stderr, "s2s train: resuming %s at step %ld, epoch %d, lr %g\n", t->cfg.resume,
                 t->st.step, t->st.epoch, t->st.lr);
@@ -245,13 +251,29 @@ static void catch_signals(int on)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-int cli_train(int argc, char **argv)
+/* Up to a trainer ready on every rank (dist.h): the options, the files'
+ * checks (rank 0: it writes them) and the trainer, then the ranks' agreement.
+ * *usage: the error is the command line's. */
+static int start(TrainConfig *cli, TrainConfig *cfg, Checkpoint *cp, Trainer *t, int *resumed,
+                 int *usage, S2sErr *err)
+{
+    int rc = resolve(cfg, cli, cp, resumed, err);
+    if (!rc && dist_rank() == 0)
+        rc = train_check_files(cfg, err);
+    *usage = rc == S2S_EINVAL;
+    if (!rc)
+        rc = trainer_init(t, cfg, *resumed ? cp : NULL, cfg->quiet || dist_rank() ? NULL : stderr,
+                          err);
+    return trainer_agree(t, rc, err);
+}
+
+static int train_main(int argc, char **argv)
 {
     TrainConfig cli, cfg;
     Checkpoint cp;
     Trainer t;
     S2sErr err;
-    int resumed = 0, code = CLI_OK;
+    int resumed = 0, usage = 0, code = CLI_OK;
     memset(&cp, 0, sizeof cp);
     memset(&t, 0, sizeof t);
     train_config_defaults(&cli);
@@ -259,14 +281,13 @@ int cli_train(int argc, char **argv)
     int rc = parse_args(argc, argv, &cli);
     if (rc) {
         code = rc < 0 ? CLI_OK : rc;
+        trainer_agree(&t, S2S_EINVAL, &err); /* the other ranks stop too */
         goto done;
     }
-    if ((rc = resolve(&cfg, &cli, &cp, &resumed, &err)) || (rc = train_check_files(&cfg, &err))) {
-        code = rc == S2S_EINVAL ? CLI_USAGE : CLI_FAIL;
+    if ((rc = start(&cli, &cfg, &cp, &t, &resumed, &usage, &err))) {
+        code = usage ? CLI_USAGE : CLI_FAIL;
         goto fail;
     }
-    if ((rc = trainer_init(&t, &cfg, resumed ? &cp : NULL, cfg.quiet ? NULL : stderr, &err)))
-        goto fail;
     describe(&t, resumed);
     t.interrupt = &interrupted;
     catch_signals(1);
@@ -274,16 +295,25 @@ int cli_train(int argc, char **argv)
     catch_signals(0);
     if (rc)
         goto fail;
-    if (interrupted)
-        fprintf(stderr, "s2s train: interrupted by signal %d: saved %s after %ld steps; "
-                        "continue with s2s train --resume %s\n", (int)interrupted, cfg.model,
-                t.st.step, cfg.model);
+    if (dist_rank() != 0)
+        goto done;
+    if (interrupted || t.signalled) {
+        char by[48] = "a signal to another rank";
+        if (interrupted)
+            snprintf(by, sizeof by, "signal %d", (int)interrupted);
+        fprintf(stderr, "s2s train: interrupted by %s: saved %s after %ld steps; "
+                        "continue with s2s train --resume %s\n", by, cfg.model, t.st.step, cfg.model);
+    }
     if (!cfg.quiet)
         fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
                 t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);
     goto done;
 fail:
-    fprintf(stderr, "s2s train: %s\n", err.msg);
+    /* another rank's failure: rank 0 says what it was */
+    if (rc != S2S_EREMOTE && dist_rank() != 0)
+        fprintf(stderr, "s2s train: rank %d: %s\n", dist_rank(), err.msg);
+    else if (rc != S2S_EREMOTE)
+        fprintf(stderr, "s2s train: %s\n", err.msg);
     if (code == CLI_OK)
         code = CLI_FAIL;
 done:
@@ -291,5 +321,18 @@ done:
     ckpt_free(&cp);
     train_config_free(&cli);
     train_config_free(&cfg);
+    return code;
+}
+
+/* Under mpirun (the MPI build), one rank of a training job (dist.h). */
+int cli_train(int argc, char **argv)
+{
+    S2sErr err;
+    if (dist_init(&argc, &argv, &err)) {
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    int code = train_main(argc, argv);
+    dist_finalize();
     return code;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "s2s/blas.h"
+#include "s2s/dist.h"
 #include "s2s/fileio.h"
 #include "s2s/optim.h"
 #include "s2s/textio.h"
@@ -288,8 +289,15 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     int ms = max_int(t->train.max_src_len, t->has_valid ? t->valid.max_src_len : 1);
     int mt = max_int(t->train.max_tgt_len, t->has_valid ? t->valid.max_tgt_len : 1);
     int rc = batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
-    if (!rc)
-        rc = shards_init(&t->shards, &t->model, t->cfg.threads, t->cfg.batch, ms, mt, err);
+    int T = t->cfg.threads, N = dist_size();
+    if (!rc && N == 1)
+        rc = shards_init(&t->shards, &t->model, T, t->cfg.batch, ms, mt, err);
+    else if (!rc) /* rank r runs shards r T .. r T + T - 1 of N T (dist.h) */
+        rc = shards_init_part(&t->shards, &t->model, T, dist_rank() * T, N * T, t->cfg.batch, ms,
+                              mt, err);
+    if (!rc && N > 1 && (!(t->dist_scratch = s2s_malloc(t->model.nparams * sizeof(float))) ||
+                         !(t->shares = s2s_calloc((size_t)N, sizeof(StepShare)))))
+        rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the gradient exchange");
     for (int i = 0; !rc && i < t->shards.n; i++) /* the training target; validation is plain NLL */
         t->shards.shard[i].ws.label_smoothing = (float)t->cfg.label_smoothing;
     size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
@@ -306,7 +314,7 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
 
 static int open_log(Trainer *t, S2sErr *err)
 {
-    if (!t->cfg.log)
+    if (!t->cfg.log || dist_rank() != 0) /* rank 0 writes every file */
         return 0;
     t->log = fopen(t->cfg.log, "a");
     if (!t->log)
@@ -361,11 +369,33 @@ void trainer_free(Trainer *t)
     model_free(&t->model);
     free(t->opt_state);
     free(t->ema);
+    free(t->dist_scratch);
+    free(t->shares);
     vocab_free(&t->src_vocab);
     vocab_free(&t->tgt_vocab);
     tokenizer_free(&t->tokenizer);
     train_config_free(&t->cfg);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- several processes (dist.h) ---- */
+
+/* *sh becomes the sum of every rank's, added in rank order (so one rank
+ * with N shards and N ranks with one shard each add the same numbers in
+ * the same order). One rank: unchanged. */
+static void gather_step(Trainer *t, StepShare *sh)
+{
+    int N = dist_size();
+    if (N == 1)
+        return;
+    dist_allgather(sh, t->shares, sizeof *sh);
+    StepShare sum = {0};
+    for (int r = 0; r < N; r++) {
+        const StepShare *o = &t->shares[r];
+        sum.nll += o->nll, sum.tgt += o->tgt, sum.src += o->src, sum.slots += o->slots;
+        sum.signalled |= o->signalled;
+    }
+    *sh = sum;
 }
 
 /* ---- evaluation ---- */
@@ -381,10 +411,11 @@ double trainer_perplexity(Trainer *t, const Corpus *c)
         int n = c->npairs - i < t->cfg.batch ? c->npairs - i : t->cfg.batch;
         for (int k = 0; k < n; k++)
             pairs[k] = i + k;
-        long tt = 0;
-        nll += shards_run(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
-                          NULL, &tt, NULL, NULL);
-        tokens += tt;
+        StepShare sh = {0};
+        sh.nll = shards_compute(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
+                                NULL, &sh.tgt, NULL, NULL);
+        gather_step(t, &sh); /* each rank ran its shards of the batch */
+        nll += sh.nll, tokens += sh.tgt;
     }
     free(pairs);
     return exp(nll / (double)(tokens ? tokens : 1));
@@ -584,12 +615,19 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int be
     log_line(t, o);
 }
 
+/* Validation perplexity on every rank (each runs its shards of each
+ * batch); the rest on rank 0 alone. */
 static int validate(Trainer *t, Meter *m, S2sErr *err)
 {
     if (t->ema) /* validation sees the smoothed weights */
         swap_smoothed(t);
     double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
     int rc = 0;
+    if (dist_rank() != 0) {
+        if (t->ema)
+            swap_smoothed(t);
+        return 0;
+    }
     blas_set_threads(t->cfg.threads); /* decoding: one batch, all threads */
     if (t->cfg.valid_bleu && !t->valid_tr.d)
         rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, t->cfg.valid_beam, err);
@@ -667,34 +705,49 @@ static int check_divergence(Trainer *t, double loss, S2sErr *err)
                     t->st.step + 1, loss, why, t->cfg.model);
 }
 
-/* One optimizer step on the next batch of the epoch. */
+/* The gradient of the whole batch in shards_grads and its norm: this
+ * process's shards combined, then (several ranks) summed over the ranks. */
+static double reduce_grads(Trainer *t, long tokens)
+{
+    if (tokens > 0)
+        shards_combine(&t->shards, tokens);
+    if (dist_size() == 1)
+        return shards_grad_norm(&t->shards);
+    return sqrt(dist_sum_grads(shards_grads(&t->shards), t->model.nparams, t->dist_scratch));
+}
+
+/* One optimizer step on the next batch of the epoch. Every rank computes
+ * the same: its errors are every rank's. */
 static int train_step(Trainer *t, Meter *m, S2sErr *err)
 {
     Model *mo = &t->model;
     const Batcher *b = &t->batcher;
     int k = t->st.batch_in_epoch;
-    long tgt = 0, src = 0, slots = 0;
-    double nll = shards_run(&t->shards, mo, &t->train, b->order + b->start[k],
+    StepShare sh = {0};
+    sh.nll = shards_compute(&t->shards, mo, &t->train, b->order + b->start[k],
                             b->start[k + 1] - b->start[k], mo->cfg.reverse, 1,
-                            (float)t->cfg.dropout, &t->st.rng, &tgt, &src, &slots);
-    double norm = shards_grad_norm(&t->shards);
+                            (float)t->cfg.dropout, &t->st.rng, &sh.tgt, &sh.src, &sh.slots);
+    sh.signalled = t->interrupt && *t->interrupt;
+    gather_step(t, &sh);
+    t->signalled |= sh.signalled;
+    double nll = sh.nll, norm = reduce_grads(t, sh.tgt);
     if (!isfinite(nll) || !isfinite(norm))
         return s2s_fail(err, S2S_ENUMERIC,
                         "step %ld: the loss or gradient is not finite (loss %g, gradient norm %g); "
                         "stopped without saving, so %s holds the last good checkpoint "
                         "(try a lower --lr or --clip)",
                         t->st.step + 1, nll, norm, t->cfg.model);
-    if (tgt > 0 && check_divergence(t, nll / (double)tgt, err))
+    if (sh.tgt > 0 && check_divergence(t, nll / (double)sh.tgt, err))
         return S2S_ENUMERIC;
     Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip),
                 smoothing_decay(t)};
     pool_run(&t->shards.pool, update_part, &u);
     t->st.step++;
     t->st.batch_in_epoch++;
-    t->st.tgt_tokens += tgt;
-    m->nll += nll, m->tokens += tgt, m->steps++;
-    m->src_tokens += src;
-    m->slots += slots;
+    t->st.tgt_tokens += sh.tgt;
+    m->nll += nll, m->tokens += sh.tgt, m->steps++;
+    m->src_tokens += sh.src;
+    m->slots += sh.slots;
     return 0;
 }
 
@@ -703,7 +756,7 @@ static int finished(const Trainer *t, const Meter *m)
     return (t->cfg.epochs > 0 && t->st.epoch > t->cfg.epochs) ||
            (t->cfg.max_steps > 0 && t->st.step >= t->cfg.max_steps) ||
            (t->cfg.time_limit > 0 && elapsed(t, m) >= t->cfg.time_limit) || t->stop ||
-           (t->interrupt && *t->interrupt);
+           (t->interrupt && *t->interrupt) || t->signalled;
 }
 
 /* The end of an epoch: the next one's number, learning rate and order. */
@@ -717,22 +770,55 @@ static void next_epoch(Trainer *t)
 }
 
 /* Validation, the learning-rate schedule and saving, after a step. While
- * the loss is above the divergence bound, no checkpoint is written. */
+ * the loss is above the divergence bound, no checkpoint is written. With
+ * several ranks, rank 0 alone reports, validates and saves (the others
+ * take its state in agree_step). */
 static int after_step(Trainer *t, Meter *m, S2sErr *err)
 {
-    int epoch_end = t->st.batch_in_epoch == t->batcher.nbatches;
+    int epoch_end = t->st.batch_in_epoch == t->batcher.nbatches, lead = dist_rank() == 0;
     int val = t->has_valid && (epoch_end || (t->cfg.valid_every > 0 &&
                                              t->st.step % t->cfg.valid_every == 0));
-    if (m->steps && (now_seconds() - m->last_report >= t->cfg.report_every || epoch_end))
+    if (lead && m->steps && (now_seconds() - m->last_report >= t->cfg.report_every || epoch_end))
         report(t, m);
     if (val && validate(t, m, err))
         return -1;
     if (epoch_end)
         next_epoch(t);
-    if (!t->diverging &&
+    if (lead && !t->diverging &&
         (epoch_end || val || (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0)))
         return save(t, m, err);
     return 0;
+}
+
+/* What rank 0 tells the others after every step. */
+typedef struct {
+    TrainState st;
+    int stop, done, failed;
+} StepEnd;
+
+/* After a step: whether training is done, on every rank. Several ranks:
+ * rank 0 decides (its clock, its validation, its files) and the others
+ * take its state (the dropout Rng's included: only rank 0's shard 0 drew
+ * from it); if rank 0's after_step failed (rc), all stop. Every
+ * TRAIN_CHECK_STEPS steps and at the end, the ranks compare checksums of
+ * their parameters. */
+static int agree_step(Trainer *t, const Meter *m, int rc, int *done, S2sErr *err)
+{
+    if (dist_size() == 1) {
+        *done = !rc && finished(t, m);
+        return rc;
+    }
+    StepEnd e = {.st = t->st, .stop = t->stop, .done = finished(t, m), .failed = rc != 0};
+    dist_bcast(&e, sizeof e);
+    *done = e.done;
+    if (dist_rank() != 0) {
+        t->st = e.st, t->stop = e.stop;
+        if (e.failed)
+            return s2s_fail(err, S2S_EREMOTE, "rank 0 stopped (its message says why)");
+    }
+    if (!rc && (e.done || t->st.step % TRAIN_CHECK_STEPS == 0))
+        rc = trainer_check_same(t, err);
+    return rc;
 }
 
 int trainer_run(Trainer *t, S2sErr *err)
@@ -750,13 +836,17 @@ int trainer_run(Trainer *t, S2sErr *err)
         next_epoch(t); /* a --keep-best copy, saved at an epoch's end before its rollover */
     else
         batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
-    while (!rc && !finished(t, &m)) {
-        rc = train_step(t, &m, err);
-        if (!rc)
-            rc = after_step(t, &m, err);
+    int done = 0;
+    rc = agree_step(t, &m, 0, &done, err);
+    while (!rc && !done) {
+        if ((rc = train_step(t, &m, err)))
+            break;
+        rc = agree_step(t, &m, after_step(t, &m, err), &done, err);
     }
     if (rc)
         return rc;
+    if (dist_rank() != 0)
+        return 0;
     if (m.steps)
         report(t, &m);
     if (t->diverging)

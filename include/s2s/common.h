@@ -17,6 +17,7 @@ enum {
     S2S_ENOMEM = -3,   /* allocation failed */
     S2S_EINVAL = -4,   /* invalid argument or configuration value */
     S2S_ENUMERIC = -5, /* NaN or Inf met during training */
+    S2S_EREMOTE = -6,  /* another process of the job failed (and said why) */
 };
 
 typedef struct {
@@ -38,5 +39,9 @@ void s2s_die_invariant(const char *file, int line, const char *expr);
 /* malloc/calloc that treat n == 0 as 1 so NULL always means failure. */
 void *s2s_malloc(size_t n);
 void *s2s_calloc(size_t count, size_t size);
+
+/* FNV-1a (64-bit) of n bytes, continuing from h (S2S_FNV_OFFSET to start). */
+#define S2S_FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t s2s_fnv1a(uint64_t h, const void *data, size_t n);
 
 #endif

@@ -39,6 +39,8 @@ typedef struct {
 enum { TRAIN_MAX_OPTIONS = 64 };
 /* The most checkpoints --keep-checkpoints keeps. */
 enum { TRAIN_MAX_KEPT = 100 };
+/* With several ranks, they compare parameter checksums every this many steps. */
+enum { TRAIN_CHECK_STEPS = 100 };
 /* Steps in a row above the divergence bound that end a run (see trainer_run). */
 enum { TRAIN_DIVERGED_STEPS = 50 };
 /* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
@@ -93,6 +95,13 @@ typedef struct {
     long kept[TRAIN_MAX_KEPT + 2]; /* (a copy lists itself and, until deleted, one more) */
 } TrainState;
 
+/* A rank's part of a step or of a validation batch (dist.h), gathered by all. */
+typedef struct {
+    double nll;
+    long tgt, src, slots;
+    int signalled; /* the rank caught SIGINT/SIGTERM */
+} StepShare;
+
 typedef struct {
     TrainConfig cfg;
     TrainState st;
@@ -112,6 +121,12 @@ typedef struct {
     Translator valid_tr; /* --valid-bleu: the validation translator (set up on first use) */
     int stop;            /* --patience ran out */
     int diverging;       /* steps in a row with a loss above 2 ln(target vocabulary) */
+    /* Several ranks (dist.h): each holds shards rank T .. rank T + T - 1 of
+     * ranks x T (T = --threads); rank 0 alone validates beyond perplexity,
+     * reports and writes files, and its state goes to the others each step. */
+    float *dist_scratch; /* (nparams) owned: the gradient exchange's */
+    StepShare *shares;   /* (ranks) owned: a step's parts */
+    int signalled;       /* some rank caught a signal: stop after this step */
     /* Set (by a signal handler, say) to stop after the current step: the
      * run then saves a checkpoint and returns 0. Not owned; may be NULL. */
     volatile sig_atomic_t *interrupt;
@@ -135,7 +150,18 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
 int trainer_run(Trainer *t, S2sErr *err);
 void trainer_free(Trainer *t);
 
-/* Validation perplexity of the trainer's model on corpus c. */
+/* Several ranks: called by every rank after trainer_init, with its result
+ * rc (the trainer is only read when rc == 0). Compares what each rank read
+ * and built (options, training and validation data, vocabularies and
+ * tokenizer, parameters): 0 when all started and agree; rc itself for a
+ * rank's own failure; S2S_EINVAL on rank 0 naming the first rank and thing
+ * that differ, or a rank that failed; S2S_EREMOTE on the others. */
+int trainer_agree(const Trainer *t, int rc, S2sErr *err);
+/* Several ranks: whether their parameters still agree (a checksum each),
+ * errors as trainer_agree. One rank: 0. */
+int trainer_check_same(const Trainer *t, S2sErr *err);
+
+/* Validation perplexity of the trainer's model on corpus c (every rank). */
 double trainer_perplexity(Trainer *t, const Corpus *c);
 
 /* Training state to and from the checkpoint's "train" object. */
