@@ -29,10 +29,11 @@ LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TOOL_BIN := $(BUILD)/tests/tool_paramdiff
 BIN     ?= s2s
 
 .PHONY: all test test-asan clean demo
-all: $(BIN) $(TEST_BIN)
+all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
 
 # Which build ./s2s last came from: switching between `make` and `make MPI=1`
 # relinks it even when the other build's objects are all up to date.

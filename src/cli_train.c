@@ -235,7 +235,14 @@ static void describe(const Trainer *t, int resumed)
 
 /* SIGINT/SIGTERM: finish the current step, save, exit 0. A second signal
  * kills as usual (the handler resets itself), and the last checkpoint on
- * disk stays whole: checkpoints are written to a temporary file and renamed. */
+ * disk stays whole: checkpoints are written to a temporary file and renamed.
+ *
+ * A rank of several (mpirun): SIGUSR1 too, which mpirun forwards to every
+ * rank and otherwise leaves alone (the job then ends with status 0), and
+ * the handler stays: mpirun answers a SIGINT/SIGTERM of its own by sending
+ * SIGTERM to the ranks, then SIGKILL (--mca odls_base_sigkill_timeout
+ * seconds apart), and that SIGTERM must not kill a rank still saving.
+ * The ranks stop after the same step (trainer_run). */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig) { interrupted = sig; }
@@ -245,10 +252,12 @@ static void catch_signals(int on)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = SA_RESETHAND; /* a second signal kills at once */
+    sa.sa_flags = dist_size() > 1 ? 0 : SA_RESETHAND; /* a second signal kills at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (dist_size() > 1)
+        sigaction(SIGUSR1, &sa, NULL);
 }
 
 /* Up to a trainer ready on every rank (dist.h): the options, the files'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every unit-test program in $TEST_BIN_DIR and every tests/cli_*.sh script.
-# Each is one test: exit 0 = passed. The last line is "N passed, N failed".
+# Each is one test: exit 0 = passed, 77 = skipped (not counted). The last line is "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 bin_dir=${TEST_BIN_DIR:-build/tests}
@@ -11,8 +11,12 @@ log_dir=$(mktemp -d)
 run_one() {
     local name=$1; shift
     local start=$SECONDS
-    if "$@" > "$log_dir/$name.log" 2>&1; then
+    "$@" > "$log_dir/$name.log" 2>&1
+    local rc=$?
+    if [ $rc -eq 0 ]; then
         passed=$((passed + 1)); echo "PASS $name ($((SECONDS - start))s)"
+    elif [ $rc -eq 77 ]; then # skipped: what it needs is missing (it says what)
+        echo "SKIP $name: $(tail -1 "$log_dir/$name.log")"
     else
         failed=$((failed + 1)); failed_names+=("$name")
         echo "FAIL $name ($((SECONDS - start))s)"; sed 's/^/    /' "$log_dir/$name.log" | tail -40
