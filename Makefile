@@ -67,7 +67,7 @@ test: all
 test-asan:
 	$(MAKE) BUILD=build-asan BIN=build-asan/s2s OPT="-O1" \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" S2S_SKIP_SLOW=1 test
+	  LDFLAGS="-fsanitize=address,undefined" S2S_SKIP_SLOW=1 S2S_MPI=none test
 
 demo: $(BIN)
 	bash scripts/demo.sh
@@ -86,6 +86,11 @@ $(BUILD)/bench/gemm_bench: tests/bench/gemm_bench.c $(BUILD)/libs2s.a | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
 $(BUILD)/bench:
 	mkdir -p $@
+# scripts/bench-mpi.sh: the gradient exchange's time (make MPI=1 bench-mpi)
+.PHONY: bench-mpi
+bench-mpi: $(BUILD)/bench/allreduce_bench
+$(BUILD)/bench/allreduce_bench: tests/bench/allreduce_bench.c $(BUILD)/libs2s.a | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make check-fuzz`
 # runs each for FUZZ_SECONDS from the seeds in tests/fuzz/corpus/.

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Installs what s2s needs to build and test, from Debian's packages, if missing.
 set -euo pipefail
-pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev "$@") # extra packages as arguments
+# Extra packages as arguments; --mpi: Open MPI, for `make MPI=1` (training on several machines).
+extra=()
+for a in "$@"; do
+    if [ "$a" = --mpi ]; then extra+=(libopenmpi-dev openmpi-bin); else extra+=("$a"); fi
+done
+pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev ${extra[@]+"${extra[@]}"})
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

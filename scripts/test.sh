@@ -3,10 +3,11 @@
 # The last line printed is the summary "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh gnuplot-nox || { echo "0 passed, 1 failed"; exit 1; }
-if ! make -j2 all > build.log 2>&1; then
+bash scripts/install-deps.sh --mpi gnuplot-nox || { echo "0 passed, 1 failed"; exit 1; }
+# the default build, and the MPI build beside it (build-mpi/s2s) for tests/cli_mpi.sh
+if ! { make -j2 all && make -j2 MPI=1 BIN=build-mpi/s2s build-mpi/s2s; } > build.log 2>&1; then
     tail -30 build.log
     echo "0 passed, 1 failed"
     exit 1
 fi
-S2S=./s2s TEST_BIN_DIR=build/tests bash tests/run.sh
+S2S=./s2s TEST_BIN_DIR=build/tests S2S_MPI=build-mpi/s2s S2S_REQUIRE_MPI=1 bash tests/run.sh

@@ -252,7 +252,7 @@ static void catch_signals(int on)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on ? on_signal : SIG_DFL;
-    sa.sa_flags = dist_size() > 1 ? 0 : SA_RESETHAND; /* a second signal kills at once */
+    sa.sa_flags = dist_size() > 1 ? SA_RESTART : SA_RESETHAND; /* a second signal kills at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

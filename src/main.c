@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "s2s/dist.h"
 
 static void usage(FILE *f)
 {
@@ -69,7 +70,7 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("s2s %s\n", S2S_VERSION);
+        printf("s2s %s%s\n", S2S_VERSION, dist_built() ? " (MPI: train runs under mpirun)" : "");
         return 0;
     }
     fprintf(stderr, "s2s: unknown command '%s'\n", cmd);

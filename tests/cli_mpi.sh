@@ -6,7 +6,7 @@
 # float rounding; a checkpoint resumes across rank counts, exactly; a rank
 # killed with SIGKILL ends the job (non-zero) and leaves a checkpoint that
 # loads and resumes; a rank that reads other data, or cannot start, is
-# refused at the start; SIGUSR1 to mpirun saves and exits 0; only rank 0
+# refused at the start; SIGUSR1 to mpirun saves and exits 0, SIGTERM saves; only rank 0
 # writes the log. Needs the MPI build ($S2S_MPI, default build-mpi/s2s,
 # from `make MPI=1 BIN=build-mpi/s2s build-mpi/s2s`) and mpirun: without
 # them it is skipped (exit 77), unless S2S_REQUIRE_MPI=1 (CI).
@@ -113,6 +113,19 @@ kill -USR1 $job
 wait $job || fail "SIGUSR1: status $? ($(grep -v '^epoch' u.err | tail -3))"
 grep -q "interrupted by signal 10: saved k.s2s" u.err || fail "SIGUSR1: no save message"
 "$S2S" info k.s2s > /dev/null || fail "the checkpoint saved on SIGUSR1 does not load"
+
+# SIGTERM to mpirun: after --mca odls_base_sigkill_timeout seconds it sends the ranks SIGTERM
+# (and as many seconds later SIGKILL): they stop after the same step and rank 0 saves; mpirun
+# itself then exits non-zero whatever the ranks did (its way), so only the save is checked
+rm -f k.s2s
+mpirun --oversubscribe --mca odls_base_sigkill_timeout 10 -np 2 "$mpi_bin" train "${long[@]}" \
+    --model k.s2s > t.out 2> t.err &
+job=$!
+wait_until 120 test -f k.s2s || fail "no checkpoint before SIGTERM"
+kill -TERM $job
+wait $job
+grep -q "interrupted by signal 15: saved k.s2s" t.err || fail "SIGTERM: no save ($(tail -3 t.err))"
+"$S2S" info k.s2s > /dev/null || fail "the checkpoint saved on SIGTERM does not load"
 
 # a rank that reads other data, or cannot start: refused before any step, no model written
 head -599 s.en > o.en; echo "one other line" >> o.en
