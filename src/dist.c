@@ -11,7 +11,7 @@
 #include <mpi.h>
 #endif
 
-static int g_rank = 0, g_size = 1, g_mpi = 0;
+static int g_rank = 0, g_size = 1, g_local = 1, g_mpi = 0;
 static char g_host[256];
 
 const char *dist_host(void)
@@ -23,6 +23,7 @@ const char *dist_host(void)
 
 int dist_rank(void) { return g_rank; }
 int dist_size(void) { return g_size; }
+int dist_local_size(void) { return g_local; }
 
 #ifdef S2S_MPI
 
@@ -48,6 +49,12 @@ int dist_init(int *argc, char ***argv, S2sErr *err)
     g_mpi = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &g_local);
+        MPI_Comm_free(&node);
+    }
     g_counts = s2s_malloc(sizeof(int) * 4 * (size_t)g_size);
     g_sq = s2s_malloc(sizeof(double) * (size_t)g_size);
     if (!g_counts || !g_sq)

@@ -1,5 +1,7 @@
 #include "s2s/train.h"
 
+#include "s2s/dist.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -49,7 +51,7 @@ const TrainOption train_options[] = {
     {"exponential-smoothing", OPT_FLOAT, F(exp_smoothing), 0, "[=A]", "keep a moving average of the weights, decay max(A, 1-(t+1)/(t+10)) at step t, for validation and the models written (default off; A 1e-4 when not given)", "1e-4"},
     {"label-smoothing", OPT_FLOAT, F(label_smoothing), 0, "X", "train against (1-X) onehot + X/V (default 0; reported loss and ppl stay the plain NLL)", NULL},
     {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)", NULL},
-    {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores)", NULL},
+    {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores; under mpirun, the cores over the ranks on the machine)", NULL},
     {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)", NULL},
     {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)", NULL},
     {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)", NULL},
@@ -72,7 +74,7 @@ void train_config_defaults(TrainConfig *c)
     c->src_vocab = 30000, c->tgt_vocab = 30000, c->min_freq = 1;
     c->batch = 64, c->epochs = 10, c->lr = 6.0, c->decay_start = 5;
     c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = sysconf(_SC_NPROCESSORS_ONLN) / dist_local_size(); /* the cores of this rank */
     c->threads = n > 0 ? (int)n : 1;
     c->max_len = 50, c->report_every = 2, c->bpe_merges = 10000, c->valid_beam = 1;
     c->max_line_bytes = (int)S2S_MAX_LINE_BYTES;

@@ -28,6 +28,8 @@ void dist_abort(int code);
 
 int dist_rank(void);
 int dist_size(void);
+/* The ranks on this machine (this one included). */
+int dist_local_size(void);
 /* Whether this binary was built with MPI. */
 int dist_built(void);
 /* This machine's name, for messages. */
