@@ -845,14 +845,14 @@ int trainer_run(Trainer *t, S2sErr *err)
     }
     if (rc)
         return rc;
-    if (dist_rank() != 0)
-        return 0;
-    if (m.steps)
+    if (m.steps && dist_rank() == 0)
         report(t, &m);
     if (t->diverging)
         return s2s_fail(err, S2S_ENUMERIC,
                         "the loss was above 2 ln(target vocabulary) for the last %d steps: not "
                         "saved, so %s holds the last good checkpoint (try a lower --lr or --clip)",
                         t->diverging, t->cfg.model);
-    return m.saved_step == t->st.step ? 0 : save(t, &m, err);
+    if (dist_rank() != 0 || m.saved_step == t->st.step)
+        return 0;
+    return save(t, &m, err);
 }
