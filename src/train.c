@@ -773,21 +773,43 @@ static void next_epoch(Trainer *t)
  * the loss is above the divergence bound, no checkpoint is written. With
  * several ranks, rank 0 alone reports, validates and saves (the others
  * take its state in agree_step). */
+static int validates_now(const Trainer *t)
+{
+    return t->has_valid && (t->st.batch_in_epoch == t->batcher.nbatches ||
+                            (t->cfg.valid_every > 0 && t->st.step % t->cfg.valid_every == 0));
+}
+
+/* Whether after_step writes a checkpoint (or a --keep-best or
+ * --keep-checkpoints copy) after this step. */
+static int saves_now(const Trainer *t)
+{
+    return !t->diverging && (t->st.batch_in_epoch == t->batcher.nbatches || validates_now(t) ||
+                             (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0));
+}
+
 static int after_step(Trainer *t, Meter *m, S2sErr *err)
 {
     int epoch_end = t->st.batch_in_epoch == t->batcher.nbatches, lead = dist_rank() == 0;
-    int val = t->has_valid && (epoch_end || (t->cfg.valid_every > 0 &&
-                                             t->st.step % t->cfg.valid_every == 0));
+    int val = validates_now(t), saves = saves_now(t);
     if (lead && m->steps && (now_seconds() - m->last_report >= t->cfg.report_every || epoch_end))
         report(t, m);
     if (val && validate(t, m, err))
         return -1;
     if (epoch_end)
         next_epoch(t);
-    if (lead && !t->diverging &&
-        (epoch_end || val || (t->cfg.save_every > 0 && t->st.step % t->cfg.save_every == 0)))
+    if (lead && saves)
         return save(t, m, err);
     return 0;
+}
+
+/* Several ranks: before every file rank 0 writes, and every
+ * TRAIN_CHECK_STEPS steps, the ranks compare checksums of their parameters,
+ * so that the files on disk always hold weights all of them agreed on. */
+static int check_ranks(const Trainer *t, int final, S2sErr *err)
+{
+    if (dist_size() == 1 || !(final || saves_now(t) || t->st.step % TRAIN_CHECK_STEPS == 0))
+        return 0;
+    return trainer_check_same(t, err);
 }
 
 /* What rank 0 tells the others after every step. */
@@ -799,9 +821,7 @@ typedef struct {
 /* After a step: whether training is done, on every rank. Several ranks:
  * rank 0 decides (its clock, its validation, its files) and the others
  * take its state (the dropout Rng's included: only rank 0's shard 0 drew
- * from it); if rank 0's after_step failed (rc), all stop. Every
- * TRAIN_CHECK_STEPS steps and at the end, the ranks compare checksums of
- * their parameters. */
+ * from it); if rank 0's after_step failed (rc), all stop. */
 static int agree_step(Trainer *t, const Meter *m, int rc, int *done, S2sErr *err)
 {
     if (dist_size() == 1) {
@@ -816,8 +836,6 @@ static int agree_step(Trainer *t, const Meter *m, int rc, int *done, S2sErr *err
         if (e.failed)
             return s2s_fail(err, S2S_EREMOTE, "rank 0 stopped (its message says why)");
     }
-    if (!rc && (e.done || t->st.step % TRAIN_CHECK_STEPS == 0))
-        rc = trainer_check_same(t, err);
     return rc;
 }
 
@@ -839,10 +857,12 @@ int trainer_run(Trainer *t, S2sErr *err)
     int done = 0;
     rc = agree_step(t, &m, 0, &done, err);
     while (!rc && !done) {
-        if ((rc = train_step(t, &m, err)))
+        if ((rc = train_step(t, &m, err)) || (rc = check_ranks(t, 0, err)))
             break;
         rc = agree_step(t, &m, after_step(t, &m, err), &done, err);
     }
+    if (!rc)
+        rc = check_ranks(t, 1, err);
     if (rc)
         return rc;
     if (m.steps && dist_rank() == 0)

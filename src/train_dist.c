@@ -148,8 +148,9 @@ int trainer_check_same(const Trainer *t, S2sErr *err)
                          : s2s_fail(err, S2S_ENUMERIC,
                                     "step %ld: the parameters of rank %d (host %s) differ from rank "
                                     "0's (host %s; checksums %016llx and %016llx): the ranks no longer "
-                                    "agree (a different build or BLAS kernel on that machine, or a "
-                                    "hardware fault); stopped, so %s holds the last checkpoint",
+                                    "agree (another build of s2s on that machine, or a hardware "
+                                    "fault); stopped before writing, so %s holds the last checkpoint they "
+                                    "agreed on, if any",
                                     t->st.step, r, all[r].host, all[0].host,
                                     (unsigned long long)all[r].sum, (unsigned long long)all[0].sum,
                                     t->cfg.model);

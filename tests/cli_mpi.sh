@@ -6,8 +6,8 @@
 # float rounding; a checkpoint resumes across rank counts, exactly; a rank
 # killed with SIGKILL ends the job (non-zero) and leaves a checkpoint that
 # loads and resumes; a rank that reads other data, or cannot start, is
-# refused at the start; SIGUSR1 to mpirun saves and exits 0, SIGTERM saves; only rank 0
-# writes the log. Needs the MPI build ($S2S_MPI, default build-mpi/s2s,
+# refused at the start; ranks whose parameters stop agreeing are stopped; SIGUSR1 to mpirun
+# saves and exits 0, SIGTERM saves; only rank 0 writes the log. Needs the MPI build ($S2S_MPI, default build-mpi/s2s,
 # from `make MPI=1 BIN=build-mpi/s2s build-mpi/s2s`) and mpirun: without
 # them it is skipped (exit 77), unless S2S_REQUIRE_MPI=1 (CI).
 # Every `timeout` and wait bound is a hang guard only, never an assumption
@@ -140,6 +140,21 @@ expect 1 "rank 1 \(host [^)]*\) could not start" timeout 300 mpirun --oversubscr
     "$mpi_bin" train --src s.en "${one[@]}" : -np 1 "$mpi_bin" train --src missing.en "${one[@]}"
 grep -q "rank 1: missing.en: cannot open" err.txt || fail "rank 1's own reason is missing"
 [ ! -e m.s2s ] || fail "a model was written although rank 1 could not start"
+
+# ranks whose parameters stop agreeing (rank 1 runs a build whose update rounds differently:
+# the same start, then other weights) are stopped at the check before the first save (the
+# epoch's end, step 10), so no file holds weights they did not agree on
+odd_bin=${S2S_MPI_ODD:-$root/build-mpi-odd/s2s}
+if [ -x "$odd_bin" ]; then
+    rm -f m.s2s
+    expect 1 "step 10: the parameters of rank 1 \(host [^)]*\) differ from rank 0's" \
+        timeout 300 mpirun --oversubscribe -np 1 "$mpi_bin" train --src s.en "${one[@]}" \
+        --max-steps 30 : -np 1 "$odd_bin" train --src s.en "${one[@]}" --max-steps 30
+    [ ! -e m.s2s ] || fail "a model was written although the ranks' parameters differ"
+else
+    echo "cli_mpi: no $odd_bin: the parameter-agreement check is not tested"
+    [ "${S2S_REQUIRE_MPI:-0}" = 1 ] && grep -qw fma /proc/cpuinfo && fail "no $odd_bin"
+fi
 
 # the default build links no MPI
 ! ldd "$S2S" | grep -q libmpi || fail "$S2S links MPI"
