@@ -1,8 +1,17 @@
 # s2s: plain Makefile. Objects in build/, one binary ./s2s, tests in build/tests/.
 CC      ?= cc
+# BLAS=openblas (the default) or BLAS=dnnl: which library blas.h runs on
+# (src/blas.c or src/blas_dnnl.c); `make BLAS=dnnl` builds in build-dnnl/.
+BLAS    ?= openblas
+ifeq ($(BLAS),dnnl)
+PKGS    := libcjson icu-uc
+BLAS_LIBS := -ldnnl -fopenmp
+else
 PKGS    := openblas libcjson icu-uc
+BLAS_LIBS :=
+endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BLAS_LIBS)
 ifeq ($(strip $(PKG_LIBS)),)
 PKG_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/cjson
 PKG_LIBS   := -lopenblas -lcjson -licuuc -licudata
@@ -20,10 +29,13 @@ ifeq ($(MPI),1)
 CC      := mpicc
 CPPFLAGS += -DS2S_MPI
 BUILD   ?= build-mpi
+else ifeq ($(BLAS),dnnl)
+BUILD   ?= build-dnnl
 else
 BUILD   ?= build
 endif
-LIB_SRC := $(filter-out src/main.c src/cli_%.c,$(wildcard src/*.c))
+LIB_SRC := $(filter-out src/main.c src/cli_%.c src/blas.c src/blas_dnnl.c,$(wildcard src/*.c))
+LIB_SRC += $(if $(filter dnnl,$(BLAS)),src/blas_dnnl.c,src/blas.c)
 CLI_SRC := src/main.c $(wildcard src/cli_*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
@@ -37,7 +49,7 @@ all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
 
 # Which build ./s2s last came from: switching between `make` and `make MPI=1`
 # relinks it even when the other build's objects are all up to date.
-FLAVOUR := $(BUILD) $(CC) $(MPI)
+FLAVOUR := $(BUILD) $(CC) $(MPI) $(BLAS)
 FLAVOUR_STAMP := $(dir $(BIN)).$(notdir $(BIN)).flavour
 $(shell mkdir -p $(dir $(FLAVOUR_STAMP)) && [ "$$(cat $(FLAVOUR_STAMP) 2>/dev/null)" = '$(FLAVOUR)' ] || echo '$(FLAVOUR)' > $(FLAVOUR_STAMP))
 
@@ -53,6 +65,8 @@ $(BUILD)/activ.o $(BUILD)/optim.o: override CFLAGS += -ftree-vectorize -fno-math
 # variant whose update rounds differently (-mfma -ffp-contract=fast), so that
 # tests/cli_mpi.sh can check that ranks which stop agreeing are stopped.
 $(BUILD)/optim.o: override CFLAGS += $(OPTIM_FLAGS)
+
+$(BUILD)/blas_dnnl.o: override CFLAGS += -fopenmp
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
@@ -77,7 +91,7 @@ demo: $(BIN)
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-mpi build-asan build-fuzz $(BIN) $(FLAVOUR_STAMP)
+	rm -rf build build-mpi build-mpi-odd build-dnnl build-asan build-fuzz $(BIN) $(FLAVOUR_STAMP)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "s2s/blas.h"
 #include "s2s/dist.h"
 #include "s2s/train.h"
 
@@ -225,6 +226,7 @@ static void describe(const Trainer *t, int resumed)
                     "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab,
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
             m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
+    fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
     if (dist_size() > 1)
         fprintf(stderr, "s2s train: %d ranks of %d threads: each step's %d-pair batch in %d shards\n",
                 dist_size(), t->cfg.threads, t->cfg.batch, dist_size() * t->cfg.threads);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "s2s/blas.h"
 #include "s2s/dist.h"
 
 static void usage(FILE *f)
@@ -70,7 +71,8 @@ static int run(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("s2s %s%s\n", S2S_VERSION, dist_built() ? " (MPI: train runs under mpirun)" : "");
+        printf("s2s %s%s\nBLAS: %s\n", S2S_VERSION, dist_built() ? " (MPI: train runs under mpirun)" : "",
+               blas_config());
         return 0;
     }
     fprintf(stderr, "s2s: unknown command '%s'\n", cmd);
