@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs what s2s needs to build and test, from Debian's packages, if missing.
 set -euo pipefail
-# Extra packages as arguments; --mpi: Open MPI, for `make MPI=1` (training on several machines).
+# Extra packages as arguments; --mpi: Open MPI, for `make MPI=1` (training on several machines);
+# --dnnl: oneDNN, for `make BLAS=dnnl` (the faster GEMM backend).
 extra=()
 for a in "$@"; do
-    if [ "$a" = --mpi ]; then extra+=(libopenmpi-dev openmpi-bin); else extra+=("$a"); fi
+    case $a in
+        --mpi) extra+=(libopenmpi-dev openmpi-bin) ;;
+        --dnnl) extra+=(libdnnl-dev) ;;
+        *) extra+=("$a") ;;
+    esac
 done
 pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev ${extra[@]+"${extra[@]}"})
 missing=()
