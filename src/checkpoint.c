@@ -222,7 +222,6 @@ typedef struct {
     uint32_t flags;
     uint64_t hash;        /* FNV-1a of every byte read so far */
     uint64_t checksum;    /* the file's, once read_params has read it */
-    uint64_t params_hash; /* of the parameter block alone, likewise */
     char *json;           /* (json_len + 1), NUL-terminated */
 } ModelFile;
 
@@ -335,7 +334,6 @@ static int read_params(const char *path, ModelFile *r, float *params, float *opt
         (opt && read_exact(r->f, opt, 2 * n, &r->hash)) ||
         (raw && read_exact(r->f, raw, n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
         return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
-    r->params_hash = s2s_fnv1a(S2S_FNV_OFFSET, params, n);
     r->checksum = get_u64(tail);
     if (r->checksum != r->hash)
         return s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
@@ -671,7 +669,8 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
         snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
         cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
         /* Of the parameters alone: equal for equal weights, whatever the metadata. */
-        snprintf(sum, sizeof sum, "%016" PRIx64, r.params_hash);
+        uint64_t ph = s2s_fnv1a(S2S_FNV_OFFSET, ck.model.params, r.nparams * sizeof(float));
+        snprintf(sum, sizeof sum, "%016" PRIx64, ph);
         cJSON_AddStringToObject(file, "params_fnv1a64", sum);
     }
     ckpt_free(&ck);
