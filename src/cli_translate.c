@@ -439,7 +439,9 @@ static int open_run(Run *r, S2sErr *err)
     r->t0 = r->last_report = cli_now();
     /* --threads batches side by side, each with single-threaded BLAS: the
      * per-step products of decoding are too small to share between BLAS
-     * threads. */
+     * threads. One batch at a time (--threads 1) runs on one thread too:
+     * the library's own default would be every core. */
+    blas_set_threads((int)a->threads);
     return translator_init(&r->tr, &r->e, &a->dec, (int)a->batch, (int)a->threads,
                            (int)a->max_len, (int)a->chunk, (uint64_t)a->seed, err);
 }
