@@ -28,12 +28,9 @@ LDLIBS  += $(PKG_LIBS) -lm -pthread
 ifeq ($(MPI),1)
 CC      := mpicc
 CPPFLAGS += -DS2S_MPI
-BUILD   ?= build-mpi
-else ifeq ($(BLAS),dnnl)
-BUILD   ?= build-dnnl
-else
-BUILD   ?= build
 endif
+# build/, build-mpi/, build-dnnl/ or build-mpi-dnnl/: one folder per kind of build
+BUILD   ?= build$(if $(filter 1,$(MPI)),-mpi)$(if $(filter dnnl,$(BLAS)),-dnnl)
 LIB_SRC := $(filter-out src/main.c src/cli_%.c src/blas.c src/blas_dnnl.c,$(wildcard src/*.c))
 LIB_SRC += $(if $(filter dnnl,$(BLAS)),src/blas_dnnl.c,src/blas.c)
 CLI_SRC := src/main.c $(wildcard src/cli_*.c)
@@ -91,7 +88,7 @@ demo: $(BIN)
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-mpi build-mpi-odd build-dnnl build-asan build-fuzz $(BIN) $(FLAVOUR_STAMP)
+	rm -rf build build-mpi build-mpi-odd build-dnnl build-mpi-dnnl build-asan build-fuzz $(BIN) $(FLAVOUR_STAMP)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
