@@ -120,7 +120,8 @@ void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dro
     int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, H = c->hidden;
     const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
     float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS];
-    S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
+    S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt &&
+                  (long)Ts * B <= ws->src_slots && (long)Tt * B <= ws->tgt_slots);
     model_encode(m, ws->enc, &ws->bi, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask,
                  bt->src_lens, Ts, B, dropout, rng);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);

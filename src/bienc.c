@@ -14,10 +14,10 @@ static float *take(float **cur, size_t n)
 }
 
 /* Lays out (base != NULL) or measures the arrays; returns the floats used. */
-static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int T,
-                     int B, int training)
+static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell,
+                     size_t slots, int B, int training)
 {
-    size_t G = (size_t)cell_gates(cell), n = (size_t)T * B, X = (size_t)(E > H ? E : H);
+    size_t G = (size_t)cell_gates(cell), n = slots, X = (size_t)(E > H ? E : H);
     float *cur = base;
     for (int l = 0; l < layers; l++) {
         size_t x = l ? (size_t)H : (size_t)E;
@@ -34,16 +34,16 @@ static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind 
     return (size_t)(cur - base);
 }
 
-size_t bienc_floats(int layers, int E, int H, CellKind cell, int T, int B, int training)
+size_t bienc_floats(int layers, int E, int H, CellKind cell, size_t slots, int B, int training)
 {
-    return layout(NULL, NULL, layers, E, H, cell, T, B, training);
+    return layout(NULL, NULL, layers, E, H, cell, slots, B, training);
 }
 
-void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int T, int B,
+void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, size_t slots, int B,
                  int training)
 {
     memset(bi, 0, sizeof *bi);
-    layout(bi, base, layers, E, H, cell, T, B, training);
+    layout(bi, base, layers, E, H, cell, slots, B, training);
 }
 
 /* Row (t, b) of x (T, B, X) at its place in sentence b read backwards. */

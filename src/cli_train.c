@@ -220,16 +220,22 @@ static void describe(const Trainer *t, int resumed)
     if (t->cfg.quiet)
         return;
     const ModelConfig *m = &t->model.cfg;
-    fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
-            c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
+    if (t->cfg.batch_words > 0)
+        fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to "
+                        "%d padded tokens (up to %d pairs)\n", c->npairs, c->src_tokens,
+                c->tgt_tokens, t->batcher.nbatches, t->cfg.batch_words,
+                batcher_shard_cap(&t->batcher, c, 1).pairs);
+    else
+        fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
+                c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
     fprintf(stderr, "s2s train: vocab %d source, %d target; %s, %d x %d %s, embed %d, %s source; "
                     "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab,
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
             m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
     fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
     if (dist_size() > 1)
-        fprintf(stderr, "s2s train: %d ranks of %d threads: each step's %d-pair batch in %d shards\n",
-                dist_size(), t->cfg.threads, t->cfg.batch, dist_size() * t->cfg.threads);
+        fprintf(stderr, "s2s train: %d ranks of %d threads: each step's batch in %d shards\n",
+                dist_size(), t->cfg.threads, dist_size() * t->cfg.threads);
     if (resumed)
         fprintf(stderr, "s2s train: resuming %s at step %ld, epoch %d, lr %g\n", t->cfg.resume,
                 t->st.step, t->st.epoch, t->st.lr);

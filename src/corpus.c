@@ -306,12 +306,30 @@ void corpus_free(Corpus *c)
 
 /* ---- Batcher ---- */
 
+static long max_long(long a, long b) { return a > b ? a : b; }
+
 /* Batches are the consecutive chunks of order, in order. */
 static void batcher_cut(Batcher *b)
 {
-    for (int k = 0; k < b->nbatches; k++)
-        b->start[k] = (int)((long)k * b->batch_size);
-    b->start[b->nbatches] = b->npairs;
+    memcpy(b->start, b->cut, ((size_t)b->nbatches + 1) * sizeof *b->start);
+}
+
+static int batcher_alloc(Batcher *b, S2sErr *err)
+{
+    size_t n = (size_t)b->npairs, nb = (size_t)b->nbatches;
+    b->order = s2s_malloc(n * sizeof *b->order);
+    b->scratch = s2s_malloc(n * sizeof *b->scratch);
+    b->start = s2s_malloc((nb + 1) * sizeof *b->start);
+    b->chunks = s2s_malloc(nb * sizeof *b->chunks);
+    if (!b->cut)
+        b->cut = s2s_malloc((nb + 1) * sizeof *b->cut);
+    if (!b->order || !b->scratch || !b->start || !b->chunks || !b->cut) {
+        batcher_free(b);
+        return s2s_fail(err, S2S_ENOMEM, "batcher: out of memory");
+    }
+    for (int i = 0; i < b->npairs; i++)
+        b->order[i] = i;
+    return 0;
 }
 
 int batcher_init(Batcher *b, const Corpus *c, int batch_size, S2sErr *err)
@@ -322,17 +340,12 @@ int batcher_init(Batcher *b, const Corpus *c, int batch_size, S2sErr *err)
     b->npairs = c->npairs;
     b->batch_size = batch_size;
     b->nbatches = (int)(((long)c->npairs + batch_size - 1) / batch_size);
-    size_t n = (size_t)c->npairs, nb = (size_t)b->nbatches;
-    b->order = s2s_malloc(n * sizeof *b->order);
-    b->scratch = s2s_malloc(n * sizeof *b->scratch);
-    b->start = s2s_malloc((nb + 1) * sizeof *b->start);
-    b->chunks = s2s_malloc(nb * sizeof *b->chunks);
-    if (!b->order || !b->scratch || !b->start || !b->chunks) {
-        batcher_free(b);
-        return s2s_fail(err, S2S_ENOMEM, "batcher: out of memory");
-    }
-    for (int i = 0; i < b->npairs; i++)
-        b->order[i] = i;
+    int rc = batcher_alloc(b, err);
+    if (rc)
+        return rc;
+    for (int k = 0; k < b->nbatches; k++)
+        b->cut[k] = (int)((long)k * b->batch_size);
+    b->cut[b->nbatches] = b->npairs;
     batcher_cut(b);
     return 0;
 }
@@ -376,6 +389,73 @@ static void sort_by_length(const Corpus *c, int *a, int *tmp, size_t n)
         memcpy(a, in, n * sizeof *a);
 }
 
+/* Cuts the sorted order a[0..n) into chunks of B x max(Ts, Tt) <= words
+ * (a longer pair alone): cut (n + 1) gets their starts, then n; returns
+ * their number. */
+static int cut_by_words(const Corpus *c, const int *a, int n, long words, int *cut)
+{
+    int k = 0, lo = 0;
+    long T = 0;
+    cut[0] = 0;
+    if (n == 0)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        long s = corpus_src_len(c, a[i]), t = corpus_tgt_len(c, a[i]) + 1;
+        long need = s > t ? s : t, T2 = T > need ? T : need;
+        if (i > lo && (long)(i - lo + 1) * T2 > words)
+            cut[++k] = lo = i, T2 = need;
+        T = T2;
+    }
+    cut[++k] = n;
+    return k;
+}
+
+int batcher_init_words(Batcher *b, const Corpus *c, long words, S2sErr *err)
+{
+    memset(b, 0, sizeof *b);
+    if (words < 1)
+        return s2s_fail(err, S2S_EINVAL, "batch of %ld words: must be at least 1", words);
+    b->npairs = c->npairs;
+    b->words = words;
+    int *sorted = s2s_malloc((size_t)c->npairs * sizeof *sorted);
+    int *tmp = s2s_malloc((size_t)c->npairs * sizeof *tmp);
+    b->cut = s2s_malloc(((size_t)c->npairs + 1) * sizeof *b->cut);
+    int rc = 0;
+    if (!sorted || !tmp || !b->cut) {
+        rc = s2s_fail(err, S2S_ENOMEM, "batcher: out of memory");
+        batcher_free(b);
+    } else {
+        for (int i = 0; i < c->npairs; i++)
+            sorted[i] = i;
+        sort_by_length(c, sorted, tmp, (size_t)c->npairs);
+        b->nbatches = cut_by_words(c, sorted, c->npairs, words, b->cut);
+        if (!(rc = batcher_alloc(b, err))) {
+            memcpy(b->order, sorted, (size_t)c->npairs * sizeof *sorted);
+            batcher_cut(b);
+        }
+    }
+    free(sorted);
+    free(tmp);
+    return rc;
+}
+
+BatchCap batcher_shard_cap(const Batcher *b, const Corpus *c, int parts)
+{
+    if (b->words == 0) /* any pairs may share a batch */
+        return batch_cap((b->batch_size + parts - 1) / parts, c->max_src_len, c->max_tgt_len);
+    BatchCap cap = {0};
+    for (int k = 0; k < b->nbatches; k++) { /* every epoch has the same shapes */
+        int s = 0, t = 0, n = b->start[k + 1] - b->start[k], per = (n + parts - 1) / parts;
+        for (int i = b->start[k]; i < b->start[k + 1]; i++) {
+            int ls = corpus_src_len(c, b->order[i]), lt = corpus_tgt_len(c, b->order[i]);
+            s = ls > s ? ls : s, t = lt > t ? lt : t;
+        }
+        BatchCap one = {per, s, t, (long)per * s, (long)per * (t + 1)};
+        cap = batch_cap_max(cap, one);
+    }
+    return cap;
+}
+
 void batcher_epoch(Batcher *b, const Corpus *c, uint64_t seed, int epoch)
 {
     S2S_INVARIANT(b->npairs == c->npairs);
@@ -390,8 +470,7 @@ void batcher_epoch(Batcher *b, const Corpus *c, uint64_t seed, int epoch)
     rng_shuffle_int(&r, b->chunks, b->nbatches);
     int pos = 0;
     for (int k = 0; k < b->nbatches; k++) {
-        long lo = (long)b->chunks[k] * b->batch_size;
-        long hi = lo + b->batch_size < b->npairs ? lo + b->batch_size : b->npairs;
+        long lo = b->cut[b->chunks[k]], hi = b->cut[b->chunks[k] + 1];
         b->start[k] = pos;
         memcpy(b->scratch + pos, b->order + lo, (size_t)(hi - lo) * sizeof *b->order);
         pos += (int)(hi - lo);
@@ -408,25 +487,47 @@ void batcher_free(Batcher *b)
     free(b->scratch);
     free(b->start);
     free(b->chunks);
+    free(b->cut);
     memset(b, 0, sizeof *b);
 }
 
 /* ---- Batch ---- */
 
+BatchCap batch_cap(int pairs, int src_len, int tgt_len)
+{
+    return (BatchCap){pairs, src_len, tgt_len, (long)pairs * src_len,
+                      (long)pairs * ((long)tgt_len + 1)};
+}
+
+BatchCap batch_cap_max(BatchCap a, BatchCap b)
+{
+    return (BatchCap){(int)max_long(a.pairs, b.pairs), (int)max_long(a.src_len, b.src_len),
+                      (int)max_long(a.tgt_len, b.tgt_len), max_long(a.src_slots, b.src_slots),
+                      max_long(a.tgt_slots, b.tgt_slots)};
+}
+
 int batch_init(Batch *bt, int max_B, int max_src, int max_tgt, S2sErr *err)
 {
+    BatchCap cap = batch_cap(max_B, max_src, max_tgt);
+    return batch_init_cap(bt, &cap, err);
+}
+
+int batch_init_cap(Batch *bt, const BatchCap *cap, S2sErr *err)
+{
     memset(bt, 0, sizeof *bt);
-    if (max_B < 1 || max_src < 1 || max_tgt < 1)
+    if (cap->pairs < 1 || cap->src_len < 1 || cap->tgt_len < 1)
         return s2s_fail(err, S2S_EINVAL, "batch of %d pairs, %d source and %d target tokens: "
-                        "all must be at least 1", max_B, max_src, max_tgt);
+                        "all must be at least 1", cap->pairs, cap->src_len, cap->tgt_len);
     /* (t, b) indices are ints. */
-    long long ns = (long long)max_B * max_src, nt = (long long)max_B * ((long long)max_tgt + 1);
-    if (ns > INT_MAX || nt > INT_MAX)
+    long ns = cap->src_slots, nt = cap->tgt_slots;
+    if (ns > INT_MAX || nt > INT_MAX || ns < 1 || nt < 1)
         return s2s_fail(err, S2S_EINVAL, "batch of %d pairs, %d source and %d target tokens: "
-                        "more than %d elements", max_B, max_src, max_tgt, INT_MAX);
-    bt->max_B = max_B;
-    bt->max_src = max_src;
-    bt->max_tgt = max_tgt;
+                        "more than %d elements", cap->pairs, cap->src_len, cap->tgt_len, INT_MAX);
+    bt->max_B = cap->pairs;
+    bt->max_src = cap->src_len;
+    bt->max_tgt = cap->tgt_len;
+    bt->src_slots = ns, bt->tgt_slots = nt;
+    int max_B = cap->pairs;
     bt->src = s2s_malloc((size_t)ns * sizeof *bt->src);
     bt->src_mask = s2s_malloc((size_t)ns * sizeof *bt->src_mask);
     bt->tgt_in = s2s_malloc((size_t)nt * sizeof *bt->tgt_in);
@@ -478,6 +579,7 @@ void batch_fill_pairs(Batch *bt, const Corpus *c, const int *pairs, int n, int r
         Tt = lt > Tt ? lt : Tt;
     }
     S2S_INVARIANT(Ts <= bt->max_src && Tt <= bt->max_tgt + 1);
+    S2S_INVARIANT((long)Ts * n <= bt->src_slots && (long)Tt * n <= bt->tgt_slots);
     bt->B = n;
     bt->src_len = Ts;
     bt->tgt_len = Tt;

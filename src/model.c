@@ -166,55 +166,57 @@ static float *carve(float **cursor, size_t n)
     return p;
 }
 
-/* Lays out (or, with base == NULL, only measures) the workspace arrays. */
+/* Lays out (or, with base == NULL, only measures) the workspace arrays:
+ * a (T, B, X) array of side s holds its slots (B x T) rows. */
 static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
 {
-    size_t B = ws->max_B, Ts = ws->max_src, Tt = ws->max_tgt, H = c->hidden, E = c->embed;
+    size_t B = ws->max_B, Ts = ws->max_src, H = c->hidden, E = c->embed;
+    size_t SB = ws->src_slots, TB = ws->tgt_slots, MB = SB > TB ? SB : TB;
     size_t G = (size_t)cell_gates(c->cell), F = (size_t)model_out_input(c);
-    size_t X0 = (size_t)model_dec_input(c), T = Ts > Tt ? Ts : Tt, X = X0 > H ? X0 : H;
+    size_t X0 = (size_t)model_dec_input(c), X = X0 > H ? X0 : H;
     float *cur = base;
     for (int side = 0; side < 2; side++)
         for (int l = 0; l < c->layers; l++) {
-            size_t n = side ? Tt : Ts, x = l ? H : side ? X0 : E;
+            size_t n = side ? TB : SB, x = l ? H : side ? X0 : E;
             CellActs *a = side ? &ws->dec[l] : &ws->enc[l];
-            a->gates = carve(&cur, n * B * G * H);
-            a->h = carve(&cur, (n + 1) * B * H);
-            a->c = carve(&cur, (n + 1) * B * H);
-            a->aux = carve(&cur, n * B * H);
-            (side ? ws->dec_in : ws->enc_in)[l] = carve(&cur, n * B * x);
-            (side ? ws->dec_drop : ws->enc_drop)[l] = carve(&cur, n * B * x);
+            a->gates = carve(&cur, n * G * H);
+            a->h = carve(&cur, (n + B) * H);
+            a->c = carve(&cur, (n + B) * H);
+            a->aux = carve(&cur, n * H);
+            (side ? ws->dec_in : ws->enc_in)[l] = carve(&cur, n * x);
+            (side ? ws->dec_drop : ws->enc_drop)[l] = carve(&cur, n * x);
             (side ? ws->dstate_c : ws->dstate_h)[l] = carve(&cur, B * H);
         }
-    ws->top = carve(&cur, Tt * B * F);
-    ws->top_drop = carve(&cur, Tt * B * F);
-    ws->dtop = carve(&cur, Tt * B * F);
-    ws->dh_top = carve(&cur, Tt * B * H);
+    ws->top = carve(&cur, TB * F);
+    ws->top_drop = carve(&cur, TB * F);
+    ws->dtop = carve(&cur, TB * F);
+    ws->dh_top = carve(&cur, TB * H);
     ws->ctx = carve(&cur, B * H);
     ws->dctx = carve(&cur, B * H);
     ws->probs = carve(&cur, (size_t)ws->chunk_rows * c->tgt_vocab);
-    ws->dbuf[0] = carve(&cur, T * B * X);
-    ws->dbuf[1] = carve(&cur, T * B * X);
-    ws->scratch.dgates = carve(&cur, T * B * G * H);
+    ws->dbuf[0] = carve(&cur, MB * X);
+    ws->dbuf[1] = carve(&cur, MB * X);
+    ws->scratch.dgates = carve(&cur, MB * G * H);
     ws->scratch.dh = carve(&cur, B * H);
     ws->scratch.dc = carve(&cur, B * H);
     size_t A = c->arch == ARCH_ATTENTION; /* the attention arrays, empty otherwise */
-    ws->att = (AttnActs){carve(&cur, A * Tt * B * H), carve(&cur, A * Tt * B * Ts),
-                         carve(&cur, A * Tt * B * 2 * H), carve(&cur, A * Tt * B * H)};
+    ws->att = (AttnActs){carve(&cur, A * TB * H), carve(&cur, A * TB * Ts),
+                         carve(&cur, A * TB * 2 * H), carve(&cur, A * TB * H)};
     ws->att_s = (AttnScratch){carve(&cur, A * B * 2 * H), carve(&cur, A * B * H),
                               carve(&cur, A * Ts)};
-    ws->dmem = carve(&cur, A * Ts * B * H);
-    ws->keys = carve(&cur, A * Ts * B * H);
-    ws->dkeys = carve(&cur, A * Ts * B * H);
+    ws->dmem = carve(&cur, A * SB * H);
+    ws->keys = carve(&cur, A * SB * H);
+    ws->dkeys = carve(&cur, A * SB * H);
     ws->dfeed = carve(&cur, A * B * H);
     ws->dstep = carve(&cur, A * B * H);
     ws->dh0 = carve(&cur, A * B * H);
     ws->dc0 = carve(&cur, A * B * H);
     ws->dxstep = carve(&cur, A * B * X);
     if (c->bidir) {
-        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (int)Ts, (int)B, 1);
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, SB, (int)B, 1);
         float *bi = carve(&cur, n);
         if (base)
-            bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, (int)Ts, (int)B, 1);
+            bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, SB, (int)B, 1);
     }
     return (size_t)(cur - base);
 }
@@ -222,12 +224,20 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
 int workspace_init(Workspace *ws, const Model *m, int max_B, int max_src, int max_tgt,
                    S2sErr *err)
 {
+    BatchCap cap = batch_cap(max_B, max_src, max_tgt - 1);
+    return workspace_init_cap(ws, m, &cap, err);
+}
+
+int workspace_init_cap(Workspace *ws, const Model *m, const BatchCap *cap, S2sErr *err)
+{
     memset(ws, 0, sizeof *ws);
-    if (max_B < 1 || max_src < 1 || max_tgt < 1)
+    if (cap->pairs < 1 || cap->src_len < 1 || cap->tgt_len < 0 || cap->src_slots < 1 ||
+        cap->tgt_slots < 1)
         return s2s_fail(err, S2S_EINVAL, "workspace sizes must be positive");
-    ws->max_B = max_B, ws->max_src = max_src, ws->max_tgt = max_tgt;
+    ws->max_B = cap->pairs, ws->max_src = cap->src_len, ws->max_tgt = cap->tgt_len + 1;
+    ws->src_slots = cap->src_slots, ws->tgt_slots = cap->tgt_slots;
     size_t rows = PROBS_MAX_FLOATS / (size_t)m->cfg.tgt_vocab;
-    size_t all = (size_t)max_tgt * max_B;
+    size_t all = (size_t)cap->tgt_slots;
     ws->chunk_rows = (int)(rows < 1 ? 1 : rows > all ? all : rows);
     size_t n = workspace_layout(ws, &m->cfg, NULL);
     ws->arena = s2s_calloc(n, sizeof(float));
@@ -325,7 +335,8 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     int N = Tt * B, H = c->hidden, F = model_out_input(c);
     const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
     float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS];
-    S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt);
+    S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt &&
+                  (long)Ts * B <= ws->src_slots && (long)Tt * B <= ws->tgt_slots);
     model_encode(m, ws->enc, NULL, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, bt->src_lens,
                  Ts, B, dropout, rng);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);

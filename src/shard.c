@@ -60,11 +60,12 @@ int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int ma
                 S2sErr *err)
 {
     n = n < 1 ? 1 : n > max_B ? max_B : n;
-    return shards_init_part(s, m, n, 0, n, max_B, max_src, max_tgt, err);
+    BatchCap cap = batch_cap(ceil_div(max_B, n), max_src, max_tgt);
+    return shards_init_part(s, m, n, 0, n, &cap, err);
 }
 
-int shards_init_part(Shards *s, const Model *m, int n, int first, int total, int max_B,
-                     int max_src, int max_tgt, S2sErr *err)
+int shards_init_part(Shards *s, const Model *m, int n, int first, int total, const BatchCap *cap,
+                     S2sErr *err)
 {
     memset(s, 0, sizeof *s);
     S2S_INVARIANT(n >= 1 && first >= 0 && first + n <= total);
@@ -74,11 +75,11 @@ int shards_init_part(Shards *s, const Model *m, int n, int first, int total, int
         shards_free(s);
         return s2s_fail(err, S2S_ENOMEM, "out of memory for %d shards", s->n);
     }
-    int per = ceil_div(max_B, total), rc = 0;
+    int rc = 0;
     for (int i = 0; i < s->n && !rc; i++) {
-        rc = batch_init(&s->shard[i].bt, per, max_src, max_tgt, err);
+        rc = batch_init_cap(&s->shard[i].bt, cap, err);
         if (!rc)
-            rc = workspace_init(&s->shard[i].ws, m, per, max_src, max_tgt + 1, err);
+            rc = workspace_init_cap(&s->shard[i].ws, m, cap, err);
     }
     if (!rc)
         rc = pool_init(&s->pool, s->n, err);

@@ -49,10 +49,10 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     st->feed = carve(&cur, A * 2 * R * H * F);
     st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
     if (c->bidir) {
-        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (int)T, (int)S, 0);
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
         float *bi = carve(&cur, n * F);
         if (base)
-            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, (int)T, (int)S, 0);
+            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
     }
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};

@@ -284,17 +284,43 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-static int alloc_buffers(Trainer *t, S2sErr *err)
+/* What one shard of `total` must hold: --batch pairs of the longest
+ * training or validation sentences, or (--batch-words) the largest slice
+ * of a training or validation batch. */
+static BatchCap shard_cap(const Trainer *t, int total)
 {
+    if (t->cfg.batch_words > 0) {
+        BatchCap cap = batcher_shard_cap(&t->batcher, &t->train, total);
+        if (t->has_valid)
+            cap = batch_cap_max(cap, batcher_shard_cap(&t->valid_batcher, &t->valid, total));
+        return cap;
+    }
     int ms = max_int(t->train.max_src_len, t->has_valid ? t->valid.max_src_len : 1);
     int mt = max_int(t->train.max_tgt_len, t->has_valid ? t->valid.max_tgt_len : 1);
-    int rc = batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
+    return batch_cap((t->cfg.batch + total - 1) / total, ms, mt);
+}
+
+static int make_batchers(Trainer *t, S2sErr *err)
+{
+    long w = t->cfg.batch_words;
+    if (w <= 0)
+        return batcher_init(&t->batcher, &t->train, t->cfg.batch, err);
+    int rc = batcher_init_words(&t->batcher, &t->train, w, err);
+    if (!rc && t->has_valid)
+        rc = batcher_init_words(&t->valid_batcher, &t->valid, w, err);
+    return rc;
+}
+
+static int alloc_buffers(Trainer *t, S2sErr *err)
+{
+    int rc = make_batchers(t, err);
     int T = t->cfg.threads, N = dist_size();
-    if (!rc && N == 1)
-        rc = shards_init(&t->shards, &t->model, T, t->cfg.batch, ms, mt, err);
-    else if (!rc) /* rank r runs shards r T .. r T + T - 1 of N T (dist.h) */
-        rc = shards_init_part(&t->shards, &t->model, T, dist_rank() * T, N * T, t->cfg.batch, ms,
-                              mt, err);
+    if (N == 1 && t->cfg.batch_words <= 0) /* no more shards than pairs */
+        T = T < t->cfg.batch ? T : t->cfg.batch;
+    BatchCap cap = shard_cap(t, N * T);
+    /* rank r runs shards r T .. r T + T - 1 of N T (dist.h) */
+    if (!rc)
+        rc = shards_init_part(&t->shards, &t->model, T, dist_rank() * T, N * T, &cap, err);
     if (!rc && N > 1 && (!(t->dist_scratch = s2s_malloc(t->model.nparams * sizeof(float))) ||
                          !(t->shares = s2s_calloc((size_t)N, sizeof(StepShare)))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the gradient exchange");
@@ -362,6 +388,7 @@ void trainer_free(Trainer *t)
         fclose(t->log);
     shards_free(&t->shards);
     batcher_free(&t->batcher);
+    batcher_free(&t->valid_batcher);
     corpus_free(&t->valid);
     corpus_free(&t->train);
     raw_lines_free(&t->valid_refs);
@@ -400,10 +427,28 @@ static void gather_step(Trainer *t, StepShare *sh)
 
 /* ---- evaluation ---- */
 
+/* The summed NLL of pairs[0..n) of c, every rank's shards of it. */
+static void perplexity_batch(Trainer *t, const Corpus *c, const int *pairs, int n, double *nll,
+                             long *tokens)
+{
+    StepShare sh = {0};
+    sh.nll = shards_compute(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
+                            NULL, &sh.tgt, NULL, NULL);
+    gather_step(t, &sh); /* each rank ran its shards of the batch */
+    *nll += sh.nll, *tokens += sh.tgt;
+}
+
 double trainer_perplexity(Trainer *t, const Corpus *c)
 {
     double nll = 0.0;
     long tokens = 0;
+    const Batcher *vb = &t->valid_batcher;
+    if (t->cfg.batch_words > 0 && c == &t->valid) { /* the validation batcher's batches */
+        for (int k = 0; k < vb->nbatches; k++)
+            perplexity_batch(t, c, vb->order + vb->start[k], vb->start[k + 1] - vb->start[k],
+                             &nll, &tokens);
+        return exp(nll / (double)(tokens ? tokens : 1));
+    }
     int *pairs = s2s_malloc(sizeof(int) * (size_t)t->cfg.batch);
     if (!pairs)
         return NAN;
@@ -411,11 +456,7 @@ double trainer_perplexity(Trainer *t, const Corpus *c)
         int n = c->npairs - i < t->cfg.batch ? c->npairs - i : t->cfg.batch;
         for (int k = 0; k < n; k++)
             pairs[k] = i + k;
-        StepShare sh = {0};
-        sh.nll = shards_compute(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
-                                NULL, &sh.tgt, NULL, NULL);
-        gather_step(t, &sh); /* each rank ran its shards of the batch */
-        nll += sh.nll, tokens += sh.tgt;
+        perplexity_batch(t, c, pairs, n, &nll, &tokens);
     }
     free(pairs);
     return exp(nll / (double)(tokens ? tokens : 1));

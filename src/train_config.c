@@ -38,6 +38,7 @@ const TrainOption train_options[] = {
     {"bidirectional", OPT_FLAG, F(bidirectional), 1, NULL, "--arch attention: a bidirectional encoder (both directions summed)", NULL},
     {"tied-embeddings", OPT_FLAG, F(tied_embeddings), 1, NULL, "the output layer shares the target embeddings (needs --embed = --hidden; not encdec)", NULL},
     {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 64)", NULL},
+    {"batch-words", OPT_INT, F(batch_words), 0, "N", "minibatches by tokens instead: as many pairs of similar length as fit in N padded tokens on either side (Marian --mini-batch-words; default 0: by --batch)", NULL},
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)", NULL},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)", NULL},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)", NULL},
@@ -245,6 +246,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("tgt-vocab", c->tgt_vocab, 5, 10000000, err)) ||
         (rc = check_range("min-freq", c->min_freq, 1, 1e9, err)) ||
         (rc = check_range("batch", c->batch, 1, 100000, err)) ||
+        (rc = check_range("batch-words", c->batch_words, 0, 10000000, err)) ||
         (rc = check_range("epochs", c->epochs, 0, 1e9, err)) ||
         (rc = check_range("max-steps", c->max_steps, 0, 2e9, err)) ||
         (rc = check_range("time-limit", c->time_limit, 0, 1e9, err)) ||

@@ -65,6 +65,12 @@ mpi 4 "$mpi_bin" train "${base[@]}" --batch 13 --max-steps 47 --dropout 0.2 --th
     --model n4.s2s || fail "-np 4 run"
 same t4.s2s n4.s2s "-np 4 --threads 1 against --threads 4"
 
+# batches by tokens (--batch-words) with validation: -np 2 --threads 1 == --threads 2
+w=("${base[@]}" --valid-src v.en --valid-tgt v.de --valid-every 6 --batch-words 150 --dropout 0.2 --max-steps 20)
+"$S2S" train "${w[@]}" --threads 2 --model w2.s2s || fail "--batch-words --threads 2 run"
+mpi 2 "$mpi_bin" train "${w[@]}" --threads 1 --model wn2.s2s || fail "--batch-words -np 2 run"
+same w2.s2s wn2.s2s "--batch-words: -np 2 --threads 1 against --threads 2"
+
 # -np 2 --threads 2 against --threads 4: the same sums in another order
 mpi 2 "$mpi_bin" train "${base[@]}" --batch 13 --max-steps 47 --dropout 0.2 --threads 2 \
     --model n2t2.s2s || fail "-np 2 --threads 2 run"

@@ -392,6 +392,88 @@ static void test_batcher(void)
     corpus_free(&c);
 }
 
+/* Each batch of b: B x max(Ts, Tt) against words (B = 1 may exceed it),
+ * and each of `parts` shard slices within cap. Returns the pairs seen. */
+static long check_words_batches(const Batcher *b, const Corpus *c, long words, const BatchCap *cap,
+                                int parts, char *seen)
+{
+    long n = 0;
+    for (int k = 0; k < b->nbatches; k++) {
+        int B = b->start[k + 1] - b->start[k];
+        const int *p = b->order + b->start[k];
+        int T = 0;
+        for (int i = 0; i < B; i++) {
+            int s = corpus_src_len(c, p[i]), t = corpus_tgt_len(c, p[i]) + 1;
+            T = s > T ? s : T, T = t > T ? t : T;
+            CHECK(!seen[p[i]]);
+            seen[p[i]] = 1, n++;
+        }
+        CHECK(B >= 1);
+        CHECK_MSG(B == 1 || (long)B * T <= words, "batch %d: %d pairs x %d > %ld", k, B, T, words);
+        /* a larger batch would have crossed the bound (cut greedily): not checked */
+        for (int g = 0; g < parts; g++) { /* shard g's slice, as shard.c cuts it */
+            int lo = (int)((long)B * g / parts), hi = (int)((long)B * (g + 1) / parts), s = 0, t = 0;
+            for (int i = lo; i < hi; i++) {
+                int ls = corpus_src_len(c, p[i]), lt = corpus_tgt_len(c, p[i]) + 1;
+                s = ls > s ? ls : s, t = lt > t ? lt : t;
+            }
+            CHECK(hi - lo <= cap->pairs && (long)(hi - lo) * s <= cap->src_slots &&
+                  (long)(hi - lo) * t <= cap->tgt_slots && s <= cap->src_len && t <= cap->tgt_len + 1);
+        }
+    }
+    return n;
+}
+
+static void test_batcher_words(void)
+{
+    Corpus c;
+    Batcher b1, b2;
+    S2sErr err = {{0}};
+    if (make_random_corpus(&c, 203, 12))
+        return;
+    CHECK(batcher_init_words(&b1, &c, 0, &err) == S2S_EINVAL);
+    CHECK_MSG(strcmp(err.msg, "batch of 0 words: must be at least 1") == 0, "%s", err.msg);
+    long words_list[] = {1, 13, 40, 100, 100000};
+    for (int w = 0; w < 5; w++) {
+        long words = words_list[w];
+        CHECK(batcher_init_words(&b1, &c, words, &err) == 0);
+        CHECK(batcher_init_words(&b2, &c, words, &err) == 0);
+        char *seen = calloc((size_t)c.npairs, 1);
+        for (int i = 1; i < c.npairs; i++) /* before any epoch: sorted by length */
+            CHECK(len_key(&c, b1.order[i - 1]) <= len_key(&c, b1.order[i]));
+        for (int k = 0; k + 1 < b1.nbatches; k++) { /* greedy: the next pair would not fit */
+            int B = b1.start[k + 1] - b1.start[k] + 1, T = 0;
+            for (int i = b1.start[k]; i <= b1.start[k + 1]; i++) {
+                int s = corpus_src_len(&c, b1.order[i]), t = corpus_tgt_len(&c, b1.order[i]) + 1;
+                T = s > T ? s : T, T = t > T ? t : T;
+            }
+            CHECK((long)B * T > words);
+        }
+        for (int parts = 1; parts <= 3; parts++) {
+            BatchCap cap = batcher_shard_cap(&b1, &c, parts);
+            CHECK(cap.src_slots <= (words < 13 ? 13 : words) && cap.tgt_slots <= (words < 13 ? 13 : words));
+            for (int epoch = 0; epoch < 3; epoch++) {
+                batcher_epoch(&b1, &c, 5, epoch);
+                memset(seen, 0, (size_t)c.npairs);
+                CHECK(check_words_batches(&b1, &c, words, &cap, parts, seen) == c.npairs);
+                CHECK(b1.start[b1.nbatches] == c.npairs);
+            }
+        }
+        CHECK(words != 1 || b1.nbatches == c.npairs);
+        CHECK(words != 100000 || b1.nbatches == 1);
+        CHECK(words == 1 || words == 100000 || (b1.nbatches > 1 && b1.nbatches < c.npairs));
+        batcher_epoch(&b1, &c, 5, 2); /* the same epoch of the same seed: the same batches */
+        batcher_epoch(&b2, &c, 5, 2);
+        CHECK(same_batches(&b1, &b2));
+        batcher_epoch(&b2, &c, 6, 2);
+        CHECK(b1.nbatches == 1 || !same_batches(&b1, &b2));
+        free(seen);
+        batcher_free(&b1);
+        batcher_free(&b2);
+    }
+    corpus_free(&c);
+}
+
 /* Every column of bt against the corpus: reversal, padding, masks, shift. */
 static int batch_consistent(const Batch *bt, const Corpus *c, int reverse)
 {
@@ -549,6 +631,7 @@ int main(void)
     test_read_long_line();
     test_corpus_build();
     test_batcher();
+    test_batcher_words();
     test_batch_small();
     test_batch_epoch();
     remove_files();

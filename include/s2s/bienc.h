@@ -26,10 +26,11 @@ typedef struct {
     float *dxr;                      /* training: (T, B, max(E, H)) */
 } BiEnc;
 
-/* Floats a BiEnc needs for T steps of B sentences (layers, E, H, cell). */
-size_t bienc_floats(int layers, int E, int H, CellKind cell, int T, int B, int training);
+/* Floats a BiEnc needs for up to `slots` positions (T x B: T steps of B
+ * sentences) of at most B sentences (layers, E, H, cell). */
+size_t bienc_floats(int layers, int E, int H, CellKind cell, size_t slots, int B, int training);
 /* Lays bi out in base (bienc_floats of them, 64-byte aligned pieces). */
-void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int T, int B,
+void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, size_t slots, int B,
                  int training);
 
 /* Both directions of every layer. x0: layer 0's input (T, B, E); fwd[l]:

@@ -95,16 +95,24 @@ void corpus_free(Corpus *c);
 
 /* One epoch's batches. batcher_epoch: shuffle the pair indices with an Rng
  * seeded with seed * 1000003 + epoch, stable-sort them by (src_len, tgt_len)
- * so that similar lengths share a batch, cut into consecutive chunks of
- * batch_size pairs (the last may be smaller), then shuffle the chunk order
- * with the same Rng. Same (corpus, batch_size, seed, epoch) => same batches,
- * which is what exact resume relies on. */
+ * so that similar lengths share a batch, cut into consecutive chunks, then
+ * shuffle the chunk order with the same Rng. Same (corpus, batch size or
+ * words, seed, epoch) => same batches, which is what exact resume relies on.
+ *
+ * Chunks: batch_size pairs each (the last may be smaller), or, by tokens
+ * (batcher_init_words), as many consecutive pairs as fit in `words` padded
+ * positions on either side: B x max(Ts, Tt) <= words, Tt counting </s> (a
+ * longer pair alone). The sorted order's lengths are the same in every
+ * epoch (only pairs of equal lengths change places), so the cuts are made
+ * once and every epoch has the same number of batches of the same shapes. */
 typedef struct {
     int npairs;
-    int nbatches;   /* ceil(npairs / batch_size) */
-    int batch_size;
+    int nbatches;
+    int batch_size; /* 0 when cut by words */
+    long words;     /* 0 when cut by batch_size */
     int *order;     /* (npairs) pair indices in this epoch's order */
     int *start;     /* (nbatches + 1) batch k is order[start[k] .. start[k+1]) */
+    int *cut;       /* (nbatches + 1) chunk j is [cut[j], cut[j+1]) of the sorted order */
     int *scratch;   /* (npairs) merge-sort and reordering space */
     int *chunks;    /* (nbatches) chunk permutation */
 } Batcher;
@@ -112,8 +120,15 @@ typedef struct {
 /* batch_size >= 1, else S2S_EINVAL. Until the first batcher_epoch the batches
  * are the pairs in corpus order. */
 int batcher_init(Batcher *b, const Corpus *c, int batch_size, S2sErr *err);
+/* Batches by tokens: words >= 1, else S2S_EINVAL. Until the first
+ * batcher_epoch the batches are the chunks of the length-sorted corpus (in
+ * corpus order among equal lengths), in that order: validation's batches. */
+int batcher_init_words(Batcher *b, const Corpus *c, long words, S2sErr *err);
 /* c must be the corpus b was initialised with. */
 void batcher_epoch(Batcher *b, const Corpus *c, uint64_t seed, int epoch);
+/* What one of `parts` shards of any of b's batches must hold (a shard is
+ * a slice of at most ceil(B / parts) consecutive pairs of a batch of B). */
+BatchCap batcher_shard_cap(const Batcher *b, const Corpus *c, int parts);
 void batcher_free(Batcher *b);
 
 /* Fills batch k (0 <= k < nbatches) of the current epoch. Exceeding bt's

@@ -117,7 +117,8 @@ void model_final_states(const Model *m, const CellActs *acts, int T, int B, cons
 
 /* Everything one training step needs besides the model. Owns all arrays. */
 typedef struct {
-    int max_B, max_src, max_tgt, chunk_rows;
+    int max_B, max_src, max_tgt, chunk_rows; /* max_tgt: Tt, with </s> */
+    long src_slots, tgt_slots; /* most B x Ts, B x Tt */
     float label_smoothing; /* eps of the training target (0: plain NLL); the loss returned stays the NLL */
     float *grads; /* (nparams), mirrors Model.params */
     ModelTensors g;
@@ -145,8 +146,12 @@ typedef struct {
     float *arena;          /* owns every array above except grads */
 } Workspace;
 
+/* For batches of up to max_B pairs, Ts <= max_src and Tt <= max_tgt (Tt
+ * counting </s>): sized for the products. */
 int workspace_init(Workspace *ws, const Model *m, int max_B, int max_src, int max_tgt,
                    S2sErr *err);
+/* For the batches cap describes (batch.h): sized by its slots. */
+int workspace_init_cap(Workspace *ws, const Model *m, const BatchCap *cap, S2sErr *err);
 void workspace_free(Workspace *ws);
 
 /* Training: backward through the encoder stack and the source embedding,

@@ -66,10 +66,12 @@ int shards_init(Shards *s, const Model *m, int n, int max_B, int max_src, int ma
                 S2sErr *err);
 void shards_free(Shards *s);
 
-/* Shards first .. first + n - 1 of total (the others in other processes):
- * each sized for ceil(max_B / total) pairs. shards_init is (n, 0, n). */
-int shards_init_part(Shards *s, const Model *m, int n, int first, int total, int max_B,
-                     int max_src, int max_tgt, S2sErr *err);
+/* Shards first .. first + n - 1 of total (the others in other processes),
+ * each sized for what cap says one shard holds (batcher_shard_cap with
+ * total parts). shards_init is (n, 0, n) with batch_cap(ceil(max_B / n),
+ * max_src, max_tgt). */
+int shards_init_part(Shards *s, const Model *m, int n, int first, int total, const BatchCap *cap,
+                     S2sErr *err);
 
 /* Runs pairs[0..npairs) of c (npairs <= max_B): forward only, or forward
  * and backward with the combined gradient left in shards_grads(s). Returns

@@ -53,6 +53,7 @@ typedef struct {
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
     int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
+    int batch_words;
     double time_limit, lr, clip, init, dropout, report_every, label_smoothing, exp_smoothing;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
@@ -111,6 +112,7 @@ typedef struct {
     Corpus train, valid;
     int has_valid;
     Batcher batcher;
+    Batcher valid_batcher; /* --batch-words: the validation batches (else unused) */
     Shards shards;       /* --threads shards of every batch, one per thread */
     FILE *log;
     FILE *progress; /* not owned; NULL = quiet */
