@@ -157,6 +157,25 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
     t->out_b = base + m->tensors[k++].offset;
 }
 
+/* ---- sparse embedding gradients ---- */
+
+int model_sparse_rows(const Model *m)
+{
+    return m->cfg.src_vocab + (m->cfg.tied ? 0 : m->cfg.tgt_vocab);
+}
+
+size_t model_sparse_end(const Model *m)
+{
+    return m->tensors[m->cfg.tied ? 1 : 2].offset; /* tensors 0, 1: src_embed, tgt_embed */
+}
+
+size_t model_row_offset(const Model *m, int r)
+{
+    int Vs = m->cfg.src_vocab;
+    size_t E = (size_t)m->cfg.embed;
+    return r < Vs ? (size_t)r * E : m->tensors[1].offset + (size_t)(r - Vs) * E;
+}
+
 /* ---- workspace ---- */
 
 static float *carve(float **cursor, size_t n)
@@ -249,11 +268,16 @@ int workspace_init_cap(Workspace *ws, const Model *m, const BatchCap *cap, S2sEr
     }
     workspace_layout(ws, &m->cfg, ws->arena);
     model_tensors(m, ws->grads, &ws->g);
-    return 0;
+    ws->sparse = 1;
+    int rc = rowset_init(&ws->rows, model_sparse_rows(m), cap->src_slots + cap->tgt_slots, err);
+    if (rc)
+        workspace_free(ws);
+    return rc;
 }
 
 void workspace_free(Workspace *ws)
 {
+    rowset_free(&ws->rows);
     free(ws->arena);
     free(ws->grads);
     memset(ws, 0, sizeof *ws);
@@ -448,10 +472,33 @@ double model_forward(const Model *m, Workspace *ws, const Batch *bt, float dropo
     return output_loss(m, ws, bt, 0);
 }
 
+/* Zeroes the gradient block (the dense part, and of the embedding tables
+ * the rows the last batch listed) and lists this batch's rows. */
+static void zero_grads(const Model *m, Workspace *ws, const Batch *bt)
+{
+    RowSet *r = &ws->rows;
+    size_t end = model_sparse_end(m), E = (size_t)m->cfg.embed;
+    if (!ws->sparse || ws->all_rows) {
+        memset(ws->grads, 0, m->nparams * sizeof(float));
+    } else {
+        memset(ws->grads + end, 0, (m->nparams - end) * sizeof(float));
+        for (int i = 0; i < r->n; i++)
+            memset(ws->grads + model_row_offset(m, r->rows[i]), 0, E * sizeof(float));
+    }
+    ws->all_rows = 0;
+    rowset_clear(r);
+    if (!ws->sparse)
+        return;
+    rowset_add_ids(r, bt->src, (long)bt->src_len * bt->B, 0);
+    if (!m->cfg.tied)
+        rowset_add_ids(r, bt->tgt_in, (long)bt->tgt_len * bt->B, m->cfg.src_vocab);
+    rowset_sort(r);
+}
+
 double model_forward_backward(const Model *m, Workspace *ws, const Batch *bt,
                               float dropout, Rng *rng)
 {
-    memset(ws->grads, 0, m->nparams * sizeof(float));
+    zero_grads(m, ws, bt);
     forward_states(m, ws, bt, dropout, rng);
     double nll = output_loss(m, ws, bt, 1);
     backward(m, ws, bt);

@@ -20,31 +20,59 @@ static void run_shard(Shards *s, int i)
                          : model_forward(s->m, &h->ws, &h->bt, 0.0f, NULL);
 }
 
+int shards_live_ranges(const Shards *s, size_t lo, size_t hi, size_t *ranges)
+{
+    const Model *m = s->m;
+    size_t end = model_sparse_end(m), E = (size_t)m->cfg.embed;
+    int k = 0;
+    if (!s->shard[0].ws.sparse || s->all_rows) {
+        ranges[0] = 0, ranges[1] = hi - lo;
+        return 1;
+    }
+    for (int i = 0; i < s->rows.n && lo < end; i++) { /* rows: ascending offsets */
+        size_t a = model_row_offset(m, s->rows.rows[i]), b = a + E;
+        if (b <= lo || a >= hi)
+            continue;
+        ranges[2 * k] = (a > lo ? a : lo) - lo, ranges[2 * k + 1] = (b < hi ? b : hi) - lo;
+        k++;
+    }
+    if (hi > end) /* the dense part */
+        ranges[2 * k] = (end > lo ? end : lo) - lo, ranges[2 * k + 1] = hi - lo, k++;
+    return k;
+}
+
+size_t *shards_ranges_buf(Shards *s, int p) { return s->ranges + (size_t)p * 2 * (s->rows.cap + 2); }
+
 /* Phase 1: slice i of the parameter block of shard 0's gradient becomes
  * the token-weighted sum of every shard's (an empty shard adds nothing:
- * its workspace holds an earlier batch's gradient). */
+ * its workspace holds an earlier batch's gradient), where any may be
+ * non-zero. */
 static void combine_slice(Shards *s, int i)
 {
     size_t np = s->m->nparams, lo = np * (size_t)i / (size_t)s->n;
-    size_t hi = np * (size_t)(i + 1) / (size_t)s->n;
-    float *g0 = s->shard[0].ws.grads;
-    if (s->shard[0].npairs == 0) {
-        memset(g0 + lo, 0, (hi - lo) * sizeof *g0);
-    } else {
-        float w0 = (float)((double)s->shard[0].bt.tgt_tokens / (double)s->tokens);
-        for (size_t k = lo; k < hi; k++)
-            g0[k] *= w0;
+    size_t hi = np * (size_t)(i + 1) / (size_t)s->n, *r = shards_ranges_buf(s, i);
+    int nr = shards_live_ranges(s, lo, hi, r);
+    float *g0 = s->shard[0].ws.grads + lo;
+    for (int q = 0; q < nr; q++) {
+        size_t a = r[2 * q], b = r[2 * q + 1];
+        if (s->shard[0].npairs == 0) {
+            memset(g0 + a, 0, (b - a) * sizeof *g0);
+        } else {
+            float w0 = (float)((double)s->shard[0].bt.tgt_tokens / (double)s->tokens);
+            for (size_t k = a; k < b; k++)
+                g0[k] *= w0;
+        }
+        for (int j = 1; j < s->n; j++) {
+            const Shard *h = &s->shard[j];
+            if (h->npairs == 0)
+                continue;
+            float w = (float)((double)h->bt.tgt_tokens / (double)s->tokens);
+            const float *g = h->ws.grads + lo;
+            for (size_t k = a; k < b; k++)
+                g0[k] += w * g[k];
+        }
     }
-    for (int j = 1; j < s->n; j++) {
-        const Shard *h = &s->shard[j];
-        if (h->npairs == 0)
-            continue;
-        float w = (float)((double)h->bt.tgt_tokens / (double)s->tokens);
-        const float *g = h->ws.grads;
-        for (size_t k = lo; k < hi; k++)
-            g0[k] += w * g[k];
-    }
-    s->shard[i].sq = optim_sum_squares(g0 + lo, hi - lo);
+    s->shard[i].sq = optim_sum_squares_ranges(g0, hi - lo, r, nr);
 }
 
 static void part(void *arg, int i)
@@ -81,6 +109,16 @@ int shards_init_part(Shards *s, const Model *m, int n, int first, int total, con
         if (!rc)
             rc = workspace_init_cap(&s->shard[i].ws, m, cap, err);
     }
+    /* the combined gradient (shard 0's) holds the rows of all */
+    long all = (long)s->n * (cap->src_slots + cap->tgt_slots);
+    if (!rc) {
+        rowset_free(&s->shard[0].ws.rows);
+        rc = rowset_init(&s->shard[0].ws.rows, model_sparse_rows(m), all, err);
+    }
+    if (!rc)
+        rc = rowset_init(&s->rows, model_sparse_rows(m), all, err);
+    if (!rc && !(s->ranges = s2s_malloc((size_t)s->n * 2 * (s->rows.cap + 2) * sizeof(size_t))))
+        rc = s2s_fail(err, S2S_ENOMEM, "out of memory for %d shards", s->n);
     if (!rc)
         rc = pool_init(&s->pool, s->n, err);
     if (rc)
@@ -91,6 +129,8 @@ int shards_init_part(Shards *s, const Model *m, int n, int first, int total, con
 void shards_free(Shards *s)
 {
     pool_free(&s->pool);
+    rowset_free(&s->rows);
+    free(s->ranges);
     for (int i = 0; s->shard && i < s->n; i++) {
         batch_free(&s->shard[i].bt);
         workspace_free(&s->shard[i].ws);
@@ -149,14 +189,42 @@ double shards_compute(Shards *s, const Model *m, const Corpus *c, const int *pai
     return nll;
 }
 
+/* The rows any shard touched, into s->rows and (the combined gradient
+ * will hold them) shard 0's list. */
+static void gather_rows(Shards *s)
+{
+    RowSet *r0 = &s->shard[0].ws.rows;
+    rowset_clear(&s->rows);
+    for (int i = 0; i < s->n; i++)
+        if (s->shard[i].npairs > 0 || i == 0)
+            rowset_add_set(&s->rows, &s->shard[i].ws.rows);
+    rowset_sort(&s->rows);
+    rowset_clear(r0);
+    rowset_add_set(r0, &s->rows);
+}
+
 void shards_combine(Shards *s, long tokens)
 {
+    s->all_rows = 0;
+    gather_rows(s);
     /* one shard with all of the batch: its gradient is the batch's */
     if (s->n == 1 && s->shard[0].npairs > 0 && s->shard[0].bt.tgt_tokens == tokens)
         return;
     s->tokens = tokens;
     s->phase = 1;
     pool_run(&s->pool, part, s);
+}
+
+void shards_grads_filled(Shards *s)
+{
+    s->all_rows = 1;
+    s->shard[0].ws.all_rows = 1;
+}
+
+void shards_set_sparse(Shards *s, int on)
+{
+    for (int i = 0; i < s->n; i++)
+        s->shard[i].ws.sparse = on, s->shard[i].ws.all_rows = 1;
 }
 
 double shards_run(Shards *s, const Model *m, const Corpus *c, const int *pairs, int npairs,
@@ -178,8 +246,11 @@ float *shards_grads(Shards *s) { return s->shard[0].ws.grads; }
 
 double shards_grad_norm(Shards *s)
 {
-    if (s->n == 1)
-        return optim_grad_norm(s->shard[0].ws.grads, s->m->nparams);
+    if (s->n == 1) {
+        size_t *r = shards_ranges_buf(s, 0);
+        int nr = shards_live_ranges(s, 0, s->m->nparams, r);
+        return sqrt(optim_sum_squares_ranges(s->shard[0].ws.grads, s->m->nparams, r, nr));
+    }
     double sq = 0;
     for (int i = 0; i < s->n; i++)
         sq += s->shard[i].sq;

@@ -708,11 +708,16 @@ static void update_part(void *arg, int part)
     size_t n = t->model.nparams, P = (size_t)t->shards.pool.n;
     size_t lo = n * (size_t)part / P, hi = n * (size_t)(part + 1) / P;
     float *p = t->model.params + lo, lr = (float)t->st.lr;
-    if (t->optim == OPTIM_ADAM)
+    if (t->optim == OPTIM_ADAM) { /* every row: the moments of untouched ones decay */
         optim_adam(p, u->grads + lo, t->opt_state + lo, t->opt_state + n + lo, hi - lo, lr,
                    t->st.step + 1, u->gscale);
-    else
-        optim_sgd(p, u->grads + lo, hi - lo, lr, u->gscale);
+    } else { /* where the gradient is zero, SGD leaves the weights as they are */
+        size_t *r = shards_ranges_buf(&t->shards, part);
+        int nr = shards_live_ranges(&t->shards, lo, hi, r);
+        for (int k = 0; k < nr; k++)
+            optim_sgd(p + r[2 * k], u->grads + lo + r[2 * k], r[2 * k + 1] - r[2 * k], lr,
+                      u->gscale);
+    }
     if (t->ema)
         optim_smooth(t->ema + lo, p, hi - lo, u->decay);
 }
@@ -754,7 +759,9 @@ static double reduce_grads(Trainer *t, long tokens)
         shards_combine(&t->shards, tokens);
     if (dist_size() == 1)
         return shards_grad_norm(&t->shards);
-    return sqrt(dist_sum_grads(shards_grads(&t->shards), t->model.nparams, t->dist_scratch));
+    double sq = dist_sum_grads(shards_grads(&t->shards), t->model.nparams, t->dist_scratch);
+    shards_grads_filled(&t->shards); /* now with every rank's rows */
+    return sqrt(sq);
 }
 
 /* One optimizer step on the next batch of the epoch. Every rank computes

@@ -154,8 +154,93 @@ static void test_stale_shard(void)
     corpus_free(&c);
 }
 
+/* A corpus of NP pairs over a vocabulary of vocab words (specials included). */
+static void corpus_v(Corpus *c, int vocab, uint64_t seed)
+{
+    int buf[NP][9], sl[NP], tl[NP];
+    const int *rows[NP];
+    Rng r;
+    rng_seed(&r, seed);
+    for (int i = 0; i < NP; i++) {
+        sl[i] = 1 + (int)rng_below(&r, 8);
+        tl[i] = 1 + (int)rng_below(&r, 8);
+        for (int j = 0; j < 9; j++)
+            buf[i][j] = VOCAB_NSPECIAL + (int)rng_below(&r, (uint32_t)(vocab - VOCAB_NSPECIAL));
+        rows[i] = buf[i];
+    }
+    fixture_corpus(c, NP, rows, sl, rows, tl);
+}
+
+/* Whether every non-zero element of g lies in shards_live_ranges(s). */
+static int zero_outside_live(Shards *s, const float *g, size_t n)
+{
+    size_t *r = shards_ranges_buf(s, 0), pos = 0;
+    int nr = shards_live_ranges(s, 0, n, r);
+    for (int k = 0; k <= nr; k++) {
+        size_t end = k < nr ? r[2 * k] : n;
+        for (; pos < end; pos++)
+            if (g[pos] != 0.0f)
+                return 0;
+        pos = k < nr ? r[2 * k + 1] : n;
+    }
+    return 1;
+}
+
+/* Sparse embedding gradients against the dense reference path, bit for
+ * bit, over batches that touch different rows (so rows left from the last
+ * batch must be zeroed), with 1, 2 and 3 shards and empty shards. */
+static void test_sparse(ModelArch arch, CellKind cell, int tied, int bidir)
+{
+    enum { VV = 64 };
+    Corpus c;
+    Model m;
+    ModelConfig cfg = {.src_vocab = VV, .tgt_vocab = VV, .embed = 12, .hidden = 12, .layers = 2,
+                       .reverse = 1, .arch = arch, .cell = cell, .tied = tied, .bidir = bidir};
+    S2sErr err;
+    Rng r;
+    CHECK(model_init(&m, &cfg, &err) == 0);
+    rng_seed(&r, 4);
+    model_init_uniform(&m, 0.3f, &r);
+    corpus_v(&c, VV, 11);
+    int pairs[NP];
+    for (int i = 0; i < NP; i++)
+        pairs[i] = (i * 5) % NP;
+    int sizes[] = {6, 3, 1, 8, 2, 5, 1, 4};
+    for (int k = 1; k <= 3; k++) {
+        Shards sp, de;
+        CHECK(shards_init(&sp, &m, k, 8, c.max_src_len, c.max_tgt_len, &err) == 0);
+        CHECK(shards_init(&de, &m, k, 8, c.max_src_len, c.max_tgt_len, &err) == 0);
+        shards_set_sparse(&de, 0);
+        int at = 0, same = 1, zero = 1, norms = 1, fewer = 0;
+        for (int step = 0; step < 8; step++) {
+            const int *p = pairs + at;
+            at = (at + sizes[step]) % (NP - 8);
+            Rng r1, r2;
+            rng_seed(&r1, (uint64_t)step), rng_seed(&r2, (uint64_t)step);
+            double a = shards_run(&sp, &m, &c, p, sizes[step], 1, 1, 0.2f, &r1, NULL, NULL, NULL);
+            double b = shards_run(&de, &m, &c, p, sizes[step], 1, 1, 0.2f, &r2, NULL, NULL, NULL);
+            same &= a == b && memcmp(shards_grads(&sp), shards_grads(&de), m.nparams * 4) == 0;
+            norms &= shards_grad_norm(&sp) == shards_grad_norm(&de);
+            zero &= zero_outside_live(&sp, shards_grads(&de), m.nparams);
+            fewer += sp.rows.n < model_sparse_rows(&m);
+        }
+        CHECK_MSG(same && norms && zero, "%s/%s tied %d bidir %d, %d shards: sparse != dense "
+                  "(gradients %d, norms %d, zero outside the live rows %d)", model_arch_name(arch),
+                  cell_name(cell), tied, bidir, k, same, norms, zero);
+        CHECK(fewer > 0); /* some batch touched fewer rows than all */
+        shards_free(&sp);
+        shards_free(&de);
+    }
+    model_free(&m);
+    corpus_free(&c);
+}
+
 int main(void)
 {
+    test_sparse(ARCH_SEQ2SEQ, CELL_LSTM, 0, 0);
+    test_sparse(ARCH_ENCDEC, CELL_GRU, 0, 0);
+    test_sparse(ARCH_ATTENTION, CELL_LSTM, 0, 1);
+    test_sparse(ARCH_ATTENTION, CELL_GRU, 1, 0);
     test_stale_shard();
     test_arch(ARCH_SEQ2SEQ, CELL_LSTM);
     test_arch(ARCH_ENCDEC, CELL_GRU);

@@ -28,6 +28,7 @@
 #include "s2s/bienc.h"
 #include "s2s/cell.h"
 #include "s2s/rng.h"
+#include "s2s/rowset.h"
 
 #define MODEL_MAX_LAYERS 8
 #define MODEL_MAX_TENSORS (8 + 11 * MODEL_MAX_LAYERS)
@@ -115,6 +116,17 @@ void model_add_stack(Model *m, const char *side, int first_input);
 void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
                         const float **c);
 
+/* Sparse embedding gradients. A batch's gradient of the embedding tables is
+ * zero but for the rows of the tokens it holds: the source table's rows
+ * and, unless tied to the output layer (whose gradient is dense), the
+ * target table's. Those tables sit at the start of the block, in
+ * grads[0 .. model_sparse_end); row r < Vs is source row r, r >= Vs target
+ * row r - Vs. */
+int model_sparse_rows(const Model *m);
+size_t model_sparse_end(const Model *m);
+/* The first float of row r (embedding width E floats). */
+size_t model_row_offset(const Model *m, int r);
+
 /* Everything one training step needs besides the model. Owns all arrays. */
 typedef struct {
     int max_B, max_src, max_tgt, chunk_rows; /* max_tgt: Tt, with </s> */
@@ -143,6 +155,13 @@ typedef struct {
     float *dbuf[2];        /* (max(Ts, Tt), B, max(E, H)) */
     float *dstate_h[MODEL_MAX_LAYERS], *dstate_c[MODEL_MAX_LAYERS]; /* (B, H) */
     CellScratch scratch;
+    /* sparse embedding gradients: the rows of grads' tables that may be
+     * non-zero (model_forward_backward zeroes those and the dense part,
+     * then lists the batch's); with sparse == 0, the whole block is
+     * zeroed (the reference path); all_rows: the listed rows are not
+     * known (the block was filled from elsewhere): zero everything next. */
+    int sparse, all_rows;
+    RowSet rows;
     float *arena;          /* owns every array above except grads */
 } Workspace;
 

@@ -18,6 +18,10 @@ void optim_smooth(float *avg, const float *p, size_t n, float decay);
 float optim_clip_scale(double norm, double max_norm);
 /* Sum of g[i]^2 (the squared norm of a slice), in double. */
 double optim_sum_squares(const float *g, size_t n);
+/* The same sum, bit for bit, when g is zero outside the nranges ranges
+ * [ranges[2k], ranges[2k+1]) (ascending, disjoint, within [0, n)): blocks
+ * holding none of them are not read. */
+double optim_sum_squares_ranges(const float *g, size_t n, const size_t *ranges, int nranges);
 
 enum { OPTIM_SGD = 0, OPTIM_ADAM = 1 };
 /* Floats of optimizer state per parameter: SGD 0, Adam 2 (m, then v). */

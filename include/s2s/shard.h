@@ -35,6 +35,7 @@
 #include "s2s/model.h"
 #include "s2s/pool.h"
 #include "s2s/rng.h"
+#include "s2s/rowset.h"
 
 typedef struct {
     const int *pairs;  /* the shard's corpus pair indices */
@@ -58,6 +59,12 @@ typedef struct {
     int reverse, backward;
     float dropout;
     long tokens;        /* target tokens of the whole batch */
+    /* sparse embedding gradients (model.h): the rows of the combined
+     * gradient that may be non-zero, and each part's scratch for the
+     * ranges of a slice (2 x (rows.cap + 2) each) */
+    RowSet rows;
+    size_t *ranges;     /* (n x 2 (rows.cap + 2)) owned */
+    int all_rows;       /* the combined gradient came from elsewhere (dist_sum_grads): all may be non-zero */
 } Shards;
 
 /* n shards for batches of up to max_B pairs (each shard sized for
@@ -98,6 +105,19 @@ double shards_compute(Shards *s, const Model *m, const Corpus *c, const int *pai
 void shards_combine(Shards *s, long tokens);
 /* (nparams) the gradient of the last backward run's mean NLL per token. */
 float *shards_grads(Shards *s);
+/* The ranges [r[2k], r[2k+1]) of [lo, hi) where shards_grads may be
+ * non-zero, ascending, relative to lo: the dense part and the embedding
+ * rows some shard touched (all of [lo, hi) without sparse gradients).
+ * ranges: room for 2 (s->rows.cap + 2); returns their number. */
+int shards_live_ranges(const Shards *s, size_t lo, size_t hi, size_t *ranges);
+/* Part p's ranges buffer (p < s->pool.n), for shards_live_ranges. */
+size_t *shards_ranges_buf(Shards *s, int p);
+/* shards_grads was overwritten by a sum from elsewhere (other ranks): any
+ * row may be non-zero until the next backward. */
+void shards_grads_filled(Shards *s);
+/* on = 0: the dense reference path (every gradient zeroed and combined
+ * whole); 1 (the default): sparse embedding gradients. Same results. */
+void shards_set_sparse(Shards *s, int on);
 /* Its L2 norm (summed by the threads while combining, when n > 1). */
 double shards_grad_norm(Shards *s);
 
