@@ -205,7 +205,8 @@ static void gather_rows(Shards *s)
 
 void shards_combine(Shards *s, long tokens)
 {
-    s->all_rows = 0;
+    /* an empty shard 0 whose block was filled from elsewhere: any row */
+    s->all_rows = s->shard[0].ws.all_rows;
     gather_rows(s);
     /* one shard with all of the batch: its gradient is the batch's */
     if (s->n == 1 && s->shard[0].npairs > 0 && s->shard[0].bt.tgt_tokens == tokens)
