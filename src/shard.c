@@ -190,13 +190,20 @@ double shards_compute(Shards *s, const Model *m, const Corpus *c, const int *pai
 }
 
 /* The rows any shard touched, into s->rows and (the combined gradient
- * will hold them) shard 0's list. */
+ * will hold them) shard 0's list. An empty shard 0 still holds an earlier
+ * combined gradient in the rows of its list: those are zeroed first. */
 static void gather_rows(Shards *s)
 {
-    RowSet *r0 = &s->shard[0].ws.rows;
+    Shard *h0 = &s->shard[0];
+    RowSet *r0 = &h0->ws.rows;
+    if (h0->npairs == 0 && h0->ws.sparse && !s->all_rows) {
+        size_t E = (size_t)s->m->cfg.embed;
+        for (int k = 0; k < r0->n; k++)
+            memset(h0->ws.grads + model_row_offset(s->m, r0->rows[k]), 0, E * sizeof(float));
+    }
     rowset_clear(&s->rows);
     for (int i = 0; i < s->n; i++)
-        if (s->shard[i].npairs > 0 || i == 0)
+        if (s->shard[i].npairs > 0)
             rowset_add_set(&s->rows, &s->shard[i].ws.rows);
     rowset_sort(&s->rows);
     rowset_clear(r0);
