@@ -117,3 +117,19 @@ CLONES float act_max(const float *x, int n)
         mx = acc[k] > mx ? acc[k] : mx;
     return mx;
 }
+
+CLONES int act_argmax(const float *x, int n)
+{
+    float mx = act_max(x, n);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) { /* the first block holding the maximum */
+        int any = 0;
+        for (int k = 0; k < 16; k++)
+            any |= x[i + k] == mx;
+        if (any)
+            break;
+    }
+    for (; i < n && !(x[i] == mx); i++)
+        ;
+    return i < n ? i : 0;
+}

@@ -53,7 +53,7 @@ static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch 
 {
     return (AttnMemory){model_enc_top(m, ws->enc, &ws->bi, bt->B),
                         m->cfg.attn == ATTN_MLP ? ws->keys : NULL, bt->src_lens, bt->B,
-                        bt->src_len};
+                        bt->src_len, NULL};
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }

@@ -95,7 +95,7 @@ void attn_forward(AttnScore kind, AttnActs *x, const float *h, const AttnMemory 
     else
         memcpy(x->q, h, RH * sizeof(float));
     for (int r0 = 0; r0 < R; r0 += K) { /* sentence j's rows r0 .. r0 + kk */
-        int j = r0 / K, kk = R - r0 < K ? R - r0 : K, n = M->len[j];
+        int j = M->sent ? M->sent[r0 / K] : r0 / K, kk = R - r0 < K ? R - r0 : K, n = M->len[j];
         float *A = x->a + (size_t)r0 * Ts, *cat = x->cat + (size_t)r0 * 2 * H;
         if (n > 0)
             sentence_scores(kind, A, x->q + (size_t)r0 * H, M, p, j, kk, n, H);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "s2s/activ.h"
 #include "s2s/vocab.h"
 
 /* ---- the state ---- */
@@ -56,6 +57,10 @@ static size_t decoder_layout(Decoder *d, unsigned char *base)
     d->fin_score = carve(&cur, S * K * sizeof(double));
     d->fin_tok = carve(&cur, S * K * O * sizeof(int32_t));
     d->alive = carve(&cur, S * sizeof(int));
+    d->blk_sent = carve(&cur, S * sizeof(int));
+    d->sent_blk = carve(&cur, S * sizeof(int));
+    d->cprev = carve(&cur, R * sizeof(int32_t));
+    d->cparent = carve(&cur, R * sizeof(int));
     d->limit = carve(&cur, S * sizeof(int));
     d->mix = carve(&cur, (d->nm > 1) * R * (size_t)d->V * sizeof(float));
     return (size_t)(cur - base);
@@ -123,6 +128,8 @@ typedef struct {
     const Ensemble *e;
     const int32_t *const *src; /* JOB_START: (members, S) */
     const int *src_len;
+    const int32_t *prev;       /* JOB_FORWARD: (rows) */
+    const int *sent;           /* JOB_FORWARD: (rows / K) or NULL */
     int S, K, rows, parts;
 } StepJob;
 
@@ -137,7 +144,7 @@ static void member_job(void *arg, int p)
             step_start(&j->d->net[k], j->e->m[k], j->src + (size_t)k * j->S, j->src_len, j->S,
                        j->K);
         else
-            step_forward(&j->d->net[k], j->e->m[k], j->d->prev, j->rows);
+            step_forward(&j->d->net[k], j->e->m[k], j->prev, j->sent, j->rows);
     }
 }
 
@@ -153,10 +160,12 @@ static void run_members(StepJob *j)
     }
 }
 
-/* Every member's next-token log-probabilities for the rows, mixed into d->logp. */
-static void ens_forward(Decoder *d, const Ensemble *e, int rows)
+/* Every member's next-token log-probabilities for the rows, fed prev (block
+ * b of rows: sentence sent[b], or b), mixed into d->logp. */
+static void ens_forward(Decoder *d, const Ensemble *e, const int32_t *prev, const int *sent,
+                        int rows)
 {
-    StepJob j = {.kind = JOB_FORWARD, .d = d, .e = e, .rows = rows};
+    StepJob j = {.kind = JOB_FORWARD, .d = d, .e = e, .rows = rows, .prev = prev, .sent = sent};
     run_members(&j);
     if (e->n == 1) {
         d->logp = d->net[0].logp;
@@ -190,7 +199,10 @@ static void start(Decoder *d, const Ensemble *e, const int32_t *const *src, cons
         S2S_INVARIANT(src_len[s] <= d->max_src);
         d->nfin[s] = 0;
         d->alive[s] = 1;
+        d->blk_sent[s] = d->sent_blk[s] = s;
     }
+    d->nblk = S;
+    memcpy(d->cprev, d->prev, sizeof(int32_t) * (size_t)S * K);
     StepJob j = {.kind = JOB_START, .d = d, .e = e, .src = src, .src_len = src_len, .S = S, .K = K};
     run_members(&j);
 }
@@ -262,6 +274,13 @@ static void sort_finished(Decoder *d, int s)
 
 /* ---- choosing each sentence's next tokens ---- */
 
+/* The step's log-probabilities of row r (s * K + k) of a live sentence s. */
+static const float *row_logp(const Decoder *d, int r)
+{
+    int K = d->K, b = d->sent_blk[r / K];
+    return d->logp + ((size_t)b * K + (size_t)(r % K)) * d->V;
+}
+
 static void kill_row(Decoder *d, int r, int parent)
 {
     d->parent[r] = parent;
@@ -273,7 +292,7 @@ static void kill_row(Decoder *d, int r, int parent)
 static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rng)
 {
     int V = d->V, v = 0;
-    const float *lp = d->logp + (size_t)s * V;
+    const float *lp = row_logp(d, s);
     if (t == d->limit[s] - 1) {
         v = VOCAB_EOS;
     } else if (o->mode == DECODE_SAMPLE) {
@@ -286,9 +305,7 @@ static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rn
         for (v = 0; v < V - 1 && (u -= exp(lp[v] / o->temperature - mx)) > 0; v++)
             ;
     } else {
-        for (int k = 1; k < V; k++)
-            if (lp[k] > lp[v])
-                v = k;
+        v = act_argmax(lp, V);
     }
     double logprob = d->score[s] + lp[v];
     d->parent[s] = s;
@@ -329,7 +346,7 @@ static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
         int r = s * K + k;
         if (d->score[r] == -INFINITY)
             continue;
-        const float *lp = d->logp + (size_t)r * V;
+        const float *lp = row_logp(d, r);
         if (last) { /* the length bound: every live row ends here */
             finish(d, o, s, r, t, d->score[r] + lp[VOCAB_EOS]);
             continue;
@@ -356,23 +373,42 @@ static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
 
 /* ---- the loops ---- */
 
-/* Step t's attention of every row, into att_hist (rows of max_src). */
+/* Step t's attention of every row of a live sentence, into att_hist (rows
+ * of max_src; a finished sentence's rows are never read again). */
 static void keep_attention(Decoder *d, const StepState *net, int t, int rows)
 {
     size_t T = (size_t)d->max_src, Ts = (size_t)net->Ts;
     for (int r = 0; r < rows; r++) {
+        int b = d->sent_blk[r / d->K];
+        if (b < 0)
+            continue;
         float *dst = d->att_hist + ((size_t)t * rows + r) * T;
-        memcpy(dst, net->att.a + (size_t)r * Ts, Ts * sizeof(float));
+        memcpy(dst, net->att.a + ((size_t)b * d->K + (size_t)(r % d->K)) * Ts, Ts * sizeof(float));
         memset(dst + Ts, 0, (T - Ts) * sizeof(float));
     }
 }
 
-/* Records the step's choices and moves the chosen states into place. */
+/* Records the step's choices and moves the chosen states into place: the
+ * blocks of the sentences still live, in order (finished ones dropped). */
 static void commit_step(Decoder *d, const Ensemble *e, int t, int rows)
 {
+    int K = d->K, nb = 0;
     memcpy(d->hist + (size_t)t * rows, d->prev, rows * sizeof(int32_t));
     memcpy(d->back + (size_t)t * rows, d->parent, rows * sizeof(int));
-    ens_reorder(d, e, d->parent, rows);
+    for (int b = 0; b < d->nblk; b++) {
+        int s = d->blk_sent[b];
+        if (!d->alive[s]) {
+            d->sent_blk[s] = -1;
+            continue;
+        }
+        for (int k = 0; k < K; k++) {
+            d->cparent[nb * K + k] = b * K + (d->parent[s * K + k] - s * K);
+            d->cprev[nb * K + k] = d->prev[s * K + k];
+        }
+        d->blk_sent[nb] = s, d->sent_blk[s] = nb++;
+    }
+    d->nblk = nb;
+    ens_reorder(d, e, d->cparent, nb * K);
 }
 
 void decode_batch(Decoder *d, const Ensemble *e, const DecodeOptions *o,
@@ -388,7 +424,7 @@ void decode_batch(Decoder *d, const Ensemble *e, const DecodeOptions *o,
             steps = d->limit[s];
     }
     for (int t = 0, live = S; t < steps && live > 0; t++) {
-        ens_forward(d, e, rows);
+        ens_forward(d, e, d->cprev, d->blk_sent, d->nblk * K);
         if (d->att_hist && o->attention)
             keep_attention(d, &d->net[e->align], t, rows);
         live = 0;
@@ -439,7 +475,7 @@ void decode_score(Decoder *d, const Ensemble *e, const int32_t *const *src, cons
             T = tgt_len[s] + 1;
     }
     for (int t = 0; t < T; t++) {
-        ens_forward(d, e, S);
+        ens_forward(d, e, d->prev, NULL, S);
         for (int s = 0; s < S; s++) {
             int y = t < tgt_len[s] ? tgt[s][t] : t == tgt_len[s] ? VOCAB_EOS : -1;
             if (y >= 0)

@@ -131,11 +131,12 @@ static void log_softmax_rows(float *x, const float *bias, int rows, int V)
     }
 }
 
-void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
+void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows)
 {
     const ModelConfig *c = &m->cfg;
     int H = c->hidden, X0 = model_dec_input(c), F = model_out_input(c);
     int attn = c->arch == ARCH_ATTENTION;
+    st->fwd_rows = rows;
     arch_dec_rows(m, st->x, prev, attn ? st->feed : st->ctx, rows, rows);
     const float *in = st->x;
     for (int l = 0; l < c->layers; l++) {
@@ -145,7 +146,8 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
     }
     if (attn) { /* the top state attends over its sentence's encoder outputs */
         AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
-                        c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts};
+                        c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts,
+                        sent};
         attn_forward(c->attn, &st->att, in, &M, attention_params(&m->w), rows, st->K, H);
         memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
         in = st->att.ht;
@@ -158,7 +160,8 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows)
 
 void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
 {
-    size_t H = m->cfg.hidden, n = (size_t)rows * H;
+    size_t H = m->cfg.hidden, n = (size_t)st->fwd_rows * H; /* slot 1: the forward's rows */
+    S2S_INVARIANT(rows <= st->fwd_rows);
     for (int l = 0; l < m->cfg.layers; l++)
         for (int r = 0; r < rows; r++) {
             memcpy(st->dec[l].h + r * H, st->dec[l].h + n + parent[r] * H, H * sizeof(float));
@@ -166,4 +169,9 @@ void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
         }
     for (int r = 0; m->cfg.arch == ARCH_ATTENTION && r < rows; r++)
         memcpy(st->feed + r * H, st->feed + n + parent[r] * H, H * sizeof(float));
+    /* encdec: c, the same in all of a sentence's rows, has one slot: a row
+     * moves down to its block's place (parent[r] >= r's block start) */
+    for (int r = 0; m->cfg.arch == ARCH_ENCDEC && r < rows; r++)
+        if (parent[r] != r)
+            memmove(st->ctx + r * H, st->ctx + parent[r] * H, H * sizeof(float));
 }

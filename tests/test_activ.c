@@ -92,8 +92,30 @@ static void test_nan_and_sum(void)
     }
 }
 
+/* act_argmax against the scalar loop (the first maximum wins), for every
+ * length around the 16-wide blocks, maxima anywhere and repeated. */
+static void test_argmax(void)
+{
+    float x[100];
+    for (int n = 1; n <= 100; n++)
+        for (int at = 0; at < n; at++) {
+            for (int i = 0; i < n; i++)
+                x[i] = (float)((i * 37) % 11) - 20.0f;
+            x[at] = 5.0f;
+            if (at + 3 < n)
+                x[at + 3] = 5.0f; /* a tie after it */
+            int want = 0;
+            for (int k = 1; k < n; k++)
+                if (x[k] > x[want])
+                    want = k;
+            CHECK_MSG(act_argmax(x, n) == want && want == at, "n %d at %d: %d", n, at,
+                      act_argmax(x, n));
+        }
+}
+
 int main(void)
 {
+    test_argmax();
     grid();
     test_exp();
     test_sigmoid_tanh();

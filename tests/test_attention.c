@@ -26,7 +26,7 @@ static AttnActs acts(AttnCase *k) { return (AttnActs){k->q, k->a, k->cat, k->ht}
 static AttnParams params(AttnCase *k) { return (AttnParams){k->Wa, k->Wk, k->v, k->Wc}; }
 static AttnMemory memory(AttnCase *k)
 {
-    return (AttnMemory){k->mem, k->kind == ATTN_MLP ? k->keys : NULL, k->len, AS, AT};
+    return (AttnMemory){k->mem, k->kind == ATTN_MLP ? k->keys : NULL, k->len, AS, AT, NULL};
 }
 
 /* loss = <proj, ht> */

@@ -113,6 +113,12 @@ static void test_search(void)
         run(&d, &m, &o, 1, s, &one, NULL);
     for (int s = 0; s < NS; s++)
         CHECK_MSG(same_tokens(&one, &beam5, s), "sentence %d: batch and single differ", s);
+    /* And greedy: sentences end at different steps and leave the batch. */
+    o.mode = DECODE_GREEDY, o.beam = 1;
+    for (int s = 0; s < NS; s++)
+        run(&d, &m, &o, 1, s, &one, NULL);
+    for (int s = 0; s < NS; s++)
+        CHECK_MSG(same_tokens(&one, &greedy, s), "sentence %d: greedy batch and single differ", s);
     decoder_free(&d);
     model_free(&m);
 }

@@ -25,5 +25,7 @@ double act_exp_shift_sum(float *x, int n, float shift);
 double act_sum_exp_shift(const float *x, int n, float shift);
 /* max x[i] (n >= 1; NaN-free input). */
 float act_max(const float *x, int n);
+/* The first i where x[i] is the maximum (n >= 1; NaN-free input). */
+int act_argmax(const float *x, int n);
 
 #endif

@@ -40,6 +40,8 @@ typedef struct {
     const float *keys; /* (Ts, S, H) mlp: mem Wk (attn_keys), else NULL */
     const int *len;    /* (S) */
     int S, Ts;
+    const int *sent;   /* (R / K) the sentence of each block of K rows (decoding, when
+                          finished sentences leave the batch); NULL: block j is sentence j */
 } AttnMemory;
 
 /* What forward keeps for backward, owned by the caller. */

@@ -60,6 +60,13 @@ typedef struct {
     double *fin_logprob, *fin_score; /* (max_sents, beam) */
     int32_t *fin_tok; /* (max_sents, beam, max_out) */
     int *alive;     /* (max_sents) */
+    /* the network runs only the rows of sentences not yet finished: block
+     * b of K rows of its state is sentence blk_sent[b] (b < nblk) */
+    int nblk;
+    int *blk_sent;  /* (max_sents) */
+    int *sent_blk;  /* (max_sents) the block of each live sentence, -1 once finished */
+    int32_t *cprev; /* (rows) prev of the blocks' rows */
+    int *cparent;   /* (rows) a step's moves of the blocks' rows */
     int *limit;     /* (max_sents) output length bound of each sentence */
     void *mem;      /* owns every search array above and mix (net owns its own) */
     /* with DecodeOptions.attention (decoder_reserve_attention): */

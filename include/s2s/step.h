@@ -32,6 +32,7 @@ typedef struct {
     /* attention: each sentence's encoder outputs (enc[L-1]) are its memory,
      * shared by its K rows */
     int S, K, Ts;   /* the current batch */
+    int fwd_rows;   /* the rows of the last step_forward: slot 1 holds their states */
     int *src_len;   /* (max_sents) */
     float *feed;    /* (2, rows, H) the attentional state before / after the step */
     float *keys;    /* (max_src, max_sents, H) mlp: the memory's keys */
@@ -51,9 +52,13 @@ void step_free(StepState *st);
 void step_start(StepState *st, const Model *m, const int32_t *const *src, const int *src_len,
                 int S, int K);
 /* Feeds prev[r] to each of the rows: st->logp gets their next-token
- * log-probabilities and the new states land in slot 1. */
-void step_forward(StepState *st, const Model *m, const int32_t *prev, int rows);
-/* Slot 0 of row r takes the new state (slot 1) of row parent[r]. */
+ * log-probabilities and the new states land in slot 1. Block b of K rows
+ * (r / K) belongs to sentence sent[b], or to sentence b when sent is NULL:
+ * the decoder drops finished sentences from the rows. */
+void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows);
+/* Slot 0 of row r takes the new state (slot 1) of row parent[r], a row of
+ * the same sentence, in the same block or a later one (the blocks of
+ * finished sentences dropped). */
 void step_reorder(StepState *st, const Model *m, const int *parent, int rows);
 
 #endif
