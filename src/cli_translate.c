@@ -186,24 +186,36 @@ typedef struct {
     int read_failed; /* reading stopped at an error (printed): stop after this chunk */
     /* --alignment: the word of each source piece, line i's at src_word[sw_off[i] ..] */
     int *src_word, *map;
-    size_t *sw_off, sw_len, sw_cap, map_cap;
+    size_t *sw_off, sw_len, sw_cap, map_cap, pieces_cap, wptr_cap;
+    const char **pieces, **wptr; /* scratch: a hypothesis' pieces and words */
     TokBuf words;    /* scratch: word tokens */
     TextBuf align;   /* scratch: one hypothesis' alignment field */
     double t0, last_report;
 } Run;
 
-static int grow_ints(int **p, size_t *cap, size_t need)
+/* Grows *p (of *cap elements of elem bytes) to hold need; kept for reuse. */
+static int grow_buf(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
     size_t n = *cap ? *cap : 256;
     while (n < need)
         n *= 2;
-    int *q = realloc(*p, n * sizeof(int));
+    void *q = realloc(*p, n * elem);
     if (!q)
         return -1;
     *p = q, *cap = n;
     return 0;
+}
+
+static int grow_ints(int **p, size_t *cap, size_t need)
+{
+    return grow_buf((void **)p, cap, need, sizeof(int));
+}
+
+static int grow_ptrs(const char ***p, size_t *cap, size_t need)
+{
+    return grow_buf((void **)p, cap, need, sizeof(char *));
 }
 
 /* --alignment: the words of the kept source pieces of the line just read
@@ -289,19 +301,18 @@ static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j
                             const int32_t *tok, int len, size_t from)
 {
     const Tokenizer *tk = &r->ck[0].tokenizer;
-    const char **p = malloc(sizeof(char *) * (size_t)(len + 1));
-    int rc = !p || grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
+    int rc = grow_ptrs(&r->pieces, &r->pieces_cap, (size_t)len + 1) ||
+                     grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
+    const char **p = r->pieces;
     for (int u = 0; !rc && u < len; u++)
         p[u] = vocab_word(&r->ck[0].tgt_vocab, tok[u]), r->map[u] = u;
     if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text just written */
         int nw = tokenizer_encode_words(&r->words, r->text.p + from, r->text.len - from, NULL);
-        const char **w = nw < 0 ? NULL : malloc(sizeof(char *) * (size_t)(nw + 1));
-        for (int k = 0; w && k < nw; k++)
-            w[k] = tokbuf_token(&r->words, k);
-        rc = w ? 0 : -1;
-        if (w)
-            ntw = align_piece_words(p, len, w, nw, r->map);
-        free(w);
+        rc = nw < 0 || grow_ptrs(&r->wptr, &r->wptr_cap, (size_t)nw + 1) ? -1 : 0;
+        for (int k = 0; !rc && k < nw; k++)
+            r->wptr[k] = tokbuf_token(&r->words, k);
+        if (!rc)
+            ntw = align_piece_words(p, len, r->wptr, nw, r->map);
     }
     const int *sw = r->src_word + r->sw_off[i];
     int nsrc = (int)(r->sw_off[i + 1] - r->sw_off[i]), nsw = 0;
@@ -312,7 +323,6 @@ static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j
     if (!rc)
         rc = align_format(out, r->a.alignment == 2, decode_hyp_attention(d, s, j), d->max_src,
                           len, nsrc, r->ck[r->e.align].model.cfg.reverse, sw, nsw, r->map, ntw);
-    free(p);
     return rc;
 }
 
@@ -464,6 +474,8 @@ static void close_run(Run *r)
     free(r->sw_off);
     free(r->src_word);
     free(r->map);
+    free(r->pieces);
+    free(r->wptr);
     tokbuf_free(&r->words);
     textbuf_free(&r->align);
 }
