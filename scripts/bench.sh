@@ -83,12 +83,13 @@ flops_per_token() { # E H L V ratio
         s = 8 * H * (E + H); for (l = 1; l < L; l++) s += 8 * H * (H + H);
         printf "%.0f", 3 * (r * s + s + 2 * H * V) }'
 }
-train_run() { # backend name E H L B threads seconds
-    local log="$out/$2-$1-$7.jsonl"
+train_run() { # backend name E H L B threads seconds [extra options]
+    local log="$out/$2-$1-$7${9:+-x}.jsonl" model="$out/$2-$1${9:+-x}.s2s"
     /usr/bin/time -f %M -o "$out/rss" "$(bin_of "$1")" train --src "$data/train.de" \
         --tgt "$data/train.en" --tokenizer none --src-vocab 8000 --tgt-vocab 8000 --embed "$3" \
         --hidden "$4" --layers "$5" --batch "$6" --threads "$7" --time-limit "$8" --report-every 5 \
-        --dropout 0 --optim adam --lr 0.002 --overwrite --model "$out/$2-$1.s2s" --log "$log" -q
+        --dropout 0 --optim adam --lr 0.002 --overwrite --model "$model" --log "$log" \
+        ${9:-} 2> "$out/train.err"
     # steady state: the reports after the first (warm-up)
     awk -F'[:,}]' 'NR > 1 { for (i = 1; i < NF; i++) { if ($i ~ /"tgt_tokens_per_s"/) t += $(i+1);
         if ($i ~ /"src_tokens_per_s"/) s += $(i+1); if ($i ~ /"pad_frac"/) p += $(i+1) } n++ }
@@ -100,7 +101,11 @@ train_run() { # backend name E H L B threads seconds
     fpt=$(flops_per_token "$3" "$4" "$5" 8000 "$ratio")
     gflops=$(awk -v t="$tgt" -v f="$fpt" 'BEGIN { printf "%.1f", t * f / 1e9 }')
     peak=$([ "$7" = 1 ] && echo "$peak1" || echo "$peak2")
-    echo "| $2 (E=H=$4, L=$5, B=$6) | $1 | $7 | $tgt | $src | $gflops | $(awk -v g="$gflops" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * g / p }') | $pad | $(( $(cat "$out/rss") / 1024 )) MB |"
+    echo "| $2 (E=H=$4, L=$5, ${9:-B=$6}) | $1 | $7 | $tgt | $src | $gflops | $(awk -v g="$gflops" -v p="$peak" 'BEGIN { printf "%.0f%%", 100 * g / p }') | $pad | $(( $(cat "$out/rss") / 1024 )) MB | $(rss_vs_accounted "$out/train.err" "$out/rss") |"
+}
+rss_vs_accounted() { # train.err rss: the trainer's own account (its banner) and peak RSS / it
+    awk -v r="$(cat "$2")" '/s2s train: memory:/ { m = $(NF - 1) + 0 }
+        END { if (m) printf "%d MB, x%.2f", m, r / 1024 / m; else print "?" }' "$1"
 }
 peer_run() { # name E H L: the PyTorch peer, 2 threads, its steady-state target tokens/s
     /usr/bin/python3 "$peer" --data "$data" --src de --tgt en --emb "$2" --hidden "$3" \
@@ -110,12 +115,13 @@ peer_run() { # name E H L: the PyTorch peer, 2 threads, its steady-state target 
 echo
 echo "## Training on Multi30k de-en (8k word vocabularies, Adam, steady state after ${secs} s runs)"
 echo
-echo "| config | BLAS | threads | target tok/s | source tok/s | useful GFLOP/s | of the AVX-512 FMA peak | padding | peak RSS |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| config | BLAS | threads | target tok/s | source tok/s | useful GFLOP/s | of the AVX-512 FMA peak | padding | peak RSS | parameters + gradients + Adam + activations + data (the banner's account), RSS / it |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for th in 1 2; do
     for b in "${backends[@]}"; do
         train_run "$b" S 256 256 2 64 $th "$secs"
         train_run "$b" M 512 512 2 64 $th "$secs"
+        [ $th = 2 ] && train_run "$b" S 256 256 2 64 $th "$secs" "--batch-words 2000"
         [ $th = 2 ] && train_run "$b" L 1000 1000 4 128 $th $((secs * 3 / 2))
     done
 done
@@ -162,7 +168,15 @@ secs_of() { # backend file: seconds to translate it, greedy, one sentence at a t
     e=$(date +%s.%N)
     awk -v a="$s" -v b="$e" 'BEGIN { print b - a }'
 }
+"$(bin_of OpenBLAS)" translate -m "$out/S-OpenBLAS.s2s" --beam 1 -q < "$out/one" > "$out/one.hyp"
+steps=$(( $(wc -w < "$out/one.hyp") + 1 ))
+floor_ms() { # backend: the products alone at the GEMM table's 1-thread speeds (rows 12, 13)
+    awk -v r="$(sed -n 12p "$out/g-$1-1")" -v o="$(sed -n 13p "$out/g-$1-1")" -v n="$steps" 'BEGIN {
+        rec = 2 * 1024 * 256 / (r * 1e9); out = 2 * 8000 * 256 / (o * 1e9)
+        printf "%.2f", 1000 * (15 * 4 * rec + n * (4 * rec + out)) }'
+}
 for b in "${backends[@]}"; do
     t2=$(secs_of "$b" "$out/one200") t4=$(secs_of "$b" "$out/one400")
+    echo "- Floor, $b: the matrix-vector products alone at the GEMM table's speeds (encoder 15 x 4 of 1 x 1024 x 256; decoder $steps steps x (4 of those + the 1 x 8000 x 256 output layer), 12 MB of weights a step): $(floor_ms "$b") ms"
     awk -v a="$t2" -v c="$t4" -v k="$b" 'BEGIN { printf "- Latency of one 15-word sentence, %s (greedy, 1 thread, warm process: (400 - 200 sentences) / 200): %.2f ms; with loading the model, over 200: %.2f ms\n", k, 1000 * (c - a) / 200, 1000 * a / 200 }'
 done

@@ -233,6 +233,13 @@ static void describe(const Trainer *t, int resumed)
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
             m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
     fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
+    TrainMemory mem;
+    trainer_memory(t, &mem);
+    double MB = 1024.0 * 1024.0;
+    fprintf(stderr, "s2s train: memory: parameters %.0f MB, gradients %.0f MB (%d shards), "
+                    "optimizer %.0f MB, activations %.0f MB, data and other %.0f MB: %.0f MB\n",
+            mem.params / MB, mem.grads / MB, mem.shards, mem.optim / MB, mem.acts / MB,
+            mem.other / MB, (mem.params + mem.grads + mem.optim + mem.acts + mem.other) / MB);
     if (dist_size() > 1)
         fprintf(stderr, "s2s train: %d ranks of %d threads: each step's batch in %d shards\n",
                 dist_size(), t->cfg.threads, dist_size() * t->cfg.threads);

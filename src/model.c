@@ -267,6 +267,7 @@ int workspace_init_cap(Workspace *ws, const Model *m, const BatchCap *cap, S2sEr
                         (n + m->nparams) * sizeof(float) >> 20);
     }
     workspace_layout(ws, &m->cfg, ws->arena);
+    ws->arena_floats = n;
     model_tensors(m, ws->grads, &ws->g);
     ws->sparse = 1;
     int rc = rowset_init(&ws->rows, model_sparse_rows(m), cap->src_slots + cap->tgt_slots, err);

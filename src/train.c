@@ -438,6 +438,27 @@ static void perplexity_batch(Trainer *t, const Corpus *c, const int *pairs, int 
     *nll += sh.nll, *tokens += sh.tgt;
 }
 
+static size_t corpus_bytes(const Corpus *c)
+{
+    return (size_t)(c->src_tokens + c->tgt_tokens) * sizeof(int32_t) +
+           (size_t)c->npairs * 3 * sizeof(int);
+}
+
+void trainer_memory(const Trainer *t, TrainMemory *mem)
+{
+    size_t P = t->model.nparams * sizeof(float);
+    memset(mem, 0, sizeof *mem);
+    mem->shards = t->shards.n;
+    mem->params = P;
+    mem->optim = (size_t)optim_state_per_param(t->optim) * P;
+    for (int i = 0; i < t->shards.n; i++) {
+        mem->grads += P;
+        mem->acts += t->shards.shard[i].ws.arena_floats * sizeof(float);
+    }
+    mem->other = (t->ema ? P : 0) + (t->dist_scratch ? P : 0) + corpus_bytes(&t->train) +
+                 (t->has_valid ? corpus_bytes(&t->valid) : 0);
+}
+
 double trainer_perplexity(Trainer *t, const Corpus *c)
 {
     double nll = 0.0;

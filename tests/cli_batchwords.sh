@@ -22,6 +22,8 @@ expect 2 "--batch-words: 'x' is not an integer" run --batch-words x --max-steps 
     --max-steps 1 --model banner.s2s 2> banner.txt || fail "train with --batch-words"
 grep -Eq "300 pairs .* [0-9]+ batches of up to 200 padded tokens \(up to [0-9]+ pairs\)" banner.txt ||
     fail "banner: $(grep batches banner.txt)"
+grep -Eq "memory: parameters [0-9]+ MB, gradients [0-9]+ MB \([0-9]+ shards\), optimizer [0-9]+ MB, activations [0-9]+ MB, data and other [0-9]+ MB: [0-9]+ MB" banner.txt ||
+    fail "banner: no memory account: $(grep memory banner.txt)"
 
 # ---- one pair per batch, and every pair in one batch: the sentence batches exactly ----
 run --batch-words 1 --threads 1 --max-steps 30 --model w1.s2s || fail "train --batch-words 1"

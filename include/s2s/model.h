@@ -163,6 +163,7 @@ typedef struct {
     int sparse, all_rows;
     RowSet rows;
     float *arena;          /* owns every array above except grads */
+    size_t arena_floats;   /* its size */
 } Workspace;
 
 /* For batches of up to max_B pairs, Ts <= max_src and Tt <= max_tgt (Tt

@@ -163,6 +163,17 @@ int trainer_agree(const Trainer *t, int rc, S2sErr *err);
  * errors as trainer_agree. One rank: 0. */
 int trainer_check_same(const Trainer *t, S2sErr *err);
 
+/* What training holds in memory, in bytes: the parameters, every shard's
+ * gradient, the optimizer's state, the activations BPTT keeps (every
+ * shard's workspace at its largest batch), and the rest the trainer
+ * allocates (smoothed weights, the gradient exchange's buffer, the corpora's
+ * token ids). */
+typedef struct {
+    size_t params, grads, optim, acts, other;
+    int shards;
+} TrainMemory;
+void trainer_memory(const Trainer *t, TrainMemory *mem);
+
 /* Validation perplexity of the trainer's model on corpus c (every rank). */
 double trainer_perplexity(Trainer *t, const Corpus *c);
 
