@@ -4,17 +4,17 @@ CC      ?= cc
 # (src/blas.c or src/blas_dnnl.c); `make BLAS=dnnl` builds in build-dnnl/.
 BLAS    ?= openblas
 ifeq ($(BLAS),dnnl)
-PKGS    := libcjson icu-uc
+PKGS    := libcjson icu-uc libmicrohttpd
 BLAS_LIBS := -ldnnl -fopenmp
 else
-PKGS    := openblas libcjson icu-uc
+PKGS    := openblas libcjson icu-uc libmicrohttpd
 BLAS_LIBS :=
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(BLAS_LIBS)
 ifeq ($(strip $(PKG_LIBS)),)
 PKG_CFLAGS := -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/cjson
-PKG_LIBS   := -lopenblas -lcjson -licuuc -licudata
+PKG_LIBS   := -lopenblas -lcjson -licuuc -licudata -lmicrohttpd
 endif
 
 OPT     ?= -O2

@@ -11,7 +11,7 @@ for a in "$@"; do
         *) extra+=("$a") ;;
     esac
 done
-pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev ${extra[@]+"${extra[@]}"})
+pkgs=(build-essential pkg-config libopenblas-dev libcjson-dev libicu-dev libmicrohttpd-dev ${extra[@]+"${extra[@]}"})
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

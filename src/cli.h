@@ -15,6 +15,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cli_train(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_translate(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 int cli_score(int argc, char **argv);
 int cli_bleu(int argc, char **argv);
 int cli_tokenize(int argc, char **argv, int detokenize);

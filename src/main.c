@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  train      train a sequence-to-sequence model on a parallel corpus\n"
             "  translate  translate text line by line with a trained model\n"
+            "  serve      serve translations over HTTP (JSON API and a page to try it)\n"
             "  score      log-probability of given translations, and perplexity\n"
             "  bleu       corpus BLEU and chrF, exactly as sacreBLEU computes them\n"
             "  tokenize   split raw text into tokens, reversibly (--codes: and subwords)\n"
@@ -54,6 +55,8 @@ static int run(int argc, char **argv)
         return cli_train(argc - 1, argv + 1);
     if (strcmp(cmd, "translate") == 0)
         return cli_translate(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return cli_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "score") == 0)
         return cli_score(argc - 1, argv + 1);
     if (strcmp(cmd, "bleu") == 0)
