@@ -6,7 +6,7 @@
 # latency, against `s2s translate`'s batched throughput on the same
 # sentences, model, beam and threads in the same run. Run it on an idle
 # machine; the server stops (SIGTERM) at the end.
-#   bash scripts/bench-serve.sh MODEL [SRC] [--beam K] [--requests N]
+#   [S2S=build-dnnl/s2s] bash scripts/bench-serve.sh MODEL [SRC] [--beam K] [--requests N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?usage: bench-serve.sh MODEL [SRC] [--beam K] [--requests N]}; shift
@@ -20,7 +20,8 @@ while [ $# -gt 0 ]; do
         *) echo "bench-serve.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
-make -j2 s2s > /dev/null
+s2s=${S2S:-./s2s} # S2S=build-dnnl/s2s: the oneDNN build (make BLAS=dnnl BIN=build-dnnl/s2s)
+[ "$s2s" != ./s2s ] || make -j2 s2s > /dev/null
 out=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -TERM $pid 2> /dev/null; rm -rf "$out"' EXIT
@@ -33,13 +34,13 @@ echo
 echo "Model $model, beam $beam, $n one-sentence requests a round (lines of $src)."
 echo
 s=$(date +%s.%N)
-./s2s translate -m "$model" --beam "$beam" --batch 32 --threads "$threads" -q < "$out/src" > /dev/null
+"$s2s" translate -m "$model" --beam "$beam" --batch 32 --threads "$threads" -q < "$out/src" > /dev/null
 e=$(date +%s.%N)
 batched=$(awk -v a="$s" -v b="$e" -v n="$n" 'BEGIN { printf "%.1f", n / (b - a) }')
 echo "- \`s2s translate --batch 32 --threads $threads\` on the same lines (model loading included): $batched sentences/s"
 echo
 
-./s2s serve -m "$model" --port 0 --beam "$beam" --batch 32 --threads "$threads" -q 2> "$out/log" &
+"$s2s" serve -m "$model" --port 0 --beam "$beam" --batch 32 --threads "$threads" -q 2> "$out/log" &
 pid=$!
 for _ in $(seq 600); do grep -q "listening on" "$out/log" && break; sleep 0.1; done
 port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out/log")

@@ -207,6 +207,9 @@ static int run_round(Server *s)
     s->tr.o.beam = x->beam, s->tr.o.nbest = x->beam, s->tr.o.length_penalty = x->lp;
     if (round_ids(s, &err) < 0)
         return -1;
+    /* the round's sentences shared evenly between the parts (a few sentences
+     * from a few clients would otherwise all fall to the first part) */
+    translator_set_batch(&s->tr, (s->nround + s->tr.parts - 1) / s->tr.parts);
     return translator_run(&s->tr, s->src, s->lens, s->nround, on_result, NULL, s);
 }
 

@@ -35,7 +35,7 @@ int translator_init(Translator *t, const Ensemble *e, const DecodeOptions *o, in
                     int threads, int max_src, int max_chunk, uint64_t seed, S2sErr *err)
 {
     memset(t, 0, sizeof *t);
-    t->e = *e, t->o = *o, t->batch = batch, t->max_chunk = max_chunk;
+    t->e = *e, t->o = *o, t->batch = t->max_batch = batch, t->max_chunk = max_chunk;
     t->max_src = max_src < 1 ? 1 : max_src;
     split_threads(t, threads);
     size_t P = (size_t)t->parts, B = (size_t)batch, n = (size_t)max_chunk;
@@ -75,6 +75,11 @@ void translator_free(Translator *t)
     free(t->done);
     free(t->logprob);
     memset(t, 0, sizeof *t);
+}
+
+void translator_set_batch(Translator *t, int batch)
+{
+    t->batch = batch < 1 ? 1 : batch > t->max_batch ? t->max_batch : batch;
 }
 
 /* Longest first, then by index: a total order, so qsort is deterministic. */

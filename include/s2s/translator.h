@@ -38,6 +38,7 @@ typedef struct {
     Ensemble e;
     DecodeOptions o;
     int batch, parts, max_src, max_chunk;
+    int max_batch;       /* the batch translator_init reserved for (batch <= it) */
     int member_threads;  /* per part: the members' steps side by side */
     Pool *mpool;         /* (parts) member_threads > 1: each part's member pool */
     /* set after init: 1 = batches in input order, not sorted by length
@@ -64,6 +65,9 @@ typedef struct {
 int translator_init(Translator *t, const Ensemble *e, const DecodeOptions *o, int batch,
                     int threads, int max_src, int max_chunk, uint64_t seed, S2sErr *err);
 void translator_free(Translator *t);
+/* Sentences per batch from now on, 1 .. the batch translator_init was given
+ * (`s2s serve` shares a small round evenly between the parts). */
+void translator_set_batch(Translator *t, int batch);
 
 /* Translates the n sentences src[k * n + i][0..len[i]) (n <= max_chunk,
  * len[i] <= max_src), calling result for each and ready as the completed
