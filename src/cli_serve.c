@@ -1,5 +1,6 @@
 /* s2s serve: loads the model(s), serves them over HTTP (server.h) until
  * SIGINT or SIGTERM, then answers the requests in flight and exits 0. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -144,17 +145,46 @@ static int parse_args(int argc, char **argv, Args *a)
     return 0;
 }
 
-/* Serves until SIGINT or SIGTERM (blocked here, so every thread the server
- * starts inherits the mask and only sigwait sees them). */
+/* SIGINT/SIGTERM: the handler writes the signal to a pipe the main thread
+ * reads (any thread may take a process's signal, the BLAS library's among
+ * them, so a handler, not a mask, keeps it from killing the process). */
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    unsigned char c = (unsigned char)sig;
+    ssize_t n = write(sig_pipe[1], &c, 1);
+    (void)n;
+}
+
+static int catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is an error of that send only */
+    return pipe(sig_pipe) || sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL);
+}
+
+static int wait_signal(void)
+{
+    unsigned char c = 0;
+    while (read(sig_pipe[0], &c, 1) < 0 && errno == EINTR)
+        ;
+    return c;
+}
+
+/* Serves until SIGINT or SIGTERM. */
 static int serve(Args *a, const Checkpoint *ck, const Ensemble *e)
 {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
     S2sErr err;
     Server *s;
+    if (catch_signals()) {
+        fprintf(stderr, "s2s serve: cannot catch SIGINT and SIGTERM\n");
+        return CLI_FAIL;
+    }
     blas_set_threads(a->o.threads);
     if (server_start(&s, &a->o, ck, e, &err)) {
         fprintf(stderr, "s2s serve: %s\n", err.msg);
@@ -163,8 +193,7 @@ static int serve(Args *a, const Checkpoint *ck, const Ensemble *e)
     fprintf(stderr, "s2s serve: listening on http://%s:%d/ (%d model%s, beam %d, batch %d, %d threads)\n",
             a->o.host, server_port(s), e->n, e->n > 1 ? "s" : "", a->o.dec.beam, a->o.batch,
             a->o.threads);
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_signal();
     if (!a->o.quiet)
         fprintf(stderr, "s2s serve: %s: answering the requests in flight, then stopping\n",
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
