@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "s2s/bleu.h"
 #include "s2s/chrf.h"
+#include "s2s/ter.h"
 #include "s2s/fileio.h"
 #include "s2s/textio.h"
 #include "s2s/utf8.h"
@@ -22,13 +23,16 @@ typedef struct {
     const char *input;
     const char *refs[MAX_REFS];
     int nrefs;
-    int bleu, chrf;          /* metrics asked for */
-    int first_chrf;          /* chrF was named first (sentence level scores it) */
+    int bleu, chrf, ter;     /* metrics asked for */
+    int order[3], nmetrics;  /* the metrics in the order named (sentence level: the first) */
     int score_only, json, sentence, width;
     long max_line;
     BleuOptions b;
     ChrfOptions c;
+    TerOptions t;
 } BleuArgs;
+
+enum { M_BLEU, M_CHRF, M_TER };
 
 static void help(FILE *f)
 {
@@ -38,7 +42,7 @@ static void help(FILE *f)
             "sacreBLEU 2.x does, to the last printed digit.\n\n"
             "options (sacreBLEU's names):\n"
             "  -i, --input FILE              hypotheses, one per line (default stdin; - = stdin)\n"
-            "  -m, --metrics bleu[,chrf]     metrics (default bleu)\n"
+            "  -m, --metrics bleu chrf ter   metrics, as words or bleu,chrf,ter (default bleu)\n"
             "  -b, --score-only              print the score only\n"
             "  -w, --width N                 decimals (default 2)\n"
             "  -f, --format text|json        output format (default text)\n"
@@ -53,25 +57,65 @@ static void help(FILE *f)
             "  --chrf-lowercase              chrF: lowercase\n"
             "  --chrf-whitespace             chrF: keep whitespace in character n-grams\n"
             "  --chrf-eps-smoothing          chrF: epsilon smoothing (chrF++.py, Moses, NLTK)\n"
+            "  --ter-case-sensitive          TER: keep case\n"
+            "  --ter-no-punct                TER: drop punctuation\n"
+            "  --ter-normalized              TER: tercom's normalisation (punctuation, XML entities)\n"
+            "  --ter-asian-support           TER: split CJK characters and punctuation\n"
             "  --max-line-bytes N            longest line accepted (default 1048576)\n"
             "  -h, --help                    this help\n");
 }
 
 static int parse_metrics(BleuArgs *a, const char *v)
 {
+    static const char *const names[] = {"bleu", "chrf", "ter"};
     char buf[256];
     snprintf(buf, sizeof buf, "%s", v);
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (strcmp(t, "bleu") == 0)
-            a->bleu = 1;
-        else if (strcmp(t, "chrf") == 0)
-            a->first_chrf |= !a->bleu, a->chrf = 1;
-        else {
-            fprintf(stderr, "s2s bleu: --metrics: unknown metric '%s' (bleu, chrf)\n", t);
+        int m = 0;
+        while (m < 3 && strcmp(t, names[m]) != 0)
+            m++;
+        if (m == 3) {
+            fprintf(stderr, "s2s bleu: --metrics: unknown metric '%s' (bleu, chrf, ter)\n", t);
             return CLI_USAGE;
         }
+        int *on = m == M_BLEU ? &a->bleu : m == M_CHRF ? &a->chrf : &a->ter;
+        if (!*on)
+            a->order[a->nmetrics++] = m;
+        *on = 1;
     }
     return 0;
+}
+
+/* sacreBLEU's -m takes several words (-m bleu chrf ter): the words after
+ * -m that name metrics are joined into its argument (bleu,chrf,ter) in a
+ * copy of argv (out, with argc + 1 slots; buf holds the joined lists). */
+static int join_metric_words(int argc, char **argv, char **out, char *buf, size_t cap)
+{
+    int n = 0;
+    size_t used = 0;
+    for (int i = 0; i < argc; i++) {
+        out[n++] = argv[i];
+        int is_m = !strcmp(argv[i], "-m") || !strcmp(argv[i], "--metrics") ||
+                   !strcmp(argv[i], "-metrics") || !strcmp(argv[i], "--m");
+        if (!is_m || i + 1 >= argc)
+            continue;
+        char *start = buf + used;
+        int k = i + 1;
+        for (; k < argc && (!strcmp(argv[k], "bleu") || !strcmp(argv[k], "chrf") || !strcmp(argv[k], "ter") ||
+                            k == i + 1); k++) {
+            size_t len = strlen(argv[k]);
+            if (used + len + 2 > cap)
+                break;
+            if (start != buf + used)
+                buf[used - 1] = ',';
+            memcpy(buf + used, argv[k], len + 1);
+            used += len + 1;
+        }
+        out[n++] = start;
+        i = k - 1;
+    }
+    out[n] = NULL;
+    return n;
 }
 
 static int pick(const char *opt, const char *v, const char *const *names, int n, int *out)
@@ -85,7 +129,8 @@ static int pick(const char *opt, const char *v, const char *const *names, int n,
     return CLI_USAGE;
 }
 
-enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS, O_MAXLINE };
+enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS, O_MAXLINE,
+       O_TCS, O_TNP, O_TNORM, O_TASIAN };
 
 static int parse_value(BleuArgs *a, int c, const char *v)
 {
@@ -111,10 +156,16 @@ static int parse_value(BleuArgs *a, int c, const char *v)
     case O_CLC: a->c.lowercase = 1; break;
     case O_CWS: a->c.whitespace = 1; break;
     case O_CEPS: a->c.eps_smoothing = 1; break;
+    case O_TCS: a->t.case_sensitive = 1; break;
+    case O_TNP: a->t.no_punct = 1; break;
+    case O_TNORM: a->t.normalized = 1; break;
+    case O_TASIAN: a->t.asian = 1; break;
     case O_MAXLINE: rc = cli_long("bleu", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
     }
     return rc;
 }
+
+static int parse_options(int argc, char **argv, const struct option *longs, BleuArgs *a);
 
 static int parse_args(int argc, char **argv, BleuArgs *a)
 {
@@ -135,8 +186,26 @@ static int parse_args(int argc, char **argv, BleuArgs *a)
         {"chrf-lowercase", no_argument, NULL, O_CLC},
         {"chrf-whitespace", no_argument, NULL, O_CWS},
         {"chrf-eps-smoothing", no_argument, NULL, O_CEPS},
+        {"ter-case-sensitive", no_argument, NULL, O_TCS}, {"ter-no-punct", no_argument, NULL, O_TNP},
+        {"ter-normalized", no_argument, NULL, O_TNORM},
+        {"ter-asian-support", no_argument, NULL, O_TASIAN},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"help", no_argument, NULL, 'h'}, {"h", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    static char joined[1024];
+    char **av = malloc(sizeof(char *) * ((size_t)argc + 1));
+    if (!av) {
+        fprintf(stderr, "s2s bleu: out of memory\n");
+        return CLI_FAIL;
+    }
+    argc = join_metric_words(argc, argv, av, joined, sizeof joined);
+    int rc = parse_options(argc, av, longs, a);
+    free(av);
+    return rc;
+}
+
+/* The options of av (metric words joined) into a. */
+static int parse_options(int argc, char **argv, const struct option *longs, BleuArgs *a)
+{
     int c;
     *a = (BleuArgs){.width = 2, .b = {.smooth_value = -1}, .c = {.char_order = 6, .beta = 2},
                     .max_line = S2S_MAX_LINE_BYTES};
@@ -161,8 +230,8 @@ static int parse_args(int argc, char **argv, BleuArgs *a)
                                                      "give at least one reference file");
         return CLI_USAGE;
     }
-    if (!a->bleu && !a->chrf)
-        a->bleu = 1;
+    if (!a->nmetrics)
+        a->bleu = 1, a->order[a->nmetrics++] = M_BLEU;
     if (a->c.char_order + a->c.word_order > CHRF_MAX_ORDER || a->c.char_order + a->c.word_order == 0) {
         fprintf(stderr, "s2s bleu: chrF needs 1 to %d orders in all\n", CHRF_MAX_ORDER);
         return CLI_USAGE;
@@ -280,11 +349,30 @@ static int format_chrf(TextBuf *t, const BleuArgs *a, int json, const ChrfStats 
     return rc;
 }
 
+static int ter_signature(TextBuf *t, const BleuArgs *a)
+{
+    const TerOptions *o = &a->t;
+    return textbuf_printf(t, "nrefs:%d|case:%s|tok:tercom|norm:%s|punct:%s|asian:%s|version:%s",
+                          a->nrefs, o->case_sensitive ? "mixed" : "lc", o->normalized ? "yes" : "no",
+                          o->no_punct ? "no" : "yes", o->asian ? "yes" : "no", SIG_VERSION);
+}
+
+static int format_ter(TextBuf *t, const BleuArgs *a, int json, const TerStats *st)
+{
+    TextBuf sig = {0};
+    int rc = ter_signature(&sig, a) || format_result(t, a, json, "TER", sig.p, ter_score(st), NULL);
+    textbuf_free(&sig);
+    return rc;
+}
+
 /* sacreBLEU's print_single_results: several text lines aligned on '='. */
 static void print_results(const BleuArgs *a, TextBuf *res, int n)
 {
     if (a->json && n > 1) { /* as sacreBLEU: a JSON list, even of bare scores */
-        printf("[\n%s,\n%s\n]\n", res[0].p, res[1].p);
+        printf("[\n");
+        for (int i = 0; i < n; i++)
+            printf("%s%s\n", res[i].p, i + 1 < n ? "," : "");
+        printf("]\n");
         return;
     }
     int w = 0;
@@ -312,8 +400,10 @@ typedef struct {
     size_t len[1 + MAX_REFS];    /* each stream's line, right-stripped */
     BleuScratch bs;
     ChrfScratch cs;
+    TerScratch ts;
     BleuStats bsum;
     ChrfStats csum;
+    TerStats tsum;
 } Run;
 
 /* Counts the lines left in every stream, for the mismatch message. */
@@ -354,26 +444,26 @@ static int read_segment(Run *r, S2sErr *err)
     return ended ? 0 : 1;
 }
 
-/* Statistics of the current segment, added to the sums (and printed at
- * sentence level). */
-static int score_segment(Run *r, S2sErr *err)
+/* Metric m of the segment, added to the sums or (sentence level) printed. */
+static int score_metric(Run *r, int m, const char *const *refs, S2sErr *err)
 {
-    const char *refs[MAX_REFS];
     BleuStats bst;
     ChrfStats cst;
-    int nr = r->a.nrefs, sl = r->a.sentence, rc = 0;
-    for (int k = 0; k < nr; k++)
-        refs[k] = r->in[k + 1].line;
-    int do_bleu = r->a.bleu && !(sl && r->a.first_chrf), do_chrf = r->a.chrf && !(sl && !r->a.first_chrf);
-    if (do_bleu && bleu_segment(&r->bs, &r->a.b, r->in[0].line, r->len[0], refs, r->len + 1, nr, &bst))
-        rc = -1;
-    if (!rc && do_chrf && chrf_segment(&r->cs, &r->a.c, r->in[0].line, r->len[0], refs, r->len + 1, nr, &cst))
-        rc = -1;
+    TerStats tst;
+    int nr = r->a.nrefs, rc;
+    const char *hyp = r->in[0].line;
+    if (m == M_BLEU)
+        rc = bleu_segment(&r->bs, &r->a.b, hyp, r->len[0], refs, r->len + 1, nr, &bst);
+    else if (m == M_CHRF)
+        rc = chrf_segment(&r->cs, &r->a.c, hyp, r->len[0], refs, r->len + 1, nr, &cst);
+    else
+        rc = ter_segment(&r->ts, &r->a.t, hyp, r->len[0], refs, r->len + 1, nr, &tst);
     if (rc)
         return s2s_fail(err, S2S_ENOMEM, "%s:%ld: out of memory", r->in[0].name, r->in[0].lineno);
-    if (sl) { /* one text line per segment, as sacreBLEU prints them */
+    if (r->a.sentence) { /* one text line per segment, as sacreBLEU prints them */
         TextBuf t = {0};
-        rc = do_bleu ? format_bleu(&t, &r->a, 0, &bst) : format_chrf(&t, &r->a, 0, &cst);
+        rc = m == M_BLEU ? format_bleu(&t, &r->a, 0, &bst)
+             : m == M_CHRF ? format_chrf(&t, &r->a, 0, &cst) : format_ter(&t, &r->a, 0, &tst);
         if (rc)
             rc = s2s_fail(err, S2S_ENOMEM, "out of memory");
         else if (puts(t.p) == EOF)
@@ -381,25 +471,41 @@ static int score_segment(Run *r, S2sErr *err)
         textbuf_free(&t);
         return rc;
     }
-    if (do_bleu)
+    if (m == M_BLEU)
         bleu_stats_add(&r->bsum, &bst);
-    if (do_chrf)
+    else if (m == M_CHRF)
         chrf_stats_add(&r->csum, &cst, r->a.c.char_order + r->a.c.word_order);
+    else
+        r->tsum.edits += tst.edits, r->tsum.ref_len += tst.ref_len;
     return 0;
+}
+
+/* Statistics of the current segment for every metric (sentence level: the first). */
+static int score_segment(Run *r, S2sErr *err)
+{
+    const char *refs[MAX_REFS];
+    for (int k = 0; k < r->a.nrefs; k++)
+        refs[k] = r->in[k + 1].line;
+    int n = r->a.sentence ? 1 : r->a.nmetrics, rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = score_metric(r, r->a.order[i], refs, err);
+    return rc;
 }
 
 static int print_corpus(Run *r)
 {
-    TextBuf res[2] = {{0}, {0}};
-    int n = 0, rc = 0;
-    if (r->a.bleu)
-        rc |= format_bleu(&res[n++], &r->a, r->a.json, &r->bsum);
-    if (r->a.chrf)
-        rc |= format_chrf(&res[n++], &r->a, r->a.json, &r->csum);
+    TextBuf res[3] = {{0}, {0}, {0}};
+    int n = r->a.nmetrics, rc = 0;
+    for (int i = 0; i < n; i++) {
+        int m = r->a.order[i];
+        rc |= m == M_BLEU   ? format_bleu(&res[i], &r->a, r->a.json, &r->bsum)
+              : m == M_CHRF ? format_chrf(&res[i], &r->a, r->a.json, &r->csum)
+                            : format_ter(&res[i], &r->a, r->a.json, &r->tsum);
+    }
     if (!rc)
         print_results(&r->a, res, n);
-    textbuf_free(&res[0]);
-    textbuf_free(&res[1]);
+    for (int i = 0; i < 3; i++)
+        textbuf_free(&res[i]);
     return rc;
 }
 
@@ -436,6 +542,7 @@ int cli_bleu(int argc, char **argv)
         linereader_close(&r->in[k]);
     bleu_scratch_free(&r->bs);
     chrf_scratch_free(&r->cs);
+    ter_scratch_free(&r->ts);
     free(r);
     return code;
 }

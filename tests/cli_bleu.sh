@@ -38,6 +38,20 @@ done < cases.tsv
 echo "cli_bleu: $rows rows of cases.tsv checked ($runs runs)"
 [ "$rows" -eq 366 ] || fail "cases.tsv has $rows rows, expected 366"
 
+# ---- ter.tsv: TER, corpus and sentence level, every tokenizer option ----
+ter_rows=0
+while IFS= read -r line; do
+    IFS=$'\x1f' read -r case options segment hyp refs expected <<< "${line//$'\t'/$'\x1f'}"
+    [ "$case" = case ] && continue
+    ter_rows=$((ter_rows + 1))
+    # shellcheck disable=SC2086
+    got=$("$S2S" bleu ${refs//,/ } -i "$hyp" -m ter $options -w 2 -f text 2>&1)
+    want=$(printf '%b' "$expected" | sed 's/version:2\.6\.0/version:s2s-0.1.0/')
+    [ "$got" = "$want" ] || fail "ter.tsv $case $options ($segment): got '$(echo "$got" | head -2 | tr '\n' ' ')', want '$(echo "$want" | head -2 | tr '\n' ' ')'"
+done < ter.tsv
+echo "cli_bleu: $ter_rows rows of ter.tsv checked"
+[ "$ter_rows" -eq 67 ] || fail "ter.tsv has $ter_rows rows, expected 67"
+
 # ---- expected.txt: every command, text and default JSON ----
 cmds=0
 for dir in */; do
@@ -74,7 +88,7 @@ printf 'a b c\nd \xe9 f\ng h i\n' > badref
 expect 1 "badref:2: invalid UTF-8 at byte 2" "$S2S" bleu badref -i ref3
 expect 2 "give at least one reference" "$S2S" bleu -i hyp2
 expect 2 "unknown value 'bogus'" "$S2S" bleu ref3 -tok bogus
-expect 2 "unknown metric 'ter'" "$S2S" bleu ref3 -m ter
+expect 2 "unknown metric 'meteor'" "$S2S" bleu ref3 -m meteor
 expect 1 "s2s bleu: stdin: cannot read: Bad file descriptor" "$S2S" bleu ref3 <&-
 if [ -w /dev/full ]; then
     "$S2S" bleu ref3 -i ref3 > /dev/full 2> err.txt; got=$?
