@@ -495,9 +495,11 @@ static int score_segment(Run *r, S2sErr *err)
 static int print_corpus(Run *r)
 {
     TextBuf res[3] = {{0}, {0}, {0}};
-    int n = r->a.nmetrics, rc = 0;
-    for (int i = 0; i < n; i++) {
-        int m = r->a.order[i];
+    int n = 0, rc = 0, on[3] = {r->a.bleu, r->a.chrf, r->a.ter};
+    for (int m = 0; m < 3; m++) { /* sacreBLEU prints them sorted by name: BLEU, chrF, TER */
+        if (!on[m])
+            continue;
+        int i = n++;
         rc |= m == M_BLEU   ? format_bleu(&res[i], &r->a, r->a.json, &r->bsum)
               : m == M_CHRF ? format_chrf(&res[i], &r->a, r->a.json, &r->csum)
                             : format_ter(&res[i], &r->a, r->a.json, &r->tsum);
