@@ -170,14 +170,19 @@ void chrf_stats_add(ChrfStats *sum, const ChrfStats *x, int orders)
 }
 
 /* sacreBLEU's _compute_f_score, operation for operation. */
-double chrf_compute(const ChrfStats *st, const ChrfOptions *o)
+double chrf_compute(const ChrfStats *st, const ChrfOptions *o) { return chrf_compute_ex(st, o, 0); }
+
+/* The ratio a / b, in single precision when f32 (NumPy float32 statistics). */
+static double ratio(double a, double b, int f32) { return f32 ? (double)((float)a / (float)b) : a / b; }
+
+double chrf_compute_ex(const ChrfStats *st, const ChrfOptions *o, int f32)
 {
     const double eps = 1e-16;
     double factor = (double)o->beta * o->beta, score = 0, avg_p = 0, avg_r = 0;
     int order = o->char_order + o->word_order, eff = 0;
     for (int i = 0; i < order; i++) {
         double nh = (double)st->hyp[i], nr = (double)st->ref[i], nm = (double)st->match[i];
-        double p = st->hyp[i] > 0 ? nm / nh : eps, r = st->ref[i] > 0 ? nm / nr : eps;
+        double p = st->hyp[i] > 0 ? ratio(nm, nh, f32) : eps, r = st->ref[i] > 0 ? ratio(nm, nr, f32) : eps;
         double denom = factor * p + r;
         score += denom > 0 ? (1 + factor) * p * r / denom : eps;
         if (st->hyp[i] > 0 && st->ref[i] > 0) {

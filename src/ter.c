@@ -655,8 +655,12 @@ int ter_segment(TerScratch *s, const TerOptions *o, const char *hyp, size_t hn,
     return 0;
 }
 
-double ter_score(const TerStats *st)
+double ter_score(const TerStats *st) { return ter_score_ex(st, 0); }
+
+double ter_score_ex(const TerStats *st, int f32)
 {
-    double score = st->ref_len > 0 ? st->edits / st->ref_len : st->edits > 0 ? 1.0 : 0.0;
+    double score = st->ref_len > 0 ? (f32 ? (double)((float)st->edits / (float)st->ref_len)
+                                          : st->edits / st->ref_len)
+                   : st->edits > 0 ? 1.0 : 0.0;
     return 100 * score;
 }

@@ -52,6 +52,30 @@ done < ter.tsv
 echo "cli_bleu: $ter_rows rows of ter.tsv checked"
 [ "$ter_rows" -eq 67 ] || fail "ter.tsv has $ter_rows rows, expected 67"
 
+# ---- ter-sig: several systems, --paired-bs, --paired-ar, --confidence ----
+# Every command of ter-sig/*/commands.txt, output compared byte for byte
+# (tables, explanations, signatures, JSON numbers to the last digit). A
+# command without -f gets sacreBLEU's defaults (-f json -w 1).
+sig_cmds=0
+for dir in ter-sig/*/; do
+    awk -v tmp="$tmp" -v d="$(basename "$dir")" '
+        /^\$ sacrebleu / { n++; f = tmp "/sig." d "." n; print substr($0, 13) > (f ".cmd"); next }
+        n { print > (f ".want") }' "$dir/commands.txt"
+    for c in "$tmp/sig.$(basename "$dir")".*.cmd; do
+        sig_cmds=$((sig_cmds + 1))
+        args=$(cat "$c") extra=""
+        case " $args " in *" -f "*) ;; *) extra="-f json" ;; esac
+        case " $args " in *" -w "*) ;; *) extra="$extra -w 1" ;; esac
+        # shellcheck disable=SC2086
+        (cd "$dir" && "$S2S" bleu $args $extra) > "${c%.cmd}.got" 2>&1
+        sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "${c%.cmd}.want" |
+            sed 's/version:2\.6\.0/version:s2s-0.1.0/; s/"version": "2\.6\.0"/"version": "s2s-0.1.0"/' |
+            cmp -s - "${c%.cmd}.got" || fail "ter-sig/$dir: sacrebleu $args: $(diff <(sed 's/2\.6\.0/s2s-0.1.0/' "${c%.cmd}.want") "${c%.cmd}.got" | head -4 | tr '\n' ' ')"
+    done
+done
+echo "cli_bleu: $sig_cmds commands of ter-sig checked"
+[ "$sig_cmds" -ge 24 ] || fail "ter-sig has $sig_cmds commands, expected 24"
+
 # ---- expected.txt: every command, text and default JSON ----
 cmds=0
 for dir in */; do
@@ -89,6 +113,14 @@ expect 1 "badref:2: invalid UTF-8 at byte 2" "$S2S" bleu badref -i ref3
 expect 2 "give at least one reference" "$S2S" bleu -i hyp2
 expect 2 "unknown value 'bogus'" "$S2S" bleu ref3 -tok bogus
 expect 2 "unknown metric 'meteor'" "$S2S" bleu ref3 -m meteor
+expect 2 "only one system can be evaluated at sentence level" "$S2S" bleu ref3 -i ref3 hyp2 -sl
+expect 2 "paired tests need several systems" "$S2S" bleu ref3 -i ref3 --paired-bs
+expect 2 "use --paired-bs or --paired-ar for several systems" "$S2S" bleu ref3 -i ref3 ref3 --confidence
+expect 2 "choose one" "$S2S" bleu ref3 -i ref3 ref3 --paired-bs --paired-ar
+SACREBLEU_SEED=x expect 2 "SACREBLEU_SEED: 'x' is not a seed" "$S2S" bleu ref3 -i ref3 --confidence
+expect 1 "the hypotheses \(ref3\) have 3 lines but the hypotheses hyp2 has 2" "$S2S" bleu ref3 -i ref3 hyp2
+SACREBLEU_SEED=none "$S2S" bleu ref3 -i ref3 --confidence -f text > out.txt 2>&1 || fail "SACREBLEU_SEED=none failed"
+grep -q "bs:1000|seed:none|" out.txt || fail "SACREBLEU_SEED=none: $(cat out.txt)"
 expect 1 "s2s bleu: stdin: cannot read: Bad file descriptor" "$S2S" bleu ref3 <&-
 if [ -w /dev/full ]; then
     "$S2S" bleu ref3 -i ref3 > /dev/full 2> err.txt; got=$?

@@ -41,5 +41,8 @@ int chrf_segment(ChrfScratch *s, const ChrfOptions *o, const char *hyp, size_t h
                  const char *const *refs, const size_t *ref_lens, int nrefs, ChrfStats *st);
 void chrf_stats_add(ChrfStats *sum, const ChrfStats *x, int orders);
 double chrf_compute(const ChrfStats *st, const ChrfOptions *o);
+/* The same from statistics NumPy holds as float32 (sacreBLEU's resamples):
+ * precisions and recalls divided in single precision when f32. */
+double chrf_compute_ex(const ChrfStats *st, const ChrfOptions *o, int f32);
 
 #endif

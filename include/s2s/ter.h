@@ -77,5 +77,8 @@ int ter_tokenize(TerScratch *s, const TerOptions *o, const char *text, size_t n,
 /* 100 x edits / reference length (100 when the references are empty and
  * the hypothesis is not, 0 when both are). */
 double ter_score(const TerStats *st);
+/* The same from float32 statistics (sacreBLEU's resamples): the ratio in
+ * single precision when f32. */
+double ter_score_ex(const TerStats *st, int f32);
 
 #endif
