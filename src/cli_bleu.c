@@ -53,7 +53,8 @@ static void help(FILE *f)
             "Scores the hypotheses (HYP, default stdin) against the references the way\n"
             "sacreBLEU 2.x does, to the last printed digit.\n\n"
             "options (sacreBLEU's names):\n"
-            "  -i, --input FILE              hypotheses, one per line (default stdin; - = stdin)\n"
+            "  -i, --input FILE [FILE...]    hypotheses, one per line (default stdin; - = stdin);\n"
+            "                                several systems: a table (a paired test: the first is the baseline)\n"
             "  -m, --metrics bleu chrf ter   metrics, as words or bleu,chrf,ter (default bleu)\n"
             "  -b, --score-only              print the score only\n"
             "  -w, --width N                 decimals (default 2)\n"
@@ -73,6 +74,10 @@ static void help(FILE *f)
             "  --ter-no-punct                TER: drop punctuation\n"
             "  --ter-normalized              TER: tercom's normalisation (punctuation, XML entities)\n"
             "  --ter-asian-support           TER: split CJK characters and punctuation\n"
+            "  --paired-bs, --paired-bs-n N  paired bootstrap resampling (default 1000 resamples)\n"
+            "  --paired-ar, --paired-ar-n N  paired approximate randomization (default 10000 trials)\n"
+            "  --confidence, --confidence-n N  one system: bootstrap 95% interval (default 1000)\n"
+            "                                (seed: SACREBLEU_SEED, default 12345; none = unseeded)\n"
             "  --max-line-bytes N            longest line accepted (default 1048576)\n"
             "  -h, --help                    this help\n");
 }
