@@ -76,7 +76,7 @@ static void help(FILE *f)
             "  --ter-asian-support           TER: split CJK characters and punctuation\n"
             "  --paired-bs, --paired-bs-n N  paired bootstrap resampling (default 1000 resamples)\n"
             "  --paired-ar, --paired-ar-n N  paired approximate randomization (default 10000 trials)\n"
-            "  --confidence, --confidence-n N  one system: bootstrap 95% interval (default 1000)\n"
+            "  --confidence, --confidence-n N  one system: bootstrap 95%% interval (default 1000)\n"
             "                                (seed: SACREBLEU_SEED, default 12345; none = unseeded)\n"
             "  --max-line-bytes N            longest line accepted (default 1048576)\n"
             "  -h, --help                    this help\n");
