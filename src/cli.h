@@ -32,6 +32,23 @@ typedef struct {
 } RescoreArgs;
 int cli_rescore(const RescoreArgs *a, const Checkpoint *ck, const Ensemble *e, S2sErr *err);
 
+/* Edit distance of a and b (insertions, deletions, substitutions and
+ * transpositions of neighbours), at most cap + 1. */
+int cli_edit_distance(const char *a, const char *b, int cap);
+/* The candidate closest to word (names[0..n), NULL-terminated when n < 0),
+ * if close enough to be a typo of it (1 edit, 2 for 6 letters or more), or NULL. */
+const char *cli_did_you_mean(const char *word, const char *const *names, int n);
+/* getopt's '?' or ':' for argument arg: prints "s2s CMD: unknown option
+ * 'ARG' (did you mean '--NAME'?)" from longs, or "missing argument for
+ * option 'ARG'", and returns CLI_USAGE. */
+struct option;
+int cli_bad_option(const char *cmd, int c, const char *arg, const struct option *longs);
+/* No silent last-one-wins: the first time option code c (0 <= c < n) is
+ * seen, marks it and returns 0; again, prints "s2s CMD: option 'NAME'
+ * given twice" (NAME from argv as getopt left it) and returns CLI_USAGE. */
+int cli_once(const char *cmd, int c, unsigned char *seen, int n, char **argv, int optind_now,
+             const char *arg);
+
 /* Option values: 0 when s is a number in [lo, hi], else prints
  * "s2s CMD: --OPT: ..." and returns CLI_USAGE. */
 int cli_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);

@@ -48,8 +48,7 @@ static int parse_args(int argc, char **argv, AvgArgs *a)
             return -1;
         }
         if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s average: %s option '%s'\n",
-                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+            cli_bad_option("average", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
         if (c == 'o')

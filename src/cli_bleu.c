@@ -299,6 +299,7 @@ static int parse_args(int argc, char **argv, BleuArgs *a)
 static int parse_options(int argc, char **argv, const struct option *longs, BleuArgs *a)
 {
     int c;
+    unsigned char seen[1024] = {0};
     BleuArgs keep = *a; /* the systems the prescan found */
     *a = (BleuArgs){.width = 2, .b = {.smooth_value = -1}, .c = {.char_order = 6, .beta = 2},
                     .max_line = S2S_MAX_LINE_BYTES, .bs_n = 1000, .ar_n = 10000, .conf_n = 1000};
@@ -312,10 +313,11 @@ static int parse_options(int argc, char **argv, const struct option *longs, Bleu
             return -1;
         }
         if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s bleu: %s option '%s'\n", c == ':' ? "missing argument for" : "unknown",
-                    argv[optind - 1]);
+            cli_bad_option("bleu", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
+        if (c != 'm' && cli_once("bleu", c, seen, 1024, argv, optind, optarg))
+            return CLI_USAGE;
         if (parse_value(a, c, optarg))
             return CLI_USAGE;
     }

@@ -122,6 +122,7 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
+    unsigned char seen[1024] = {0};
     *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, ":m:qh", longs, NULL)) != -1) {
@@ -129,8 +130,9 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
             help(stdout);
             return -1;
         } else if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s score: %s option '%s'\n",
-                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+            cli_bad_option("score", c, argv[optind - 1], longs);
+            rc = CLI_USAGE;
+        } else if (c != 'm' && cli_once("score", c, seen, 1024, argv, optind, optarg)) {
             rc = CLI_USAGE;
         } else {
             rc = parse_value(a, c, optarg);

@@ -107,6 +107,7 @@ static void defaults(Args *a)
 static int parse_args(int argc, char **argv, Args *a)
 {
     int c;
+    unsigned char seen[1024] = {0};
     defaults(a);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":m:b:qh", longs, NULL)) != -1) {
@@ -115,10 +116,11 @@ static int parse_args(int argc, char **argv, Args *a)
             return -1;
         }
         if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s serve: %s option '%s'\n",
-                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+            cli_bad_option("serve", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
+        if (c != 'm' && cli_once("serve", c, seen, 1024, argv, optind, optarg))
+            return CLI_USAGE;
         if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
             fprintf(stderr, "s2s serve: at most %d models (-m)\n", ENSEMBLE_MAX);
             return CLI_USAGE;

@@ -52,8 +52,7 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
             usage(stdout, cmd);
             return -1;
         } else if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s %s: %s option '%s'\n", cmd, c == ':' ? "missing argument for" : "unknown",
-                    argv[optind - 1]);
+            cli_bad_option(cmd, c, argv[optind - 1], longs);
             rc = CLI_USAGE;
         } else if (c == 'i') {
             a->input = optarg;

@@ -14,8 +14,8 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: s2s train --src FILE --tgt FILE [OPTIONS]\n\n"
-               "Trains a sequence-to-sequence model (Sutskever et al. 2014 or Cho et al. 2014;\n"
-               "LSTM, GRU or RNN cells) with Adam (default) or SGD.\n\noptions:\n");
+               "Trains a sequence-to-sequence model (Sutskever et al. 2014, Cho et al. 2014, or\n"
+               "with Luong attention; LSTM, GRU or RNN cells) with Adam (default) or SGD.\n\noptions:\n");
     for (int i = 0; i < train_noptions; i++) {
         const TrainOption *o = &train_options[i];
         char left[64];
@@ -41,6 +41,7 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
     longs[n] = (struct option){0, 0, 0, 0};
     int c;
+    unsigned char seen[512] = {0};
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -49,10 +50,12 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
         }
         int i = c == 'q' ? train_option_index("quiet") : c - 1000;
         if (c == '?' || c == ':' || i < 0 || i >= train_noptions) {
-            fprintf(stderr, "s2s train: %s option '%s'\n", c == ':' ? "missing argument for" : "unknown",
-                    argv[optind - 1]);
+            cli_bad_option("train", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
+        if (i < (int)sizeof seen && seen[i]++) /* scripts override defaults: not silent, not an error */
+            fprintf(stderr, "s2s train: warning: option --%s given twice: the last one is used\n",
+                    train_options[i].name);
         const char *v = train_options[i].type == OPT_FLAG ? NULL
                         : optarg                          ? optarg
                                                           : train_options[i].implicit;
@@ -229,9 +232,10 @@ static void describe(const Trainer *t, int resumed)
         fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
                 c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
     fprintf(stderr, "s2s train: vocab %d source, %d target; %s, %d x %d %s, embed %d, %s source; "
-                    "%zu parameters; %d threads\n", m->src_vocab, m->tgt_vocab,
+                    "%zu parameters; %d thread%s\n", m->src_vocab, m->tgt_vocab,
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
-            m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads);
+            m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads,
+            t->cfg.threads == 1 ? "" : "s");
     fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
     TrainMemory mem;
     trainer_memory(t, &mem);

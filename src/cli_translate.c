@@ -27,7 +27,7 @@ typedef struct {
     double weights[ENSEMBLE_MAX];
     DecodeOptions dec;
     long batch, max_len, threads, seed, chunk, max_line;
-    int scores, interactive, quiet, nbest_format;
+    int scores, interactive, quiet, nbest_format, nbest_all;
     int alignment;   /* 0 none, 1 hard, 2 soft */
 } Args;
 
@@ -42,7 +42,8 @@ static void help(FILE *f)
             "  -i, --input FILE          input, one sentence per line (default stdin)\n"
             "  -o, --output FILE         output (default stdout)\n"
             "  -b, --beam K              beam size; 1 = greedy (default 5)\n"
-            "  -n, --nbest N             print the N best as 'i ||| hypothesis ||| F0= logprob ||| score' (default off)\n"
+            "      --nbest N             print the N best as 'i ||| hypothesis ||| F0= logprob ||| score' (default off;\n"
+            "                            OpenNMT's --n_best N; Marian's --n-best: the whole beam)\n"
             "      --length-penalty A    GNMT length normalisation alpha; 0 = off (default 0.6)\n"
             "      --max-len-ratio R     output at most R * source length + 10 tokens (default 2)\n"
             "      --max-len N           truncate sources longer than N tokens, with a warning (default 200)\n"
@@ -56,11 +57,14 @@ static void help(FILE *f)
             "      --max-line-bytes N    longest input line accepted (default 1048576); longer is an error\n"
             "      --alignment hard|soft append ' ||| ' and the word alignment (attention models)\n"
             "  -q, --quiet               no progress on stderr\n"
+            "Marian's names work too: --beam-size, --mini-batch, --cpu-threads, --max-length\n"
+            "(sources are always cropped: --max-length-crop is accepted), --quiet-translation.\n"
+            "There is no -n: Marian's -n/--normalize is not GNMT's --length-penalty.\n"
             "  -h, --help                this help\n");
 }
 
 enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER,
-       O_MAXLINE, O_ALIGN, O_WEIGHTS };
+       O_MAXLINE, O_ALIGN, O_WEIGHTS, O_NBEST_ALL, O_CROP, O_NORMALIZE, O_LAST };
 
 static int parse_value(Args *a, int c, const char *v)
 {
@@ -107,24 +111,45 @@ static int parse_args(int argc, char **argv, Args *a)
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
         {"alignment", required_argument, NULL, O_ALIGN},
         {"weights", required_argument, NULL, O_WEIGHTS},
+        /* Marian's and OpenNMT's names for the same things */
+        {"beam-size", required_argument, NULL, 'b'}, {"n-best", no_argument, NULL, O_NBEST_ALL},
+        {"n_best", required_argument, NULL, 'n'}, {"mini-batch", required_argument, NULL, O_BATCH},
+        {"cpu-threads", required_argument, NULL, O_THREADS},
+        {"max-length", required_argument, NULL, O_MAXLEN},
+        {"max-length-crop", no_argument, NULL, O_CROP},
+        {"quiet-translation", no_argument, NULL, 'q'}, {"normalize", required_argument, NULL, O_NORMALIZE},
         {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
+    unsigned char seen[O_LAST] = {0};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *a = (Args){.dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
                         .max_len_ratio = 2.0, .temperature = 1.0},
                 .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
                 .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:o:b:n:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:o:b:qh", longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
         }
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "s2s translate: %s option '%s'\n",
-                    c == ':' ? "missing argument for" : "unknown", argv[optind - 1]);
+        if (c == '?' && optopt == 'n') {
+            fprintf(stderr, "s2s translate: -n: no short option here: --nbest N prints n-best lists; "
+                            "for Marian's -n (--normalize) see --length-penalty\n");
             return CLI_USAGE;
         }
+        if (c == '?' || c == ':') {
+            cli_bad_option("translate", c, argv[optind - 1], longs);
+            return CLI_USAGE;
+        }
+        if (c == O_NORMALIZE) {
+            fprintf(stderr, "s2s translate: --normalize: Marian's length normalisation (score / length^A) "
+                            "is not implemented; --length-penalty A is GNMT's ((5 + length) / 6)^A\n");
+            return CLI_USAGE;
+        }
+        if (c != 'm' && cli_once("translate", c, seen, O_LAST, argv, optind, optarg))
+            return CLI_USAGE;
+        if (c == O_NBEST_ALL) /* Marian's --n-best: the whole beam */
+            a->nbest_format = 1, a->nbest_all = 1;
         if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
             fprintf(stderr, "s2s translate: at most %d models (-m)\n", ENSEMBLE_MAX);
             return CLI_USAGE;
@@ -157,6 +182,8 @@ static int parse_args(int argc, char **argv, Args *a)
         a->dec.mode = DECODE_GREEDY;
     if (a->dec.mode != DECODE_BEAM)
         a->dec.beam = 1;
+    if (a->nbest_all)
+        a->dec.nbest = a->dec.beam;
     if (a->dec.nbest > a->dec.beam) {
         fprintf(stderr, "s2s translate: --nbest %d needs --beam %d or more\n", a->dec.nbest,
                 a->dec.nbest);

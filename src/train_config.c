@@ -57,7 +57,7 @@ const TrainOption train_options[] = {
     {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)", NULL},
     {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)", NULL},
     {"valid-beam", OPT_INT, F(valid_beam), 0, "K", "beam for --valid-bleu (default 1: greedy)", NULL},
-    {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by valid BLEU, else perplexity) in MODEL.best", NULL},
+    {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by valid BLEU, else perplexity) in MODEL.best.s2s", NULL},
     {"keep-checkpoints", OPT_INT, F(keep_checkpoints), 0, "N", "also keep the last N validated checkpoints as MODEL.stepS.s2s, for s2s average (default 0)", NULL},
     {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)", NULL},
     {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)", NULL},

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# What a Marian, OpenNMT-py or sacreBLEU user types: version and help
+# commands, "did you mean" for a mistyped command or option, no silent
+# last-one-wins for an option given twice, Marian's and OpenNMT's option
+# names giving the same output as ours, and a clear error for Marian's -n.
+set -u
+. "$(dirname "$0")/lib_cli.sh"
+demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
+cd "$tmp"
+
+# ---- versions and help ----
+"$S2S" --version > v.txt || fail "--version"
+grep -Eq '^s2s [0-9]+\.[0-9]+\.[0-9]+$' v.txt && grep -q '^build: BLAS .*; MPI (yes|no)' v.txt -E &&
+    grep -q '^model files: format versions 1 to [0-9]' v.txt || fail "--version: $(cat v.txt)"
+for args in "-V" "version" "translate --version" "bleu --version"; do
+    # shellcheck disable=SC2086
+    "$S2S" $args | cmp -s - v.txt || fail "s2s $args differs from s2s --version"
+done
+"$S2S" help translate > h1.txt && "$S2S" translate --help > h2.txt && cmp -s h1.txt h2.txt &&
+    grep -q "usage: s2s translate" h1.txt || fail "s2s help translate != s2s translate --help"
+"$S2S" help | grep -q "serve" || fail "s2s help lists no commands"
+"$S2S" train --help | grep -q "MODEL.best.s2s" || fail "train --help names MODEL.best, not MODEL.best.s2s"
+
+# ---- typos: did you mean ----
+expect 2 "unknown command 'tranlsate' \(did you mean 'translate'\?\)" "$S2S" tranlsate
+expect 2 "unknown command 'help-me'" "$S2S" help-me
+expect 2 "unknown option '--modle' \(did you mean '--model'\?\)" "$S2S" translate --modle m.s2s
+expect 2 "unknown option '--hiden' \(did you mean '--hidden'\?\)" "$S2S" train --hiden 4
+expect 2 "unknown option '--widht' \(did you mean '--width'\?\)" "$S2S" bleu ref --widht 2
+expect 2 "unknown option '--xyzzy'$" "$S2S" translate --xyzzy
+expect 2 "unknown command 'blue' \(did you mean 'bleu'\?\)" "$S2S" help blue
+
+# ---- a model to translate with ----
+head -200 "$demo/train.en" > s.en; head -200 "$demo/train.de" > s.de; head -30 "$demo/test.en" > t.en
+"$S2S" train --src s.en --tgt s.de --embed 16 --hidden 16 --max-steps 20 --threads 1 --model m.s2s 2> banner.txt ||
+    fail "training the test model"
+grep -q "; 1 thread$" banner.txt || fail "banner: $(grep thread banner.txt)"
+
+# ---- no silent last-one-wins; Marian's -n ----
+expect 2 "option '--beam' given twice" "$S2S" translate -m m.s2s --beam 2 --beam 3
+expect 2 "option '--beam-size' given twice" "$S2S" translate -m m.s2s -b 2 --beam-size 3
+expect 2 "option '-w' given twice" "$S2S" bleu t.en -i t.en -w 2 -w 3
+expect 0 "warning: option --hidden given twice: the last one is used" "$S2S" train --src s.en --tgt s.de --hidden 8 --hidden 16 --max-steps 1 --model twice.s2s
+expect 2 "option '--src' given twice" "$S2S" score -m m.s2s --src t.en --src t.en --tgt t.en
+expect 2 "option '--port' given twice" "$S2S" serve -m m.s2s --port 0 --port 1
+expect 2 "-n: no short option here: --nbest N" "$S2S" translate -m m.s2s -n 0.6
+expect 2 "--normalize: Marian's length normalisation" "$S2S" translate -m m.s2s --normalize 0.6
+
+# ---- Marian's and OpenNMT's names: the same output as ours ----
+"$S2S" translate -m m.s2s --beam 3 --batch 4 --threads 1 --max-len 5 -q < t.en > ours.txt 2> ours.err
+"$S2S" translate -m m.s2s --beam-size 3 --mini-batch 4 --cpu-threads 1 --max-length 5 --max-length-crop \
+    --quiet-translation < t.en > marian.txt 2> marian.err
+[ -s ours.txt ] && cmp -s ours.txt marian.txt || fail "Marian's option names translate differently"
+"$S2S" translate -m m.s2s --beam 4 --nbest 4 -q < t.en > nb.txt
+"$S2S" translate -m m.s2s --beam-size 4 --n-best -q < t.en > nb_marian.txt
+"$S2S" translate -m m.s2s --beam 4 --n_best 4 -q < t.en > nb_onmt.txt
+cmp -s nb.txt nb_marian.txt && cmp -s nb.txt nb_onmt.txt && [ "$(wc -l < nb.txt)" -gt 30 ] ||
+    fail "--n-best (Marian) / --n_best (OpenNMT) differ from --nbest"
+
+[ "$fails" -eq 0 ] && echo "cli_habits: all passed" || echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
