@@ -68,8 +68,11 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
         }
         a->quiet |= c == 'q';
     }
-    if (!rc && optind < argc) {
-        fprintf(stderr, "s2s %s: unexpected argument '%s'\n", cmd, argv[optind]);
+    for (; !rc && optind < argc; optind++) /* s2s tokenize FILE, as -i FILE */
+        if (a->ninputs < 16)
+            a->input = a->inputs[a->ninputs++] = argv[optind];
+    if (!rc && a->ninputs > 1 && strcmp(cmd, "bpe") != 0) {
+        fprintf(stderr, "s2s %s: one input file (given: %s and %s)\n", cmd, a->inputs[0], a->inputs[1]);
         rc = CLI_USAGE;
     }
     return rc;

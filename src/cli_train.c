@@ -130,6 +130,10 @@ static int options_from_json(TrainConfig *c, const cJSON *obj, const char *origi
 
 static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
 {
+    size_t n = strlen(path);
+    if ((n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml")))
+        return s2s_fail(err, S2S_EINVAL, "%s: YAML configs are not read: --config takes JSON (the "
+                                         "option names as keys; s2s train --dump-config writes one)", path);
     cJSON *json = NULL;
     int rc = read_json_file(path, &json, err);
     if (!rc && cJSON_GetObjectItemCaseSensitive(json, "config"))
@@ -295,6 +299,51 @@ static int start(TrainConfig *cli, TrainConfig *cfg, Checkpoint *cp, Trainer *t,
     return trainer_agree(t, rc, err);
 }
 
+/* Removes every `flag` from argv (argc updated): whether there was one. */
+static int take_flag(int *argc, char **argv, const char *flag)
+{
+    int n = 0, found = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && !strcmp(argv[i], flag))
+            found = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    *argc = n;
+    return found;
+}
+
+/* --dump-config (Marian's): the resolved options as a JSON config for
+ * --config, without running. */
+static int dump_config(const TrainConfig *cli)
+{
+    TrainConfig cfg;
+    Checkpoint cp;
+    S2sErr err;
+    int resumed = 0;
+    memset(&cp, 0, sizeof cp);
+    int rc = resolve(&cfg, cli, &cp, &resumed, &err);
+    if (rc)
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+    cJSON *j = rc ? NULL : train_config_to_json(&cfg);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "config");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "resume");
+    int adam = !cfg.optim || !strcmp(cfg.optim, "adam"); /* the defaults that depend on others, resolved */
+    if (j && !cfg.optim)
+        cJSON_AddStringToObject(j, "optim", "adam");
+    if (j && adam && !cfg.set[train_option_index("lr")])
+        cJSON_ReplaceItemInObjectCaseSensitive(j, "lr", cJSON_CreateNumber(TRAIN_ADAM_LR));
+    char *text = j ? cJSON_Print(j) : NULL;
+    if (text)
+        puts(text);
+    free(text);
+    cJSON_Delete(j);
+    ckpt_free(&cp);
+    train_config_free(&cfg);
+    return rc ? (rc == S2S_EINVAL ? CLI_USAGE : CLI_FAIL) : text ? CLI_OK : CLI_FAIL;
+}
+
 static int train_main(int argc, char **argv)
 {
     TrainConfig cli, cfg;
@@ -306,10 +355,15 @@ static int train_main(int argc, char **argv)
     memset(&t, 0, sizeof t);
     train_config_defaults(&cli);
     train_config_defaults(&cfg);
+    int dump = take_flag(&argc, argv, "--dump-config");
     int rc = parse_args(argc, argv, &cli);
     if (rc) {
         code = rc < 0 ? CLI_OK : rc;
         trainer_agree(&t, S2S_EINVAL, &err); /* the other ranks stop too */
+        goto done;
+    }
+    if (dump) {
+        code = dump_config(&cli);
         goto done;
     }
     if ((rc = start(&cli, &cfg, &cp, &t, &resumed, &usage, &err))) {

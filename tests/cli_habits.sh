@@ -57,5 +57,23 @@ expect 2 "--normalize: Marian's length normalisation" "$S2S" translate -m m.s2s 
 cmp -s nb.txt nb_marian.txt && cmp -s nb.txt nb_onmt.txt && [ "$(wc -l < nb.txt)" -gt 30 ] ||
     fail "--n-best (Marian) / --n_best (OpenNMT) differ from --nbest"
 
+# ---- --dump-config: the resolved options, fed back as --config, give the same model ----
+opts="--src s.en --tgt s.de --embed 16 --hidden 16 --max-steps 5 --threads 1 --seed 4"
+# shellcheck disable=SC2086
+"$S2S" train $opts --dump-config > dumped.json || fail "--dump-config"
+grep -q '"lr":	0.002' dumped.json && grep -q '"optim":	"adam"' dumped.json || fail "--dump-config: lr/optim unresolved"
+# shellcheck disable=SC2086
+"$S2S" train $opts --model direct.s2s -q && "$S2S" train --config dumped.json --model viaconfig.s2s -q ||
+    fail "training with the dumped config"
+[ "$("$S2S" info direct.s2s | grep params_fnv)" = "$("$S2S" info viaconfig.s2s | grep params_fnv)" ] ||
+    fail "--dump-config then --config trains another model"
+echo '{}' > c.yml
+expect 2 "c.yml: YAML configs are not read: --config takes JSON" "$S2S" train --config c.yml --src s.en --tgt s.de
+
+# ---- one way to name the input: -i FILE, FILE, or - ----
+"$S2S" tokenize -i t.en > tok1.txt && "$S2S" tokenize t.en > tok2.txt && "$S2S" tokenize - < t.en > tok3.txt &&
+    cmp -s tok1.txt tok2.txt && cmp -s tok1.txt tok3.txt && [ -s tok1.txt ] || fail "tokenize FILE / -i FILE / - differ"
+expect 2 "one input file \(given: t.en and s.en\)" "$S2S" tokenize t.en s.en
+
 [ "$fails" -eq 0 ] && echo "cli_habits: all passed" || echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
