@@ -18,6 +18,7 @@
 #include "s2s/text.h"
 #include "s2s/textio.h"
 #include "s2s/translator.h"
+#include "s2s/vocab.h"
 
 #define MAX_BEAM 64
 
@@ -210,6 +211,7 @@ typedef struct {
     size_t *text_off; /* (chunk, 2) start and end of line i's output in text */
     TextBuf text;
     long done;       /* lines written */
+    long ntok, nunk; /* source tokens kept, and of them unknown to the model (<unk>) */
     int read_failed; /* reading stopped at an error (printed): stop after this chunk */
     /* --alignment: the word of each source piece, line i's at src_word[sw_off[i] ..] */
     int *src_word, *map;
@@ -276,8 +278,12 @@ static long line_ids(Run *r, S2sErr *err)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     if (text_rstrip_utf8(r->in.line, r->in.len) == 0)
         return 0;
+    size_t from = r->ids[0].len;
     long n = textio_append_ids(&r->ids[0], &r->ck[0].tokenizer, &r->ck[0].src_vocab, r->in.line,
                                r->in.len, (int)r->a.max_len, err);
+    for (size_t k = from; n > 0 && k < r->ids[0].len; k++)
+        r->nunk += r->ids[0].ids[k] == VOCAB_UNK;
+    r->ntok += n > 0 ? (long)(r->ids[0].len - from) : 0;
     for (int k = 1; n > 0 && k < r->e.n; k++)
         if (textio_map_ids(&r->ids[k], &r->ids[0].tb, (int)n, &r->ck[k].src_vocab,
                            (int)r->a.max_len, err))
@@ -583,6 +589,9 @@ int cli_translate(int argc, char **argv)
         code = CLI_FAIL;
     if (code == CLI_OK)
         progress(&r, 1);
+    if (code == CLI_OK && !r.a.quiet && r.nunk > 0) /* out-of-vocabulary words are <unk>: say so */
+        fprintf(stderr, "s2s translate: %ld of %ld source tokens (%.1f%%) are not in the model's "
+                        "vocabulary and were read as <unk>\n", r.nunk, r.ntok, 100.0 * (double)r.nunk / (double)r.ntok);
     close_run(&r);
     return code;
 }

@@ -225,6 +225,9 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
             fprintf(t->progress, "s2s train: learning %d BPE merges on %s and %s\n", c->bpe_merges,
                     c->src, c->tgt);
         rc = textio_learn_bpe(&b, files, 2, c->bpe_merges, 2, c->max_line_bytes, NULL, err);
+        if (!rc && t->progress && b.nmerges < c->bpe_merges) /* no pair left seen twice */
+            fprintf(t->progress, "s2s train: learned %d BPE merges, fewer than %d: no pair of symbols "
+                                 "is left that occurs twice\n", b.nmerges, c->bpe_merges);
     }
     if (!rc)
         tokenizer_set_bpe(&t->tokenizer, &b);
@@ -562,6 +565,16 @@ static double eta(const Trainer *t, const Meter *m, double rate_steps)
     return left;
 }
 
+/* Marian's log prefix: "[2026-12-01 18:00:00] " (local time). */
+static void stamp(FILE *f)
+{
+    char buf[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (localtime_r(&now, &tm) && strftime(buf, sizeof buf, "[%Y-%m-%d %H:%M:%S] ", &tm))
+        fputs(buf, f);
+}
+
 static void report(Trainer *t, Meter *m)
 {
     double now = now_seconds(), dt = now - m->last_report;
@@ -569,6 +582,7 @@ static void report(Trainer *t, Meter *m)
     double tps = dt > 0 ? (double)m->tokens / dt : 0.0, sps = dt > 0 ? m->steps / dt : 0.0;
     if (t->progress) {
         double left = eta(t, m, sps);
+        stamp(t->progress);
         fprintf(t->progress,
                 "epoch %d step %ld loss %.4f ppl %.2f lr %.4g tgt tok/s %.0f elapsed %.0fs",
                 t->st.epoch, t->st.step, loss, exp(loss), t->st.lr, tps, elapsed(t, m));
@@ -659,6 +673,7 @@ static int improved(Trainer *t, double ppl, double bleu)
 static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int better)
 {
     if (t->progress) {
+        stamp(t->progress);
         fprintf(t->progress, "epoch %d step %ld valid ppl %.3f", t->st.epoch, t->st.step, ppl);
         if (t->cfg.valid_bleu)
             fprintf(t->progress, " BLEU %.2f", bleu);

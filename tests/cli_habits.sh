@@ -70,6 +70,18 @@ grep -q '"lr":	0.002' dumped.json && grep -q '"optim":	"adam"' dumped.json || fa
 echo '{}' > c.yml
 expect 2 "c.yml: YAML configs are not read: --config takes JSON" "$S2S" train --config c.yml --src s.en --tgt s.de
 
+# ---- messages: timestamps, BPE merges learned, unknown source words ----
+"$S2S" train --src s.en --tgt s.de --embed 16 --hidden 16 --max-steps 2 --report-every 0 --tokenizer bpe \
+    --bpe-merges 100000 --model bpe.s2s 2> bpe.err || fail "training with BPE"
+grep -Eq '^\[[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\] epoch 1 step 1 loss' bpe.err ||
+    fail "progress lines carry no timestamp: $(grep -m1 step bpe.err)"
+grep -Eq "learned [0-9]+ BPE merges, fewer than 100000" bpe.err || fail "no word on fewer BPE merges learned"
+printf 'Q\xc3\x9fQ \xe2\x82\xac\xe2\x82\xac\n' | "$S2S" translate -m m.s2s > /dev/null 2> unk.err
+grep -Eq "[1-9][0-9]* of [0-9]+ source tokens \([0-9.]+%\) are not in the model's vocabulary" unk.err ||
+    fail "unknown words: $(cat unk.err)"
+head -1 s.en | "$S2S" translate -m m.s2s 2> unk0.err > /dev/null
+! grep -q "vocabulary" unk0.err || fail "unknown words reported when there are none"
+
 # ---- one way to name the input: -i FILE, FILE, or - ----
 "$S2S" tokenize -i t.en > tok1.txt && "$S2S" tokenize t.en > tok2.txt && "$S2S" tokenize - < t.en > tok3.txt &&
     cmp -s tok1.txt tok2.txt && cmp -s tok1.txt tok3.txt && [ -s tok1.txt ] || fail "tokenize FILE / -i FILE / - differ"

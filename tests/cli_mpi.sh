@@ -116,7 +116,7 @@ mpirun --oversubscribe -np 2 "$mpi_bin" train "${long[@]}" --model k.s2s > u.out
 job=$!
 wait_until 120 test -f k.s2s || fail "no checkpoint before SIGUSR1"
 kill -USR1 $job
-wait $job || fail "SIGUSR1: status $? ($(grep -v '^epoch' u.err | tail -3))"
+wait $job || fail "SIGUSR1: status $? ($(grep -v 'epoch [0-9]* step' u.err | tail -3))"
 grep -q "interrupted by signal 10: saved k.s2s" u.err || fail "SIGUSR1: no save message"
 "$S2S" info k.s2s > /dev/null || fail "the checkpoint saved on SIGUSR1 does not load"
 
