@@ -35,6 +35,7 @@ cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st)
     cJSON_AddNumberToObject(s, "lr", st->lr);
     cJSON_AddNumberToObject(s, "best_valid_ppl", st->best_valid_ppl);
     cJSON_AddNumberToObject(s, "best_valid_bleu", st->best_valid_bleu);
+    cJSON_AddNumberToObject(s, "best_valid_chrf", st->best_valid_chrf);
     cJSON_AddNumberToObject(s, "bad_valids", st->bad_valids);
     cJSON_AddNumberToObject(s, "elapsed", st->elapsed);
     cJSON_AddNumberToObject(s, "tgt_tokens", (double)st->tgt_tokens);
@@ -95,6 +96,7 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
     st->step = (long)step, st->epoch = (int)epoch, st->batch_in_epoch = (int)batch;
     double bleu = -1, bad = 0; /* absent in checkpoints from before --valid-bleu */
     state_number(s, "best_valid_bleu", -1, &bleu);
+    state_number(s, "best_valid_chrf", -1, &st->best_valid_chrf); /* absent before --valid-metrics */
     state_number(s, "bad_valids", 0, &bad);
     st->best_valid_bleu = bleu, st->bad_valids = bad < 1e9 ? (int)bad : 0;
     st->tgt_tokens = (long)tokens;
@@ -203,6 +205,7 @@ static int new_model(Trainer *t, S2sErr *err)
     if (t->optim == OPTIM_ADAM && !t->cfg.set[train_option_index("lr")])
         t->st.lr = t->cfg.lr = TRAIN_ADAM_LR;
     t->st.best_valid_bleu = -1;
+    t->st.best_valid_chrf = -1;
     rng_seed(&t->st.rng, (uint64_t)t->cfg.seed * 0x9e3779b97f4a7c15ULL + 1);
     return 0;
 }
@@ -371,7 +374,9 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         if ((rc = read_corpus(t, &t->valid, cfg->valid_src, cfg->valid_tgt, 0, 0, err)))
             goto fail;
         t->has_valid = 1;
-        if (cfg->valid_bleu && (rc = raw_lines_read(&t->valid_refs, cfg->valid_tgt, cfg->max_line_bytes, err)))
+        if ((rc = train_valid_metrics(cfg, &t->vm_bleu, &t->vm_chrf, &t->vm_first, err)) ||
+            ((t->vm_bleu || t->vm_chrf) &&
+             (rc = raw_lines_read(&t->valid_refs, cfg->valid_tgt, cfg->max_line_bytes, err))))
             goto fail;
     }
     if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
@@ -654,29 +659,35 @@ static int keep_checkpoint(Trainer *t, Meter *m, S2sErr *err)
 /* Whether this validation beats the best so far: by BLEU with --valid-bleu,
  * else by perplexity; updates the bests, the patience count and, with
  * --decay-on-plateau, the learning rate. */
-static int improved(Trainer *t, double ppl, double bleu)
+static int improved(Trainer *t, double ppl, double bleu, double chrf)
 {
-    int better = t->cfg.valid_bleu ? bleu > t->st.best_valid_bleu
-                                   : t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl;
-    if (t->st.best_valid_ppl == 0 || ppl < t->st.best_valid_ppl)
-        t->st.best_valid_ppl = ppl;
-    if (bleu > t->st.best_valid_bleu)
-        t->st.best_valid_bleu = bleu;
-    t->st.bad_valids = better ? 0 : t->st.bad_valids + 1;
+    TrainState *st = &t->st;
+    int better = t->vm_first == VALID_BLEU   ? bleu > st->best_valid_bleu
+                 : t->vm_first == VALID_CHRF ? chrf > st->best_valid_chrf
+                                             : st->best_valid_ppl == 0 || ppl < st->best_valid_ppl;
+    if (st->best_valid_ppl == 0 || ppl < st->best_valid_ppl)
+        st->best_valid_ppl = ppl;
+    if (bleu > st->best_valid_bleu)
+        st->best_valid_bleu = bleu;
+    if (chrf > st->best_valid_chrf)
+        st->best_valid_chrf = chrf;
+    st->bad_valids = better ? 0 : st->bad_valids + 1;
     if (!better && t->cfg.decay_on_plateau)
-        t->st.lr *= 0.5;
-    if (t->cfg.patience > 0 && t->st.bad_valids >= t->cfg.patience)
+        st->lr *= 0.5;
+    if (t->cfg.patience > 0 && st->bad_valids >= t->cfg.patience)
         t->stop = 1;
     return better;
 }
 
-static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int better)
+static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, double chrf, int better)
 {
     if (t->progress) {
         stamp(t->progress);
         fprintf(t->progress, "epoch %d step %ld valid ppl %.3f", t->st.epoch, t->st.step, ppl);
-        if (t->cfg.valid_bleu)
+        if (t->vm_bleu)
             fprintf(t->progress, " BLEU %.2f", bleu);
+        if (t->vm_chrf)
+            fprintf(t->progress, " chrF %.2f", chrf);
         fprintf(t->progress, "%s%s\n", better ? " (best)" : t->cfg.decay_on_plateau ? " (no better: lr halved)" : "",
                 t->stop ? " (out of patience: stopping)" : "");
     }
@@ -685,11 +696,41 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, int be
     cJSON_AddNumberToObject(o, "epoch", t->st.epoch);
     cJSON_AddNumberToObject(o, "valid_ppl", ppl);
     cJSON_AddNumberToObject(o, "valid_loss", log(ppl));
-    if (t->cfg.valid_bleu)
+    if (t->vm_bleu)
         cJSON_AddNumberToObject(o, "valid_bleu", bleu);
+    if (t->vm_chrf)
+        cJSON_AddNumberToObject(o, "valid_chrf", chrf);
     cJSON_AddNumberToObject(o, "lr", t->st.lr);
     cJSON_AddNumberToObject(o, "elapsed", elapsed(t, m));
     log_line(t, o);
+}
+
+/* The validation translations (rank 0): scores, and --valid-translation-output
+ * written through a temporary file and renamed. */
+static int translate_valid(Trainer *t, double *bleu, double *chrf, S2sErr *err)
+{
+    const TrainConfig *c = &t->cfg;
+    char tmp[4200];
+    FILE *out = NULL;
+    int rc = 0;
+    if (!t->valid_tr.d)
+        rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, c->valid_beam, err);
+    if (!rc && c->valid_output) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", c->valid_output);
+        if (!(out = fopen(tmp, "w")))
+            rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    }
+    if (!rc)
+        rc = evaluate_translations(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid,
+                                   t->vm_bleu || t->vm_chrf ? &t->valid_refs : NULL, out, bleu,
+                                   t->vm_chrf ? chrf : NULL, err);
+    if (out && (fclose(out) || rc)) {
+        remove(tmp);
+        return rc ? rc : s2s_fail(err, S2S_EIO, "%s: write failed", tmp);
+    }
+    if (!rc && out && rename(tmp, c->valid_output))
+        rc = s2s_fail(err, S2S_EIO, "%s: cannot rename to %s: %s", tmp, c->valid_output, strerror(errno));
+    return rc;
 }
 
 /* Validation perplexity on every rank (each runs its shards of each
@@ -698,7 +739,7 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
 {
     if (t->ema) /* validation sees the smoothed weights */
         swap_smoothed(t);
-    double ppl = trainer_perplexity(t, &t->valid), bleu = 0;
+    double ppl = trainer_perplexity(t, &t->valid), bleu = 0, chrf = 0;
     int rc = 0;
     if (dist_rank() != 0) {
         if (t->ema)
@@ -706,18 +747,15 @@ static int validate(Trainer *t, Meter *m, S2sErr *err)
         return 0;
     }
     blas_set_threads(t->cfg.threads); /* decoding: one batch, all threads */
-    if (t->cfg.valid_bleu && !t->valid_tr.d)
-        rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, t->cfg.valid_beam, err);
-    if (!rc && t->cfg.valid_bleu)
-        rc = evaluate_bleu(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid, &t->valid_refs,
-                           &bleu, err);
+    if (t->vm_bleu || t->vm_chrf || t->cfg.valid_output)
+        rc = translate_valid(t, &bleu, &chrf, err);
     blas_set_threads(t->shards.n > 1 ? 1 : t->cfg.threads);
     if (t->ema)
         swap_smoothed(t);
     if (rc)
         return rc;
-    int better = improved(t, ppl, bleu);
-    log_validation(t, m, ppl, bleu, better);
+    int better = improved(t, ppl, bleu, chrf);
+    log_validation(t, m, ppl, bleu, chrf, better);
     if (better && t->cfg.keep_best && !t->diverging) {
         char path[4200];
         copy_path(t->cfg.model, "best", path, sizeof path);

@@ -57,6 +57,8 @@ const TrainOption train_options[] = {
     {"valid-every", OPT_INT, F(valid_every), 0, "N", "also validate and save every N steps (default 0: each epoch)", NULL},
     {"valid-bleu", OPT_FLAG, F(valid_bleu), 0, NULL, "also translate the validation source and report BLEU (as s2s bleu)", NULL},
     {"valid-beam", OPT_INT, F(valid_beam), 0, "K", "beam for --valid-bleu (default 1: greedy)", NULL},
+    {"valid-metrics", OPT_STR, F(valid_metrics), 0, "LIST", "validation metrics, the first decides the best model (Marian's --valid-metrics): ppl (or perplexity, cross-entropy), bleu, chrf (default ppl; bleu,ppl with --valid-bleu)", NULL},
+    {"valid-translation-output", OPT_STR, F(valid_output), 0, "FILE", "write each validation's translations to FILE (Marian's name; one line per validation line)", NULL},
     {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by valid BLEU, else perplexity) in MODEL.best.s2s", NULL},
     {"keep-checkpoints", OPT_INT, F(keep_checkpoints), 0, "N", "also keep the last N validated checkpoints as MODEL.stepS.s2s, for s2s average (default 0)", NULL},
     {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)", NULL},
@@ -232,6 +234,15 @@ static int check_range(const char *name, double v, double lo, double hi, S2sErr 
     return 0;
 }
 
+static int check_valid_metrics(const TrainConfig *c, S2sErr *err)
+{
+    int b, f, first;
+    int rc = train_valid_metrics(c, &b, &f, &first, err);
+    if (!rc && (b || f || c->valid_output) && !c->valid_src)
+        rc = s2s_fail(err, S2S_EINVAL, "validation metrics and --valid-translation-output need --valid-src and --valid-tgt");
+    return rc;
+}
+
 int train_config_check(const TrainConfig *c, S2sErr *err)
 {
     int rc;
@@ -264,6 +275,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("report-every", c->report_every, 0, 1e9, err)) ||
         (rc = check_range("bpe-merges", c->bpe_merges, 0, 10000000, err)) ||
         (rc = check_range("valid-beam", c->valid_beam, 1, 64, err)) ||
+        (rc = check_valid_metrics(c, err)) ||
         (rc = check_range("patience", c->patience, 0, 1000000, err)) ||
         (rc = check_range("keep-checkpoints", c->keep_checkpoints, 0, TRAIN_MAX_KEPT, err)) ||
         (rc = check_range("max-line-bytes", c->max_line_bytes, 1, (double)S2S_MAX_LINE_LIMIT, err)))
@@ -333,4 +345,26 @@ int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i)
 {
     char x[512], y[512];
     return strcmp(train_option_text(a, i, x, sizeof x), train_option_text(b, i, y, sizeof y)) == 0;
+}
+
+int train_valid_metrics(const TrainConfig *c, int *bleu, int *chrf, int *first, S2sErr *err)
+{
+    *bleu = c->valid_bleu, *chrf = 0, *first = c->valid_bleu ? VALID_BLEU : VALID_PPL;
+    if (!c->valid_metrics)
+        return 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", c->valid_metrics);
+    int n = 0;
+    for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save), n++) {
+        int k = !strcmp(m, "ppl") || !strcmp(m, "perplexity") || !strcmp(m, "cross-entropy") ||
+                        !strcmp(m, "ce-mean-words") ? VALID_PPL
+                : !strcmp(m, "bleu") || !strcmp(m, "bleu-detok") ? VALID_BLEU
+                : !strcmp(m, "chrf") ? VALID_CHRF : -1;
+        if (k < 0)
+            return s2s_fail(err, S2S_EINVAL, "--valid-metrics: unknown metric '%s' (ppl, bleu, chrf)", m);
+        if (n == 0)
+            *first = k;
+        *bleu |= k == VALID_BLEU, *chrf |= k == VALID_CHRF;
+    }
+    return 0;
 }

@@ -82,6 +82,22 @@ grep -Eq "[1-9][0-9]* of [0-9]+ source tokens \([0-9.]+%\) are not in the model'
 head -1 s.en | "$S2S" translate -m m.s2s 2> unk0.err > /dev/null
 ! grep -q "vocabulary" unk0.err || fail "unknown words reported when there are none"
 
+# ---- --valid-metrics and --valid-translation-output (Marian's names) ----
+head -400 "$demo/train.en" > s4.en; head -400 "$demo/train.de" > s4.de
+head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
+"$S2S" train --src s4.en --tgt s4.de --valid-src v.en --valid-tgt v.de --embed 32 --hidden 32 --batch 16 \
+    --max-steps 60 --valid-every 30 --optim sgd --lr 8 --clip 1 --threads 1 --valid-metrics chrf,bleu,ppl \
+    --valid-translation-output vout.txt --model vm.s2s --log vm.jsonl -q || fail "training with --valid-metrics"
+[ "$(wc -l < vout.txt)" = 40 ] || fail "--valid-translation-output: $(wc -l < vout.txt) lines for 40"
+last=$(grep valid_chrf vm.jsonl | tail -1)
+chrf=$(echo "$last" | grep -o '"valid_chrf":[0-9.e+-]*' | cut -d: -f2)
+bleu=$(echo "$last" | grep -o '"valid_bleu":[0-9.e+-]*' | cut -d: -f2)
+awk -v a="$chrf" -v b="$("$S2S" bleu v.de -i vout.txt -m chrf -b -w 10)" 'BEGIN { exit !(a > 0 && (a - b < 1e-6 && b - a < 1e-6)) }' ||
+    fail "valid chrF $chrf is not s2s bleu -m chrf of the written translations"
+awk -v a="$bleu" -v b="$("$S2S" bleu v.de -i vout.txt -b -w 10)" 'BEGIN { exit !(a - b < 1e-6 && b - a < 1e-6) }' ||
+    fail "valid BLEU $bleu is not s2s bleu of the written translations"
+expect 2 "--valid-metrics: unknown metric 'meteor' \(ppl, bleu, chrf\)" "$S2S" train --src s.en --tgt s.de --valid-metrics meteor
+
 # ---- one way to name the input: -i FILE, FILE, or - ----
 "$S2S" tokenize -i t.en > tok1.txt && "$S2S" tokenize t.en > tok2.txt && "$S2S" tokenize - < t.en > tok3.txt &&
     cmp -s tok1.txt tok2.txt && cmp -s tok1.txt tok3.txt && [ -s tok1.txt ] || fail "tokenize FILE / -i FILE / - differ"

@@ -4,6 +4,8 @@
 #ifndef S2S_EVALUATE_H
 #define S2S_EVALUATE_H
 
+#include <stdio.h>
+
 #include "s2s/common.h"
 #include "s2s/corpus.h"
 #include "s2s/decode.h"
@@ -25,10 +27,13 @@ void raw_lines_free(RawLines *r);
  * translator.h): batches of 32 consecutive pairs, beam 1 = greedy, one
  * decoder on the caller's BLAS threads. */
 int evaluate_init(Translator *tr, const Model *m, const Corpus *c, int beam, S2sErr *err);
-/* BLEU of the model's translations of the pairs of c (each pair's line in
- * the files is c->line_index[i]; pairs the corpus skipped are left out)
- * against refs, translated by tr (evaluate_init). */
-int evaluate_bleu(Translator *tr, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
-                  const RawLines *refs, double *bleu, S2sErr *err);
+/* The model's translations of the pairs of c (each pair's line in the
+ * files is c->line_index[i]; pairs the corpus skipped are left out of the
+ * scores), translated by tr (evaluate_init): BLEU into *bleu and, when chrf
+ * is not NULL, chrF into *chrf, against refs, as s2s bleu scores them
+ * (NULL refs: no scores); with out != NULL every translation is written to
+ * it, one line per line of the validation files (a skipped pair's empty). */
+int evaluate_translations(Translator *tr, const Tokenizer *tk, const Vocab *tv, const Corpus *c,
+                          const RawLines *refs, FILE *out, double *bleu, double *chrf, S2sErr *err);
 
 #endif

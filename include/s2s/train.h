@@ -49,6 +49,7 @@ enum { TRAIN_DIVERGED_STEPS = 50 };
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
     char *arch, *cell, *optim, *attention;
+    char *valid_metrics, *valid_output; /* --valid-metrics, --valid-translation-output */
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
@@ -80,6 +81,11 @@ int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i);
 const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap);
 /* Ranges and required options. */
 int train_config_check(const TrainConfig *c, S2sErr *err);
+/* The validation metrics: which are on, and which decides the best model
+ * (VALID_PPL, VALID_BLEU, VALID_CHRF): --valid-metrics (Marian's names
+ * accepted), else bleu then ppl with --valid-bleu, else ppl alone. */
+enum { VALID_PPL = 0, VALID_BLEU, VALID_CHRF };
+int train_valid_metrics(const TrainConfig *c, int *bleu, int *chrf, int *first, S2sErr *err);
 
 typedef struct {
     long step;          /* optimizer steps done */
@@ -88,6 +94,7 @@ typedef struct {
     double lr;
     double best_valid_ppl; /* 0 = none yet */
     double best_valid_bleu; /* -1 = none yet */
+    double best_valid_chrf; /* -1 = none yet */
     int bad_valids;     /* validations since the last improvement */
     double elapsed;     /* seconds of training before this run */
     long tgt_tokens;    /* target tokens trained on */
@@ -119,7 +126,8 @@ typedef struct {
     int optim;           /* OPTIM_SGD or OPTIM_ADAM */
     float *opt_state;    /* (optim_state_per_param * nparams), owned; NULL for SGD */
     float *ema;          /* --exponential-smoothing: (nparams) the smoothed weights, owned; else NULL */
-    RawLines valid_refs; /* --valid-bleu */
+    RawLines valid_refs; /* --valid-bleu / --valid-metrics bleu, chrf */
+    int vm_bleu, vm_chrf, vm_first; /* the validation metrics (train_valid_metrics) */
     Translator valid_tr; /* --valid-bleu: the validation translator (set up on first use) */
     int stop;            /* --patience ran out */
     int diverging;       /* steps in a row with a loss above 2 ln(target vocabulary) */
