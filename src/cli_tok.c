@@ -1,5 +1,6 @@
 /* s2s tokenize, s2s detokenize, s2s bpe learn|apply: the tokenizer and BPE
  * in pipelines, stdin to stdout, line for line. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -121,6 +122,26 @@ static int one_line(Mode mode, const Tokenizer *tk, LineReader *in, TokBuf *tb, 
     return 0;
 }
 
+/* Whether a word of line[0..n) has punctuation joined to it ("house." or
+ * "(the"): text that s2s tokenize has not split. The word goes to out. */
+static int looks_untokenized(const char *line, size_t n, char *out, size_t cap)
+{
+    for (size_t i = 0; i < n;) {
+        while (i < n && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        size_t j = i;
+        while (j < n && line[j] != ' ' && line[j] != '\t')
+            j++;
+        if (j - i >= 2 && ((strchr(".,!?;:)\"", line[j - 1]) && isalnum((unsigned char)line[j - 2])) ||
+                           (strchr("(\"", line[i]) && isalnum((unsigned char)line[i + 1])))) {
+            snprintf(out, cap, "%.*s", (int)(j - i), line + i);
+            return 1;
+        }
+        i = j;
+    }
+    return 0;
+}
+
 static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
 {
     Tokenizer tk = {.kind = TOKENIZER_WORD};
@@ -144,8 +165,12 @@ static int run_lines(Mode mode, const TokArgs *a, S2sErr *err)
     in.max_line = a->max_line;
     if (!rc && a->output && strcmp(a->output, "-") != 0 && !(out.f = fopen(out.name = a->output, "w")))
         rc = s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
-    int flush_lines = in.f && isatty(fileno(in.f));
+    int flush_lines = in.f && isatty(fileno(in.f)), warned = mode != MODE_APPLY || a->quiet;
+    char word[64];
     while (!rc && (rc = linereader_next(&in, err)) == 1) {
+        if (!warned && (warned = looks_untokenized(in.line, in.len, word, sizeof word)))
+            fprintf(stderr, "s2s bpe apply: warning: %s:%ld: '%s' looks untokenized (punctuation joined to "
+                            "a word): apply BPE to the output of s2s tokenize\n", in.name, in.lineno, word);
         rc = one_line(mode, &tk, &in, &tb, &out, &text, &cap, err);
         if (!rc && flush_lines)
             fflush(out.f);

@@ -98,6 +98,14 @@ awk -v a="$bleu" -v b="$("$S2S" bleu v.de -i vout.txt -b -w 10)" 'BEGIN { exit !
     fail "valid BLEU $bleu is not s2s bleu of the written translations"
 expect 2 "--valid-metrics: unknown metric 'meteor' \(ppl, bleu, chrf\)" "$S2S" train --src s.en --tgt s.de --valid-metrics meteor
 
+# ---- bpe apply on untokenized text: one warning ----
+"$S2S" bpe learn -i s.en -m 50 -o codes.txt -q || fail "bpe learn"
+printf 'the house.\nfine (ok\n' | "$S2S" bpe apply -c codes.txt > /dev/null 2> ap.err
+[ "$(grep -c "looks untokenized" ap.err)" = 1 ] && grep -q "stdin:1: 'house.' looks untokenized" ap.err ||
+    fail "bpe apply on raw text: $(cat ap.err)"
+printf 'the house .\n' | "$S2S" bpe apply -c codes.txt > /dev/null 2> ap2.err
+[ ! -s ap2.err ] || fail "bpe apply warned on tokenized text: $(cat ap2.err)"
+
 # ---- one way to name the input: -i FILE, FILE, or - ----
 "$S2S" tokenize -i t.en > tok1.txt && "$S2S" tokenize t.en > tok2.txt && "$S2S" tokenize - < t.en > tok3.txt &&
     cmp -s tok1.txt tok2.txt && cmp -s tok1.txt tok3.txt && [ -s tok1.txt ] || fail "tokenize FILE / -i FILE / - differ"
