@@ -29,6 +29,7 @@ typedef struct {
     long batch, threads, max_line;
     int summary, quiet;
     RescoreArgs rs; /* --nbest */
+    const char *output; /* -o: instead of stdout */
 } ScoreArgs;
 
 static void help(FILE *f)
@@ -44,7 +45,8 @@ static void help(FILE *f)
                "  -m, --model FILE   the trained model (required); several -m: an ensemble\n"
                "      --weights W1,W2,...  the ensemble members' weights (default equal), normalised\n"
                "      --src FILE     sources, one per line (- = stdin)\n"
-               "      --tgt FILE     targets, aligned with --src\n"
+               "  -i, --tgt FILE     targets (the translations scored), aligned with --src\n"
+               "  -o, --output FILE  write the scores to FILE instead of stdout\n"
                "      --summary      print the corpus summary on stdout, after the pairs\n"
                "      --nbest LIST   rescore this n-best list instead of --tgt\n"
                "      --feature-name NAME  the feature --nbest appends (default S2S)\n"
@@ -73,7 +75,15 @@ static int parse_value(ScoreArgs *a, int c, const char *v)
         a->model[a->nmodels++] = v;
         return 0;
     case O_SRC: a->src = v; return 0;
-    case O_TGT: a->tgt = v; return 0;
+    case O_TGT:
+    case 'i':
+        if (a->tgt) {
+            fprintf(stderr, "s2s score: -i and --tgt name the same file (the translations scored): give one\n");
+            return CLI_USAGE;
+        }
+        a->tgt = v;
+        return 0;
+    case 'o': a->output = v; return 0;
     case O_NBEST: a->rs.nbest = v; return 0;
     case O_FEATURE:
         a->rs.feature = v;
@@ -119,13 +129,14 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
         {"weights", required_argument, NULL, O_WEIGHTS}, {"nbest", required_argument, NULL, O_NBEST},
         {"feature-name", required_argument, NULL, O_FEATURE},
         {"rerank", required_argument, NULL, O_RERANK}, {"1best", no_argument, NULL, O_1BEST},
+        {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
     unsigned char seen[1024] = {0};
     *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, ":m:qh", longs, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, ":m:i:o:qh", longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
@@ -233,9 +244,11 @@ static int open_scorer(Scorer *s, S2sErr *err)
     const char *inputs[2 + ENSEMBLE_MAX] = {a->src, a->rs.nbest ? a->rs.nbest : a->tgt};
     const Model *m[ENSEMBLE_MAX];
     memcpy(inputs + 2, a->model, sizeof(char *) * (size_t)a->nmodels);
-    int rc = fileio_check_output(NULL, inputs, 2 + a->nmodels, err);
+    int rc = fileio_check_output(a->output, inputs, 2 + a->nmodels, err);
     if (rc || (rc = ensemble_load(s->ck, a->model, a->nmodels, err)))
         return rc;
+    if (a->output && strcmp(a->output, "-") != 0 && !freopen(a->output, "w", stdout))
+        return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
     for (int k = 0; k < a->nmodels; k++)
         m[k] = &s->ck[k].model;
     if ((rc = ensemble_set(&s->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||

@@ -109,6 +109,8 @@ printf 'the house .\n' | "$S2S" bpe apply -c codes.txt > /dev/null 2> ap2.err
 # ---- one way to name the input: -i FILE, FILE, or - ----
 "$S2S" tokenize -i t.en > tok1.txt && "$S2S" tokenize t.en > tok2.txt && "$S2S" tokenize - < t.en > tok3.txt &&
     cmp -s tok1.txt tok2.txt && cmp -s tok1.txt tok3.txt && [ -s tok1.txt ] || fail "tokenize FILE / -i FILE / - differ"
+"$S2S" score -m m.s2s --src s.en -i s.de -o sc1.txt -q && "$S2S" score -m m.s2s --src s.en --tgt s.de -q > sc2.txt &&
+    cmp -s sc1.txt sc2.txt && [ -s sc1.txt ] || fail "score -i/-o differ from --tgt and stdout"
 expect 2 "one input file \(given: t.en and s.en\)" "$S2S" tokenize t.en s.en
 
 [ "$fails" -eq 0 ] && echo "cli_habits: all passed" || echo "$fails failure(s)"
