@@ -24,9 +24,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 make -j2 s2s > /dev/null
+. scripts/lib-opts.sh # merge_opts (cwd: the repository)
 base=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64 --dropout 0.3
       --label-smoothing 0.1)
-# name: the options that differ from base (later options win)
+# name: the options that differ from base (they replace base's)
 variants=(
     "base:"
     "ls0:--label-smoothing 0"
@@ -40,9 +41,11 @@ variants=(
 run() { # NAME OPTIONS...
     local name=$1 d=$out/$1; shift
     mkdir -p "$d"
+    local -a args # the variant's options replace base's (s2s refuses an option given twice)
+    mapfile -d '' args < <(merge_opts "${base[@]}" -- "$@")
     ./s2s train --src "$data/train.de" --tgt "$data/train.en" --model "$d/last.s2s" \
         --log "$d/train.jsonl" --arch "$arch" --optim adam --lr 0.002 --clip 5 --epochs 100 \
-        --max-len 60 --threads 1 --time-limit $((minutes * 60)) --overwrite -q "${base[@]}" "$@"
+        --max-len 60 --threads 1 --time-limit $((minutes * 60)) --overwrite -q "${args[@]}"
     ./s2s translate -m "$d/last.s2s" --threads 1 -q < "$data/val.de" > "$d/valid.hyp"
     ./s2s bleu "$data/val.en" -i "$d/valid.hyp" -b -w 2 > "$d/valid.bleu"
 }

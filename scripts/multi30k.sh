@@ -60,6 +60,7 @@ if [ $smoke = 1 ]; then # a slice of the data and a tiny model
     size=(--bpe-merges 500 --embed 32 --hidden 64 --layers 1 --batch 32 --epochs 3)
     minutes=2
 fi
+. scripts/lib-opts.sh # merge_opts: the recipe's defaults, replaceable (cwd: the repository)
 # train DIR SEED [options]: one model into DIR/last.s2s, its best copy to DIR/best.model.
 train() {
     local dir=$1 seed=$2; shift 2
@@ -71,12 +72,16 @@ train() {
     fi
     mkdir -p "$dir"
     rm -f "$dir/train.jsonl"
-    ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
-        --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" --valid-bleu --keep-best \
+    # the recipe's settings, then the size's and the caller's, each replacing the recipe's
+    # (s2s refuses an option given twice)
+    local -a args
+    mapfile -d '' args < <(merge_opts --valid-bleu --keep-best \
         --model "$dir/last.s2s" --log "$dir/train.jsonl" --arch "$arch" --cell "$cell" \
         --dropout 0.3 --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 \
-        --patience 6 --epochs 100 --max-len 60 "${size[@]}" --time-limit $((minutes * 60)) \
-        --threads "$threads" --seed "$seed" "$@"
+        --patience 6 --epochs 100 --max-len 60 --time-limit $((minutes * 60)) \
+        --threads "$threads" --seed "$seed" -- "${size[@]}" "$@")
+    ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
+        --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" "${args[@]}"
     local best="$dir/last.best.s2s"
     [ -f "$best" ] || best="$dir/last.s2s"
     cp "$best" "$dir/best.model"

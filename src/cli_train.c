@@ -53,9 +53,8 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
             cli_bad_option("train", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
-        if (i < (int)sizeof seen && seen[i]++) /* scripts override defaults: not silent, not an error */
-            fprintf(stderr, "s2s train: warning: option --%s given twice: the last one is used\n",
-                    train_options[i].name);
+        if (cli_once("train", i, seen, (int)sizeof seen, argv, optind, optarg))
+            return CLI_USAGE;
         const char *v = train_options[i].type == OPT_FLAG ? NULL
                         : optarg                          ? optarg
                                                           : train_options[i].implicit;

@@ -60,7 +60,8 @@ done
 [ "$(wc -l < avg.out)" -eq 20 ] || fail "average: $(wc -l < avg.out) lines for 20"
 
 # refusals
-"$S2S" train "${common[@]}" --hidden 24 --max-steps 5 --model big.s2s || fail "train big"
+mapfile -d '' big < <(merge_opts "${common[@]}" -- --hidden 24 --max-steps 5 --model big.s2s)
+"$S2S" train "${big[@]}" || fail "train big"
 expect 1 "m.s2s and big.s2s: the configurations differ \(hidden 16 vs 24\)" "$S2S" average -o x.s2s m.s2s big.s2s
 "$S2S" train --src v.de --tgt v.en --bpe-merges 100 --embed 16 --hidden 16 --max-steps 5 -q \
     --model other.s2s || fail "train other"

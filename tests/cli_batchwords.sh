@@ -37,7 +37,11 @@ run --batch 300 --threads 2 --max-steps 3 --model ball.s2s || fail "train --batc
     fail "--batch-words 1000000 differs from --batch 300 (the whole corpus in one batch both)"
 
 # ---- the same seed, the same model; another N, another model ----
-vrun() { run --valid-src v.en --valid-tgt v.de --valid-every 7 --batch-words 150 --threads 2 "$@"; }
+vrun() {
+    local -a args
+    mapfile -d '' args < <(merge_opts --valid-src v.en --valid-tgt v.de --valid-every 7 --batch-words 150 --threads 2 -- "$@")
+    run "${args[@]}"
+}
 vrun --max-steps 40 --model a1.s2s --log a1.jsonl || fail "train a1"
 vrun --max-steps 40 --model a2.s2s || fail "train a2"
 [ -n "$(params a1.s2s)" ] && [ "$(params a1.s2s)" = "$(params a2.s2s)" ] || fail "same seed gave different models"

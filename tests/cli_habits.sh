@@ -40,7 +40,7 @@ grep -q "; 1 thread$" banner.txt || fail "banner: $(grep thread banner.txt)"
 expect 2 "option '--beam' given twice" "$S2S" translate -m m.s2s --beam 2 --beam 3
 expect 2 "option '--beam-size' given twice" "$S2S" translate -m m.s2s -b 2 --beam-size 3
 expect 2 "option '-w' given twice" "$S2S" bleu t.en -i t.en -w 2 -w 3
-expect 0 "warning: option --hidden given twice: the last one is used" "$S2S" train --src s.en --tgt s.de --hidden 8 --hidden 16 --max-steps 1 --model twice.s2s
+expect 2 "option '--hidden' given twice" "$S2S" train --src s.en --tgt s.de --hidden 8 --hidden 16
 expect 2 "option '--src' given twice" "$S2S" score -m m.s2s --src t.en --src t.en --tgt t.en
 expect 2 "option '--port' given twice" "$S2S" serve -m m.s2s --port 0 --port 1
 expect 2 "-n: no short option here: --nbest N" "$S2S" translate -m m.s2s -n 0.6

@@ -87,8 +87,13 @@ expect_full 1 "s2s: stdout: write failed: No space left on device" "$S2S" --vers
 expect_full 1 "s2s train: stdout: write failed: No space left on device" "$S2S" train --help
 
 # ---- same seed, same threads => identical parameters ----
-run() { "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
-        --dropout 0.3 --decay-start 1 --seed 7 --optim sgd "$@"; }
+run() { # the defaults below, each unless the call gives it
+    local -a args
+    # shellcheck disable=SC2086
+    mapfile -d '' args < <(merge_opts --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
+        --dropout 0.3 --decay-start 1 --seed 7 --optim sgd -- "$@")
+    "$S2S" train "${args[@]}"
+}
 run --max-steps 40 --model d1.s2s || fail "train d1"
 run --max-steps 40 --model d2.s2s || fail "train d2"
 [ -n "$(params d1.s2s)" ] && [ "$(params d1.s2s)" = "$(params d2.s2s)" ] || fail "same seed gave different models"

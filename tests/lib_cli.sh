@@ -35,3 +35,5 @@ expect_full() {
     [ -w /dev/full ] || return 0
     expect_out=/dev/full expect "$@"
 }
+# merge_opts DEFAULTS... -- ARGS...: defaults the arguments may replace (scripts/lib-opts.sh)
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib-opts.sh"
