@@ -153,9 +153,10 @@ grep -q "rank 1: missing.en: cannot open" err.txt || fail "rank 1's own reason i
 odd_bin=${S2S_MPI_ODD:-$root/build-mpi-odd/s2s}
 if [ -x "$odd_bin" ]; then
     rm -f m.s2s
+    mapfile -d '' one30 < <(merge_opts "${one[@]}" -- --max-steps 30)
     expect 1 "step 10: the parameters of rank 1 \(host [^)]*\) differ from rank 0's" \
-        timeout 300 mpirun --oversubscribe -np 1 "$mpi_bin" train --src s.en "${one[@]}" \
-        --max-steps 30 : -np 1 "$odd_bin" train --src s.en "${one[@]}" --max-steps 30
+        timeout 300 mpirun --oversubscribe -np 1 "$mpi_bin" train --src s.en "${one30[@]}" \
+        : -np 1 "$odd_bin" train --src s.en "${one30[@]}"
     [ ! -e m.s2s ] || fail "a model was written although the ranks' parameters differ"
 else
     echo "cli_mpi: no $odd_bin: the parameter-agreement check is not tested"
