@@ -315,39 +315,19 @@ fail:
 
 int bpe_save(const Bpe *b, const char *given, S2sErr *err)
 {
-    char tmp[4096 + 32], path[4096];
-    struct stat st;
-    /* Through a symbolic link: its target is replaced, the link stays. */
-    if (fileio_write_target(given, path, sizeof path, err))
-        return S2S_EINVAL;
-    /* The rename would replace a device or a FIFO (as root, /dev/null). */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return s2s_fail(err, S2S_EINVAL, "%s: not a regular file", path);
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return s2s_fail(err, S2S_EINVAL, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    int bad = fputs("#version: 0.2\n", f) == EOF;
+    FileReplace r;
+    int rc = fileio_replace_open(&r, given, err);
+    if (rc)
+        return rc;
+    int bad = fputs("#version: 0.2\n", r.f) == EOF;
     for (int i = 0; i < b->nmerges && !bad; i++)
-        bad = fputs(bpe_merge_text(b, i), f) == EOF || fputc('\n', f) == EOF;
-    bad = bad || fflush(f) || fsync(fileno(f));
-    int saved_errno = errno;
-    if (fclose(f) && !bad) {
-        bad = 1;
-        saved_errno = errno;
-    }
+        bad = fputs(bpe_merge_text(b, i), r.f) == EOF || fputc('\n', r.f) == EOF;
     if (bad) {
-        remove(tmp);
-        return s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(saved_errno));
+        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", r.tmp, strerror(errno));
+        fileio_replace_abort(&r);
+        return rc;
     }
-    if (rename(tmp, path)) {
-        saved_errno = errno;
-        remove(tmp);
-        return s2s_fail(err, S2S_EIO, "%s: cannot rename %s over it: %s", path, tmp,
-                        strerror(saved_errno));
-    }
-    return 0;
+    return fileio_replace_commit(&r, err);
 }
 
 /* The whole file, NUL-terminated, into *buf (malloc'd) and *len. */

@@ -162,47 +162,17 @@ int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *t
               const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
               S2sErr *err)
 {
-    char tmp[4096 + 32], path[4096];
-    int rc = 0;
-    FILE *f = NULL;
-    /* Through a symbolic link: its target is replaced, the link stays. */
-    if (fileio_write_target(given, path, sizeof path, err))
-        return S2S_EINVAL;
+    FileReplace r;
     char *json = metadata_text(m, sv, tv, tk, train);
     if (!json)
-        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", path);
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* never rename over /dev/null */
-        rc = s2s_fail(err, S2S_EINVAL, "%s: not a regular file", path);
-        goto done;
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
+    int rc = fileio_replace_open(&r, given, err);
+    if (!rc && write_body(r.f, m, json, opt_state, raw)) {
+        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", r.tmp, strerror(errno));
+        fileio_replace_abort(&r);
+    } else if (!rc) {
+        rc = fileio_replace_commit(&r, err);
     }
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp) {
-        rc = s2s_fail(err, S2S_EINVAL, "%s: path too long", path);
-        goto done;
-    }
-    f = fopen(tmp, "wb");
-    if (!f) {
-        rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if (write_body(f, m, json, opt_state, raw) || fflush(f) || fsync(fileno(f))) {
-        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
-        goto done;
-    }
-    FILE *g = f;
-    f = NULL;
-    if (fclose(g)) {
-        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", tmp, strerror(errno));
-        goto done;
-    }
-    if (rename(tmp, path))
-        rc = s2s_fail(err, S2S_EIO, "%s: cannot rename %s over it: %s", path, tmp,
-                      strerror(errno));
-done:
-    if (f)
-        fclose(f);
-    if (rc)
-        remove(tmp);
     cJSON_free(json);
     return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "s2s/checkpoint.h"
+#include "s2s/fileio.h"
 
 int cli_info(int argc, char **argv)
 {
@@ -18,7 +19,8 @@ int cli_info(int argc, char **argv)
     }
     S2sErr err;
     cJSON *info = NULL;
-    if (ckpt_read_info(argv[1], &info, &err)) {
+    const char *model = argv[1];
+    if (fileio_check_output(NULL, &model, 1, &err) || ckpt_read_info(model, &info, &err)) {
         fprintf(stderr, "s2s info: %s\n", err.msg);
         return CLI_FAIL;
     }

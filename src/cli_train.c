@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "s2s/blas.h"
 #include "s2s/dist.h"
+#include "s2s/fileio.h"
 #include "s2s/train.h"
 
 static void help(FILE *f)
@@ -143,8 +144,11 @@ static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
     return rc;
 }
 
-/* The options saved in the checkpoint, less those that only named files
- * of that run's invocation. */
+/* The options saved in the checkpoint that carry over to a resumed run:
+ * those of the model, the data and the optimisation. Not the files that
+ * run wrote (--log, --valid-translation-output: a resumed run writes them
+ * only when asked again, so a checkpoint never chooses what gets written;
+ * --model is the --resume file unless given) nor how it was invoked. */
 static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char *path, S2sErr *err)
 {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cp->train, "options");
@@ -154,10 +158,10 @@ static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char 
     /* Checkpoints from before --optim were trained with SGD, then the default. */
     if (!rc && !cJSON_GetObjectItemCaseSensitive(opts, "optim"))
         rc = train_config_set(ck, train_option_index("optim"), "sgd", err);
-    ck->set[train_option_index("resume")] = 0;
-    ck->set[train_option_index("config")] = 0;
-    ck->set[train_option_index("overwrite")] = 0;
-    ck->overwrite = 0;
+    static const char *not_carried[] = {"resume", "config", "overwrite", "log",
+                                        "valid-translation-output", "model"};
+    for (size_t k = 0; k < sizeof not_carried / sizeof *not_carried; k++)
+        train_config_unset(ck, train_option_index(not_carried[k]));
     return rc;
 }
 
@@ -323,6 +327,14 @@ static int dump_config(const TrainConfig *cli)
     int resumed = 0;
     memset(&cp, 0, sizeof cp);
     int rc = resolve(&cfg, cli, &cp, &resumed, &err);
+    const char *inputs[2];
+    int n = 0;
+    if (!rc && cfg.config)
+        inputs[n++] = cfg.config;
+    if (!rc && cfg.resume)
+        inputs[n++] = cfg.resume;
+    if (!rc && (rc = fileio_check_output(NULL, inputs, n, &err)))
+        rc = S2S_EIO;
     if (rc)
         fprintf(stderr, "s2s train: %s\n", err.msg);
     cJSON *j = rc ? NULL : train_config_to_json(&cfg);
@@ -388,6 +400,11 @@ static int train_main(int argc, char **argv)
     if (!cfg.quiet)
         fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
                 t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);
+    if (t.log_errno) { /* the model is saved, but what the log should hold is lost */
+        fprintf(stderr, "s2s train: %s: write failed: %s: the log is incomplete\n", cfg.log,
+                strerror(t.log_errno));
+        code = CLI_FAIL;
+    }
     goto done;
 fail:
     /* another rank's failure: rank 0 says what it was */

@@ -71,6 +71,32 @@ int fileio_same_file(const char *a, const char *b)
     return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+/* The folder part of path ("." when none) into dir, and its last name. */
+static int split_path(const char *path, char *dir, size_t cap, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    *name = slash ? slash + 1 : path;
+    int n = slash ? (int)(slash - path) : 0;
+    const char *d = slash ? (n ? path : "/") : ".";
+    if (slash && n == 0)
+        n = 1;
+    return (size_t)snprintf(dir, cap, "%.*s", slash ? n : 1, d) < cap ? 0 : -1;
+}
+
+int fileio_same_output(const char *a, const char *b)
+{
+    struct stat x, y;
+    if (fileio_same_file(a, b))
+        return 1;
+    if (stat(a, &x) == 0 && stat(b, &y) == 0)
+        return 0; /* both exist, and are different files */
+    char da[PATH_MAX], db[PATH_MAX];
+    const char *na, *nb;
+    if (split_path(a, da, sizeof da, &na) || split_path(b, db, sizeof db, &nb))
+        return strcmp(a, b) == 0;
+    return strcmp(na, nb) == 0 && fileio_same_file(da, db);
+}
+
 /* dir of path (up to its last '/') joined with a relative link target. */
 static int join_link(const char *path, const char *target, char *out, size_t cap)
 {
@@ -120,4 +146,62 @@ int fileio_check_writable(const char *path, S2sErr *err)
     close(fd);
     unlink(probe);
     return 0;
+}
+
+int fileio_check_appendable(const char *path, S2sErr *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fileio_check_writable(path, err);
+    int fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open for appending: %s", path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
+int fileio_replace_open(FileReplace *r, const char *given, S2sErr *err)
+{
+    struct stat st;
+    r->f = NULL;
+    if (fileio_write_target(given, r->path, sizeof r->path, err))
+        return S2S_EINVAL;
+    if (stat(r->path, &st) == 0 && !S_ISREG(st.st_mode)) /* never rename over /dev/null */
+        return s2s_fail(err, S2S_EINVAL, "%s: not a regular file", r->path);
+    if ((size_t)snprintf(r->tmp, sizeof r->tmp, "%s.tmp.%ld", r->path, (long)getpid()) >=
+        sizeof r->tmp)
+        return s2s_fail(err, S2S_EINVAL, "%s: path too long", r->path);
+    if (!(r->f = fopen(r->tmp, "wb")))
+        return s2s_fail(err, S2S_EIO, "%s: cannot create: %s", r->tmp, strerror(errno));
+    return 0;
+}
+
+int fileio_replace_commit(FileReplace *r, S2sErr *err)
+{
+    FILE *f = r->f;
+    r->f = NULL;
+    errno = 0;
+    int bad = ferror(f) || fflush(f) || fsync(fileno(f));
+    int e = errno;
+    if (fclose(f) && !bad)
+        bad = 1, e = errno;
+    if (bad) {
+        remove(r->tmp);
+        return s2s_fail(err, S2S_EIO, "%s: write failed: %s", r->tmp, e ? strerror(e) : "I/O error");
+    }
+    if (rename(r->tmp, r->path)) {
+        e = errno;
+        remove(r->tmp);
+        return s2s_fail(err, S2S_EIO, "%s: cannot rename %s over it: %s", r->path, r->tmp,
+                        strerror(e));
+    }
+    return 0;
+}
+
+void fileio_replace_abort(FileReplace *r)
+{
+    if (r->f)
+        fclose(r->f);
+    r->f = NULL;
+    remove(r->tmp);
 }

@@ -105,18 +105,60 @@ int train_state_from_json(TrainState *st, const cJSON *train, const char *origin
 
 /* ---- set-up ---- */
 
+/* The output `opt` (path out) is none of the inputs. */
+static int not_an_input(const char *opt, const char *out, const char *const *inputs, int n,
+                        S2sErr *err)
+{
+    int rc = fileio_check_output(out, inputs, n, err);
+    if (rc) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return s2s_fail(err, rc, "--%s %s", opt, why);
+    }
+    return 0;
+}
+
+/* The files a run writes: none an input, none another, each one writable. */
+static int check_outputs(const TrainConfig *c, const char *const *inputs, int n, S2sErr *err)
+{
+    const char *vo = c->valid_output;
+    int rc;
+    if ((rc = not_an_input("model", c->model, inputs, n, err)) ||
+        (c->log && (rc = not_an_input("log", c->log, inputs, n, err))) ||
+        (vo && (rc = not_an_input("valid-translation-output", vo, inputs, n, err))))
+        return rc;
+    if (c->log && fileio_same_output(c->log, c->model))
+        return s2s_fail(err, S2S_EIO, "--log %s is the --model: refusing to write both to one file",
+                        c->log);
+    if (vo && fileio_same_output(vo, c->model))
+        return s2s_fail(err, S2S_EIO, "--valid-translation-output %s is the --model: refusing to "
+                        "write both to one file", vo);
+    if (vo && c->log && fileio_same_output(vo, c->log))
+        return s2s_fail(err, S2S_EIO, "--valid-translation-output %s is the --log: refusing to "
+                        "write both to one file", vo);
+    if ((rc = fileio_check_writable(c->model, err)) ||
+        (c->log && (rc = fileio_check_appendable(c->log, err))))
+        return rc;
+    if (vo && (rc = fileio_check_writable(vo, err)))
+        return rc == S2S_EINVAL ? rc : S2S_EIO;
+    return 0;
+}
+
 int train_check_files(const TrainConfig *c, S2sErr *err)
 {
     const char *all[] = {c->src, c->tgt, c->valid_src, c->valid_tgt, c->bpe_codes, c->config};
-    const char *inputs[6];
+    const char *inputs[7];
     int n = 0, rc;
     for (int i = 0; i < 6; i++)
         if (all[i])
             inputs[n++] = all[i];
-    if ((rc = fileio_check_output(c->model, inputs, n, err)) ||
-        (c->log && (rc = fileio_check_output(c->log, inputs, n, err))) ||
-        (c->log && (rc = fileio_check_output(c->log, (const char *const *)&c->model, 1, err))) ||
-        (rc = fileio_check_writable(c->model, err)))
+    if ((rc = check_outputs(c, inputs, n, err)))
+        return rc;
+    /* --log and the translations are no more the checkpoint resumed than an input */
+    if (c->resume && ((c->log && (rc = not_an_input("log", c->log, (const char *const *)&c->resume, 1, err))) ||
+                      (c->valid_output &&
+                       (rc = not_an_input("valid-translation-output", c->valid_output, (const char *const *)&c->resume,
+                                          1, err)))))
         return rc;
     if (c->overwrite || access(c->model, F_OK) != 0 ||
         (c->resume && fileio_same_file(c->model, c->resume)))
@@ -538,12 +580,19 @@ static int save(Trainer *t, Meter *m, S2sErr *err)
     return rc;
 }
 
+/* One JSON line of --log. The first failed write is said at once and
+ * kept in t->log_errno: training goes on, and the run then fails. */
 static void log_line(Trainer *t, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
-    if (s && t->log) {
-        fprintf(t->log, "%s\n", s);
-        fflush(t->log);
+    if (s && t->log && !t->log_errno) {
+        errno = 0;
+        if (fprintf(t->log, "%s\n", s) < 0 || fflush(t->log)) {
+            t->log_errno = errno ? errno : EIO;
+            clearerr(t->log);
+            fprintf(stderr, "s2s train: %s: write failed: %s (training goes on; the lines from "
+                            "step %ld on are lost)\n", t->cfg.log, strerror(t->log_errno), t->st.step);
+        }
     }
     cJSON_free(s);
     cJSON_Delete(o);
@@ -710,26 +759,20 @@ static void log_validation(Trainer *t, Meter *m, double ppl, double bleu, double
 static int translate_valid(Trainer *t, double *bleu, double *chrf, S2sErr *err)
 {
     const TrainConfig *c = &t->cfg;
-    char tmp[4200];
-    FILE *out = NULL;
+    FileReplace out = {0};
     int rc = 0;
     if (!t->valid_tr.d)
         rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, c->valid_beam, err);
-    if (!rc && c->valid_output) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", c->valid_output);
-        if (!(out = fopen(tmp, "w")))
-            rc = s2s_fail(err, S2S_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    }
+    if (!rc && c->valid_output)
+        rc = fileio_replace_open(&out, c->valid_output, err);
     if (!rc)
         rc = evaluate_translations(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid,
-                                   t->vm_bleu || t->vm_chrf ? &t->valid_refs : NULL, out, bleu,
+                                   t->vm_bleu || t->vm_chrf ? &t->valid_refs : NULL, out.f, bleu,
                                    t->vm_chrf ? chrf : NULL, err);
-    if (out && (fclose(out) || rc)) {
-        remove(tmp);
-        return rc ? rc : s2s_fail(err, S2S_EIO, "%s: write failed", tmp);
-    }
-    if (!rc && out && rename(tmp, c->valid_output))
-        rc = s2s_fail(err, S2S_EIO, "%s: cannot rename to %s: %s", tmp, c->valid_output, strerror(errno));
+    if (rc && out.f)
+        fileio_replace_abort(&out);
+    else if (out.f)
+        rc = fileio_replace_commit(&out, err);
     return rc;
 }
 

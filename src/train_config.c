@@ -97,6 +97,21 @@ void train_config_free(TrainConfig *c)
         }
 }
 
+void train_config_unset(TrainConfig *c, int i)
+{
+    const TrainOption *o = &train_options[i];
+    TrainConfig d;
+    train_config_defaults(&d); /* holds no string */
+    if (o->type == OPT_STR) {
+        free(*str_field(c, i));
+        *str_field(c, i) = NULL;
+    } else {
+        size_t size = o->type == OPT_FLOAT ? sizeof(double) : sizeof(int);
+        memcpy((char *)c + o->offset, (const char *)&d + o->offset, size);
+    }
+    c->set[i] = 0;
+}
+
 int train_option_index(const char *name)
 {
     for (int i = 0; i < train_noptions; i++)

@@ -30,6 +30,11 @@ int fileio_check_output(const char *output, const char *const *inputs, int n, S2
 /* 1 when a and b both exist and are the same file (device and inode). */
 int fileio_same_file(const char *a, const char *b);
 
+/* 1 when writing a and writing b would write the same file: the same
+ * existing file, or, for a path not there yet, the same name in the same
+ * folder (so "x" and "./x" match before either exists). */
+int fileio_same_output(const char *a, const char *b);
+
 /* The file that writing `path` should replace: path itself, or the final
  * target when path is a symbolic link (a dangling one included), so that
  * the link stays a link. out has cap bytes. */
@@ -39,5 +44,29 @@ int fileio_write_target(const char *path, char *out, size_t cap, S2sErr *err);
  * are (a temporary file in its folder, renamed over it): the folder takes
  * a new file, and path, if it exists, is a regular file. */
 int fileio_check_writable(const char *path, S2sErr *err);
+
+/* Checks, before any work, that `path` can be appended to: an existing
+ * path opens for writing (a regular file, a device or a terminal), a new
+ * one can be created in its folder. */
+int fileio_check_appendable(const char *path, S2sErr *err);
+
+/* A file replaced whole: written to a temporary file beside its target
+ * (through a symbolic link, the link's target), fsynced and renamed over
+ * it, so that a crash leaves the old file or the new one, never a mix.
+ * A destination that exists and is not a regular file is refused (the
+ * rename would replace a device or a FIFO). */
+typedef struct {
+    FILE *f;                 /* write here between open and commit */
+    char path[4096];         /* the file replaced */
+    char tmp[4096 + 32];     /* path.tmp.PID */
+} FileReplace;
+
+/* Opens r->f on the temporary file ("wb"). On failure nothing is left. */
+int fileio_replace_open(FileReplace *r, const char *given, S2sErr *err);
+/* Flushes, fsyncs, closes and renames; on any failure removes the
+ * temporary file and names it. r->f is closed either way. */
+int fileio_replace_commit(FileReplace *r, S2sErr *err);
+/* Closes and removes the temporary file (after a failed write). */
+void fileio_replace_abort(FileReplace *r);
 
 #endif

@@ -68,6 +68,8 @@ void train_config_free(TrainConfig *c);
 int train_config_copy(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
 /* Index of option name in train_options, or -1. */
 int train_option_index(const char *name);
+/* Option i back to its default, not set. */
+void train_config_unset(TrainConfig *c, int i);
 /* Sets option i from text (command line), marking it set. */
 int train_config_set(TrainConfig *c, int i, const char *value, S2sErr *err);
 /* Sets the options an object's keys name; origin names it in messages. */
@@ -122,6 +124,7 @@ typedef struct {
     Batcher valid_batcher; /* --batch-words: the validation batches (else unused) */
     Shards shards;       /* --threads shards of every batch, one per thread */
     FILE *log;
+    int log_errno;  /* the first failed --log write's errno (0: none); the run fails at its end */
     FILE *progress; /* not owned; NULL = quiet */
     int optim;           /* OPTIM_SGD or OPTIM_ADAM */
     float *opt_state;    /* (optim_state_per_param * nparams), owned; NULL for SGD */
@@ -142,10 +145,13 @@ typedef struct {
     volatile sig_atomic_t *interrupt;
 } Trainer;
 
-/* Before any work: refuses an output (--model, --log) that is also an
- * input; checks that --model's folder takes new files; and refuses to
- * replace an existing --model (S2S_EINVAL) unless it is the file resumed
- * or --overwrite is given. */
+/* Before any work: refuses an output (--model, --log,
+ * --valid-translation-output) that is also an input (the --resume
+ * checkpoint included) or another output, and one that cannot be written
+ * (a folder that takes no new file; --model and the translations: an
+ * existing path that is not a regular file); and refuses to replace an
+ * existing --model (S2S_EINVAL) unless it is the file resumed or
+ * --overwrite is given. */
 int train_check_files(const TrainConfig *c, S2sErr *err);
 
 /* Reads the data and builds (or, with resume != NULL, takes over from the
