@@ -23,3 +23,5 @@ void blas_set_threads(int n) { openblas_set_num_threads(n < 1 ? 1 : n); }
 int blas_get_threads(void) { return openblas_get_num_threads(); }
 
 const char *blas_config(void) { return openblas_get_config(); }
+
+size_t blas_thread_bytes(void) { return (size_t)(128 + 64) << 20; }

@@ -50,6 +50,10 @@ void blas_set_threads(int n)
     omp_set_num_threads(g_threads);
 }
 
+/* oneDNN's scratch is malloc'd per product: the C library's arena for the
+ * thread, and room for the packed panels. */
+size_t blas_thread_bytes(void) { return (size_t)(64 + 32) << 20; }
+
 int blas_get_threads(void) { return g_set ? g_threads : omp_get_max_threads(); }
 
 static const char *isa_name(dnnl_cpu_isa_t isa)

@@ -276,7 +276,7 @@ int cli_score(int argc, char **argv)
         free(s);
         return rc < 0 ? CLI_OK : rc;
     }
-    if (open_scorer(s, &err)) {
+    if (open_scorer(s, &err) || blas_check_memory((int)s->a.threads, &err)) {
         code = CLI_FAIL;
     } else if (s->a.rs.nbest) {
         RescoreArgs *ra = &s->a.rs;

@@ -192,6 +192,11 @@ static int serve(Args *a, const Checkpoint *ck, const Ensemble *e)
         fprintf(stderr, "s2s serve: %s\n", err.msg);
         return CLI_FAIL;
     }
+    if (blas_check_memory(a->o.threads, &err)) { /* before any request reaches the library */
+        server_stop(s);
+        fprintf(stderr, "s2s serve: %s\n", err.msg);
+        return CLI_FAIL;
+    }
     fprintf(stderr, "s2s serve: listening on http://%s:%d/ (%d model%s, beam %d, batch %d, %d threads)\n",
             a->o.host, server_port(s), e->n, e->n > 1 ? "s" : "", a->o.dec.beam, a->o.batch,
             a->o.threads);

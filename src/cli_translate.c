@@ -485,8 +485,9 @@ static int open_run(Run *r, S2sErr *err)
      * threads. One batch at a time (--threads 1) runs on one thread too:
      * the library's own default would be every core. */
     blas_set_threads((int)a->threads);
-    return translator_init(&r->tr, &r->e, &a->dec, (int)a->batch, (int)a->threads,
-                           (int)a->max_len, (int)a->chunk, (uint64_t)a->seed, err);
+    rc = translator_init(&r->tr, &r->e, &a->dec, (int)a->batch, (int)a->threads,
+                         (int)a->max_len, (int)a->chunk, (uint64_t)a->seed, err);
+    return rc ? rc : blas_check_memory((int)a->threads, err);
 }
 
 static void close_run(Run *r)
@@ -518,12 +519,17 @@ static const char *output_name(const Run *r)
     return r->out == stdout ? "stdout" : r->a.output;
 }
 
-/* translate_chunk failed, errno e: a write failed, or memory ran out. */
-static void output_failed(const Run *r, int e)
+/* translate_chunk failed, errno e: a write failed, or memory ran out
+ * (rc S2S_ENOMEM: the translator says for what). */
+static void output_failed(const Run *r, int rc, int e)
 {
     S2sErr err;
     if (ferror(r->out))
         cli_write_failed(&err, output_name(r), e);
+    else if (rc == S2S_ENOMEM && r->tr.err.msg[0])
+        s2s_fail(&err, S2S_ENOMEM, "%s:%ld-%ld: %s (a line this long needs a smaller --max-len)",
+                 r->a.input && strcmp(r->a.input, "-") ? r->a.input : "stdin", r->first + 1,
+                 r->first + r->n, r->tr.err.msg);
     else
         s2s_fail(&err, S2S_ENOMEM, "out of memory");
     fprintf(stderr, "s2s translate: %s\n", err.msg);
@@ -571,8 +577,8 @@ int cli_translate(int argc, char **argv)
         return CLI_USAGE;
     }
     while ((r.n = read_chunk(&r)) > 0) {
-        if (translate_chunk(&r)) {
-            output_failed(&r, errno);
+        if ((rc = translate_chunk(&r))) {
+            output_failed(&r, rc, errno);
             code = CLI_FAIL;
             break;
         }

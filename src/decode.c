@@ -89,10 +89,13 @@ int decoder_reserve(Decoder *d, const Ensemble *e, int max_sents, int beam, int 
         return rc;
     Decoder n;
     decoder_zero(&n);
-    n.max_sents = max_sents > d->max_sents ? max_sents : d->max_sents;
+    n.max_sents = max_sents, n.max_src = max_src, n.max_out = max_out;
+    if (d->mem) { /* grown, or replaced by what is asked (step_fit) */
+        step_fit(d->max_sents, d->max_src, &n.max_sents, &n.max_src);
+        if (n.max_sents >= d->max_sents && n.max_src >= d->max_src && d->max_out > max_out)
+            n.max_out = d->max_out;
+    }
     n.beam = beam > d->beam ? beam : d->beam;
-    n.max_src = max_src > d->max_src ? max_src : d->max_src;
-    n.max_out = max_out > d->max_out ? max_out : d->max_out;
     n.rows = n.max_sents * n.beam;
     n.nm = e->n > d->nm ? e->n : d->nm;
     n.V = e->m[0]->cfg.tgt_vocab;

@@ -143,8 +143,9 @@ int evaluate_translations(Translator *tr, const Tokenizer *tk, const Vocab *tv, 
         src[i] = c->src_ids + c->src_off[i];
         lens[i] = c->src_off[i + 1] - c->src_off[i];
     }
-    if (!rc)
-        rc = translator_run(tr, src, lens, c->npairs, on_sentence, NULL, &e);
+    if (!rc && (rc = translator_run(tr, src, lens, c->npairs, on_sentence, NULL, &e)) ==
+                   S2S_ENOMEM && tr->err.msg[0])
+        *err = tr->err;
     if (!rc && refs) {
         bleu_compute(&e.sum, &sacrebleu_default, &sc);
         *bleu = sc.score;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "s2s/blas.h"
@@ -132,5 +133,11 @@ int main(int argc, char **argv)
     /* Output lost to a full disk is a failure: stdio may only say so now. */
     if (code == CLI_OK)
         code = cli_close_stdout(argc >= 2 && argv[1][0] != '-' ? argv[1] : NULL);
+    /* The library's threads may be stuck allocating (blas_check_memory):
+     * its exit-time shutdown would wait for them forever. */
+    if (blas_short_of_memory()) {
+        fflush(NULL);
+        _exit(code);
+    }
     return code;
 }

@@ -59,6 +59,13 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     return (size_t)(cur - base);
 }
 
+void step_fit(int cs, int ct, int *S, int *T)
+{
+    int s = cs > *S ? cs : *S, t = ct > *T ? ct : *T;
+    if ((double)s * t <= 2.0 * (double)*S * *T)
+        *S = s, *T = t;
+}
+
 int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max_src,
                  S2sErr *err)
 {
@@ -68,9 +75,11 @@ int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max
         return 0;
     StepState n;
     step_zero(&n);
-    n.max_sents = max_sents > st->max_sents ? max_sents : st->max_sents;
+    if (st->mem)
+        step_fit(st->max_sents, st->max_src, &max_sents, &max_src);
+    n.max_sents = max_sents;
     n.beam = beam > st->beam ? beam : st->beam;
-    n.max_src = max_src > st->max_src ? max_src : st->max_src;
+    n.max_src = max_src;
     n.rows = n.max_sents * n.beam;
     size_t bytes = step_layout(&n, &m->cfg, NULL);
     n.mem = calloc(1, bytes);

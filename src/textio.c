@@ -76,22 +76,39 @@ int linereader_wrap(const LineReader *r, int code, S2sErr *err)
     return s2s_wrap(err, code, where);
 }
 
+/* Where the next invalid UTF-8 byte (or NUL) of r->line is, from a
+ * character boundary `from` on: r->len when there is none. */
+static size_t next_invalid(const LineReader *r, size_t from)
+{
+    long off = utf8_invalid_offset(r->line + from, r->len - from);
+    return off < 0 ? r->len : from + (size_t)off;
+}
+
+static size_t next_nul(const LineReader *r, size_t from)
+{
+    const char *nul = memchr(r->line + from, '\0', r->len - from);
+    return nul ? (size_t)(nul - r->line) : r->len;
+}
+
+/* Each scan starts where the last one stopped, so a line full of NULs or
+ * bad bytes costs one pass, not one pass per bad byte. */
 int textio_replace_invalid(LineReader *r)
 {
     static const char fffd[] = "\xEF\xBF\xBD";
-    long bad = utf8_invalid_offset(r->line, r->len);
+    size_t bad = next_invalid(r, 0), nul = next_nul(r, 0), i = 0;
     int count = 0;
-    if (bad < 0 && memchr(r->line, '\0', r->len) == NULL)
+    if (bad == r->len && nul == r->len)
         return 0;
     TextBuf t = {0};
-    size_t i = 0;
     while (i < r->len) {
-        long off = utf8_invalid_offset(r->line + i, r->len - i);
-        char *nul = memchr(r->line + i, '\0', off < 0 ? r->len - i : (size_t)off);
-        size_t good = nul ? (size_t)(nul - (r->line + i)) : off < 0 ? r->len - i : (size_t)off;
-        if (textbuf_append(&t, r->line + i, good))
+        if (bad < i)
+            bad = next_invalid(r, i);
+        if (nul < i)
+            nul = next_nul(r, i);
+        size_t stop = bad < nul ? bad : nul;
+        if (textbuf_append(&t, r->line + i, stop - i))
             goto oom;
-        i += good;
+        i = stop;
         if (i < r->len) { /* one bad byte (or NUL) becomes one U+FFFD */
             if (textbuf_append(&t, fffd, 3))
                 goto oom;

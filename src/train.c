@@ -422,7 +422,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
             goto fail;
     }
     if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
-        (rc = alloc_buffers(t, err)) ||
+        (rc = alloc_buffers(t, err)) || (rc = blas_check_memory(cfg->threads, err)) ||
         (rc = open_log(t, err)))
         goto fail;
     blas_set_threads(t->shards.n > 1 ? 1 : cfg->threads); /* the shards share the cores */

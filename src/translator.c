@@ -19,8 +19,8 @@ static int init_parts(Translator *t, const DecodeOptions *o, uint64_t seed, S2sE
     for (int p = 0; p < t->parts; p++) {
         decoder_zero(&t->d[p]);
         rng_seed(&t->rng[p], seed + (uint64_t)p);
-        int rc = decoder_reserve(&t->d[p], &t->e, t->batch, beam, t->max_src,
-                                 decode_max_out(o, t->max_src), err);
+        int T = t->max_src < TRANSLATOR_BATCH_TOKENS ? t->max_src : TRANSLATOR_BATCH_TOKENS;
+        int rc = decoder_reserve(&t->d[p], &t->e, t->batch, beam, T, decode_max_out(o, T), err);
         if (!rc && o->attention)
             rc = decoder_reserve_attention(&t->d[p], err);
         if (!rc && t->member_threads > 1 && !(rc = pool_init(&t->mpool[p], t->member_threads, err)))
@@ -45,11 +45,12 @@ int translator_init(Translator *t, const Ensemble *e, const DecodeOptions *o, in
     t->src = calloc(P * (size_t)e->n * B, sizeof(int32_t *));
     t->lens = calloc(P * B, sizeof(int));
     t->nsent = calloc(P, sizeof(int));
+    t->first = calloc(P, sizeof(int));
     t->order = malloc(n * sizeof(int));
     t->sorted = malloc(2 * n * sizeof(int));
     t->done = malloc(n);
     t->logprob = malloc(n * sizeof(double));
-    if (!t->d || !t->rng || !t->mpool || !t->src || !t->lens || !t->nsent || !t->order ||
+    if (!t->d || !t->rng || !t->mpool || !t->src || !t->lens || !t->nsent || !t->first || !t->order ||
         !t->sorted || !t->done || !t->logprob)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     int rc = init_parts(t, o, seed, err);
@@ -70,6 +71,7 @@ void translator_free(Translator *t)
     free(t->src);
     free(t->lens);
     free(t->nsent);
+    free(t->first);
     free(t->order);
     free(t->sorted);
     free(t->done);
@@ -113,22 +115,53 @@ static void decode_part(void *arg, int p)
                      t->nsent[p], &t->rng[p]);
 }
 
-/* Part p of the round takes the sentences order[round + p * batch ...]
- * of the n in the chunk (m of them non-empty). */
-static void plan_round(Translator *t, const int32_t *const *src, const int *len, int n, int m,
-                       int round)
+/* How many of the sentences order[b ..) (avail of them) part p takes:
+ * up to the batch, and no more than the token budget holds (sentences
+ * times the longest), one at least. *longest gets their longest. */
+static int take(const Translator *t, const int *len, int b, int avail, int *longest)
 {
-    int B = t->batch, M = t->e.n;
-    for (int p = 0; p < t->parts; p++) {
-        int b = round + p * B, S = b >= m ? 0 : m - b < B ? m - b : B;
-        t->nsent[p] = S;
+    long budget = (long)t->batch * TRANSLATOR_BATCH_TOKENS;
+    int S = 0;
+    *longest = 1;
+    while (S < avail && S < t->batch) {
+        int l = len[t->order[b + S]], L = l > *longest ? l : *longest;
+        if (S > 0 && (long)(S + 1) * L > budget)
+            break;
+        *longest = L, S++;
+    }
+    return S;
+}
+
+/* Part p's decoder made to hold its batch (step_fit: grown, or replaced
+ * when one long sentence comes after many short ones). */
+static int reserve_part(Translator *t, int p, int beam, int longest, int max_out)
+{
+    int rc = decoder_reserve(&t->d[p], &t->e, t->nsent[p], beam, longest, max_out, &t->err);
+    if (!rc && t->o.attention && !t->d[p].att_hist)
+        rc = decoder_reserve_attention(&t->d[p], &t->err);
+    return rc;
+}
+
+/* Part p of the round takes the next sentences of order[] (of the m
+ * non-empty ones among the n of the chunk), from order[*next] on. */
+static int plan_round(Translator *t, const int32_t *const *src, const int *len, int n, int m,
+                      int *next)
+{
+    int B = t->batch, M = t->e.n, beam = t->o.mode == DECODE_BEAM ? t->o.beam : 1, rc = 0;
+    for (int p = 0; p < t->parts && !rc; p++) {
+        int b = *next, longest, S = take(t, len, b, m - b, &longest);
+        t->nsent[p] = S, t->first[p] = b;
+        *next += S;
         for (int s = 0; s < S; s++) {
             int i = t->order[b + s];
             for (int k = 0; k < M; k++)
                 t->src[((size_t)p * M) * B + (size_t)k * S + s] = src[(size_t)k * n + i];
             t->lens[(size_t)p * B + s] = len[i];
         }
+        if (S > 0)
+            rc = reserve_part(t, p, beam, longest, decode_max_out(&t->o, longest));
     }
+    return rc;
 }
 
 /* Passes on the prefix of done sentences that follows *next. */
@@ -153,11 +186,12 @@ int translator_run(Translator *t, const int32_t *const *src, const int *len, int
         }
     if (t->parts * t->member_threads > 1)
         blas_set_threads(1); /* the parts share the cores */
-    for (int round = 0; round < m && !rc; round += t->batch * t->parts) {
-        plan_round(t, src, len, n, m, round);
+    for (int round = 0; round < m && !rc;) {
+        if ((rc = plan_round(t, src, len, n, m, &round)))
+            break;
         pool_run(&t->pool, decode_part, t);
         for (int p = 0; p < t->parts && !rc; p++)
-            for (int s = 0, b = round + p * t->batch; s < t->nsent[p] && !rc; s++) {
+            for (int s = 0, b = t->first[p]; s < t->nsent[p] && !rc; s++) {
                 rc = result(ctx, &t->d[p], s, t->order[b + s]);
                 t->done[t->order[b + s]] = 1;
             }
@@ -172,28 +206,29 @@ static void score_part(void *arg, int p)
 {
     Translator *t = arg;
     size_t B = (size_t)t->batch;
-    int first = t->order[p];
+    int first = t->first[p];
     if (t->nsent[p] > 0)
         decode_score(&t->d[p], &t->e, t->src + p * t->e.n * B, t->lens + p * B, t->tgt + first,
                      t->tgt_len + first, t->nsent[p], t->logprob + first);
 }
 
-/* Part p of the round takes the pairs [round + p * batch, ...); each
- * decoder grows to the round's longest source. */
+/* Part p of the round takes the next pairs in input order, from *next
+ * on (as many as take() allows); its decoder holds them. */
 static int plan_score_round(Translator *t, const int32_t *const *src, const int *src_len, int n,
-                            int round, S2sErr *err)
+                            int *next)
 {
     int B = t->batch, M = t->e.n, rc = 0;
     for (int p = 0; p < t->parts && !rc; p++) {
-        int b = round + p * B, S = b >= n ? 0 : n - b < B ? n - b : B, longest = 1;
-        t->nsent[p] = S, t->order[p] = b;
+        int b = *next, longest, S = take(t, src_len, b, n - b, &longest);
+        t->nsent[p] = S, t->first[p] = b;
+        *next += S;
         for (int s = 0; s < S; s++) {
             for (int k = 0; k < M; k++)
                 t->src[((size_t)p * M) * B + (size_t)k * S + s] = src[(size_t)k * n + b + s];
             t->lens[(size_t)p * B + s] = src_len[b + s];
-            longest = src_len[b + s] > longest ? src_len[b + s] : longest;
         }
-        rc = decoder_reserve(&t->d[p], &t->e, B, 1, longest, 1, err);
+        if (S > 0)
+            rc = decoder_reserve(&t->d[p], &t->e, S, 1, longest, 1, &t->err);
     }
     return rc;
 }
@@ -207,9 +242,13 @@ int translator_score(Translator *t, const int32_t *const *src, const int *src_le
     t->tgt = tgt, t->tgt_len = tgt_len;
     if (t->parts * t->member_threads > 1)
         blas_set_threads(1);
-    for (int round = 0; round < n && !rc; round += t->batch * t->parts)
-        if (!(rc = plan_score_round(t, src, src_len, n, round, err)))
+    for (int i = 0; i < n; i++) /* take() reads the lengths through order[], as for decoding */
+        t->order[i] = i;
+    for (int round = 0; round < n && !rc;)
+        if (!(rc = plan_score_round(t, src, src_len, n, &round)))
             pool_run(&t->pool, score_part, t);
+    if (rc)
+        *err = t->err;
     if (!rc)
         memcpy(logprob, t->logprob, sizeof(double) * (size_t)n);
     t->tgt = NULL, t->tgt_len = NULL;

@@ -42,7 +42,14 @@ typedef struct {
 } StepState;
 
 void step_zero(StepState *st);
-/* Makes st hold at least the given capacity. A zeroed st is empty. */
+/* The capacity to reserve when (*S sentences, *T source tokens) is asked
+ * of a state that holds (cs, ct): the larger of each, unless that is more
+ * than twice the tokens asked (one long sentence after many short ones, or
+ * the other way round); then exactly what is asked, so that memory follows
+ * the batch at hand rather than the product of two batches' extremes. */
+void step_fit(int cs, int ct, int *S, int *T);
+/* Makes st hold at least the given capacity (step_fit: an existing one that
+ * does not hold it is replaced). A zeroed st is empty. */
 int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max_src,
                  S2sErr *err);
 void step_free(StepState *st);

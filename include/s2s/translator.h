@@ -34,6 +34,11 @@ typedef int (*TranslatorResult)(void *ctx, const Decoder *d, int s, int i);
  * are now complete, every one before them having been passed already. */
 typedef int (*TranslatorReady)(void *ctx, int from, int to);
 
+/* A part's batch holds at most batch x this many source tokens (sentences
+ * times the longest), one sentence at least: a very long sentence decodes
+ * alone instead of reserving room for a batch of its length. */
+enum { TRANSLATOR_BATCH_TOKENS = 256 };
+
 typedef struct {
     Ensemble e;
     DecodeOptions o;
@@ -52,6 +57,8 @@ typedef struct {
                             [(p * members) * batch + k * nsent[p] + s] */
     int *lens;           /* (parts, batch) */
     int *nsent;          /* (parts) */
+    int *first;          /* (parts) the round's first sentence of each part (in order[]) */
+    S2sErr err;          /* why translator_run last failed (it returned S2S_ENOMEM) */
     const int32_t *const *tgt; /* scoring: the targets, else NULL */
     const int *tgt_len;
     double *logprob;     /* scoring: (max_chunk) out */
@@ -69,9 +76,11 @@ void translator_free(Translator *t);
  * (`s2s serve` shares a small round evenly between the parts). */
 void translator_set_batch(Translator *t, int batch);
 
-/* Translates the n sentences src[k * n + i][0..len[i]) (n <= max_chunk,
- * len[i] <= max_src), calling result for each and ready as the completed
- * prefix grows. Returns 0, or the first non-zero value a callback returned. */
+/* Translates the n sentences src[k * n + i][0..len[i]) (n <= max_chunk),
+ * calling result for each and ready as the completed prefix grows; the
+ * decoders grow to each round's batch. Returns 0, the first non-zero value
+ * a callback returned, or S2S_ENOMEM with t->err saying what could not be
+ * held. */
 int translator_run(Translator *t, const int32_t *const *src, const int *len, int n,
                    TranslatorResult result, TranslatorReady ready, void *ctx);
 
