@@ -111,7 +111,7 @@ $(BUILD)/bench/allreduce_bench: tests/bench/allreduce_bench.c $(BUILD)/libs2s.a 
 
 # libFuzzer harnesses (clang): `make fuzz` builds them, `make check-fuzz`
 # runs each for FUZZ_SECONDS from the seeds in tests/fuzz/corpus/.
-FUZZERS := model config tokenizer bpe corpus bleu nbest
+FUZZERS := model config request tokenizer bpe corpus bleu nbest
 FUZZ_SECONDS ?= 30
 FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 .PHONY: fuzz check-fuzz

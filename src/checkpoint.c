@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "s2s/fileio.h"
+#include "s2s/json.h"
 
 #define MAGIC "S2SMODEL"
 #define HEADER_BYTES 32
@@ -320,54 +321,18 @@ static int json_int(const cJSON *o, const char *key, int lo, int hi, int *out)
     return 0;
 }
 
-/* Offset in s[0..n) of a \u0000 escape inside a string, or -1. cJSON
- * decodes it to a NUL byte that ends the C string it hands back, so that
- * "zwei\u0000x" would read as "zwei" and no check after decoding could see
- * it: it is looked for here, in the raw text. s[0..n) is one JSON value
- * cJSON has parsed, so knowing whether we are inside a string is enough. */
-static long json_nul_escape(const char *s, size_t n)
-{
-    int in_string = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!in_string)
-            in_string = s[i] == '"';
-        else if (s[i] == '"')
-            in_string = 0;
-        else if (s[i] == '\\') {
-            if (n - i > 5 && memcmp(s + i + 1, "u0000", 5) == 0)
-                return (long)i;
-            i++; /* the escaped character: \" and \\ do not end or start anything */
-        }
-    }
-    return -1;
-}
-
-/* Parses the metadata: one JSON object (a raw NUL byte, a \u0000 escape or
- * anything but whitespace after the value is refused), format "s2s-model",
+/* Parses the metadata: one JSON object, read strictly (json.h), format "s2s-model",
  * metadata version 1. *root owned by the caller. */
 static int parse_root(const char *path, const ModelFile *r, cJSON **root, S2sErr *err)
 {
-    const char *end = NULL, *json = r->json;
-    const char *nul = memchr(json, '\0', r->json_len);
-    if (nul)
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata holds a NUL byte at byte %" PRIu64
-                        " of the file", path, HEADER_BYTES + (uint64_t)(nul - json));
-    *root = cJSON_ParseWithLengthOpts(json, r->json_len, &end, 0);
-    if (!*root)
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not valid JSON (error at byte %" PRIu64
-                        " of the file)", path, HEADER_BYTES + (uint64_t)(end ? end - json : 0));
-    size_t at = (size_t)(end - json);
-    while (at < r->json_len && strchr(" \t\r\n", json[at]))
-        at++;
-    long esc = json_nul_escape(json, (size_t)(end - json));
+    int rc = json_parse(r->json, r->json_len, HEADER_BYTES, " of the file", root, err);
+    if (rc) {
+        char prefix[sizeof err->msg];
+        snprintf(prefix, sizeof prefix, "%s: metadata", path);
+        return s2s_wrap(err, rc, prefix);
+    }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(*root, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(*root, "version");
-    if (at < r->json_len)
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: %zu bytes after the JSON value at byte %"
-                        PRIu64 " of the file", path, r->json_len - at, HEADER_BYTES + (uint64_t)at);
-    if (esc >= 0)
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: a string holds \\u0000 (NUL) at byte %"
-                        PRIu64 " of the file", path, HEADER_BYTES + (uint64_t)esc);
     if (!cJSON_IsObject(*root))
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
     if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "s2s-model") != 0)

@@ -47,12 +47,14 @@ static void help(FILE *f)
             "      --max-queue N         most sentences waiting in all (default 4096; more: 503)\n"
             "      --max-connections N   open connections at once (default 256)\n"
             "      --timeout SEC         close a connection idle this long (default 30)\n"
+            "      --request-timeout SEC close a connection whose request (headers and body) takes\n"
+            "                            longer to arrive, or its answer to leave (default 60)\n"
             "  -q, --quiet               no request log on stderr\n"
             "  -h, --help                this help\n");
 }
 
 enum { O_LP = 256, O_RATIO, O_MAXLEN, O_THREADS, O_BATCH, O_WAIT, O_BODY, O_SENTS, O_QUEUE,
-       O_CONNS, O_TIMEOUT, O_HOST, O_PORT, O_WEIGHTS };
+       O_CONNS, O_TIMEOUT, O_REQ_TIMEOUT, O_HOST, O_PORT, O_WEIGHTS };
 
 static int parse_value(Args *a, int c, const char *v)
 {
@@ -72,6 +74,7 @@ static int parse_value(Args *a, int c, const char *v)
     case O_QUEUE: rc = cli_long("serve", "max-queue", v, 1, 10000000, &n), o->max_queue = (int)n; break;
     case O_CONNS: rc = cli_long("serve", "max-connections", v, 1, 100000, &n), o->max_conns = (int)n; break;
     case O_TIMEOUT: rc = cli_long("serve", "timeout", v, 1, 86400, &n), o->timeout_s = (int)n; break;
+    case O_REQ_TIMEOUT: rc = cli_long("serve", "request-timeout", v, 1, 86400, &n), o->request_timeout_s = (int)n; break;
     case O_PORT: rc = cli_long("serve", "port", v, 0, 65535, &n), o->port = (int)n; break;
     case O_HOST: o->host = v; break;
     case O_WEIGHTS: rc = cli_doubles("serve", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights); break;
@@ -89,7 +92,8 @@ static const struct option longs[] = {
     {"max-sentences", required_argument, NULL, O_SENTS},
     {"max-queue", required_argument, NULL, O_QUEUE},
     {"max-connections", required_argument, NULL, O_CONNS},
-    {"timeout", required_argument, NULL, O_TIMEOUT}, {"host", required_argument, NULL, O_HOST},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT}, {"host", required_argument, NULL, O_HOST},
     {"port", required_argument, NULL, O_PORT}, {"weights", required_argument, NULL, O_WEIGHTS},
     {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
@@ -101,7 +105,8 @@ static void defaults(Args *a)
                               .max_len_ratio = 2.0, .temperature = 1.0},
                       .threads = ncpu > 0 ? (int)ncpu : 1, .batch = 32, .max_wait_ms = 5,
                       .max_sentences = 1000, .max_queue = 4096, .max_body = 1L << 20,
-                      .max_len = 200, .max_conns = 256, .timeout_s = 30}};
+                      .max_len = 200, .max_conns = 256, .timeout_s = 30,
+                      .request_timeout_s = 60}};
 }
 
 static int parse_args(int argc, char **argv, Args *a)

@@ -17,6 +17,7 @@ typedef struct {
     const char *inputs[16];
     int ninputs;
     long merges, min_freq, max_line;
+    int max_line_set; /* --max-line-bytes given */
     int quiet;
 } TokArgs;
 
@@ -28,13 +29,16 @@ static void usage(FILE *f, const char *cmd)
                    "with --codes, also into BPE subwords. One output line per input line.\n");
     else if (strcmp(cmd, "detokenize") == 0)
         fprintf(f, "usage: s2s detokenize [-i IN] [-o OUT] [--max-line-bytes N]\n\n"
-                   "Turns tokens (and BPE subwords) back into the raw text.\n");
+                   "Turns tokens (and BPE subwords) back into the raw text. Lines may hold up to\n"
+                   "5 * 1048576 + 16 bytes (what tokenize makes of its longest line) unless\n"
+                   "--max-line-bytes says otherwise.\n");
     else
         fprintf(f, "usage: s2s bpe learn --merges N -i TEXT [-i TEXT2 ...] -o CODES [--min-freq N]\n"
                    "       s2s bpe apply --codes CODES [-i IN] [-o OUT]\n\n"
                    "learn: learns BPE merges jointly over the tokens of raw text files.\n"
                    "apply: segments tokenized text (s2s tokenize output) into subwords.\n"
-                   "Both take --max-line-bytes N (default 1048576): longer lines are an error.\n");
+                   "Both take --max-line-bytes N (default 1048576 for learn, 5 * 1048576 + 16 for\n"
+                   "apply, which reads tokens): longer lines are an error.\n");
 }
 
 static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
@@ -66,6 +70,7 @@ static int parse(int argc, char **argv, const char *cmd, TokArgs *a)
                           c == 'm' ? &a->merges : &a->min_freq);
         } else if (c == 'L') {
             rc = cli_long(cmd, "max-line-bytes", optarg, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
+            a->max_line_set = 1;
         }
         a->quiet |= c == 'q';
     }
@@ -219,6 +224,8 @@ int cli_tokenize(int argc, char **argv, int detokenize)
     int rc = parse(argc, argv, cmd, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    if (detokenize && !a.max_line_set) /* what tokenize makes of its longest line */
+        a.max_line = TOKENIZER_TOKEN_BYTES(S2S_MAX_LINE_BYTES);
     if (detokenize && a.codes) {
         fprintf(stderr, "s2s detokenize: --codes is not needed: subwords carry their joiners\n");
         return CLI_USAGE;
@@ -243,6 +250,8 @@ int cli_bpe(int argc, char **argv)
             fprintf(stderr, "s2s bpe apply: --codes is required\n");
             return CLI_USAGE;
         }
+        if (!a.max_line_set) /* it reads tokens: what tokenize makes of its longest line */
+            a.max_line = TOKENIZER_TOKEN_BYTES(S2S_MAX_LINE_BYTES);
         return finish("bpe apply", run_lines(MODE_APPLY, &a, &err), &err);
     }
     if (a.merges < 0 || a.ninputs == 0 || !a.output) {

@@ -10,6 +10,7 @@
 #include "s2s/blas.h"
 #include "s2s/dist.h"
 #include "s2s/fileio.h"
+#include "s2s/json.h"
 #include "s2s/train.h"
 
 static void help(FILE *f)
@@ -100,25 +101,17 @@ static int read_small_file(const char *path, char **out, size_t *len, S2sErr *er
     return 0;
 }
 
-/* One JSON object, and nothing after it but white space. */
+/* One JSON value, read strictly (json.h: no NUL, no key twice, nothing
+ * after it but white space). */
 static int read_json_file(const char *path, cJSON **out, S2sErr *err)
 {
     char *buf = NULL;
     size_t len = 0;
     int rc = read_small_file(path, &buf, &len, err);
-    if (rc)
-        return rc;
-    const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    long at = end ? (long)(end - buf) : 0;
-    while (*out && (size_t)at < len && strchr(" \t\r\n", buf[at]))
-        at++;
+    if (!rc)
+        rc = json_parse(buf, len, 0, NULL, out, err);
     free(buf);
-    if (!*out)
-        return s2s_fail(err, S2S_EFORMAT, "%s: invalid JSON near byte %ld", path, at);
-    if ((size_t)at < len)
-        return s2s_fail(err, S2S_EFORMAT, "%s: text after the JSON object (at byte %ld)", path, at);
-    return 0;
+    return rc ? s2s_wrap(err, rc, path) : 0;
 }
 
 /* Options from a JSON object, over the defaults, with the set flags. */

@@ -3,6 +3,7 @@
 #include "s2s/server.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "s2s/json.h"
 #include "s2s/serve_page.h"
 #include "s2s/text.h"
 #include "s2s/textio.h"
@@ -68,6 +70,17 @@ typedef struct {
     char method[8], path[64];
 } Conn;
 
+/* A connection's deadline (its MHD socket context): a request, headers and
+ * body, must arrive within --request-timeout seconds of the connection's
+ * start or of the end of its previous request, and the answer must leave
+ * within as long again; no deadline while the request is decoded. */
+typedef struct Watch {
+    MHD_socket fd;
+    double deadline; /* ms on now_ms()'s clock; 0: none */
+    int cut;         /* the watchdog closed it */
+    struct Watch *prev, *next;
+} Watch;
+
 struct Server {
     ServeOptions o;
     const Checkpoint *ck;
@@ -91,6 +104,12 @@ struct Server {
     const int32_t **src;
     int *lens;
     TextBuf text;
+    /* the request deadline: the open connections' watches, the watchdog */
+    pthread_mutex_t wmu;
+    pthread_cond_t wtick;
+    Watch *watches;
+    pthread_t watchdog;
+    int watchdog_started, watch_stop;
 };
 
 static double now_ms(void)
@@ -238,6 +257,97 @@ static void *batcher_main(void *arg)
     return NULL;
 }
 
+/* ---- the request deadline ---- */
+
+/* The watchdog: every WATCH_TICK_MS, shuts down the socket of each
+ * connection past its deadline, which ends the connection's thread as a
+ * client hanging up would (the socket stays open until MHD's
+ * MHD_CONNECTION_NOTIFY_CLOSED, which unlinks the watch first). */
+#define WATCH_TICK_MS 200
+
+static void *watchdog_main(void *arg)
+{
+    Server *s = arg;
+    pthread_mutex_lock(&s->wmu);
+    while (!s->watch_stop) {
+        double now = now_ms();
+        for (Watch *w = s->watches; w; w = w->next) {
+            if (w->cut || w->deadline <= 0 || now < w->deadline)
+                continue;
+            shutdown(w->fd, SHUT_RDWR);
+            w->cut = 1;
+            if (!s->o.quiet)
+                fprintf(stderr, "s2s serve: closed a connection: its request took over %d s "
+                        "(--request-timeout)\n", s->o.request_timeout_s);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        long ns = until.tv_nsec + WATCH_TICK_MS * 1000000L;
+        until.tv_sec += ns / 1000000000L, until.tv_nsec = ns % 1000000000L;
+        pthread_cond_timedwait(&s->wtick, &s->wmu, &until);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return NULL;
+}
+
+static Watch *watch_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Starts connection c's deadline afresh (on), or lifts it. */
+static void watch_arm(Server *s, struct MHD_Connection *c, int on)
+{
+    Watch *w = watch_of(c);
+    if (!w)
+        return;
+    pthread_mutex_lock(&s->wmu);
+    w->deadline = on ? now_ms() + 1e3 * s->o.request_timeout_s : 0;
+    pthread_mutex_unlock(&s->wmu);
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a connection's watch, made when it opens
+ * and dropped when it closes. A connection whose watch cannot be made is
+ * refused (closed at once): it could otherwise be held forever. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    Server *s = cls;
+    Watch *w = *ctx;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+            return;
+        if (!(w = calloc(1, sizeof *w))) {
+            shutdown(ci->connect_fd, SHUT_RDWR);
+            return;
+        }
+        w->fd = ci->connect_fd;
+        w->deadline = now_ms() + 1e3 * s->o.request_timeout_s;
+        pthread_mutex_lock(&s->wmu);
+        w->next = s->watches;
+        if (w->next)
+            w->next->prev = w;
+        s->watches = w;
+        pthread_mutex_unlock(&s->wmu);
+        *ctx = w;
+    } else if (w) {
+        pthread_mutex_lock(&s->wmu);
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            s->watches = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&s->wmu);
+        free(w);
+        *ctx = NULL;
+    }
+}
+
 /* ---- responses ---- */
 
 static enum MHD_Result respond(struct MHD_Connection *c, Conn *k, int status, const char *type,
@@ -251,7 +361,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, Conn *k, int status, co
     if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
         MHD_add_response_header(r, "Retry-After", "1");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, "Allow", strcmp(k->path, "/translator/translate") ? "GET" : "POST");
+        MHD_add_response_header(r, "Allow", strcmp(k->path, "/translator/translate") ? "GET, HEAD" : "POST");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     k->status = status;
@@ -297,7 +407,7 @@ static const char *opt_int(const cJSON *item, const char *name, int lo, int hi, 
 }
 
 /* Item i of the request into x: NULL, or what is wrong with it. */
-static const char *parse_item(const Server *s, const cJSON *item, Sent *x)
+static const char *parse_item(const ServeOptions *o, const cJSON *item, Sent *x)
 {
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(item, "src");
     if (!cJSON_IsObject(item))
@@ -307,8 +417,8 @@ static const char *parse_item(const Server *s, const cJSON *item, Sent *x)
     x->text = src->valuestring, x->len = strlen(src->valuestring);
     if (utf8_invalid_offset(x->text, x->len) >= 0)
         return "\"src\" is not valid UTF-8";
-    x->beam = s->o.dec.mode == DECODE_BEAM ? s->o.dec.beam : 1, x->nbest = 1;
-    x->lp = s->o.dec.length_penalty;
+    x->beam = o->dec.mode == DECODE_BEAM ? o->dec.beam : 1, x->nbest = 1;
+    x->lp = o->dec.length_penalty;
     const char *e = opt_int(item, "beam", 1, x->beam, &x->beam);
     if (!e)
         e = opt_int(item, "n_best", 1, x->beam, &x->nbest);
@@ -320,22 +430,26 @@ static const char *parse_item(const Server *s, const cJSON *item, Sent *x)
     return e;
 }
 
-/* The parsed body as a job: NULL with *status and *msg set when bad. */
-static Job *parse_job(const Server *s, const Conn *k, int *status, const char **msg)
+/* The body as a job: NULL with *status and *msg set when bad. */
+static Job *parse_job(const ServeOptions *o, const char *body, size_t len, int *status,
+                      const char **msg)
 {
-    static _Thread_local char buf[160];
+    static _Thread_local char buf[256];
     Job *j = calloc(1, sizeof *j);
     *status = 400, *msg = "out of memory";
     if (!j)
         return *status = 500, NULL;
-    j->json = cJSON_ParseWithLength(k->body ? k->body : "", k->len);
+    S2sErr err;
+    int rc = json_parse(body ? body : "", len, 0, NULL, &j->json, &err);
     int n = cJSON_GetArraySize(j->json);
-    if (!j->json || !cJSON_IsArray(j->json)) {
-        *msg = j->json ? "the body must be a JSON list [{\"src\": \"text\"}, ...]"
-                       : "the body is not valid JSON";
-    } else if (n > s->o.max_sentences) {
+    if (rc) {
+        snprintf(buf, sizeof buf, "the body: %.200s", err.msg);
+        *status = rc == S2S_ENOMEM ? 500 : 400, *msg = buf;
+    } else if (!cJSON_IsArray(j->json)) {
+        *msg = "the body must be a JSON list [{\"src\": \"text\"}, ...]";
+    } else if (n > o->max_sentences) {
         snprintf(buf, sizeof buf, "%d sentences: at most %d in a request (--max-sentences)", n,
-                 s->o.max_sentences);
+                 o->max_sentences);
         *status = 413, *msg = buf;
     } else if (n > 0 && !(j->sent = calloc((size_t)n, sizeof(Sent)))) {
         *status = 500;
@@ -343,7 +457,7 @@ static Job *parse_job(const Server *s, const Conn *k, int *status, const char **
         j->n = j->left = n, *msg = NULL;
         for (int i = 0; i < n && !*msg; i++) {
             j->sent[i].job = j;
-            const char *e = parse_item(s, cJSON_GetArrayItem(j->json, i), &j->sent[i]);
+            const char *e = parse_item(o, cJSON_GetArrayItem(j->json, i), &j->sent[i]);
             if (e)
                 snprintf(buf, sizeof buf, "item %d: %s", i, e), *msg = buf;
         }
@@ -352,6 +466,18 @@ static Job *parse_job(const Server *s, const Conn *k, int *status, const char **
         return j;
     job_free(j);
     return NULL;
+}
+
+int server_check_body(const ServeOptions *o, const char *body, size_t len, int *n,
+                      const char **msg)
+{
+    int status = 0;
+    Job *j = parse_job(o, body, len, &status, msg);
+    *n = j ? j->n : 0;
+    if (j)
+        status = 0;
+    job_free(j);
+    return status;
 }
 
 /* Queues j and waits until it is decoded: 0, or 503 (queue full or stopping). */
@@ -406,7 +532,7 @@ static enum MHD_Result translate(Server *s, struct MHD_Connection *c, Conn *k)
         snprintf(buf, sizeof buf, "the body is over %ld bytes (--max-body)", s->o.max_body);
         return respond_error(c, k, 413, buf);
     }
-    Job *j = parse_job(s, k, &status, &msg);
+    Job *j = parse_job(&s->o, k->body, k->len, &status, &msg);
     if (!j)
         return respond_error(c, k, status, msg);
     k->nsent = j->n;
@@ -459,6 +585,19 @@ static Conn *begin(Server *s, struct MHD_Connection *c, const char *url, const c
     return k;
 }
 
+/* The whole request is in: its answer. HEAD is GET without the body (MHD
+ * leaves it out). */
+static enum MHD_Result route(Server *s, struct MHD_Connection *c, const char *url, Conn *k,
+                             int post, int get)
+{
+    if (!known_path(url))
+        return respond_error(c, k, 404, "no such path: try POST /translator/translate");
+    if (!strcmp(url, "/translator/translate"))
+        return post ? translate(s, c, k)
+                    : respond_error(c, k, 405, "use POST for /translator/translate");
+    return get ? get_route(s, c, k) : respond_error(c, k, 405, "use GET");
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *up,
                                size_t *up_size, void **con_cls)
@@ -468,7 +607,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     Conn *k = *con_cls;
     if (!k)
         return (*con_cls = begin(s, c, url, method)) ? MHD_YES : MHD_NO;
-    int post = !strcmp(method, "POST"), get = !strcmp(method, "GET");
+    int post = !strcmp(method, "POST"), get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (*up_size) { /* the body, piece by piece: kept up to --max-body */
         size_t n = *up_size;
         *up_size = 0;
@@ -487,27 +626,31 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         k->len += n;
         return MHD_YES;
     }
-    if (!known_path(url))
-        return respond_error(c, k, 404, "no such path: try POST /translator/translate");
-    if (!strcmp(url, "/translator/translate"))
-        return post ? translate(s, c, k)
-                    : respond_error(c, k, 405, "use POST for /translator/translate");
-    return get ? get_route(s, c, k) : respond_error(c, k, 405, "use GET");
+    watch_arm(s, c, 0); /* the request is in: no deadline while it is decoded */
+    enum MHD_Result r = route(s, c, url, k, post, get);
+    watch_arm(s, c, 1); /* and the answer has --request-timeout to leave */
+    return r;
 }
 
 /* A request is over (answered, or its client went away): the log line. */
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     Server *s = cls;
     Conn *k = *con_cls;
+    watch_arm(s, c, 1); /* the next request on this connection has as long */
     if (!k)
         return;
+    Watch *w = watch_of(c);
+    pthread_mutex_lock(&s->wmu);
+    int cut = w && w->cut;
+    pthread_mutex_unlock(&s->wmu);
+    const char *how = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+                      : cut ? " (closed: over --request-timeout)"
+                            : " (connection closed early)";
     if (!s->o.quiet)
         fprintf(stderr, "s2s serve: %s %s %d %d sentences %.1f ms%s\n", k->method, k->path,
-                k->status, k->nsent, now_ms() - k->t0,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+                k->status, k->nsent, now_ms() - k->t0, how);
     free(k->body);
     free(k);
     *con_cls = NULL;
@@ -565,7 +708,8 @@ static int listen_http(Server *s, S2sErr *err)
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC,
         (uint16_t)s->o.port, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_conns, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+        (unsigned)s->o.timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->mhd)
         return s2s_fail(err, S2S_EIO, "%s:%d: cannot listen (in use, or not this machine's)",
                         s->o.host, s->o.port);
@@ -587,7 +731,9 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->work, &ca);
+    pthread_cond_init(&s->wtick, &ca);
     pthread_cond_init(&s->done, NULL);
+    pthread_mutex_init(&s->wmu, NULL);
     pthread_condattr_destroy(&ca);
     int rc = translator_init(&s->tr, e, &o->dec, o->batch, o->threads, (int)o->max_len, s->cap,
                              1, err);
@@ -598,6 +744,9 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
     if (!rc && pthread_create(&s->batcher, NULL, batcher_main, s))
         rc = s2s_fail(err, S2S_ENOMEM, "cannot start the batcher thread");
     s->batcher_started = !rc;
+    if (!rc && pthread_create(&s->watchdog, NULL, watchdog_main, s))
+        rc = s2s_fail(err, S2S_ENOMEM, "cannot start the watchdog thread");
+    s->watchdog_started = !rc;
     if (!rc)
         rc = listen_http(s, err);
     if (rc) {
@@ -631,6 +780,12 @@ void server_stop(Server *s)
         pthread_join(s->batcher, NULL);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
+    pthread_mutex_lock(&s->wmu);
+    s->watch_stop = 1;
+    pthread_cond_signal(&s->wtick);
+    pthread_mutex_unlock(&s->wmu);
+    if (s->watchdog_started)
+        pthread_join(s->watchdog, NULL);
     translator_free(&s->tr);
     for (int k = 0; k < ENSEMBLE_MAX; k++)
         idbuf_free(&s->ids[k]);
@@ -641,7 +796,9 @@ void server_stop(Server *s)
     free(s->lens);
     free(s->models_json);
     pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->wtick);
     pthread_cond_destroy(&s->done);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->wmu);
     free(s);
 }

@@ -266,6 +266,21 @@ static int add_cluster(Emitter *em, Piece *p, size_t s, size_t e, uint32_t c, in
     return 0;
 }
 
+/* Where grapheme cluster line[s..e) ends as a piece of a token: at its
+ * first white space or marker after the first code point, or e. (A Prepend
+ * character such as U+0600 takes the space after it into its cluster; a
+ * token never holds white space, so that part goes between the tokens.) */
+static size_t cluster_cut(const char *line, size_t s, size_t e)
+{
+    for (size_t i = s + (size_t)U8_LENGTH((UChar32)cp_at(line, s, e)); i < e;) {
+        uint32_t c = cp_at(line, i, e);
+        if (text_is_space(c) || is_marker(c))
+            return i;
+        i += (size_t)U8_LENGTH((UChar32)c);
+    }
+    return e;
+}
+
 static size_t run_end(const char *line, size_t s, size_t len)
 {
     while (s < len && !text_is_space(cp_at(line, s, len)))
@@ -299,7 +314,11 @@ int tokenizer_encode_words(TokBuf *out, const char *line, size_t len, S2sErr *er
             continue;
         uint32_t c = cp_at(line, (size_t)s, len);
         int k = classify(c), rc = 0;
-        if (k == CL_SPACE || k == CL_MARKER) {
+        size_t cut = k == CL_SPACE || k == CL_MARKER ? (size_t)e
+                                                     : cluster_cut(line, (size_t)s, (size_t)e);
+        if (cut < (size_t)e) { /* the cluster's part before its white space, then a break */
+            rc = add_cluster(&em, &p, (size_t)s, cut, c, k, len) || flush(&em, &p);
+        } else if (k == CL_SPACE || k == CL_MARKER) {
             rc = flush(&em, &p);
         } else if (p.cls < 0 && (s == 0 || text_is_space(cp_before(line, (size_t)s)))) {
             size_t link = link_length(line + s, run_end(line, (size_t)s, len) - (size_t)s);

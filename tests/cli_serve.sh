@@ -76,7 +76,13 @@ bad() { # STATUS PATTERN METHOD PATH [BODY] [HEADER=VALUE]
     $client "$port" status "$@" > bad.txt 2>&1
     head -1 bad.txt | grep -q "^$want" && grep -Eq -- "$pat" bad.txt || fail "$* gave $(head -2 bad.txt), wanted $want /$pat/"
 }
-printf '[{"src": "one"' > b1; bad 400 '"error":"the body is not valid JSON"' POST /translator/translate b1
+printf '[{"src": "one"' > b1; bad 400 '"error":"the body: not valid JSON \(error at byte 13\)"' POST /translator/translate b1
+printf '[{"src": "Ein\\u0000 Mann"}]' > n1; bad 400 'the body: a string holds ..u0000 \(NUL\) at byte 13' POST /translator/translate n1
+printf '[{"src": "Ein\0 Mann"}]' > n2; bad 400 'the body: a NUL byte at byte 13' POST /translator/translate n2
+printf '[{"src": "a"}]\0' > n3; bad 400 'the body: a NUL byte at byte 14' POST /translator/translate n3
+printf '[{"src": "a"}] xyz' > n4; bad 400 'the body: 3 bytes after the JSON value at byte 15' POST /translator/translate n4
+printf '[{"src": "a"}]\n \t' > n5; bad 200 '"tgt"' POST /translator/translate n5
+printf '[{"src": "a", "src": "b"}]' > n6; bad 400 'the body: the key ..src.. appears twice in one object' POST /translator/translate n6
 printf '{"src": "one"}' > b2; bad 400 'must be a JSON list' POST /translator/translate b2
 printf '[{"text": "one"}]' > b3; bad 400 'item 0: each item needs \\"src\\", a string' POST /translator/translate b3
 printf '[{"src": 42}]' > b4; bad 400 'needs \\"src\\"' POST /translator/translate b4
@@ -90,6 +96,10 @@ bad 413 '1001 sentences: at most 1000' POST /translator/translate many
 bad 404 'no such path' GET /nothing
 bad 405 'use POST' GET /translator/translate
 bad 405 'use GET' POST /health
+head -1 bad.txt | grep -q "Allow=GET, HEAD" || fail "405 without Allow: GET, HEAD: $(head -1 bad.txt)"
+bad 200 '^$' HEAD /health
+bad 200 '^$' HEAD /models
+bad 405 '' HEAD /translator/translate
 printf '[]' > b9; bad 200 '^\[\]$' POST /translator/translate b9
 $client "$port" hangup || fail "a client that hangs up"
 $client "$port" translate t.en > again.txt && same_as again.txt || fail "after the bad requests, translations differ"
@@ -107,6 +117,29 @@ head -12 t.en > t12.en
 $client "$port" translate t12.en > b.txt && src=t12.en same_as b.txt || fail "after a 503, translations differ"
 [ "$(grep -vc 'listening on' b.log)" = 0 ] || fail "-q: the server logged: $(head -2 b.log)"
 stop || fail "SIGTERM: exit code $?"
+
+# ---- slow clients: a request's headers and body must arrive within --request-timeout ----
+start d --max-connections 2 --timeout 5 --request-timeout 2 || exit 1
+$client "$port" slow 100 body > slow1.txt & s1=$!
+$client "$port" slow 100 headers > slow2.txt & s2=$!
+wait_until 60 grep -q sending slow1.txt && wait_until 60 grep -q sending slow2.txt || fail "slow clients did not start"
+# both connections are taken: this one waits until --request-timeout frees one
+$client "$port" translate t12.en > d.txt && src=t12.en same_as d.txt || fail "a client behind two slow ones: $(head -2 d.txt)"
+wait "$s1" "$s2"
+[ "$(cat slow1.txt)" = "sending
+cut" ] || fail "a body sent a byte every 0.5 s was not cut at --request-timeout 2: $(cat slow1.txt)"
+[ "$(cat slow2.txt)" = "sending
+cut" ] || fail "headers sent a byte every 0.5 s were not cut at --request-timeout 2: $(cat slow2.txt)"
+grep -q "closed a connection: its request took over 2 s (--request-timeout)" d.log || fail "no log of the cut: $(tail -2 d.log)"
+# SIGTERM waits for a request still arriving no longer than --request-timeout
+$client "$port" slow 100 body > slow3.txt & s3=$!
+wait_until 60 grep -q sending slow3.txt || fail "the slow client did not start"
+kill -TERM "$pid"
+wait_until 60 grep -q "s2s serve: stopped" d.log || fail "SIGTERM with a slow client: not stopped within 60 s"
+wait "$pid"; code=$?
+[ "$code" = 0 ] || fail "SIGTERM with a slow client: exit code $code"
+wait "$s3"; [ "$(tail -1 slow3.txt)" = cut ] || fail "the slow client at SIGTERM: $(cat slow3.txt)"
+pid=
 
 # ---- SIGTERM with a request in flight: answered, then exit 0 ----
 start c --threads 1 || exit 1

@@ -15,6 +15,17 @@ for f in "$m30k/val.de" "$m30k/test2016.en"; do
 done
 printf '  lead\ttab  trail \r\n\nZwei  Männer, „hier“…\r\n\xef\xbf\xad \xef\xbf\xae\n' > odd.txt
 "$S2S" tokenize < odd.txt > odd.tok && "$S2S" detokenize < odd.tok | cmp -s - odd.txt || fail "round trip of odd.txt"
+# a Prepend character (U+0600..0605, U+06DD, U+070F, U+08E2, U+110BD) takes the space after it into its
+# grapheme cluster: the space is still recorded
+printf '\xd8\x80 x\n\xd8\x85 x \xdb\x9d y\n\xdc\x8f\t\xe0\xa3\xa2  z\n\xf0\x91\x82\xbd \xef\xbf\xad\n' > prepend.txt
+"$S2S" tokenize < prepend.txt | "$S2S" detokenize | cmp -s - prepend.txt || fail "round trip after Prepend characters"
+# detokenize and bpe apply take what tokenize makes of the longest line it takes (1 MiB): 100,000
+# flags (800 KB, 1.2 MB of tokens), 1 MiB of "!?" (5 MiB of tokens)
+yes $'\xf0\x9f\x87\xa9\xf0\x9f\x87\xaa' | head -n 100000 | tr -d '\n' > flags.txt; echo >> flags.txt
+yes '!?' | head -n 524288 | tr -d '\n' > marks.txt; echo >> marks.txt
+for f in flags.txt marks.txt; do
+    "$S2S" tokenize < $f > $f.tok && "$S2S" detokenize < $f.tok | cmp -s - $f || fail "round trip of $f ($(wc -c < $f.tok) bytes of tokens)"
+done
 [ "$(wc -l < odd.tok)" -eq 4 ] || fail "4 lines in, $(wc -l < odd.tok) out"
 printf 'gut\nschl\xe4cht\n' > latin1.txt
 expect 1 "latin1.txt:2: invalid UTF-8 at byte 4" "$S2S" tokenize -i latin1.txt

@@ -30,7 +30,7 @@ expect 2 "usage" "$S2S" info
 printf '{"hidden": 16, "bogus": 1}' > bad.json
 expect 2 "bad.json: unknown option \"bogus\"" "$S2S" train --config bad.json --src s.en --tgt s.de
 printf '{"hidden": 16,' > broken.json
-expect 1 "broken.json: invalid JSON" "$S2S" train --config broken.json --src s.en --tgt s.de
+expect 1 "broken.json: not valid JSON \(error at byte" "$S2S" train --config broken.json --src s.en --tgt s.de
 expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --tokenizer foo
 printf '{"tokenizer": "foo"}' > tok.json
 expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --config tok.json --src s.en --tgt s.de $small --max-steps 1
@@ -42,9 +42,16 @@ expect 1 "x.de: no target word occurs 10 times \(the most frequent occurs 1 time
 
 # ---- a config file is one JSON object, not the config key, at most 1 MiB ----
 printf '{"batch": 4} trailing' > trail.json
-expect 1 "trail.json: text after the JSON object \(at byte 13\)" "$S2S" train --config trail.json --src s.en --tgt s.de $small --max-steps 1
+expect 1 "trail.json: 8 bytes after the JSON value at byte 13" "$S2S" train --config trail.json --src s.en --tgt s.de $small --max-steps 1
 printf '{"batch": 4} {"batch": 5}' > two.json
-expect 1 "two.json: text after the JSON object \(at byte 13\)" "$S2S" train --config two.json --src s.en --tgt s.de $small --max-steps 1
+expect 1 "two.json: 12 bytes after the JSON value at byte 13" "$S2S" train --config two.json --src s.en --tgt s.de $small --max-steps 1
+# cJSON would read "s.en\u0000x" as the file s.en, and keep the first of two keys
+printf '{"src": "s.en\\u0000x"}' > nul.json
+expect 1 'nul.json: a string holds \\u0000 \(NUL\) at byte 13' "$S2S" train --config nul.json --tgt s.de $small --max-steps 1
+printf '{"batch": 4}\0' > raw.json
+expect 1 "raw.json: a NUL byte at byte 12" "$S2S" train --config raw.json --src s.en --tgt s.de $small --max-steps 1
+printf '{"batch": 4, "batch": 5}' > dup.json
+expect 1 'dup.json: the key "batch" appears twice in one object' "$S2S" train --config dup.json --src s.en --tgt s.de $small --max-steps 1
 printf '[1]' > array.json
 expect 2 "array.json: must be a JSON object of options" "$S2S" train --config array.json --src s.en --tgt s.de $small --max-steps 1
 printf '{"config": "c.json"}' > self.json

@@ -18,12 +18,21 @@ Talks to `s2s serve` on 127.0.0.1 only, with bounded timeouts:
   serve_client.py PORT hangup                         sends half a request, then closes
   serve_client.py PORT idle                           connects, sends nothing, and prints
                                                       "closed" when the server hangs up
+  serve_client.py PORT slow SECONDS body|headers      a slow client: sends a POST's headers
+                                                      (announcing 100000 bytes) and prints
+                                                      "sending", then a body byte every 0.5 s
+                                                      (headers: the headers themselves a byte
+                                                      every 0.5 s, "sending" first); prints
+                                                      "cut" when the server closes the
+                                                      connection, "not cut" after SECONDS
 """
 import http.client
 import json
+import select
 import socket
 import sys
 import threading
+import time
 
 HOST = "127.0.0.1"
 TIMEOUT = 120  # guards against a hang only, far above any expected time
@@ -93,8 +102,8 @@ def status(port, method, path, body_file=None, *headers):
     c.request(method, path, body=body, headers=h)
     r = c.getresponse()
     data = r.read()
-    retry = r.getheader("Retry-After")
-    print(r.status, ("Retry-After=" + retry) if retry else "")
+    extra = ["%s=%s" % (k, r.getheader(k)) for k in ("Retry-After", "Allow") if r.getheader(k)]
+    print(r.status, *extra)
     print(data.decode(errors="replace"))
     return 0
 
@@ -149,6 +158,32 @@ def idle(port):
     return 0
 
 
+def slow(port, seconds, what):
+    head = (b"POST /translator/translate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+    s = socket.create_connection((HOST, port), timeout=TIMEOUT)
+    drip = head if what == "headers" else b"[" + b" " * 99999
+    if what != "headers":
+        s.sendall(head)
+    print("sending", flush=True)
+    end = time.monotonic() + float(seconds)
+    for byte in drip:
+        if time.monotonic() > end:
+            break
+        try:
+            ready, _, _ = select.select([s], [], [], 0.5)
+            if ready and s.recv(4096) == b"":
+                break
+            s.sendall(bytes([byte]))
+        except OSError:
+            break
+    else:
+        print("sent it all")
+        return 1
+    print("not cut" if time.monotonic() > end else "cut")
+    return 0
+
+
 def main(argv):
     port, cmd, args = int(argv[1]), argv[2], argv[3:]
     if cmd == "translate":
@@ -163,6 +198,8 @@ def main(argv):
         return hangup(port)
     if cmd == "idle":
         return idle(port)
+    if cmd == "slow":
+        return slow(port, args[0], args[1])
     print("unknown command", cmd)
     return 2
 

@@ -297,7 +297,7 @@ static void test_metadata_first(void)
     char junk[100];
     memset(junk, '#', sizeof junk);
     write_sparse(bad, head, junk, sizeof junk, 32 + 100 + 60 + 4 * nparams + 8);
-    expect_limited(bad, "metadata is not valid JSON", "8 GiB garbage");
+    expect_limited(bad, "metadata: not valid JSON (error at byte", "8 GiB garbage");
     /* A real model's metadata, its header and size inflated by 8 GiB. */
     nparams = np + (1ull << 31);
     memcpy(head, p.head, 32);
@@ -343,7 +343,7 @@ static void test_hostile_json(void)
         {"\"ein\"", "\"zwei\\u0000x\"", 0, "holds \\u0000 (NUL) at byte", "NUL escape"},
         {"\"step\"", "\"st\\u0000ep\"", 0, "holds \\u0000 (NUL) at byte", "NUL escape in train"},
         {"\"ein\"", "\"e\\\\u0000in\"", 0, "", "escaped backslash then u0000: not a NUL"},
-        {"\"ein\"", "\"e\0in\"", 6, "holds a NUL byte at byte", "raw NUL"},
+        {"\"ein\"", "\"e\0in\"", 6, "metadata: a NUL byte at byte", "raw NUL"},
         {"\"drei\"", "\"zwei\"", 0, "entry 6 ('zwei') repeats entry 5", "duplicate"},
         {"\"s2s-model\"", "\"s2s-modem\"", 0, "\"format\" is not \"s2s-model\"", "format"},
         {"\"format\":\"s2s-model\",", "", 0, "\"format\" is not \"s2s-model\"", "no format"},
@@ -356,6 +356,9 @@ static void test_hostile_json(void)
         {"\"step\":3}}", "\"step\":3}}{}", 0, "after the JSON value at byte", "trailing object"},
         {"\"step\":3}}", "\"step\":3}} x", 0, "after the JSON value at byte", "trailing junk"},
         {"\"step\":3}}", "\"step\":3}}\n ", 0, "", "trailing whitespace is fine"},
+        /* cJSON would keep both and lookups find the first, while info prints both */
+        {"\"version\":1", "\"version\":1,\"version\":1", 0, "the key \"version\" appears twice", "duplicate key"},
+        {"\"step\":3", "\"step\":3,\"step\":4", 0, "the key \"step\" appears twice", "duplicate nested key"},
         {"\"embed\":3", "\"embed\":4", 0, "parameters but its config needs", "config"},
     };
     size_t np;

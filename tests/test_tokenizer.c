@@ -13,8 +13,36 @@
 
 static const Tokenizer word = {.kind = TOKENIZER_WORD};
 
+/* UTF-8 of code point c into u: its length. */
+static int utf8_of(uint32_t c, char *u)
+{
+    if (c < 0x80)
+        return u[0] = (char)c, 1;
+    if (c < 0x800)
+        return u[0] = (char)(0xC0 | c >> 6), u[1] = (char)(0x80 | (c & 0x3F)), 2;
+    if (c < 0x10000)
+        return u[0] = (char)(0xE0 | c >> 12), u[1] = (char)(0x80 | (c >> 6 & 0x3F)),
+               u[2] = (char)(0x80 | (c & 0x3F)), 3;
+    return u[0] = (char)(0xF0 | c >> 18), u[1] = (char)(0x80 | (c >> 12 & 0x3F)),
+           u[2] = (char)(0x80 | (c >> 6 & 0x3F)), u[3] = (char)(0x80 | (c & 0x3F)), 4;
+}
+
+/* 1 when token t is not empty and holds no white space (of any kind: s2s
+ * detokenize splits at spaces and tabs, and other white space is the
+ * literal tokens' to record) and no marker after its first code point. */
+static int token_ok(const char *t)
+{
+    U32Buf cp = {0};
+    size_t n = strlen(t);
+    int ok = n > 0 && text_from_utf8(&cp, t, n) == 0;
+    for (size_t j = 0; ok && j < cp.len; j++)
+        ok = !text_is_space(cp.cp[j]) && (j == 0 || (cp.cp[j] != 0xFFED && cp.cp[j] != 0xFFEE));
+    u32buf_free(&cp);
+    return ok;
+}
+
 /* Tokenises and detokenises line; returns 1 when it comes back unchanged
- * and no token is empty or holds whitespace. */
+ * and every token is token_ok. */
 static int round_trip(const Tokenizer *tk, TokBuf *tb, const char *line, size_t len,
                       char **text, size_t *cap)
 {
@@ -25,7 +53,7 @@ static int round_trip(const Tokenizer *tk, TokBuf *tb, const char *line, size_t 
         return 0;
     for (int i = 0; i < n; i++) {
         toks[i] = tokbuf_token(tb, i);
-        if (!*toks[i] || strpbrk(toks[i], " \t\n\r"))
+        if (!token_ok(toks[i]))
             return 0;
     }
     size_t out = 0;
@@ -126,6 +154,37 @@ static void test_stress(void)
     tokbuf_free(&tb);
 }
 
+/* Every code point (surrogates aside) next to a space, a tab, an
+ * ideographic space, a marker and between letters: the classes of ICU's
+ * grapheme rules (a Prepend character such as U+0600 glues the space after
+ * it into its cluster) all round-trip, and no token holds white space. */
+static void test_every_code_point(void)
+{
+    static const char *const shapes[][2] = {
+        {"", " x"}, {"x", " y"}, {"", "\t"}, {"", "\xe3\x80\x80x"}, {"a", TOKENIZER_JOINER "b"},
+        {"a", TOKENIZER_LITERAL}, {"1", "2"}, {"", "  "},
+    };
+    TokBuf tb = {0};
+    char line[64], *text = NULL;
+    size_t cap = 0;
+    long bad = 0, lines = 0;
+    for (uint32_t c = 1; c <= 0x10FFFF; c++) {
+        if (c >= 0xD800 && c <= 0xDFFF)
+            continue;
+        char u[4];
+        int k = utf8_of(c, u);
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+            int len = snprintf(line, sizeof line, "%s%.*s%s%.*s", shapes[s][0], k, u, shapes[s][1], k, u);
+            lines++;
+            if (!round_trip(&word, &tb, line, (size_t)len, &text, &cap) && bad++ < 5)
+                fprintf(stderr, "U+%04X in shape %zu: no round trip\n", (unsigned)c, s);
+        }
+    }
+    CHECK_MSG(bad == 0, "%ld of %ld lines failed", bad, lines);
+    free(text);
+    tokbuf_free(&tb);
+}
+
 /* ---- what the tokens are ---- */
 
 static void expect_tokens(const char *line, const char *want)
@@ -205,6 +264,7 @@ int main(void)
 {
     test_tokens();
     test_stress();
+    test_every_code_point();
     test_bpe_pieces();
     test_corpora();
     return check_exit_code("test_tokenizer");

@@ -55,7 +55,8 @@
  *   3. the metadata alone (read, but no parameter read nor memory reserved
  *      for them yet, so a huge file with bad metadata costs nothing): no NUL
  *      byte and no \u0000 escape anywhere (cJSON would cut the string
- *      there), one JSON object and nothing after it but whitespace, "format"
+ *      there), no object naming a key twice, one JSON object and nothing
+ *      after it but whitespace (json.h), "format"
  *      "s2s-model", "version" 1, the config, nparams equal to what the
  *      config needs, the tensor table exactly the config's, both
  *      vocabularies (specials first, no empty or repeated entry, valid UTF-8,

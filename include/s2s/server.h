@@ -19,7 +19,9 @@
  * scores in the last bits differently for other batch sizes).
  *
  * Each connection runs on its own thread (at most max_conns, each timing
- * out after timeout_s seconds idle); the request waits on its thread.
+ * out after timeout_s seconds idle, and closed when a request takes over
+ * request_timeout_s to arrive or its answer as long to leave: a watchdog
+ * thread shuts its socket down); the request waits on its thread.
  */
 #ifndef S2S_SERVER_H
 #define S2S_SERVER_H
@@ -38,7 +40,10 @@ typedef struct {
     int max_queue;        /* sentences waiting in all; a request over it: 503 */
     long max_body;        /* bytes; more: 413 */
     long max_len;         /* source tokens kept (longer sources are truncated) */
-    int max_conns, timeout_s;
+    int max_conns, timeout_s; /* open connections; idle seconds before one is closed */
+    int request_timeout_s; /* a request's headers and body must arrive within it, and its
+                              answer leave within it again (a slow client cannot hold a
+                              connection, nor delay SIGTERM, for longer) */
     int quiet;            /* no request log on stderr */
     const char *const *model_paths; /* (members) for GET /models */
 } ServeOptions;
@@ -52,8 +57,14 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
                  S2sErr *err);
 /* The port it listens on. */
 int server_port(const Server *s);
-/* Stops accepting connections, answers the requests in flight, stops and
- * frees everything. */
+/* What POST /translator/translate makes of a body under options o (for
+ * tests and fuzzing): 0 and *n its sentences, or the status a request with
+ * it gets (400, 413, 500) and *msg the error (valid until the thread's
+ * next call). */
+int server_check_body(const ServeOptions *o, const char *body, size_t len, int *n,
+                      const char **msg);
+/* Stops accepting connections, answers the requests in flight (one still
+ * arriving has until its request_timeout_s), stops and frees everything. */
 void server_stop(Server *s);
 
 #endif

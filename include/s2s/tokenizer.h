@@ -82,6 +82,14 @@ void tokbuf_free(TokBuf *b);
 int tokenizer_decode(const Tokenizer *tk, const char *const *toks, int n, char **out,
                      size_t *len, size_t *cap);
 
+/* The most bytes of tokens a line of n bytes becomes: TOKENIZER_TOKEN_BYTES(n).
+ * A one-byte mark glued to the one before it costs the joiner, itself and
+ * a separating space (5 bytes); a literal token, at most 5 bytes for each
+ * byte it records; BPE pieces share the same bound (a piece after the
+ * first carries the joiner its word's bytes would otherwise). Commands
+ * that read tokens take lines this long by default. */
+#define TOKENIZER_TOKEN_BYTES(n) (5 * (n) + 16)
+
 /* Whether token t is a literal token, and whether it starts with the joiner. */
 int tokenizer_is_literal(const char *t);
 int tokenizer_is_joined(const char *t);
