@@ -159,11 +159,65 @@ static int write_body(FILE *f, const Model *m, const char *json, const float *op
     return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
 }
 
+/* Refuses element i of a block laid out as m's tensor table, naming it. */
+static int bad_value(const char *path, const Model *m, const char *block, size_t i,
+                     const char *is, S2sErr *err)
+{
+    for (int k = 0; k < m->ntensors; k++) {
+        const TensorInfo *t = &m->tensors[k];
+        size_t j = i - t->offset, cols = (size_t)t->cols;
+        if (i >= t->offset && j < (size_t)t->rows * cols)
+            return s2s_fail(err, S2S_EFORMAT, "%s: %stensor %s (%d x %d), element %zu (row %zu, col "
+                            "%zu) is %s", path, block, t->name, t->rows, t->cols, j, j / cols,
+                            j % cols, is);
+    }
+    return s2s_fail(err, S2S_EFORMAT, "%s: %sparameter %zu (between tensors) is %s", path, block,
+                    i, is);
+}
+
+static const char *nonfinite_name(float x) { return isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf"; }
+
+/* What is wrong with weight x (not finite, or over the bound), into buf. */
+static const char *weight_is(float x, char *buf, size_t n)
+{
+    if (!isfinite(x))
+        return nonfinite_name(x);
+    snprintf(buf, n, "%g, over the bound of %g on a weight's magnitude", x, CKPT_MAX_WEIGHT);
+    return buf;
+}
+
+/* Parameters (and raw weights) must be finite and at most CKPT_MAX_WEIGHT
+ * in magnitude, Adam's first moments finite, second moments finite and not
+ * negative (their square root divides the step). */
+static int check_values(const char *path, const Model *m, const float *opt, const float *raw,
+                        S2sErr *err)
+{
+    size_t n = m->nparams;
+    char is[96];
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(m->params[i]) <= CKPT_MAX_WEIGHT))
+            return bad_value(path, m, "", i, weight_is(m->params[i], is, sizeof is), err);
+    for (size_t i = 0; raw && i < n; i++)
+        if (!(fabsf(raw[i]) <= CKPT_MAX_WEIGHT))
+            return bad_value(path, m, "raw weight of ", i, weight_is(raw[i], is, sizeof is), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[i]))
+            return bad_value(path, m, "Adam first moment of ", i, nonfinite_name(opt[i]), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[n + i]) || opt[n + i] < 0)
+            return bad_value(path, m, "Adam second moment of ", i,
+                             isfinite(opt[n + i]) ? "negative" : nonfinite_name(opt[n + i]), err);
+    return 0;
+}
+
 int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *tv,
               const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
               S2sErr *err)
 {
     FileReplace r;
+    int bad = check_values(given, m, opt_state, raw, err); /* it would not load again */
+    if (bad)
+        return bad;
     char *json = metadata_text(m, sv, tv, tk, train);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
@@ -513,46 +567,6 @@ static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, 
 done:
     cJSON_Delete(root);
     return rc;
-}
-
-/* Refuses element i of a block laid out as m's tensor table, naming it. */
-static int bad_value(const char *path, const Model *m, const char *block, size_t i,
-                     const char *is, S2sErr *err)
-{
-    for (int k = 0; k < m->ntensors; k++) {
-        const TensorInfo *t = &m->tensors[k];
-        size_t j = i - t->offset, cols = (size_t)t->cols;
-        if (i >= t->offset && j < (size_t)t->rows * cols)
-            return s2s_fail(err, S2S_EFORMAT, "%s: %stensor %s (%d x %d), element %zu (row %zu, col "
-                            "%zu) is %s", path, block, t->name, t->rows, t->cols, j, j / cols,
-                            j % cols, is);
-    }
-    return s2s_fail(err, S2S_EFORMAT, "%s: %sparameter %zu (between tensors) is %s", path, block,
-                    i, is);
-}
-
-static const char *nonfinite_name(float x) { return isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf"; }
-
-/* Parameters and Adam's first moments must be finite, second moments
- * finite and not negative (their square root divides the step). */
-static int check_values(const char *path, const Model *m, const float *opt, const float *raw,
-                        S2sErr *err)
-{
-    size_t n = m->nparams;
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(m->params[i]))
-            return bad_value(path, m, "", i, nonfinite_name(m->params[i]), err);
-    for (size_t i = 0; raw && i < n; i++)
-        if (!isfinite(raw[i]))
-            return bad_value(path, m, "raw weight of ", i, nonfinite_name(raw[i]), err);
-    for (size_t i = 0; opt && i < n; i++)
-        if (!isfinite(opt[i]))
-            return bad_value(path, m, "Adam first moment of ", i, nonfinite_name(opt[i]), err);
-    for (size_t i = 0; opt && i < n; i++)
-        if (!isfinite(opt[n + i]) || opt[n + i] < 0)
-            return bad_value(path, m, "Adam second moment of ", i,
-                             isfinite(opt[n + i]) ? "negative" : nonfinite_name(opt[n + i]), err);
-    return 0;
 }
 
 /* The whole load, in order; on failure ck and r are left for the caller

@@ -291,25 +291,55 @@ static void kill_row(Decoder *d, int r, int parent)
     d->score[r] = -INFINITY;
 }
 
+/* Whether the decoder may emit token v: never <pad> nor <s>, whatever
+ * the model says (a hostile model may favour them). */
+static int emittable(int v) { return v != VOCAB_PAD && v != VOCAB_BOS; }
+
+/* The most likely emittable token of lp[0..V) (V > VOCAB_EOS). */
+static int best_token(const float *lp, int V)
+{
+    int v = act_argmax(lp, V);
+    if (emittable(v))
+        return v;
+    v = VOCAB_UNK;
+    for (int k = VOCAB_EOS; k < V; k++)
+        if (lp[k] > lp[v])
+            v = k;
+    return v;
+}
+
+/* A token of lp[0..V) drawn at temperature temp, never <pad> nor <s>. */
+static int sample_token(const float *lp, int V, double temp, Rng *rng)
+{
+    double mx = -INFINITY, sum = 0, u;
+    for (int k = 0; k < V; k++)
+        if (emittable(k))
+            mx = fmax(mx, lp[k] / temp);
+    for (int k = 0; k < V; k++)
+        sum += emittable(k) ? exp(lp[k] / temp - mx) : 0;
+    u = rng_uniform(rng) * sum;
+    int v = VOCAB_UNK; /* the last emittable token when rounding leaves u > 0 */
+    for (int k = 0; k < V; k++) {
+        if (!emittable(k))
+            continue;
+        v = k;
+        if ((u -= exp(lp[k] / temp - mx)) <= 0)
+            break;
+    }
+    return v;
+}
+
 /* Greedy or sampling: sentence s has one row. */
 static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rng)
 {
     int V = d->V, v = 0;
     const float *lp = row_logp(d, s);
-    if (t == d->limit[s] - 1) {
+    if (t == d->limit[s] - 1)
         v = VOCAB_EOS;
-    } else if (o->mode == DECODE_SAMPLE) {
-        double mx = -INFINITY, sum = 0, u;
-        for (int k = 0; k < V; k++)
-            mx = fmax(mx, lp[k] / o->temperature);
-        for (int k = 0; k < V; k++)
-            sum += exp(lp[k] / o->temperature - mx);
-        u = rng_uniform(rng) * sum;
-        for (v = 0; v < V - 1 && (u -= exp(lp[v] / o->temperature - mx)) > 0; v++)
-            ;
-    } else {
-        v = act_argmax(lp, V);
-    }
+    else if (o->mode == DECODE_SAMPLE)
+        v = sample_token(lp, V, o->temperature, rng);
+    else
+        v = best_token(lp, V);
     double logprob = d->score[s] + lp[v];
     d->parent[s] = s;
     if (v == VOCAB_EOS) {
@@ -355,7 +385,8 @@ static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
             continue;
         }
         for (int v = 0; v < V; v++)
-            cand_insert(best, &n, 2 * K, d->score[r] + lp[v], r, v);
+            if (emittable(v))
+                cand_insert(best, &n, 2 * K, d->score[r] + lp[v], r, v);
     }
     for (int i = 0; i < n && ncont < K; i++) {
         if (best[i].token == VOCAB_EOS) {

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -397,12 +398,12 @@ static const char *opt_int(const cJSON *item, const char *name, int lo, int hi, 
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(item, name);
     if (!f)
         return NULL;
-    if (!cJSON_IsNumber(f) || f->valuedouble != (double)(int)f->valuedouble ||
-        f->valuedouble < lo || f->valuedouble > hi) {
+    double x = cJSON_IsNumber(f) ? f->valuedouble : NAN;
+    if (!(x >= lo && x <= hi) || x != floor(x)) { /* in range first: (int)2e127 is undefined */
         snprintf(msg, sizeof msg, "\"%s\" must be an integer from %d to %d", name, lo, hi);
         return msg;
     }
-    *v = (int)f->valuedouble;
+    *v = (int)x;
     return NULL;
 }
 

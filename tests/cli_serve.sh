@@ -90,6 +90,7 @@ printf '[{"src": "one \xff two"}]' > b5; bad 400 'not valid UTF-8' POST /transla
 printf '["one"]' > b6; bad 400 'must be an object' POST /translator/translate b6
 printf '[{"src": "one", "beam": 9}]' > b7; bad 400 '\\"beam\\" must be an integer from 1 to 5' POST /translator/translate b7
 printf '[{"src": "one", "n_best": 2, "beam": 1}]' > b8; bad 400 'n_best' POST /translator/translate b8
+printf '[{"src": "one", "n_best": 1e300}]' > b10; bad 400 'n_best.. must be an integer from 1 to 5' POST /translator/translate b10
 head -c 1100000 /dev/zero | tr '\0' ' ' > big; bad 413 'over 1048576 bytes' POST /translator/translate big
 for i in $(seq 1001); do printf '{"src": "one"},'; done | sed 's/^/[/; s/,$/]/' > many
 bad 413 '1001 sentences: at most 1000' POST /translator/translate many

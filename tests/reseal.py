@@ -2,7 +2,9 @@
 """reseal.py IN OUT FROM TO: copies the model file IN to OUT with the first
 FROM in its JSON metadata replaced by TO, and the header's json_len, the
 padding and the FNV-1a checksum recomputed, so that only the loader's
-content checks (and what uses the content) can tell. For tests."""
+content checks (and what uses the content) can tell. For tests.
+reseal.py IN OUT --fill V: the same with every parameter set to V (the
+optimiser's moments, if any, unchanged)."""
 import struct
 import sys
 
@@ -21,6 +23,10 @@ def main():
     pad = (64 - (32 + json_len) % 64) % 64
     meta = blob[32:32 + json_len]
     body = blob[32 + json_len + pad:-8]
+    if old == "--fill":
+        nparams = struct.unpack_from("<Q", head, 24)[0]
+        body = struct.pack("<f", float(new)) * nparams + body[4 * nparams:]
+        old = new = ""
     at = meta.find(old.encode())
     if at < 0:
         sys.exit("reseal.py: %r not in the metadata of %s" % (old, src))

@@ -64,8 +64,14 @@
  *      tokenizer ("scheme" absent or 2; bpe merges all strings and valid);
  *   4. then the parameters (and moments) are allocated and read, and the
  *      checksum over every byte of the file compared;
- *   5. the values: every parameter and first moment finite, every second
- *      moment finite and >= 0 (the message names the tensor and element).
+ *   5. the values: every parameter (and raw weight) finite and at most
+ *      CKPT_MAX_WEIGHT in magnitude, every first moment finite, every
+ *      second moment finite and >= 0 (the message names the tensor and
+ *      element). The bound keeps every product of the network finite (the
+ *      largest, an input projection of an embedding, is at most 1e12 times
+ *      the embedding size), so no log-probability is ever NaN; trained
+ *      weights are orders of magnitude smaller. ckpt_save refuses values
+ *      that would not load.
  * Only then is any of it trusted. A corrupt metadata byte may thus be
  * reported as what it breaks rather than as a checksum mismatch.
  *
@@ -85,6 +91,8 @@
 #define CKPT_VERSION 2
 #define CKPT_FLAG_ADAM 1u
 #define CKPT_FLAG_RAW 2u
+/* The largest magnitude of a weight a model file may hold. */
+#define CKPT_MAX_WEIGHT 1e6f
 /* Metadata (json_len) larger than this is refused before it is read. */
 #define CKPT_MAX_JSON_BYTES (1ull << 30)
 
