@@ -112,6 +112,8 @@ static int check_args(const ScoreArgs *a)
         bad = "--rerank, --1best and --feature-name are for --nbest";
     else if (a->rs.nbest && a->summary)
         bad = "--summary is for --tgt";
+    else if (!strcmp(a->src, "-") && !strcmp(a->tgt ? a->tgt : a->rs.nbest, "-"))
+        bad = "--src and --tgt (or --nbest) cannot both be stdin: give one of them as a file";
     if (bad) {
         fprintf(stderr, "s2s score: %s\n", bad);
         return CLI_USAGE;

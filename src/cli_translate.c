@@ -179,6 +179,11 @@ static int parse_args(int argc, char **argv, Args *a)
     }
     if (a->nweights && cli_check_weights("translate", a->weights, a->nweights, a->nmodels))
         return CLI_USAGE;
+    if (a->dec.mode == DECODE_SAMPLE && seen['b']) {
+        fprintf(stderr, "s2s translate: --sample and --beam exclude each other (sampling draws "
+                        "one translation; --beam searches for the best)\n");
+        return CLI_USAGE;
+    }
     if (a->dec.mode == DECODE_BEAM && a->dec.beam == 1)
         a->dec.mode = DECODE_GREEDY;
     if (a->dec.mode != DECODE_BEAM)

@@ -170,17 +170,21 @@ int train_check_files(const TrainConfig *c, S2sErr *err)
                     "or --overwrite to start afresh", c->model, c->model);
 }
 
-/* A vocabulary of the special tokens alone: --min-freq is above every count. */
+/* A vocabulary of the special tokens alone: --min-freq is above every
+ * count, or no word could enter (the words spell special tokens such as
+ * <unk>, or hold control characters, which are left to <unk>). */
 static int no_word_left(const VocabCounter *c, const char *side, const char *path, int min_freq,
                         S2sErr *err)
 {
-    long most = 0;
-    for (int i = 0; i < c->cap; i++)
-        if (c->slots[i].word && c->slots[i].count > most)
-            most = c->slots[i].count;
+    long most = vocab_counter_most(c);
+    if (most == 0)
+        return s2s_fail(err, S2S_EINVAL, "%s: no %s word to learn: its words are special tokens "
+                        "(such as <unk>) or hold control characters", path, side);
+    char times[32];
+    snprintf(times, sizeof times, most == 1 ? "once" : "%ld times", most);
     return s2s_fail(err, S2S_EINVAL,
-                    "%s: no %s word occurs %d times (the most frequent occurs %ld times): "
-                    "lower --min-freq", path, side, min_freq, most);
+                    "%s: no %s word occurs %d times or more (the most frequent occurs %s): "
+                    "lower --min-freq", path, side, min_freq, times);
 }
 
 static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
@@ -406,6 +410,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
     if (rc)
         return rc;
     t->optim = cfg->optim && strcmp(cfg->optim, "sgd") == 0 ? OPTIM_SGD : OPTIM_ADAM;
+    t->model_good = resume && fileio_same_file(cfg->model, cfg->resume);
     if (resume)
         rc = adopt_checkpoint(t, resume, err);
     else
@@ -576,8 +581,19 @@ static int save(Trainer *t, Meter *m, S2sErr *err)
         swap_smoothed(t);
     cJSON_Delete(train);
     if (!rc)
-        m->saved_step = t->st.step;
+        m->saved_step = t->st.step, t->model_good = 1;
     return rc;
+}
+
+/* After a failure, what --model holds, into buf: "so M holds the last good
+ * checkpoint", or that none was written. */
+static const char *model_left(const Trainer *t, char *buf, size_t n)
+{
+    if (t->model_good)
+        snprintf(buf, n, "so %s holds the last good checkpoint", t->cfg.model);
+    else
+        snprintf(buf, n, "and no checkpoint was written to %s", t->cfg.model);
+    return buf;
 }
 
 /* One JSON line of --log. The first failed write is said at once and
@@ -862,10 +878,11 @@ static int check_divergence(Trainer *t, double loss, S2sErr *err)
                  bound, t->diverging);
     else
         snprintf(why, sizeof why, "an infinite perplexity");
+    char left[sizeof err->msg];
     return s2s_fail(err, S2S_ENUMERIC,
                     "step %ld: training diverged (loss %.4g per token, %s); stopped without "
-                    "saving, so %s holds the last good checkpoint (try a lower --lr or --clip)",
-                    t->st.step + 1, loss, why, t->cfg.model);
+                    "saving, %s (try a lower --lr or --clip)",
+                    t->st.step + 1, loss, why, model_left(t, left, sizeof left));
 }
 
 /* The gradient of the whole batch in shards_grads and its norm: this
@@ -896,12 +913,12 @@ static int train_step(Trainer *t, Meter *m, S2sErr *err)
     gather_step(t, &sh);
     t->signalled |= sh.signalled;
     double nll = sh.nll, norm = reduce_grads(t, sh.tgt);
+    char left[sizeof err->msg];
     if (!isfinite(nll) || !isfinite(norm))
         return s2s_fail(err, S2S_ENUMERIC,
                         "step %ld: the loss or gradient is not finite (loss %g, gradient norm %g); "
-                        "stopped without saving, so %s holds the last good checkpoint "
-                        "(try a lower --lr or --clip)",
-                        t->st.step + 1, nll, norm, t->cfg.model);
+                        "stopped without saving, %s (try a lower --lr or --clip)",
+                        t->st.step + 1, nll, norm, model_left(t, left, sizeof left));
     if (sh.tgt > 0 && check_divergence(t, nll / (double)sh.tgt, err))
         return S2S_ENUMERIC;
     Update u = {t, shards_grads(&t->shards), optim_clip_scale(norm, t->cfg.clip),
@@ -1032,11 +1049,12 @@ int trainer_run(Trainer *t, S2sErr *err)
         return rc;
     if (m.steps && dist_rank() == 0)
         report(t, &m);
+    char left[sizeof err->msg];
     if (t->diverging)
         return s2s_fail(err, S2S_ENUMERIC,
                         "the loss was above 2 ln(target vocabulary) for the last %d steps: not "
-                        "saved, so %s holds the last good checkpoint (try a lower --lr or --clip)",
-                        t->diverging, t->cfg.model);
+                        "saved, %s (try a lower --lr or --clip)",
+                        t->diverging, model_left(t, left, sizeof left));
     if (dist_rank() != 0 || m.saved_step == t->st.step)
         return 0;
     return save(t, &m, err);

@@ -307,6 +307,9 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
     Tokenizer tk = {0};
     if (c->tokenizer && tokenizer_from_name(&tk, c->tokenizer, NULL))
         return s2s_fail(err, S2S_EINVAL, "--tokenizer: '%s' is not bpe, word or none", c->tokenizer);
+    if (c->bpe_codes && c->tokenizer && tk.kind != TOKENIZER_BPE)
+        return s2s_fail(err, S2S_EINVAL, "--bpe-codes is for --tokenizer bpe (--tokenizer %s makes "
+                        "no subwords)", c->tokenizer);
     if (c->optim && strcmp(c->optim, "sgd") && strcmp(c->optim, "adam"))
         return s2s_fail(err, S2S_EINVAL, "--optim: '%s' is not sgd or adam", c->optim);
     if (c->bidirectional && !(c->arch && strcmp(c->arch, "attention") == 0))

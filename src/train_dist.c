@@ -80,10 +80,14 @@ static void fingerprint(const Trainer *t, RankStart *me)
 static int differs(const RankStart *all, int r, int k, S2sErr *err)
 {
     char detail[160] = "";
-    if (k == FP_TRAIN || k == FP_VALID)
+    int j = k - FP_TRAIN;
+    if ((k == FP_TRAIN || k == FP_VALID) &&
+        all[r].pairs[j] == all[0].pairs[j] && all[r].tokens[j] == all[0].tokens[j])
+        snprintf(detail, sizeof detail, ": as many pairs (%ld) and target tokens (%ld) as rank "
+                 "0's, but other words", all[0].pairs[j], all[0].tokens[j]);
+    else if (k == FP_TRAIN || k == FP_VALID)
         snprintf(detail, sizeof detail, ": %ld pairs, %ld target tokens against rank 0's %ld, %ld",
-                 all[r].pairs[k - FP_TRAIN], all[r].tokens[k - FP_TRAIN],
-                 all[0].pairs[k - FP_TRAIN], all[0].tokens[k - FP_TRAIN]);
+                 all[r].pairs[j], all[r].tokens[j], all[0].pairs[j], all[0].tokens[j]);
     return s2s_fail(err, S2S_EINVAL,
                     "rank %d (host %s) differs from rank 0 (host %s) in its %s%s: every rank must "
                     "run the same command on the same files (shared storage)",

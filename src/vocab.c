@@ -250,6 +250,18 @@ done:
     return rc;
 }
 
+long vocab_counter_most(const VocabCounter *c)
+{
+    long most = 0;
+    for (int i = 0; i < c->cap; i++) {
+        const VocabCount *w = &c->slots[i];
+        if (w->word && w->count > most && !vocab_is_special(w->word) &&
+            vocab_control_char(w->word) < 0)
+            most = w->count;
+    }
+    return most;
+}
+
 int vocab_from_words(Vocab *v, const char *const *words, int n, S2sErr *err)
 {
     memset(v, 0, sizeof *v);

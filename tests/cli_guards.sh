@@ -7,6 +7,7 @@
 set -u
 . "$(dirname "$0")/lib_cli.sh"
 demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 cd "$tmp" || exit 1
 
 params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
@@ -70,8 +71,11 @@ expect 1 "long2.txt:2: $msg" "$S2S" bleu long2.txt -i s.en
 expect 1 "long2.txt:2: $msg" "$S2S" bleu s.en -i long2.txt
 expect 1 "long.txt:1: $msg" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt long.txt $small --max-steps 1 --model l.s2s
 expect 1 "long.txt:1: $msg" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt long.txt $small --max-steps 1 --model l.s2s --valid-bleu --tokenizer word
-expect 1 "long.txt:1: $msg" "$S2S" detokenize -i long.txt
-expect 1 "long.txt:1: $msg" "$S2S" bpe apply --codes codes -i long.txt
+# commands that read tokens take what tokenize makes of a 1 MiB line: 5 MiB + 16 bytes
+head -c 6000000 /dev/zero | tr '\0' 'a' > longtok.txt
+expect 1 "longtok.txt:1: line longer than 5242896 bytes" "$S2S" detokenize -i longtok.txt
+expect 1 "longtok.txt:1: line longer than 5242896 bytes" "$S2S" bpe apply --codes codes -i longtok.txt
+expect 1 "long.txt:1: $msg" "$S2S" detokenize -i long.txt --max-line-bytes 1048576
 expect 1 "long.txt:1: $msg" "$S2S" bpe learn --merges 10 -i long.txt -o c2 -q
 expect 1 "long.txt:1: $msg" "$S2S" train --src long.txt --tgt s.de $small --max-steps 1 --model l.s2s
 expect 1 "long.txt:1: $msg" "$S2S" train --src s.en --tgt long.txt $small --max-steps 1 --model l.s2s --tokenizer word
@@ -140,13 +144,19 @@ ln -s real/codes.bpe codes.link
 [ -L codes.link ] && [ -f real/codes.bpe ] || fail "bpe learn replaced the link"
 
 # ---- 9. a diverged run is a failure, and the last good checkpoint stays ----
-expect 1 "step [0-9]+: training diverged \(loss .* an infinite perplexity\)" \
+expect 1 "step [0-9]+: training diverged \(loss .* an infinite perplexity\); stopped without saving, and no checkpoint was written to dz.s2s" \
     "$S2S" train --src s.en --tgt s.de $small --optim sgd --lr 1000000 --clip 0 --max-steps 60 --model dz.s2s
 [ -f dz.s2s ] && fail "a diverged run saved dz.s2s"
 cp m.s2s good.s2s
 expect 1 "training diverged" "$S2S" train --src s.en --tgt s.de $small --optim sgd --lr 1000000 \
     --clip 0 --max-steps 60 --save-every 5 --model good.s2s --overwrite
 cmp -s m.s2s good.s2s || fail "a diverged run replaced the last good checkpoint"
+# resumed (the learning rate in its state made huge): the file resumed is the last good checkpoint
+lr=$(python3 -c 'import re,sys; print(re.search(rb"\"lr\":[0-9.e-]+,\"best_valid", open(sys.argv[1], "rb").read()).group().decode())' m.s2s)
+python3 "$here/reseal.py" m.s2s r.s2s "$lr" '"lr":1000000,"best_valid' && cp r.s2s r0.s2s || fail "reseal the lr"
+expect 1 "stopped without saving, so r.s2s holds the last good checkpoint" "$S2S" train --resume r.s2s \
+    --src s.en --tgt s.de --clip 0 --max-steps 90 -q
+cmp -s r0.s2s r.s2s || fail "a diverged resumed run replaced the checkpoint"
 # a loss far above ln(V) for long, though finite (lr 100, clip 1: deterministic for this seed and
 # thread count): stopped after 50 steps above 2 ln(34) = 7.05, nothing saved
 expect 1 "step 51: training diverged \(loss .* above 2 ln\(target vocabulary\) = 7.05 for 50 steps in a row\)" \

@@ -34,11 +34,19 @@ expect 1 "broken.json: not valid JSON \(error at byte" "$S2S" train --config bro
 expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --src s.en --tgt s.de $small --max-steps 1 --tokenizer foo
 printf '{"tokenizer": "foo"}' > tok.json
 expect 2 "--tokenizer: 'foo' is not bpe, word or none" "$S2S" train --config tok.json --src s.en --tgt s.de $small --max-steps 1
-expect 1 "s.en: no source word occurs 1000000 times \(the most frequent occurs [0-9]+ times\): lower --min-freq" \
+expect 1 "s.en: no source word occurs 1000000 times or more \(the most frequent occurs [0-9]+ times\): lower --min-freq" \
     "$S2S" train --src s.en --tgt s.de $small --min-freq 1000000
 for i in 1 2 3 4 5; do echo "x x x"; done > x.en; printf 'a\nb\nc\nd\ne\n' > x.de
-expect 1 "x.de: no target word occurs 10 times \(the most frequent occurs 1 times\): lower --min-freq" \
+expect 1 "x.de: no target word occurs 10 times or more \(the most frequent occurs once\): lower --min-freq" \
     "$S2S" train --src x.en --tgt x.de $small --min-freq 10
+expect 1 "x.en: no source word occurs 16 times or more \(the most frequent occurs 15 times\): lower --min-freq" \
+    "$S2S" train --src x.en --tgt x.en $small --min-freq 16
+"$S2S" bpe learn --merges 20 -i s.en -o codes.bpe -q || fail "bpe learn"
+expect 2 "--bpe-codes is for --tokenizer bpe \(--tokenizer word makes no subwords\)" \
+    "$S2S" train --src s.en --tgt s.de $small --tokenizer word --bpe-codes codes.bpe --model bw.s2s
+printf '<unk>\n<s> <unk>\n' > sp.en; printf 'a\nb\n' > sp.de
+expect 1 "sp.en: no source word to learn: its words are special tokens \(such as <unk>\)" \
+    "$S2S" train --src sp.en --tgt sp.de $small --tokenizer none --model sp.s2s
 
 # ---- a config file is one JSON object, not the config key, at most 1 MiB ----
 printf '{"batch": 4} trailing' > trail.json

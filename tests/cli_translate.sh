@@ -116,6 +116,12 @@ expect 2 "required" "$S2S" score -m m.s2s --src t.en
 printf 'one\ntw\0o\n' > nul.en; printf 'eins\nzwei\n' > nul.de
 expect 1 "nul.en:2: NUL byte at byte 2" "$S2S" score -m m.s2s --src nul.en --tgt nul.de
 expect 1 "nul.en:2: NUL byte at byte 2" "$S2S" score -m m.s2s --src nul.de --tgt nul.en
+expect 2 "--sample and --beam exclude each other" "$S2S" translate -m m.s2s --sample --beam 5 -i t.en
+expect 2 "--sample and --beam exclude each other" "$S2S" translate -m m.s2s --beam 1 --sample -i t.en
+expect 2 "--src and --tgt \(or --nbest\) cannot both be stdin" "$S2S" score -m m.s2s --src - --tgt -
+expect 2 "--src and --tgt \(or --nbest\) cannot both be stdin" "$S2S" score -m m.s2s --src - --nbest -
+printf '0 ||| ei\0ns ||| F0= -1 ||| -1\n' > nul.nbest
+expect 1 "nul.nbest:1: the hypothesis: NUL byte at byte 2" "$S2S" score -m m.s2s --src nul.de --nbest nul.nbest
 expect_full 1 "s2s score: stdout: write failed: No space left on device" "$S2S" score -m m.s2s --src t.en --tgt t.de -q
 expect_full 1 "s2s score: stdout: write failed: No space left on device" "$S2S" score -m m.s2s --src empty.en --tgt empty.en --summary -q
 expect 1 "s2s score: stdin: cannot read: Bad file descriptor" "$S2S" score -m m.s2s --src t.en --tgt - <&-

@@ -134,6 +134,7 @@ typedef struct {
     Translator valid_tr; /* --valid-bleu: the validation translator (set up on first use) */
     int stop;            /* --patience ran out */
     int diverging;       /* steps in a row with a loss above 2 ln(target vocabulary) */
+    int model_good;      /* --model holds a checkpoint of this run or of the one resumed */
     /* Several ranks (dist.h): each holds shards rank T .. rank T + T - 1 of
      * ranks x T (T = --threads); rank 0 alone validates beyond perplexity,
      * reports and writes files, and its state goes to the others each step. */

@@ -57,6 +57,9 @@ typedef struct {
  * added a second time; one holding a control character (C0, DEL or C1) is
  * left out (it reads as <unk>). On failure v is left zeroed. */
 int vocab_build(Vocab *v, const VocabCounter *c, int max_size, int min_freq, S2sErr *err);
+/* The count of c's most frequent word that may enter a vocabulary (not a
+ * special token's spelling, no control character); 0 when none may. */
+long vocab_counter_most(const VocabCounter *c);
 /* From a saved word list (checkpoint), copied: words[0..3] must be the
  * specials in order, no word may be NULL, empty, repeated, invalid UTF-8 or
  * hold a control character (U+0000..U+001F, U+007F, U+0080..U+009F); otherwise
