@@ -67,9 +67,9 @@ refuse 1 "/nonexistent/l.log" "$S2S" train $data $small --max-steps 20 --model x
     --valid-translation-output m.out || fail "train m.s2s"
 [ "$(wc -l < m.out)" -eq 20 ] || fail "m.out has $(wc -l < m.out) lines, wanted 20"
 echo precious > victim1; echo precious > victim2
-python3 "$here/reseal.py" m.s2s h.s2s '"model":' \
-    "\"valid-translation-output\":\"$tmp/victim1\",\"log\":\"$tmp/victim2\",\"model\":" ||
-    fail "reseal"
+python3 "$here/reseal.py" m.s2s h0.s2s '"valid-translation-output":"m.out"' \
+    "\"valid-translation-output\":\"$tmp/victim1\"" &&
+    python3 "$here/reseal.py" h0.s2s h.s2s '"log":"m.log"' "\"log\":\"$tmp/victim2\"" || fail "reseal"
 "$S2S" train --resume h.s2s --max-steps 20 -q --threads 1 || fail "resume the hostile checkpoint"
 [ "$(cat victim1)" = precious ] || fail "a checkpoint's valid-translation-output was written"
 [ "$(cat victim2)" = precious ] || fail "a checkpoint's log was written"

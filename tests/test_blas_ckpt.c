@@ -154,9 +154,16 @@ static void test_raw_weights(const char *path, const char *bad, const Model *m, 
     long size = file_size(path);
     copy_prefix(path, bad, size - 8 - 4 * (long)n, -1);
     expect_refused(bad, "truncated", "no raw weights");
+    /* what would not load is not saved: the file before stays */
+    long before = file_size(path);
     raw[n / 2] = NAN;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) == 0);
-    expect_refused(path, "raw weight of tensor", "a NaN raw weight");
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
+          strstr(err.msg, "raw weight of tensor") && strstr(err.msg, "is NaN"));
+    raw[n / 2] = 2e6f;
+    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
+          strstr(err.msg, "is 2e+06, over the bound of 1e+06"));
+    CHECK(file_size(path) == before && ckpt_load(path, &ck, &err) == 0);
+    ckpt_free(&ck);
     free(st);
     free(raw);
 }
