@@ -49,23 +49,6 @@ static size_t cp_len(unsigned char c)
     return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
-/* p grown to hold at least need elements of elem bytes (doubling), or NULL
- * with p untouched. *cap is updated only on success. */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    if (n > SIZE_MAX / elem)
-        return NULL;
-    void *q = realloc(p, n * elem);
-    if (q)
-        *cap = n;
-    return q;
-}
-
 /* ---- BpeStrs ---- */
 
 static const char *strs_get(const BpeStrs *t, int32_t id) { return t->bytes + t->off[id]; }
@@ -127,15 +110,15 @@ static int strs_intern(BpeStrs *t, const char *s, size_t n, int32_t *id)
         strs_rehash(t, t->nslots ? 2 * t->nslots : 64))
         return S2S_ENOMEM;
     size_t cap = t->cap;
-    size_t *off = grow(t->off, &cap, (size_t)t->n + 1, sizeof *off);
+    size_t *off = s2s_grow(t->off, &cap, (size_t)t->n + 1, sizeof *off);
     if (!off)
         return S2S_ENOMEM;
     t->off = off;
-    uint64_t *hash = grow(t->hash, &t->cap, (size_t)t->n + 1, sizeof *hash);
+    uint64_t *hash = s2s_grow(t->hash, &t->cap, (size_t)t->n + 1, sizeof *hash);
     if (!hash)
         return S2S_ENOMEM;
     t->hash = hash;
-    char *bytes = grow(t->bytes, &t->bytes_cap, t->nbytes + n + 1, 1);
+    char *bytes = s2s_grow(t->bytes, &t->bytes_cap, t->nbytes + n + 1, 1);
     if (!bytes)
         return S2S_ENOMEM;
     t->bytes = bytes;
@@ -341,7 +324,7 @@ static int read_all(const char *path, char **buf, size_t *len, S2sErr *err)
     size_t cap = 0, line_len = 0;
     long lineno = 1;
     for (;;) {
-        char *p = grow(*buf, &cap, *len + 65536 + 1, 1);
+        char *p = s2s_grow(*buf, &cap, *len + 65536 + 1, 1);
         if (!p) {
             fclose(f);
             return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
@@ -476,7 +459,7 @@ int bpe_learner_add(BpeLearner *l, const char *word, size_t len, long count, S2s
                             "bpe: word \"%.*s\": space, line break or NUL at byte %zu",
                             (int)(len < 64 ? len : 64), word, i);
     /* Room first, so that a failure leaves l as it was. */
-    long *freq = grow(l->freq, &l->freq_cap, (size_t)l->words.n + 1, sizeof *freq);
+    long *freq = s2s_grow(l->freq, &l->freq_cap, (size_t)l->words.n + 1, sizeof *freq);
     if (!freq)
         return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory for the word counts");
     l->freq = freq;
@@ -603,7 +586,7 @@ static void heap_pop(Learn *L)
 
 static int heap_push(Learn *L, long count, int32_t pair)
 {
-    HeapItem *h = grow(L->heap, &L->heap_cap, L->nheap + 1, sizeof *h);
+    HeapItem *h = s2s_grow(L->heap, &L->heap_cap, L->nheap + 1, sizeof *h);
     if (!h)
         return S2S_ENOMEM;
     L->heap = h;
@@ -651,7 +634,7 @@ static int pair_add(Learn *L, int32_t left, int32_t right, long f, int32_t w, in
         return S2S_ENOMEM;
     BpePairSlot *slot = pairs_slot(&L->index, pair_key(left, right));
     if (slot->val < 0) {
-        LearnPair *ps = grow(L->pairs, &L->pairs_cap, (size_t)L->npairs + 1, sizeof *ps);
+        LearnPair *ps = s2s_grow(L->pairs, &L->pairs_cap, (size_t)L->npairs + 1, sizeof *ps);
         if (!ps)
             return S2S_ENOMEM;
         L->pairs = ps;
@@ -663,14 +646,14 @@ static int pair_add(Learn *L, int32_t left, int32_t right, long f, int32_t w, in
     LearnPair *p = &L->pairs[slot->val];
     p->count += f;
     if (!p->nwords || p->words[p->nwords - 1] != w) {
-        int32_t *ws = grow(p->words, &p->cap, (size_t)p->nwords + 1, sizeof *ws);
+        int32_t *ws = s2s_grow(p->words, &p->cap, (size_t)p->nwords + 1, sizeof *ws);
         if (!ws)
             return S2S_ENOMEM;
         p->words = ws;
         p->words[p->nwords++] = w;
     }
     if (p->dirty != step) {
-        int32_t *d = grow(L->dirty, &L->dirty_cap, L->ndirty + 1, sizeof *d);
+        int32_t *d = s2s_grow(L->dirty, &L->dirty_cap, L->ndirty + 1, sizeof *d);
         if (!d)
             return S2S_ENOMEM;
         L->dirty = d;
@@ -774,7 +757,7 @@ static int learn_merge(Learn *L, int32_t p, int step)
 {
     int32_t a = L->pairs[p].left, b = L->pairs[p].right, c;
     size_t la = strs_len(&L->syms, a), lb = strs_len(&L->syms, b);
-    char *j = grow(L->join, &L->join_cap, la + lb, 1);
+    char *j = s2s_grow(L->join, &L->join_cap, la + lb, 1);
     if (!j)
         return S2S_ENOMEM;
     L->join = j;
@@ -967,7 +950,7 @@ static void cache_put(BpeCache *c, const char *word, size_t len, uint64_t h, con
         cache_clear(c);
         c->clears++;
     }
-    char *bytes = grow(c->bytes, &c->bytes_cap, c->nbytes + need, 1);
+    char *bytes = s2s_grow(c->bytes, &c->bytes_cap, c->nbytes + need, 1);
     if (!bytes)
         return;
     c->bytes = bytes;
@@ -1078,7 +1061,7 @@ int bpe_apply(const Bpe *b, BpeCache *cache, const char *word, size_t len, char 
     long bad = utf8_invalid_offset(word, len);
     if (bad >= 0)
         return s2s_fail(err, S2S_EFORMAT, "invalid UTF-8 at byte %ld", bad);
-    struct BpeSpan *sp = grow(cache->spans, &cache->spans_cap, len, sizeof *sp);
+    struct BpeSpan *sp = s2s_grow(cache->spans, &cache->spans_cap, len, sizeof *sp);
     if (!sp)
         return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory segmenting a word");
     cache->spans = sp;

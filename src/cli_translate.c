@@ -227,29 +227,21 @@ typedef struct {
     double t0, last_report;
 } Run;
 
-/* Grows *p (of *cap elements of elem bytes) to hold need; kept for reuse. */
-static int grow_buf(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return -1;
-    *p = q, *cap = n;
-    return 0;
-}
-
+/* Grows *p (of *cap ints) to hold need, kept for reuse: 0 or -1. */
 static int grow_ints(int **p, size_t *cap, size_t need)
 {
-    return grow_buf((void **)p, cap, need, sizeof(int));
+    int *q = s2s_grow(*p, cap, need, sizeof *q);
+    if (q)
+        *p = q;
+    return q ? 0 : -1;
 }
 
 static int grow_ptrs(const char ***p, size_t *cap, size_t need)
 {
-    return grow_buf((void **)p, cap, need, sizeof(char *));
+    const char **q = s2s_grow((void *)*p, cap, need, sizeof *q);
+    if (q)
+        *p = q;
+    return q ? 0 : -1;
 }
 
 /* --alignment: the words of the kept source pieces of the line just read

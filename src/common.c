@@ -42,6 +42,24 @@ void *s2s_calloc(size_t count, size_t size)
     return calloc(count ? count : 1, size ? size : 1);
 }
 
+void *s2s_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (p && need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return NULL;
+        n *= 2;
+    }
+    if (n > SIZE_MAX / elem)
+        return NULL;
+    void *q = realloc(p, n * elem);
+    if (q)
+        *cap = n;
+    return q;
+}
+
 uint64_t s2s_fnv1a(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *p = data;

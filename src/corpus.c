@@ -12,26 +12,6 @@
 #include "s2s/rng.h"
 #include "s2s/utf8.h"
 
-/* Grows p (cap elements of elem bytes) to hold at least need elements,
- * doubling. Returns the new block, or NULL (p untouched) on failure. */
-static void *grow(void *p, size_t *cap, size_t need, size_t elem)
-{
-    if (need == 0)
-        need = 1; /* an empty first line must not look like a failed allocation */
-    if (need <= *cap)
-        return p;
-    size_t n = *cap ? *cap : 64;
-    while (n < need) {
-        if (n > SIZE_MAX / 2 / elem)
-            return NULL;
-        n *= 2;
-    }
-    void *q = realloc(p, n * elem);
-    if (q)
-        *cap = n;
-    return q;
-}
-
 /* ---- TextSide: one file's tokens ---- */
 
 static void side_free(TextSide *s)
@@ -45,16 +25,17 @@ static void side_free(TextSide *s)
 /* Makes room for one more line of at most ntoks tokens in nbytes bytes. */
 static int side_reserve(TextSide *s, size_t ntoks, size_t nbytes)
 {
-    char *text = grow(s->text, &s->text_cap, s->text_len + nbytes, 1);
+    char *text = s2s_grow(s->text, &s->text_cap, s->text_len + nbytes, 1);
     if (!text)
         return S2S_ENOMEM;
     s->text = text;
-    size_t *tok_off = grow(s->tok_off, &s->tok_cap, (size_t)s->ntoks + ntoks, sizeof *tok_off);
+    size_t *tok_off =
+        s2s_grow(s->tok_off, &s->tok_cap, (size_t)s->ntoks + ntoks, sizeof *tok_off);
     if (!tok_off)
         return S2S_ENOMEM;
     s->tok_off = tok_off;
-    long *line_start = grow(s->line_start, &s->line_cap, (size_t)s->nlines + 2,
-                            sizeof *line_start);
+    long *line_start =
+        s2s_grow(s->line_start, &s->line_cap, (size_t)s->nlines + 2, sizeof *line_start);
     if (!line_start)
         return S2S_ENOMEM;
     s->line_start = line_start;
@@ -102,7 +83,7 @@ static int side_add_line(TextSide *s, SideReader *r, char *line, size_t len, S2s
         snprintf(where, sizeof where, "%s:%ld", r->path, r->lineno);
         return s2s_wrap(err, n, where);
     }
-    const char **toks = grow((void *)r->toks, &r->toks_cap, (size_t)n + 1, sizeof *toks);
+    const char **toks = s2s_grow((void *)r->toks, &r->toks_cap, (size_t)n + 1, sizeof *toks);
     if (toks)
         r->toks = toks;
     if (!toks || side_reserve(s, (size_t)n, r->tb.len + 1))

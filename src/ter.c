@@ -37,21 +37,6 @@ void ter_scratch_free(TerScratch *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Grows *p to hold n elements of size e; 0 or -1. */
-static int grow(void **p, size_t *cap, size_t n, size_t e)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*p, c * e);
-    if (!q)
-        return -1;
-    *p = q, *cap = c;
-    return 0;
-}
-
 /* ---- the tokenizer (sacreBLEU's TercomTokenizer) ---- */
 
 /* Python's re.sub(r"([{-~[-` -&(-+:-@/])", r" \1 ") class. */
@@ -575,12 +560,18 @@ static long add_words(TerScratch *s, long at)
         size_t j = i;
         while (j < n && t[j] != ' ')
             j++;
-        if (grow((void **)&s->words, &s->words_cap, (size_t)at + 1, sizeof(int32_t)))
+        int32_t *words = s2s_grow(s->words, &s->words_cap, (size_t)at + 1, sizeof *words);
+        if (!words)
             return -1;
+        s->words = words;
         size_t c = s->wcap;
-        if (grow((void **)&s->wpos, &c, (size_t)at + 1, sizeof(size_t)) ||
-            grow((void **)&s->wlen, &s->wcap, (size_t)at + 1, sizeof(int32_t)))
+        size_t *wpos = s2s_grow(s->wpos, &c, (size_t)at + 1, sizeof *wpos);
+        if (wpos)
+            s->wpos = wpos;
+        int32_t *wlen = wpos ? s2s_grow(s->wlen, &s->wcap, (size_t)at + 1, sizeof *wlen) : NULL;
+        if (!wlen)
             return -1;
+        s->wlen = wlen;
         s->wpos[at] = s->store.len, s->wlen[at] = (int32_t)(j - i);
         for (size_t k = i; k < j; k++)
             if (u32buf_push(&s->store, t[k]))

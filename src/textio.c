@@ -127,20 +127,6 @@ oom:
 
 /* ---- ids ---- */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 256;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * elem);
-    if (!q)
-        return -1;
-    *p = q, *cap = n;
-    return 0;
-}
-
 long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char *line,
                        size_t len, int max, S2sErr *err)
 {
@@ -154,8 +140,10 @@ long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char
 int textio_map_ids(IdBuf *b, const TokBuf *tb, int n, const Vocab *v, int max, S2sErr *err)
 {
     int keep = max > 0 && n > max ? max : n;
-    if (grow((void **)&b->ids, &b->cap, b->len + (size_t)keep, sizeof(int32_t)))
+    int32_t *ids = s2s_grow(b->ids, &b->cap, b->len + (size_t)keep, sizeof *ids);
+    if (!ids)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    b->ids = ids;
     for (int i = 0; i < keep; i++)
         b->ids[b->len++] = vocab_lookup(v, tokbuf_token(tb, i));
     return 0;
@@ -170,9 +158,19 @@ void idbuf_free(IdBuf *b)
 
 /* ---- text ---- */
 
+/* Room for n more bytes and the NUL after them: 0 or -1. */
+static int textbuf_room(TextBuf *t, size_t n)
+{
+    char *p = s2s_grow(t->p, &t->cap, t->len + n + 1, 1);
+    if (!p)
+        return -1;
+    t->p = p;
+    return 0;
+}
+
 int textbuf_append(TextBuf *t, const char *s, size_t n)
 {
-    if (grow((void **)&t->p, &t->cap, t->len + n + 1, 1))
+    if (textbuf_room(t, n))
         return -1;
     memcpy(t->p + t->len, s, n);
     t->len += n;
@@ -191,7 +189,7 @@ int textbuf_printf(TextBuf *t, const char *fmt, ...)
         return -1;
     if ((size_t)n < sizeof small)
         return textbuf_append(t, small, (size_t)n);
-    if (grow((void **)&t->p, &t->cap, t->len + (size_t)n + 1, 1))
+    if (textbuf_room(t, (size_t)n))
         return -1;
     va_start(ap, fmt);
     vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);

@@ -1,9 +1,9 @@
 /* arch.h: what makes each architecture itself, written once, in its own
- * file (arch_seq2seq.c, arch_encdec.c), and used by both drivers: training
- * (model.c runs every target position of a batch at once) and decoding
- * (step.c runs one step over a set of hypothesis rows). The drivers own
- * what the architectures share: embeddings, the encoder pass, the cell
- * stacks and the output layer.
+ * file (arch_seq2seq.c, arch_encdec.c, arch_attention.c), and used by both
+ * drivers: training (model.c runs every target position of a batch at
+ * once) and decoding (step.c runs one step over a set of hypothesis rows).
+ * The drivers own what the architectures share: embeddings, the encoder
+ * pass, the cell stacks and the output layer.
  *
  * Rows and sentences: a driver works on `rows` decoder rows, row r
  * belonging to sentence r / K (training: K = 1, a row per pair; beam

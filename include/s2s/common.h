@@ -39,6 +39,12 @@ void s2s_die_invariant(const char *file, int line, const char *expr);
 /* malloc/calloc that treat n == 0 as 1 so NULL always means failure. */
 void *s2s_malloc(size_t n);
 void *s2s_calloc(size_t count, size_t size);
+/* The growable arrays' one helper: p (an array of *cap elements of elem
+ * bytes, or NULL with *cap 0) grown to hold at least need elements, by
+ * doubling from 16. Returns the array, never NULL on success (even for
+ * need 0), and sets *cap; or NULL when memory or size_t runs out, with p
+ * and *cap untouched (p still the caller's). */
+void *s2s_grow(void *p, size_t *cap, size_t need, size_t elem);
 
 /* FNV-1a (64-bit) of n bytes, continuing from h (S2S_FNV_OFFSET to start). */
 #define S2S_FNV_OFFSET 0xcbf29ce484222325ULL

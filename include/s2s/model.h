@@ -1,4 +1,4 @@
-/* model.h: two encoder-decoder architectures over RNN, GRU or LSTM cells.
+/* model.h: three encoder-decoder architectures over RNN, GRU or LSTM cells.
  *
  * seq2seq (Sutskever et al. 2014):
  *   source ids --embed--> L-layer encoder (over the source reversed, unless
@@ -12,6 +12,9 @@
  *   the first decoder layer reads [embed(y_{t-1}); c] at every step;
  *   logits = Wo [h_t; embed(y_{t-1}); c] + bo, so c reaches every step's
  *   state and every output.
+ * attention (Luong et al. 2015): the decoder attends over the encoder's
+ *   top-layer states at every step (arch_attention.c, attention.h), its
+ *   output reads the attentional vector tanh(Wc [context; h_t]).
  *
  * Three kinds of state, kept apart: the Model (config, tensor table, one
  * block of parameters), the training Workspace (activations and gradients,
