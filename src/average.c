@@ -67,5 +67,5 @@ int average_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b,
             return s2s_fail(err, S2S_EINVAL,
                             "%s and %s: the source vocabularies differ (entry %d: '%s' vs '%s')",
                             pa, pb, i, a->src_vocab.words[i], b->src_vocab.words[i]);
-    return ensemble_compatible(a, pa, b, pb, err);
+    return ckpt_compatible(a, pa, b, pb, err);
 }

@@ -8,48 +8,6 @@
 #include "s2s/text.h"
 #include "s2s/textio.h"
 
-int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err)
-{
-    LineReader in;
-    int rc = linereader_open(&in, path, err), cap = 0;
-    in.max_line = max_line;
-    memset(r, 0, sizeof *r);
-    while (!rc && (rc = linereader_next(&in, err)) == 1) {
-        if (r->n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            char **l = realloc(r->lines, sizeof(char *) * (size_t)cap);
-            size_t *n = realloc(r->lens, sizeof(size_t) * (size_t)cap);
-            if (l)
-                r->lines = l;
-            if (n)
-                r->lens = n;
-            if (!l || !n) {
-                rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
-                break;
-            }
-        }
-        if (!(r->lines[r->n] = strdup(in.line))) {
-            rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
-            break;
-        }
-        r->lens[r->n++] = text_rstrip_utf8(in.line, in.len);
-        rc = 0;
-    }
-    linereader_close(&in);
-    if (rc)
-        raw_lines_free(r);
-    return rc;
-}
-
-void raw_lines_free(RawLines *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->lines[i]);
-    free(r->lines);
-    free(r->lens);
-    memset(r, 0, sizeof *r);
-}
-
 enum { EVAL_BATCH = 32 };
 
 static const BleuOptions sacrebleu_default = {.tok = BLEU_TOK_13A, .smooth = BLEU_SMOOTH_EXP,

@@ -120,4 +120,10 @@ int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
 int ckpt_read_info(const char *path, cJSON **out, S2sErr *err);
 void ckpt_free(Checkpoint *ck);
 
+/* Checks that checkpoint b (file pb) can join an ensemble, or an average,
+ * with a (file pa): the same target vocabulary and tokenizer. S2S_EINVAL
+ * with "pa and pb: what differs" otherwise. */
+int ckpt_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b, const char *pb,
+                    S2sErr *err);
+
 #endif

@@ -39,14 +39,8 @@ int ensemble_set(Ensemble *e, const Model *const *m, const double *w, int n, S2s
  * w_k lp[k][i] over the members of non-zero weight, i < n. */
 void ensemble_mix(const Ensemble *e, const float *const *lp, float *out, size_t n);
 
-/* Checks that checkpoint b (file pb) can join an ensemble with a (file pa):
- * the same target vocabulary and tokenizer. S2S_EINVAL with "pa and pb:
- * what differs" otherwise. */
-int ensemble_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b, const char *pb,
-                        S2sErr *err);
-
 /* Loads the n model files into ck[0..n) and checks each against the
- * first (ensemble_compatible). On failure the ones loaded stay in ck, for
+ * first (ckpt_compatible). On failure the ones loaded stay in ck, for
  * the caller's ckpt_free of all n (safe on zeroed checkpoints). */
 int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err);
 

@@ -9,19 +9,10 @@
 #include "s2s/common.h"
 #include "s2s/corpus.h"
 #include "s2s/decode.h"
+#include "s2s/textio.h"
 #include "s2s/translator.h"
 #include "s2s/tokenizer.h"
 #include "s2s/vocab.h"
-
-/* The raw lines of a file (as s2s bleu reads them: '\n' split). */
-typedef struct {
-    char **lines;
-    size_t *lens;
-    int n;
-} RawLines;
-
-int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err);
-void raw_lines_free(RawLines *r);
 
 /* A translator for the pairs of c (the engine of s2s translate,
  * translator.h): batches of 32 consecutive pairs, beam 1 = greedy, one

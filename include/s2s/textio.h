@@ -80,4 +80,14 @@ int textbuf_append_words(TextBuf *t, const Tokenizer *tk, const Vocab *v, const 
                          int n);
 void textbuf_free(TextBuf *t);
 
+/* The raw lines of a file (as s2s bleu reads them: '\n' split). */
+typedef struct {
+    char **lines;
+    size_t *lens;
+    int n;
+} RawLines;
+
+int raw_lines_read(RawLines *r, const char *path, long max_line, S2sErr *err);
+void raw_lines_free(RawLines *r);
+
 #endif
