@@ -27,7 +27,7 @@ typedef struct {
     TextBuf text;          /* the chunk's lines, back to back */
     NbestEntry ent[CHUNK];
     int n;
-    IdBuf cur;             /* the tokens and member-0 ids of the current source line */
+    IdBuf cur[ENSEMBLE_MAX]; /* each member's ids of the current source line */
     long cur_id, cur_ntok; /* its index (-1: none yet) and token count */
     IdBuf sids[ENSEMBLE_MAX], tids;
     size_t soff[CHUNK + 1], toff[CHUNK + 1];
@@ -37,7 +37,7 @@ typedef struct {
     long printed;          /* --1best: source lines answered */
 } Rescorer;
 
-/* Reads source lines up to index id into cur (tokenised). */
+/* Reads source lines up to index id into cur (each member's ids). */
 static int source_line(Rescorer *r, const NbestEntry *e, S2sErr *err)
 {
     while (r->cur_id < e->id) {
@@ -53,9 +53,10 @@ static int source_line(Rescorer *r, const NbestEntry *e, S2sErr *err)
     if (bad >= 0)
         return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->src.name,
                         r->src.lineno, bad);
-    r->cur.len = 0;
-    r->cur_ntok = textio_append_ids(&r->cur, &r->ck[0].tokenizer, &r->ck[0].src_vocab,
-                                    r->src.line, r->src.len, 0, err);
+    IdBuf *ids[ENSEMBLE_MAX];
+    for (int k = 0; k < r->e->n; k++)
+        r->cur[k].len = 0, ids[k] = &r->cur[k];
+    r->cur_ntok = ensemble_source_ids(ids, r->ck, r->e->n, r->src.line, r->src.len, 0, err);
     return r->cur_ntok < 0 ? linereader_wrap(&r->src, (int)r->cur_ntok, err) : 0;
 }
 
@@ -68,7 +69,7 @@ static int entry_ids(Rescorer *r, int i, long *src_seen, S2sErr *err)
         return rc;
     *src_seen = e->id;
     for (int k = 0; k < r->e->n && !rc; k++)
-        rc = textio_map_ids(&r->sids[k], &r->cur.tb, (int)r->cur_ntok, &r->ck[k].src_vocab, 0, err);
+        rc = idbuf_append(&r->sids[k], r->cur[k].ids, r->cur[k].len, err);
     const char *hyp = r->text.p + e->hyp;
     long bad = utf8_invalid_offset(hyp, e->hyp_len), n = 0;
     if (!rc && bad >= 0)
@@ -246,7 +247,8 @@ int cli_rescore(const RescoreArgs *a, const Checkpoint *ck, const Ensemble *e, S
     linereader_close(&r->src);
     linereader_close(&r->list);
     translator_free(&r->tr);
-    idbuf_free(&r->cur);
+    for (int k = 0; k < ENSEMBLE_MAX; k++)
+        idbuf_free(&r->cur[k]);
     idbuf_free(&r->tids);
     for (int k = 0; k < ENSEMBLE_MAX; k++)
         idbuf_free(&r->sids[k]);

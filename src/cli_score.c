@@ -184,11 +184,12 @@ static int read_side(Scorer *s, int k, S2sErr *err)
     long bad = utf8_invalid_offset(r->line, r->len);
     if (bad >= 0)
         return s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 at byte %ld", r->name, r->lineno, bad);
-    const Vocab *v = k ? &s->ck[0].tgt_vocab : &s->ck[0].src_vocab;
-    long n = textio_append_ids(&s->ids[k], &s->ck[0].tokenizer, v, r->line, r->len, 0, err);
-    for (int j = 1; k == 0 && n >= 0 && j < s->e.n; j++)
-        if (textio_map_ids(&s->msrc[j], &s->ids[0].tb, (int)n, &s->ck[j].src_vocab, 0, err))
-            return S2S_ENOMEM;
+    IdBuf *src[ENSEMBLE_MAX] = {&s->ids[0]};
+    for (int j = 1; j < s->e.n; j++)
+        src[j] = &s->msrc[j];
+    long n = k ? textio_append_ids(&s->ids[1], &s->ck[0].tokenizer, &s->ck[0].tgt_vocab, r->line,
+                                   r->len, 0, err)
+               : ensemble_source_ids(src, s->ck, s->e.n, r->line, r->len, 0, err);
     return n < 0 ? linereader_wrap(r, (int)n, err) : 1;
 }
 

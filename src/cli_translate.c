@@ -276,15 +276,14 @@ static long line_ids(Run *r, S2sErr *err)
     if (text_rstrip_utf8(r->in.line, r->in.len) == 0)
         return 0;
     size_t from = r->ids[0].len;
-    long n = textio_append_ids(&r->ids[0], &r->ck[0].tokenizer, &r->ck[0].src_vocab, r->in.line,
-                               r->in.len, (int)r->a.max_len, err);
+    IdBuf *ids[ENSEMBLE_MAX];
+    for (int k = 0; k < r->e.n; k++)
+        ids[k] = &r->ids[k];
+    long n = ensemble_source_ids(ids, r->ck, r->e.n, r->in.line, r->in.len, (int)r->a.max_len,
+                                 err);
     for (size_t k = from; n > 0 && k < r->ids[0].len; k++)
         r->nunk += r->ids[0].ids[k] == VOCAB_UNK;
     r->ntok += n > 0 ? (long)(r->ids[0].len - from) : 0;
-    for (int k = 1; n > 0 && k < r->e.n; k++)
-        if (textio_map_ids(&r->ids[k], &r->ids[0].tb, (int)n, &r->ck[k].src_vocab,
-                           (int)r->a.max_len, err))
-            return S2S_ENOMEM;
     return n;
 }
 

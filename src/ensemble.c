@@ -45,6 +45,17 @@ void ensemble_mix(const Ensemble *e, const float *const *lp, float *out, size_t 
     }
 }
 
+long ensemble_source_ids(IdBuf *const *ids, const Checkpoint *ck, int n, const char *line,
+                         size_t len, int max, S2sErr *err)
+{
+    long tokens = textio_append_ids(ids[0], &ck[0].tokenizer, &ck[0].src_vocab, line, len, max,
+                                    err);
+    for (int k = 1; tokens > 0 && k < n; k++)
+        if (textio_map_ids(ids[k], &ids[0]->tb, (int)tokens, &ck[k].src_vocab, max, err))
+            return S2S_ENOMEM;
+    return tokens;
+}
+
 int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err)
 {
     for (int k = 0; k < n; k++) {

@@ -191,21 +191,14 @@ static int on_result(void *ctx, const Decoder *d, int s, int i)
 /* The round's source ids, as `s2s translate` makes them; 0 or < 0. */
 static int round_ids(Server *s, S2sErr *err)
 {
-    const Checkpoint *ck = s->ck;
+    IdBuf *ids[ENSEMBLE_MAX];
     for (int k = 0; k < s->e.n; k++)
-        s->ids[k].len = 0;
+        s->ids[k].len = 0, ids[k] = &s->ids[k];
     s->off[0] = 0;
     for (int i = 0; i < s->nround; i++) {
         const Sent *x = s->round[i];
-        long n = 0;
-        if (text_rstrip_utf8(x->text, x->len) > 0)
-            n = textio_append_ids(&s->ids[0], &ck[0].tokenizer, &ck[0].src_vocab, x->text,
-                                  x->len, (int)s->o.max_len, err);
-        for (int k = 1; n > 0 && k < s->e.n; k++)
-            if (textio_map_ids(&s->ids[k], &s->ids[0].tb, (int)n, &ck[k].src_vocab,
-                               (int)s->o.max_len, err))
-                return -1;
-        if (n < 0)
+        if (text_rstrip_utf8(x->text, x->len) > 0 &&
+            ensemble_source_ids(ids, s->ck, s->e.n, x->text, x->len, (int)s->o.max_len, err) < 0)
             return -1;
         s->off[i + 1] = s->ids[0].len;
     }

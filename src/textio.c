@@ -150,6 +150,18 @@ int textio_map_ids(IdBuf *b, const TokBuf *tb, int n, const Vocab *v, int max, S
     return 0;
 }
 
+int idbuf_append(IdBuf *b, const int32_t *ids, size_t n, S2sErr *err)
+{
+    int32_t *p = s2s_grow(b->ids, &b->cap, b->len + n, sizeof *p);
+    if (!p)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    b->ids = p;
+    if (n)
+        memcpy(b->ids + b->len, ids, n * sizeof *ids);
+    b->len += n;
+    return 0;
+}
+
 void idbuf_free(IdBuf *b)
 {
     free(b->ids);

@@ -19,6 +19,7 @@
 #include "s2s/checkpoint.h"
 #include "s2s/common.h"
 #include "s2s/model.h"
+#include "s2s/textio.h"
 
 #define ENSEMBLE_MAX 16
 
@@ -38,6 +39,14 @@ int ensemble_set(Ensemble *e, const Model *const *m, const double *w, int n, S2s
 /* The weighted average of the members' log-probabilities: out[i] = sum_k
  * w_k lp[k][i] over the members of non-zero weight, i < n. */
 void ensemble_mix(const Ensemble *e, const float *const *lp, float *out, size_t n);
+
+/* The one way from a source line to the members' ids (translate, score,
+ * rescore and serve): appends line[0..len)'s ids to *ids[0] with ck[0]'s
+ * tokenizer and source vocabulary, and the same tokens to *ids[k] in
+ * member k's vocabulary (k < n), at most max of them (0: all). Returns the
+ * line's token count (before max), or < 0 with err. */
+long ensemble_source_ids(IdBuf *const *ids, const Checkpoint *ck, int n, const char *line,
+                         size_t len, int max, S2sErr *err);
 
 /* Loads the n model files into ck[0..n) and checks each against the
  * first (ckpt_compatible). On failure the ones loaded stay in ck, for

@@ -65,6 +65,8 @@ long textio_append_ids(IdBuf *b, const Tokenizer *tk, const Vocab *v, const char
  * of tb (max <= 0: all n): another vocabulary's view of a line already
  * tokenised (ensemble members). 0 or S2S_ENOMEM. */
 int textio_map_ids(IdBuf *b, const TokBuf *tb, int n, const Vocab *v, int max, S2sErr *err);
+/* Appends ids[0..n) to b: 0 or S2S_ENOMEM. */
+int idbuf_append(IdBuf *b, const int32_t *ids, size_t n, S2sErr *err);
 void idbuf_free(IdBuf *b);
 
 /* A growable text buffer. */
