@@ -101,8 +101,7 @@ static void defaults(Args *a)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     *a = (Args){.o = {.host = "127.0.0.1", .port = 5000,
-                      .dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
-                              .max_len_ratio = 2.0, .temperature = 1.0},
+                      .dec = decode_defaults(),
                       .threads = ncpu > 0 ? (int)ncpu : 1, .batch = 32, .max_wait_ms = 5,
                       .max_sentences = 1000, .max_queue = 4096, .max_body = 1L << 20,
                       .max_len = 200, .max_conns = 256, .timeout_s = 30,

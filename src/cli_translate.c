@@ -123,8 +123,7 @@ static int parse_args(int argc, char **argv, Args *a)
     int c;
     unsigned char seen[O_LAST] = {0};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    *a = (Args){.dec = {.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
-                        .max_len_ratio = 2.0, .temperature = 1.0},
+    *a = (Args){.dec = decode_defaults(),
                 .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
                 .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;

@@ -7,6 +7,12 @@
 #include "s2s/activ.h"
 #include "s2s/vocab.h"
 
+DecodeOptions decode_defaults(void)
+{
+    return (DecodeOptions){.mode = DECODE_BEAM, .beam = 5, .nbest = 1, .length_penalty = 0.6,
+                           .max_len_ratio = 2.0, .temperature = 1.0};
+}
+
 /* ---- the state ---- */
 
 void decoder_zero(Decoder *d) { memset(d, 0, sizeof *d); }

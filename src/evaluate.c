@@ -15,8 +15,8 @@ static const BleuOptions sacrebleu_default = {.tok = BLEU_TOK_13A, .smooth = BLE
 
 int evaluate_init(Translator *tr, const Model *m, const Corpus *c, int beam, S2sErr *err)
 {
-    DecodeOptions o = {.mode = beam > 1 ? DECODE_BEAM : DECODE_GREEDY, .beam = beam > 1 ? beam : 1,
-                       .nbest = 1, .length_penalty = 0.6, .max_len_ratio = 2.0};
+    DecodeOptions o = decode_defaults();
+    o.mode = beam > 1 ? DECODE_BEAM : DECODE_GREEDY, o.beam = beam > 1 ? beam : 1;
     Ensemble e;
     ensemble_one(&e, m);
     int rc = translator_init(tr, &e, &o, EVAL_BATCH, 1, c->max_src_len,

@@ -40,6 +40,10 @@ typedef struct {
     int attention;         /* 1: keep each hypothesis' attention rows (attention models) */
 } DecodeOptions;
 
+/* The defaults translate, serve and validation decode with (Marian's and
+ * OpenNMT's beam 5, GNMT's length penalty 0.6). */
+DecodeOptions decode_defaults(void);
+
 typedef struct {
     int max_sents, beam, max_src, max_out; /* capacity */
     int rows;                              /* max_sents * beam */
