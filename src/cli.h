@@ -22,16 +22,6 @@ int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
 int cli_average(int argc, char **argv);
 
-/* s2s score --nbest: rescores the n-best list a->nbest of the sources
- * a->src with the ensemble e of checkpoints ck (cli_rescore.c). */
-typedef struct {
-    const char *src, *nbest, *feature;
-    double rerank;
-    int has_rerank, one_best;
-    long batch, max_line;
-} RescoreArgs;
-int cli_rescore(const RescoreArgs *a, const Checkpoint *ck, const Ensemble *e, S2sErr *err);
-
 /* Edit distance of a and b (insertions, deletions, substitutions and
  * transpositions of neighbours), at most cap + 1. */
 int cli_edit_distance(const char *a, const char *b, int cap);

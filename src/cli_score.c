@@ -16,6 +16,7 @@
 #include "s2s/ensemble.h"
 #include "s2s/fileio.h"
 #include "s2s/nbest.h"
+#include "s2s/rescore.h"
 #include "s2s/textio.h"
 #include "s2s/translator.h"
 #include "s2s/utf8.h"
@@ -28,7 +29,7 @@ typedef struct {
     double weights[ENSEMBLE_MAX];
     long batch, threads, max_line;
     int summary, quiet;
-    RescoreArgs rs; /* --nbest */
+    RescoreOptions rs; /* --nbest */
     const char *output; /* -o: instead of stdout */
 } ScoreArgs;
 
@@ -282,11 +283,12 @@ int cli_score(int argc, char **argv)
     if (open_scorer(s, &err) || blas_check_memory((int)s->a.threads, &err)) {
         code = CLI_FAIL;
     } else if (s->a.rs.nbest) {
-        RescoreArgs *ra = &s->a.rs;
+        RescoreOptions *ra = &s->a.rs;
         ra->src = s->a.src, ra->batch = s->a.batch, ra->max_line = s->a.max_line;
+        ra->out = stdout, ra->out_name = "stdout";
         ra->feature = ra->feature ? ra->feature : "S2S";
         blas_set_threads((int)s->a.threads);
-        code = cli_rescore(ra, s->ck, &s->e, &err) ? CLI_FAIL : CLI_OK;
+        code = rescore_run(ra, s->ck, &s->e, &err) ? CLI_FAIL : CLI_OK;
     } else {
         DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
         s->in[0].max_line = s->in[1].max_line = s->a.max_line;

@@ -1,16 +1,14 @@
-/* s2s score --nbest: rescoring a Moses/Marian n-best list with a model or
- * an ensemble (Sutskever et al. 2014's rescoring). Reads the list a chunk
- * of whole sentences at a time, appends the log-probability of each
- * hypothesis given its source line as a named feature, and writes the list
- * in the same order (--rerank W: each sentence's hypotheses re-sorted by
- * total + W x feature, the new total printed; --1best: only the best
- * hypothesis of each source line, an empty line where the list has none). */
+/* rescore.c: rescoring an n-best list with a model or an ensemble
+ * (rescore.h). Reads the list a chunk of whole sentences at a time, scores
+ * each hypothesis given its source line, and writes the list in the same
+ * order. */
+#include "s2s/rescore.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "s2s/nbest.h"
 #include "s2s/textio.h"
 #include "s2s/translator.h"
@@ -19,7 +17,7 @@
 #define CHUNK 4096 /* hypotheses scored together; also the most one sentence may have */
 
 typedef struct {
-    const RescoreArgs *a;
+    const RescoreOptions *a;
     const Checkpoint *ck;  /* the members; ck[0]'s tokenizer and target vocabulary */
     const Ensemble *e;
     Translator tr;
@@ -111,23 +109,24 @@ static int score_entries(Rescorer *r, int m, S2sErr *err)
 static int print_entry(const Rescorer *r, const NbestEntry *e)
 {
     const char *t = r->text.p;
-    int rc = printf("%ld ||| %.*s ||| %.*s%s%s= %.6f ||| ", e->id, (int)e->hyp_len, t + e->hyp,
+    FILE *f = r->a->out;
+    int rc = fprintf(f, "%ld ||| %.*s ||| %.*s%s%s= %.6f ||| ", e->id, (int)e->hyp_len, t + e->hyp,
                     (int)e->feat_len, t + e->feat, e->feat_len ? " " : "", r->a->feature,
                     e->feature);
     if (rc >= 0 && r->a->has_rerank)
-        rc = printf("%.6f", e->key);
+        rc = fprintf(f, "%.6f", e->key);
     else if (rc >= 0)
-        rc = printf("%.*s", (int)e->total_len, t + e->total);
+        rc = fprintf(f, "%.*s", (int)e->total_len, t + e->total);
     if (rc >= 0 && e->has_rest)
-        rc = printf(" ||| %.*s", (int)e->rest_len, t + e->rest);
-    return rc < 0 || putchar('\n') == EOF ? -1 : 0;
+        rc = fprintf(f, " ||| %.*s", (int)e->rest_len, t + e->rest);
+    return rc < 0 || putc('\n', f) == EOF ? -1 : 0;
 }
 
 /* --1best: empty lines for the source lines before index id. */
 static int print_empty_until(Rescorer *r, long id)
 {
     for (; r->printed < id; r->printed++)
-        if (putchar('\n') == EOF)
+        if (putc('\n', r->a->out) == EOF)
             return -1;
     return 0;
 }
@@ -150,7 +149,15 @@ static int print_group(Rescorer *r, NbestEntry *e, int n)
     if (print_empty_until(r, e[0].id))
         return -1;
     r->printed++;
-    return printf("%.*s\n", (int)e[best].hyp_len, r->text.p + e[best].hyp) < 0 ? -1 : 0;
+    return fprintf(r->a->out, "%.*s\n", (int)e[best].hyp_len, r->text.p + e[best].hyp) < 0 ? -1
+                                                                                         : 0;
+}
+
+static int write_failed(const Rescorer *r, S2sErr *err)
+{
+    int e = errno;
+    return s2s_fail(err, S2S_EIO, "%s: write failed%s%s", r->a->out_name, e > 0 ? ": " : "",
+                    e > 0 ? strerror(e) : "");
 }
 
 /* Scores and prints entries [0, m), whole sentences. */
@@ -161,7 +168,7 @@ static int flush_entries(Rescorer *r, int m, S2sErr *err)
         for (j = i + 1; j < m && r->ent[j].id == r->ent[i].id; j++)
             ;
         if (print_group(r, r->ent + i, j - i))
-            rc = cli_write_failed(err, "stdout", errno);
+            rc = write_failed(r, err);
     }
     return rc;
 }
@@ -221,15 +228,15 @@ static int rescore_all(Rescorer *r, S2sErr *err)
     }
     if (!rc && r->a->one_best) { /* the source lines after the list's last sentence */
         if (print_empty_until(r, r->cur_id + 1))
-            return cli_write_failed(err, "stdout", errno);
+            return write_failed(r, err);
         while ((rc = linereader_next(&r->src, err)) == 1)
-            if (putchar('\n') == EOF)
-                return cli_write_failed(err, "stdout", errno);
+            if (putc('\n', r->a->out) == EOF)
+                return write_failed(r, err);
     }
     return rc < 0 ? rc : 0;
 }
 
-int cli_rescore(const RescoreArgs *a, const Checkpoint *ck, const Ensemble *e, S2sErr *err)
+int rescore_run(const RescoreOptions *a, const Checkpoint *ck, const Ensemble *e, S2sErr *err)
 {
     Rescorer *r = calloc(1, sizeof *r);
     if (!r)
