@@ -1,7 +1,7 @@
 # s2s: plain Makefile. Objects in build/, one binary ./s2s, tests in build/tests/.
 CC      ?= cc
 # BLAS=openblas (the default) or BLAS=dnnl: which library blas.h runs on
-# (src/blas.c or src/blas_dnnl.c); `make BLAS=dnnl` builds in build-dnnl/.
+# (src/nn/blas.c or src/nn/blas_dnnl.c); `make BLAS=dnnl` builds in build-dnnl/.
 BLAS    ?= openblas
 ifeq ($(BLAS),dnnl)
 PKGS    := libcjson icu-uc libmicrohttpd
@@ -31,9 +31,10 @@ CPPFLAGS += -DS2S_MPI
 endif
 # build/, build-mpi/, build-dnnl/ or build-mpi-dnnl/: one folder per kind of build
 BUILD   ?= build$(if $(filter 1,$(MPI)),-mpi)$(if $(filter dnnl,$(BLAS)),-dnnl)
-LIB_SRC := $(filter-out src/main.c src/cli_%.c src/blas.c src/blas_dnnl.c,$(wildcard src/*.c))
-LIB_SRC += $(if $(filter dnnl,$(BLAS)),src/blas_dnnl.c,src/blas.c)
-CLI_SRC := src/main.c $(wildcard src/cli_*.c)
+# src/<layer>/*.c: the library; src/cli/: the command line (src/README.md)
+LIB_SRC := $(filter-out src/cli/% src/nn/blas.c src/nn/blas_dnnl.c,$(wildcard src/*/*.c))
+LIB_SRC += $(if $(filter dnnl,$(BLAS)),src/nn/blas_dnnl.c,src/nn/blas.c)
+CLI_SRC := $(wildcard src/cli/*.c)
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
@@ -57,15 +58,16 @@ $(BUILD)/libs2s.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 # activ.c's and optim.c's loops are written to be vectorised (see activ.h)
-$(BUILD)/activ.o $(BUILD)/optim.o: override CFLAGS += -ftree-vectorize -fno-math-errno
+$(BUILD)/nn/activ.o $(BUILD)/nn/optim.o: override CFLAGS += -ftree-vectorize -fno-math-errno
 # OPTIM_FLAGS: extra flags for optim.o alone; scripts/test.sh builds an MPI
 # variant whose update rounds differently (-mfma -ffp-contract=fast), so that
 # tests/cli_mpi.sh can check that ranks which stop agreeing are stopped.
-$(BUILD)/optim.o: override CFLAGS += $(OPTIM_FLAGS)
+$(BUILD)/nn/optim.o: override CFLAGS += $(OPTIM_FLAGS)
 
-$(BUILD)/blas_dnnl.o: override CFLAGS += -fopenmp
+$(BUILD)/nn/blas_dnnl.o: override CFLAGS += -fopenmp
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libs2s.a | $(BUILD)/tests

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s2s/corpus.h"
-#include "s2s/model.h"
+#include "s2s/model/model.h"
+#include "s2s/text/corpus.h"
 
 /* A corpus of n pairs; sentence i is src[i][0..src_len[i]) etc. Token ids
  * must be >= VOCAB_NSPECIAL. Aborts on allocation failure (tests only). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "s2s/activ.h"
+#include "s2s/nn/activ.h"
 
 enum { N = 400001 }; /* x in [-100, 100] step 5e-4 */
 

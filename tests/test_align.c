@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/align.h"
+#include "s2s/decode/align.h"
 
 #define J TOKENIZER_JOINER
 

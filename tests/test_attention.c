@@ -9,8 +9,8 @@
 
 #include "check.h"
 #include "gradcheck.h"
-#include "s2s/attention.h"
-#include "s2s/rng.h"
+#include "s2s/base/rng.h"
+#include "s2s/nn/attention.h"
 
 enum { AS = 3, AK = 2, AR = AS * AK, AT = 4, AH = 5 };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/average.h"
+#include "s2s/model/average.h"
 
 static void small_model(Model *m, int hidden, uint64_t seed)
 {

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "s2s/blas.h"
-#include "s2s/checkpoint.h"
+#include "s2s/model/checkpoint.h"
+#include "s2s/nn/blas.h"
 
 static void naive_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc)

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/bleu.h"
-#include "s2s/chrf.h"
-#include "s2s/textio.h"
+#include "s2s/metrics/bleu.h"
+#include "s2s/metrics/chrf.h"
+#include "s2s/text/textio.h"
 
 /* ---- tokenizers on the shared vectors ---- */
 

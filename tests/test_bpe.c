@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "s2s/bpe.h"
+#include "s2s/text/bpe.h"
 
 /* ---- helpers ---- */
 

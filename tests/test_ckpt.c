@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "s2s/checkpoint.h"
+#include "s2s/model/checkpoint.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1

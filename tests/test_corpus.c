@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "s2s/corpus.h"
-#include "s2s/fileio.h"
-#include "s2s/rng.h"
+#include "s2s/base/fileio.h"
+#include "s2s/base/rng.h"
+#include "s2s/text/corpus.h"
 
 static const Tokenizer word_tk = {.kind = TOKENIZER_NONE};
 

@@ -8,7 +8,7 @@
 
 #include "check.h"
 #include "fixtures.h"
-#include "s2s/decode.h"
+#include "s2s/decode/decode.h"
 
 enum { NS = 40, VS = 14, VT = 13, MAXLEN = 8 };
 

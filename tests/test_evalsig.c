@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "s2s/evalsig.h"
+#include "s2s/metrics/evalsig.h"
 
 int main(void)
 {

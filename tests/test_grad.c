@@ -7,10 +7,10 @@
 #include "check.h"
 #include "fixtures.h"
 #include "gradcheck.h"
-#include "s2s/dropout.h"
-#include "s2s/embedding.h"
-#include "s2s/lstm.h"
-#include "s2s/output.h"
+#include "s2s/nn/dropout.h"
+#include "s2s/nn/embedding.h"
+#include "s2s/nn/lstm.h"
+#include "s2s/nn/output.h"
 
 static void fill_uniform(float *x, int n, float scale, Rng *r)
 {

@@ -6,7 +6,7 @@
 
 #include "check.h"
 #include "fixtures.h"
-#include "s2s/optim.h"
+#include "s2s/nn/optim.h"
 
 typedef struct {
     Model m;

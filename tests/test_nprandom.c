@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/nprandom.h"
+#include "s2s/metrics/nprandom.h"
 
 typedef struct {
     uint64_t seed;

@@ -10,9 +10,9 @@
 
 #include "check.h"
 #include "fixtures.h"
-#include "s2s/optim.h"
-#include "s2s/rng.h"
-#include "s2s/shard.h"
+#include "s2s/base/rng.h"
+#include "s2s/nn/optim.h"
+#include "s2s/train/shard.h"
 
 enum { NP = 24, V = 14, B = 24 };
 

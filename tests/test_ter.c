@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/ter.h"
+#include "s2s/metrics/ter.h"
 
 static long edits(TerScratch *s, const char *hyp, const char *ref)
 {

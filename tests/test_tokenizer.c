@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/rng.h"
-#include "s2s/text.h"
-#include "s2s/textio.h"
-#include "s2s/tokenizer.h"
+#include "s2s/base/rng.h"
+#include "s2s/base/text.h"
+#include "s2s/text/textio.h"
+#include "s2s/text/tokenizer.h"
 
 static const Tokenizer word = {.kind = TOKENIZER_WORD};
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "s2s/train.h"
+#include "s2s/train/train.h"
 
 static char dir[] = "/tmp/s2s-test-train-XXXXXX";
 static char src[256], tgt[256], model[256];

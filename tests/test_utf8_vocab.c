@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "s2s/tokenizer.h"
-#include "s2s/utf8.h"
-#include "s2s/vocab.h"
+#include "s2s/base/utf8.h"
+#include "s2s/text/tokenizer.h"
+#include "s2s/text/vocab.h"
 
 #define UTF8_BAD(lit) utf8_invalid_offset(lit, sizeof(lit) - 1)
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "s2s/checkpoint.h"
+#include "s2s/model/checkpoint.h"
 
 int main(int argc, char **argv)
 {

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "s2s/dist.h"
+#include "s2s/train/dist.h"
 
 static int cmp(const void *a, const void *b)
 {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "s2s/blas.h"
+#include "s2s/nn/blas.h"
 
 static double now(void)
 {

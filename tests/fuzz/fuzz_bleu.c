@@ -1,9 +1,9 @@
 /* BLEU and chrF segment statistics on arbitrary valid UTF-8 hypothesis and
  * reference (split at 0xFF 0xFF): every tokenizer, lowercasing, chrF++. */
 #include "fuzz_common.h"
-#include "s2s/bleu.h"
-#include "s2s/chrf.h"
-#include "s2s/utf8.h"
+#include "s2s/base/utf8.h"
+#include "s2s/metrics/bleu.h"
+#include "s2s/metrics/chrf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

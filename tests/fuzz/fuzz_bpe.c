@@ -1,6 +1,6 @@
 /* BPE codes files on arbitrary bytes, then applying what loaded. */
 #include "fuzz_common.h"
-#include "s2s/bpe.h"
+#include "s2s/text/bpe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

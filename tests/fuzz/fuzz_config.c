@@ -2,8 +2,8 @@
  * s2s reads it (json.h). What json_parse accepts holds no NUL byte and no
  * key twice: printed again, it is accepted again with as many values. */
 #include "fuzz_common.h"
-#include "s2s/json.h"
-#include "s2s/train.h"
+#include "s2s/base/json.h"
+#include "s2s/train/train.h"
 
 /* How many values v holds, itself included. */
 static long count(const cJSON *v)

@@ -1,7 +1,7 @@
 /* The corpus reader on two arbitrary files (split at 0xFF 0xFF). */
 #include "fuzz_common.h"
-#include "s2s/corpus.h"
-#include "s2s/fileio.h"
+#include "s2s/base/fileio.h"
+#include "s2s/text/corpus.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

@@ -12,7 +12,7 @@
 #include <math.h>
 
 #include "fuzz_common.h"
-#include "s2s/checkpoint.h"
+#include "s2s/model/checkpoint.h"
 
 #define FUZZ_MAX_PARAMS (1u << 20)
 

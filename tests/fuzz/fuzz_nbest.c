@@ -2,7 +2,7 @@
  * refused or parses to fields inside the line that, put back together,
  * give the line; re-ranking the parsed entries keeps them and orders them. */
 #include "fuzz_common.h"
-#include "s2s/nbest.h"
+#include "s2s/text/nbest.h"
 
 enum { MAX_ENTRIES = 64 };
 

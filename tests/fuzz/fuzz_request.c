@@ -3,9 +3,9 @@
  * byte, nothing after the list), a list of at most --max-sentences items,
  * each with a "src" of valid UTF-8; refusals are 400 or 413. */
 #include "fuzz_common.h"
-#include "s2s/json.h"
-#include "s2s/server.h"
-#include "s2s/utf8.h"
+#include "s2s/base/json.h"
+#include "s2s/base/utf8.h"
+#include "s2s/serve/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

@@ -4,8 +4,8 @@
  * cluster class next to white space (test_tokenizer.c tries every code
  * point in a few such shapes). */
 #include "fuzz_common.h"
-#include "s2s/tokenizer.h"
-#include "s2s/utf8.h"
+#include "s2s/base/utf8.h"
+#include "s2s/text/tokenizer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {

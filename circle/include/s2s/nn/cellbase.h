@@ -1,0 +1,50 @@
+/* cellbase.h: what the recurrent cells (lstm.h, gru.h, rnn.h) share: their
+ * parameter, activation and scratch types and the input-projection
+ * helpers. cell.h dispatches to the cells; the cells include only this, so
+ * there is no include circle between the dispatch and the cells.
+ *
+ * A cell with G gate blocks of H has an input weight Wx (G*H, X), a
+ * recurrent weight Wh (G*H, H) and a bias (G*H). Element (t, b, j) of a
+ * (T, B, N) array is at [(t * B + b) * N + j].
+ */
+#ifndef S2S_CELLBASE_H
+#define S2S_CELLBASE_H
+
+typedef struct {
+    const float *Wx; /* (G*H, X) */
+    const float *Wh; /* (G*H, H) */
+    const float *b;  /* (G*H) */
+} CellParams;
+
+/* A cell's three tensors inside a parameter block, or inside the gradient
+ * block that mirrors it (the same views serve both). */
+typedef struct {
+    float *Wx, *Wh, *b;
+} CellTensors;
+
+/* What forward keeps for backward; arrays owned by the caller, sized for
+ * capacity T, B. */
+typedef struct {
+    float *gates; /* (T, B, G*H) post-activation gates */
+    float *h;     /* (T+1, B, H): h[0] initial state, h[t+1] output of step t */
+    float *c;     /* (T+1, B, H): LSTM cell state, c[0] initial; unused otherwise */
+    float *aux;   /* (T, B, H): LSTM tanh(c[t+1]); GRU r * h[t]; unused by RNN */
+} CellActs;
+
+/* Scratch for backward, owned by the caller. */
+typedef struct {
+    float *dgates; /* (T, B, G*H) */
+    float *dh;     /* (B, H) */
+    float *dc;     /* (B, H) LSTM: gradient w.r.t. c; GRU: scratch */
+} CellScratch;
+
+/* Shared by the cells. gates (T*B, GH) = x Wx^T + b for all steps at once. */
+void cell_input_forward(float *gates, const float *x, CellParams p, int N, int X, int GH);
+/* From dgates (N, GH): ADDS dWx += dgates^T x, db += column sums, and
+ * dx += dgates Wx (when dx is not NULL). */
+void cell_input_backward(float *dx, CellTensors g, const float *dgates, const float *x,
+                         CellParams p, int N, int X, int GH);
+/* s.dh (and s.dc when c is not NULL) start as dhT / dcT, or zero. */
+void cell_backward_start(CellScratch s, const float *dhT, const float *dcT, int BH);
+
+#endif

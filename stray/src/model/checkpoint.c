@@ -1,0 +1,681 @@
+#include "s2s/model/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "s2s/base/fileio.h"
+#include "s2s/base/json.h"
+
+#define MAGIC "S2SMODEL"
+#define HEADER_BYTES 32
+#define ALIGN_BYTES 64
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static size_t pad_after_json(uint64_t json_len)
+{
+    uint64_t end = HEADER_BYTES + json_len;
+    return (size_t)((ALIGN_BYTES - end % ALIGN_BYTES) % ALIGN_BYTES);
+}
+
+/* ---- metadata ---- */
+
+static cJSON *config_json(const ModelConfig *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arch", model_arch_name(c->arch));
+    cJSON_AddStringToObject(o, "cell", cell_name(c->cell));
+    if (c->arch == ARCH_ATTENTION)
+        cJSON_AddStringToObject(o, "attention", attn_score_name(c->attn));
+    if (c->tied)
+        cJSON_AddBoolToObject(o, "tied_embeddings", 1);
+    if (c->bidir)
+        cJSON_AddBoolToObject(o, "bidirectional", 1);
+    cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
+    cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
+    cJSON_AddNumberToObject(o, "embed", c->embed);
+    cJSON_AddNumberToObject(o, "hidden", c->hidden);
+    cJSON_AddNumberToObject(o, "layers", c->layers);
+    cJSON_AddBoolToObject(o, "reverse", c->reverse);
+    return o;
+}
+
+static cJSON *tensors_json(const Model *m)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < m->ntensors; i++) {
+        const TensorInfo *t = &m->tensors[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", t->name);
+        cJSON_AddNumberToObject(o, "rows", t->rows);
+        cJSON_AddNumberToObject(o, "cols", t->cols);
+        cJSON_AddNumberToObject(o, "offset", (double)t->offset);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+static cJSON *vocab_json(const Vocab *v)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < v->size; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(v->words[i]));
+    return a;
+}
+
+/* Tokenizer scheme 2: kinds none, word (reversible), bpe (with its merges).
+ * Files without "scheme" come from when "word" meant a whitespace split. */
+static cJSON *tokenizer_json(const Tokenizer *tk)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", tokenizer_name(tk));
+    cJSON_AddNumberToObject(o, "scheme", 2);
+    if (tk->kind == TOKENIZER_BPE) {
+        cJSON *m = cJSON_AddArrayToObject(o, "merges");
+        for (int i = 0; i < bpe_nmerges(&tk->bpe); i++)
+            cJSON_AddItemToArray(m, cJSON_CreateString(bpe_merge_text(&tk->bpe, i)));
+    }
+    return o;
+}
+
+static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
+                           const Tokenizer *tk, const cJSON *train)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "format", "s2s-model");
+    cJSON_AddNumberToObject(root, "version", 1); /* of the metadata, not the file */
+    cJSON_AddItemToObject(root, "config", config_json(&m->cfg));
+    cJSON_AddItemToObject(root, "tokenizer", tokenizer_json(tk));
+    cJSON_AddItemToObject(root, "tensors", tensors_json(m));
+    cJSON_AddItemToObject(root, "src_vocab", vocab_json(sv));
+    cJSON_AddItemToObject(root, "tgt_vocab", vocab_json(tv));
+    if (train)
+        cJSON_AddItemToObject(root, "train", cJSON_Duplicate(train, 1));
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return text;
+}
+
+/* ---- saving ---- */
+
+static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
+{
+    *h = s2s_fnv1a(*h, p, n);
+    return fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+static int write_body(FILE *f, const Model *m, const char *json, const float *opt,
+                      const float *raw)
+{
+    uint32_t flags = (opt ? CKPT_FLAG_ADAM : 0) | (raw ? CKPT_FLAG_RAW : 0);
+    unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
+    size_t json_len = strlen(json);
+    uint64_t h = S2S_FNV_OFFSET;
+    memcpy(head, MAGIC, 8);
+    put_u32(head + 8, flags ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
+    put_u32(head + 12, flags);
+    put_u64(head + 16, json_len);
+    put_u64(head + 24, m->nparams);
+    if (write_all(f, head, sizeof head, &h) || write_all(f, json, json_len, &h) ||
+        write_all(f, zeros, pad_after_json(json_len), &h) ||
+        write_all(f, m->params, m->nparams * sizeof(float), &h) ||
+        (opt && write_all(f, opt, 2 * m->nparams * sizeof(float), &h)) ||
+        (raw && write_all(f, raw, m->nparams * sizeof(float), &h)))
+        return -1;
+    put_u64(tail, h);
+    return fwrite(tail, 1, 8, f) == 8 ? 0 : -1;
+}
+
+/* Refuses element i of a block laid out as m's tensor table, naming it. */
+static int bad_value(const char *path, const Model *m, const char *block, size_t i,
+                     const char *is, S2sErr *err)
+{
+    for (int k = 0; k < m->ntensors; k++) {
+        const TensorInfo *t = &m->tensors[k];
+        size_t j = i - t->offset, cols = (size_t)t->cols;
+        if (i >= t->offset && j < (size_t)t->rows * cols)
+            return s2s_fail(err, S2S_EFORMAT, "%s: %stensor %s (%d x %d), element %zu (row %zu, col "
+                            "%zu) is %s", path, block, t->name, t->rows, t->cols, j, j / cols,
+                            j % cols, is);
+    }
+    return s2s_fail(err, S2S_EFORMAT, "%s: %sparameter %zu (between tensors) is %s", path, block,
+                    i, is);
+}
+
+static const char *nonfinite_name(float x) { return isnan(x) ? "NaN" : x > 0 ? "Inf" : "-Inf"; }
+
+/* What is wrong with weight x (not finite, or over the bound), into buf. */
+static const char *weight_is(float x, char *buf, size_t n)
+{
+    if (!isfinite(x))
+        return nonfinite_name(x);
+    snprintf(buf, n, "%g, over the bound of %g on a weight's magnitude", x, CKPT_MAX_WEIGHT);
+    return buf;
+}
+
+/* Parameters (and raw weights) must be finite and at most CKPT_MAX_WEIGHT
+ * in magnitude, Adam's first moments finite, second moments finite and not
+ * negative (their square root divides the step). */
+static int check_values(const char *path, const Model *m, const float *opt, const float *raw,
+                        S2sErr *err)
+{
+    size_t n = m->nparams;
+    char is[96];
+    for (size_t i = 0; i < n; i++)
+        if (!(fabsf(m->params[i]) <= CKPT_MAX_WEIGHT))
+            return bad_value(path, m, "", i, weight_is(m->params[i], is, sizeof is), err);
+    for (size_t i = 0; raw && i < n; i++)
+        if (!(fabsf(raw[i]) <= CKPT_MAX_WEIGHT))
+            return bad_value(path, m, "raw weight of ", i, weight_is(raw[i], is, sizeof is), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[i]))
+            return bad_value(path, m, "Adam first moment of ", i, nonfinite_name(opt[i]), err);
+    for (size_t i = 0; opt && i < n; i++)
+        if (!isfinite(opt[n + i]) || opt[n + i] < 0)
+            return bad_value(path, m, "Adam second moment of ", i,
+                             isfinite(opt[n + i]) ? "negative" : nonfinite_name(opt[n + i]), err);
+    return 0;
+}
+
+int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *tv,
+              const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
+              S2sErr *err)
+{
+    FileReplace r;
+    int bad = check_values(given, m, opt_state, raw, err); /* it would not load again */
+    if (bad)
+        return bad;
+    char *json = metadata_text(m, sv, tv, tk, train);
+    if (!json)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
+    int rc = fileio_replace_open(&r, given, err);
+    if (!rc && write_body(r.f, m, json, opt_state, raw)) {
+        rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", r.tmp, strerror(errno));
+        fileio_replace_abort(&r);
+    } else if (!rc) {
+        rc = fileio_replace_commit(&r, err);
+    }
+    cJSON_free(json);
+    return rc;
+}
+
+/* ---- loading ----
+ *
+ * In the order checkpoint.h documents: the header against the file's size,
+ * then the metadata (bounded, parsed and checked against itself), and only
+ * then are the parameters allocated and read, the checksum over the whole
+ * file compared, and the values checked. A file whose header or metadata is
+ * wrong is never read, nor memory reserved for it, beyond its metadata. */
+
+/* A model file being read, in order. */
+typedef struct {
+    FILE *f;
+    uint64_t json_len, nparams, size;
+    uint32_t flags;
+    uint64_t hash;        /* FNV-1a of every byte read so far */
+    uint64_t checksum;    /* the file's, once read_params has read it */
+    char *json;           /* (json_len + 1), NUL-terminated */
+} ModelFile;
+
+static void mf_close(ModelFile *r)
+{
+    if (r->f)
+        fclose(r->f);
+    free(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static int read_exact(FILE *f, void *p, size_t n, uint64_t *h)
+{
+    if (fread(p, 1, n, f) != n)
+        return -1;
+    *h = s2s_fnv1a(*h, p, n);
+    return 0;
+}
+
+/* Opens path without blocking: a FIFO would block a plain open() until a
+ * writer comes, and only a regular file can be a model. */
+static int open_regular(const char *path, FILE **out, uint64_t *size, S2sErr *err)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return s2s_fail(err, S2S_EIO, "%s: not a regular file", path);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) || !(*out = fdopen(fd, "rb"))) {
+        int e = errno;
+        close(fd);
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+/* Checks the fixed header against the file's real size. */
+static int check_header(const char *path, const unsigned char *head, ModelFile *r, S2sErr *err)
+{
+    if (memcmp(head, MAGIC, 8) != 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s: not an s2s model file (bad magic)", path);
+    uint32_t version = get_u32(head + 8);
+    if (version < 1 || version > CKPT_VERSION)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: model format version %" PRIu32 " is not supported (this s2s reads 1 to %d)",
+                        path, version, CKPT_VERSION);
+    r->flags = get_u32(head + 12);
+    if (r->flags & ~(uint32_t)(version >= 2 ? CKPT_FLAG_ADAM | CKPT_FLAG_RAW : 0))
+        return s2s_fail(err, S2S_EFORMAT, "%s: unknown flags 0x%" PRIx32 " in the header", path,
+                        r->flags);
+    r->json_len = get_u64(head + 16);
+    r->nparams = get_u64(head + 24);
+    uint64_t per_param = 4 + ((r->flags & CKPT_FLAG_ADAM) ? 8 : 0) +
+                         ((r->flags & CKPT_FLAG_RAW) ? 4 : 0); /* bytes */
+    if (r->json_len > r->size || r->nparams > r->size / per_param)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: header claims %" PRIu64 " bytes of metadata and %" PRIu64
+                        " parameters, more than the file's %" PRIu64 " bytes (truncated or corrupt)",
+                        path, r->json_len, r->nparams, r->size);
+    uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) +
+                    per_param * r->nparams + 8;
+    if (want != r->size)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: file is %" PRIu64 " bytes but its header implies %" PRIu64
+                        " (truncated or corrupt)", path, r->size, want);
+    if (r->json_len > CKPT_MAX_JSON_BYTES)
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: metadata of %" PRIu64 " bytes is more than the limit of %llu bytes",
+                        path, r->json_len, CKPT_MAX_JSON_BYTES);
+    return 0;
+}
+
+/* Opens path and reads it up to the end of the metadata (and its padding). */
+static int mf_open(const char *path, ModelFile *r, S2sErr *err)
+{
+    unsigned char head[HEADER_BYTES], pad[ALIGN_BYTES];
+    int rc;
+    memset(r, 0, sizeof *r);
+    r->hash = S2S_FNV_OFFSET;
+    if ((rc = open_regular(path, &r->f, &r->size, err)))
+        return rc;
+    if (r->size < HEADER_BYTES + 8 || read_exact(r->f, head, HEADER_BYTES, &r->hash))
+        return s2s_fail(err, S2S_EFORMAT, "%s: too short to be an s2s model file (%" PRIu64
+                        " bytes)", path, r->size);
+    if ((rc = check_header(path, head, r, err)))
+        return rc;
+    if (!(r->json = s2s_malloc(r->json_len + 1)))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for %" PRIu64 " bytes of metadata",
+                        path, r->json_len);
+    if (read_exact(r->f, r->json, r->json_len, &r->hash) ||
+        read_exact(r->f, pad, pad_after_json(r->json_len), &r->hash))
+        return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+    r->json[r->json_len] = '\0';
+    return 0;
+}
+
+/* Reads the parameters (and Adam's moments into opt when the file has them)
+ * and the checksum, which must match every byte read. */
+static int read_params(const char *path, ModelFile *r, float *params, float *opt, float *raw,
+                       S2sErr *err)
+{
+    unsigned char tail[8];
+    size_t n = (size_t)r->nparams * sizeof(float);
+    if (read_exact(r->f, params, n, &r->hash) ||
+        (opt && read_exact(r->f, opt, 2 * n, &r->hash)) ||
+        (raw && read_exact(r->f, raw, n, &r->hash)) || fread(tail, 1, 8, r->f) != 8)
+        return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+    r->checksum = get_u64(tail);
+    if (r->checksum != r->hash)
+        return s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
+    return 0;
+}
+
+static int json_int(const cJSON *o, const char *key, int lo, int hi, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < lo || v->valuedouble > hi ||
+        v->valuedouble != (double)(int)v->valuedouble)
+        return -1;
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+/* Parses the metadata: one JSON object, read strictly (json.h), format "s2s-model",
+ * metadata version 1. *root owned by the caller. */
+static int parse_root(const char *path, const ModelFile *r, cJSON **root, S2sErr *err)
+{
+    int rc = json_parse(r->json, r->json_len, HEADER_BYTES, " of the file", root, err);
+    if (rc) {
+        char prefix[sizeof err->msg];
+        snprintf(prefix, sizeof prefix, "%s: metadata", path);
+        return s2s_wrap(err, rc, prefix);
+    }
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(*root, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(*root, "version");
+    if (!cJSON_IsObject(*root))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata is not a JSON object", path);
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "s2s-model") != 0)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"format\" is not \"s2s-model\"", path);
+    if (!cJSON_IsNumber(ver))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata version is missing or not a number", path);
+    if (ver->valuedouble != 1)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata version %g is not supported (this s2s "
+                        "reads 1)", path, ver->valuedouble);
+    return 0;
+}
+
+static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2sErr *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const cJSON *arch = cJSON_GetObjectItemCaseSensitive(o, "arch");
+    const cJSON *cell = cJSON_GetObjectItemCaseSensitive(o, "cell");
+    const cJSON *rev = cJSON_GetObjectItemCaseSensitive(o, "reverse");
+    memset(c, 0, sizeof *c);
+    if (!cJSON_IsObject(o) || json_int(o, "src_vocab", 0, 1 << 30, &c->src_vocab) ||
+        json_int(o, "tgt_vocab", 0, 1 << 30, &c->tgt_vocab) ||
+        json_int(o, "embed", 0, 1 << 30, &c->embed) ||
+        json_int(o, "hidden", 0, 1 << 30, &c->hidden) ||
+        json_int(o, "layers", 0, 1 << 30, &c->layers) || !cJSON_IsBool(rev))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or invalid \"config\"", path);
+    /* Files from before --arch and --cell hold Sutskever LSTM models. */
+    if ((arch && (!cJSON_IsString(arch) || model_arch_from_name(arch->valuestring, &c->arch))) ||
+        (cell && (!cJSON_IsString(cell) || cell_from_name(cell->valuestring, &c->cell))))
+        return s2s_fail(err, S2S_EFORMAT,
+                        "%s: model architecture %s/%s is not supported by this s2s", path,
+                        cJSON_IsString(arch) ? arch->valuestring : "?",
+                        cJSON_IsString(cell) ? cell->valuestring : "?");
+    const cJSON *tied = cJSON_GetObjectItemCaseSensitive(o, "tied_embeddings");
+    if (tied && !cJSON_IsBool(tied))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"tied_embeddings\" must be true or false",
+                        path);
+    c->tied = cJSON_IsTrue(tied);
+    const cJSON *bidir = cJSON_GetObjectItemCaseSensitive(o, "bidirectional");
+    if (bidir && !cJSON_IsBool(bidir))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"bidirectional\" must be true or false",
+                        path);
+    c->bidir = cJSON_IsTrue(bidir);
+    const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
+    if (c->arch == ARCH_ATTENTION &&
+        (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: attention model without a known "
+                        "\"attention\" score (dot, general or mlp)", path);
+    c->reverse = cJSON_IsTrue(rev);
+    return 0;
+}
+
+/* The file's tensor table must be exactly the one the config implies. */
+static int check_tensors(const char *path, const cJSON *root, const Model *m, S2sErr *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "tensors");
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != m->ntensors)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tensor table does not match the config",
+                        path);
+    for (int i = 0; i < m->ntensors; i++) {
+        const cJSON *t = cJSON_GetArrayItem(a, i);
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+        const cJSON *off = cJSON_GetObjectItemCaseSensitive(t, "offset");
+        int rows, cols;
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, m->tensors[i].name) ||
+            json_int(t, "rows", 0, 1 << 30, &rows) || rows != m->tensors[i].rows ||
+            json_int(t, "cols", 0, 1 << 30, &cols) || cols != m->tensors[i].cols ||
+            !cJSON_IsNumber(off) || off->valuedouble != (double)m->tensors[i].offset)
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tensor %d (%s) does not match the config",
+                            path, i, m->tensors[i].name);
+    }
+    return 0;
+}
+
+/* Duplicates, control characters and invalid UTF-8 are vocab_from_words'
+ * to refuse. */
+static int parse_vocab(const char *path, const cJSON *root, const char *key, int want,
+                       Vocab *v, S2sErr *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    int n = cJSON_GetArraySize(a), rc;
+    if (!cJSON_IsArray(a) || n != want)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"%s\" must list %d words", path, key, want);
+    const char **words = s2s_malloc(sizeof(char *) * (size_t)n);
+    if (!words)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    int i = 0;
+    for (const cJSON *w = a->child; w; w = w->next, i++) {
+        if (!cJSON_IsString(w)) {
+            free(words);
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"%s\"[%d] is not a string", path, key, i);
+        }
+        words[i] = w->valuestring;
+    }
+    rc = vocab_from_words(v, words, n, err);
+    free(words);
+    if (rc) {
+        char where[4096];
+        snprintf(where, sizeof where, "%s: metadata: \"%s\"", path, key);
+        return s2s_wrap(err, rc, where);
+    }
+    return 0;
+}
+
+static int parse_merges(const char *path, const cJSON *o, Tokenizer *tk, S2sErr *err)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "merges");
+    int n = cJSON_GetArraySize(m), i = 0, rc;
+    if (!cJSON_IsArray(m))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: a bpe tokenizer needs \"merges\"", path);
+    const char **texts = s2s_malloc(sizeof(char *) * (size_t)n);
+    if (!texts)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    for (const cJSON *e = m->child; e; e = e->next, i++) {
+        if (!cJSON_IsString(e)) {
+            free(texts);
+            return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer merge %d is not a string",
+                            path, i);
+        }
+        texts[i] = e->valuestring;
+    }
+    Bpe b;
+    memset(&b, 0, sizeof b);
+    rc = bpe_from_texts(&b, texts, n, err);
+    free(texts);
+    if (rc) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s: metadata: tokenizer merges", path);
+        return s2s_wrap(err, S2S_EFORMAT, where);
+    }
+    tokenizer_set_bpe(tk, &b);
+    return 0;
+}
+
+static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S2sErr *err)
+{
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "tokenizer");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+    const cJSON *scheme = cJSON_GetObjectItemCaseSensitive(o, "scheme");
+    const char *name = cJSON_IsString(kind) ? kind->valuestring : NULL;
+    if (scheme && !cJSON_IsNumber(scheme))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer scheme is not a number", path);
+    if (scheme && scheme->valuedouble != 2)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: tokenizer scheme %g is not supported "
+                        "(this s2s reads 2, or none)", path, scheme->valuedouble);
+    if (name && !scheme && strcmp(name, "word") == 0)
+        name = "none"; /* scheme 1: "word" was a whitespace split */
+    if (!name || tokenizer_from_name(tk, name, NULL))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: missing or unknown \"tokenizer\"", path);
+    return tk->kind == TOKENIZER_BPE ? parse_merges(path, o, tk, err) : 0;
+}
+
+/* Checks the metadata and fills ck but for its parameters and moments
+ * (ck->model is planned, not allocated). */
+static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, S2sErr *err)
+{
+    ModelConfig cfg;
+    char where[4096];
+    cJSON *root = NULL;
+    int rc;
+    if ((rc = parse_root(path, r, &root, err)) || (rc = parse_config(path, root, &cfg, err)))
+        goto done;
+    if ((rc = model_plan(&ck->model, &cfg, err))) {
+        snprintf(where, sizeof where, "%s: metadata", path);
+        rc = s2s_wrap(err, S2S_EFORMAT, where);
+        goto done;
+    }
+    if (ck->model.nparams != r->nparams) {
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: holds %" PRIu64 " parameters but its config needs %zu",
+                      path, r->nparams, ck->model.nparams);
+        goto done;
+    }
+    if ((rc = check_tensors(path, root, &ck->model, err)) ||
+        (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->src_vocab, err)) ||
+        (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tgt_vocab, err)) ||
+        (rc = parse_tokenizer(path, root, &ck->tokenizer, err)))
+        goto done;
+    ck->train = cJSON_DetachItemFromObjectCaseSensitive(root, "train");
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* The whole load, in order; on failure ck and r are left for the caller
+ * to free. */
+static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
+{
+    char where[4096];
+    int rc;
+    memset(ck, 0, sizeof *ck);
+    if ((rc = mf_open(path, r, err)) || (rc = parse_metadata(path, r, ck, err)))
+        return rc;
+    if ((rc = model_alloc(&ck->model, err))) {
+        snprintf(where, sizeof where, "%s", path);
+        return s2s_wrap(err, rc, where);
+    }
+    if ((r->flags & CKPT_FLAG_ADAM) &&
+        !(ck->opt_state = s2s_malloc(2 * ck->model.nparams * sizeof(float))))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for Adam's moments", path);
+    if ((r->flags & CKPT_FLAG_RAW) && !(ck->raw = s2s_malloc(ck->model.nparams * sizeof(float))))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the raw weights", path);
+    if ((rc = read_params(path, r, ck->model.params, ck->opt_state, ck->raw, err)))
+        return rc;
+    return check_values(path, &ck->model, ck->opt_state, ck->raw, err);
+}
+
+int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
+{
+    ModelFile r;
+    int rc = load(path, ck, &r, err);
+    mf_close(&r);
+    if (rc)
+        ckpt_free(ck);
+    return rc;
+}
+
+int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
+{
+    Checkpoint ck;
+    ModelFile r;
+    char sum[32];
+    cJSON *root = NULL;
+    int rc = load(path, &ck, &r, err);
+    if (!rc && !(root = cJSON_ParseWithLength(r.json, r.json_len)))
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    if (root) {
+        cJSON *file = cJSON_AddObjectToObject(root, "file");
+        cJSON_AddNumberToObject(file, "bytes", (double)r.size);
+        cJSON_AddNumberToObject(file, "nparams", (double)r.nparams);
+        snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
+        cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
+        /* Of the parameters alone: equal for equal weights, whatever the metadata. */
+        uint64_t ph = s2s_fnv1a(S2S_FNV_OFFSET, ck.model.params, r.nparams * sizeof(float));
+        snprintf(sum, sizeof sum, "%016" PRIx64, ph);
+        cJSON_AddStringToObject(file, "params_fnv1a64", sum);
+    }
+    ckpt_free(&ck);
+    mf_close(&r);
+    *out = root;
+    return rc;
+}
+
+void ckpt_free(Checkpoint *ck)
+{
+    model_free(&ck->model);
+    tokenizer_free(&ck->tokenizer);
+    vocab_free(&ck->src_vocab);
+    vocab_free(&ck->tgt_vocab);
+    cJSON_Delete(ck->train);
+    free(ck->opt_state);
+    free(ck->raw);
+    memset(ck, 0, sizeof *ck);
+}
+
+/* ---- checkpoints side by side ---- */
+
+static int same_vocab(const Vocab *a, const Vocab *b, int *where)
+{
+    int n = a->size < b->size ? a->size : b->size;
+    for (int i = 0; i < n; i++)
+        if (strcmp(a->words[i], b->words[i]) != 0)
+            return *where = i, 0;
+    return *where = n, a->size == b->size;
+}
+
+int ckpt_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b, const char *pb,
+                    S2sErr *err)
+{
+    int i;
+    if (!same_vocab(&a->tgt_vocab, &b->tgt_vocab, &i)) {
+        if (i < a->tgt_vocab.size && i < b->tgt_vocab.size)
+            return s2s_fail(err, S2S_EINVAL,
+                            "%s and %s: the target vocabularies differ (entry %d: '%s' vs '%s')",
+                            pa, pb, i, a->tgt_vocab.words[i], b->tgt_vocab.words[i]);
+        return s2s_fail(err, S2S_EINVAL, "%s and %s: the target vocabularies differ (%d vs %d entries)",
+                        pa, pb, a->tgt_vocab.size, b->tgt_vocab.size);
+    }
+    const Tokenizer *x = &a->tokenizer, *y = &b->tokenizer;
+    if (x->kind != y->kind)
+        return s2s_fail(err, S2S_EINVAL, "%s and %s: the tokenizers differ (%s vs %s)", pa, pb,
+                        tokenizer_name(x), tokenizer_name(y));
+    if (x->kind != TOKENIZER_BPE)
+        return 0;
+    int nx = bpe_nmerges(&x->bpe), ny = bpe_nmerges(&y->bpe);
+    for (i = 0; i < nx && i < ny; i++)
+        if (strcmp(bpe_merge_text(&x->bpe, i), bpe_merge_text(&y->bpe, i)) != 0)
+            return s2s_fail(err, S2S_EINVAL, "%s and %s: the BPE merges differ (merge %d: '%s' vs '%s')",
+                            pa, pb, i + 1, bpe_merge_text(&x->bpe, i), bpe_merge_text(&y->bpe, i));
+    if (nx != ny)
+        return s2s_fail(err, S2S_EINVAL, "%s and %s: the BPE merges differ (%d vs %d merges)", pa,
+                        pb, nx, ny);
+    return 0;
+}

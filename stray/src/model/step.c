@@ -1,0 +1,186 @@
+#include "s2s/model/step.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2s/nn/activ.h"
+#include "s2s/model/arch.h"
+#include "s2s/nn/blas.h"
+#include "s2s/text/vocab.h"
+
+void step_zero(StepState *st) { memset(st, 0, sizeof *st); }
+
+void step_free(StepState *st)
+{
+    free(st->mem);
+    step_zero(st);
+}
+
+static void *carve(unsigned char **cur, size_t bytes)
+{
+    void *p = *cur;
+    *cur += (bytes + 63) / 64 * 64;
+    return p;
+}
+
+/* Lays out (or, with base == NULL, measures) every array of st. */
+static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *base)
+{
+    size_t S = st->max_sents, R = st->rows, T = st->max_src;
+    size_t H = c->hidden, E = c->embed, F = sizeof(float), G = (size_t)cell_gates(c->cell);
+    size_t X0 = (size_t)model_dec_input(c), FO = (size_t)model_out_input(c);
+    unsigned char *cur = base;
+    st->src = carve(&cur, T * S * sizeof(int32_t));
+    st->src_mask = carve(&cur, T * S * F);
+    st->enc_x = carve(&cur, T * S * E * F);
+    for (int l = 0; l < c->layers; l++) {
+        st->enc[l] = (CellActs){carve(&cur, T * S * G * H * F), carve(&cur, (T + 1) * S * H * F),
+                                carve(&cur, (T + 1) * S * H * F), carve(&cur, T * S * H * F)};
+        st->dec[l] = (CellActs){carve(&cur, R * G * H * F), carve(&cur, 2 * R * H * F),
+                                carve(&cur, 2 * R * H * F), carve(&cur, R * H * F)};
+    }
+    st->x = carve(&cur, R * X0 * F);
+    st->feats = carve(&cur, R * FO * F);
+    st->ctx = carve(&cur, R * H * F);
+    st->logp = carve(&cur, R * (size_t)c->tgt_vocab * F);
+    size_t A = c->arch == ARCH_ATTENTION; /* empty otherwise */
+    st->src_len = carve(&cur, S * sizeof(int));
+    st->feed = carve(&cur, A * 2 * R * H * F);
+    st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
+    if (c->bidir) {
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
+        float *bi = carve(&cur, n * F);
+        if (base)
+            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
+    }
+    st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
+                         carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
+    return (size_t)(cur - base);
+}
+
+void step_fit(int cs, int ct, int *S, int *T)
+{
+    int s = cs > *S ? cs : *S, t = ct > *T ? ct : *T;
+    if ((double)s * t <= 2.0 * (double)*S * *T)
+        *S = s, *T = t;
+}
+
+int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max_src,
+                 S2sErr *err)
+{
+    if (max_src < 1)
+        max_src = 1;
+    if (st->mem && max_sents <= st->max_sents && beam <= st->beam && max_src <= st->max_src)
+        return 0;
+    StepState n;
+    step_zero(&n);
+    if (st->mem)
+        step_fit(st->max_sents, st->max_src, &max_sents, &max_src);
+    n.max_sents = max_sents;
+    n.beam = beam > st->beam ? beam : st->beam;
+    n.max_src = max_src;
+    n.rows = n.max_sents * n.beam;
+    size_t bytes = step_layout(&n, &m->cfg, NULL);
+    n.mem = calloc(1, bytes);
+    if (!n.mem)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for the decoder (%zu MB)", bytes >> 20);
+    step_layout(&n, &m->cfg, n.mem);
+    step_free(st);
+    *st = n;
+    return 0;
+}
+
+void step_start(StepState *st, const Model *m, const int32_t *const *src, const int *src_len,
+                int S, int K)
+{
+    const ModelConfig *c = &m->cfg;
+    const float *enc_h[MODEL_MAX_LAYERS], *enc_c[MODEL_MAX_LAYERS];
+    float *h0[MODEL_MAX_LAYERS], *c0[MODEL_MAX_LAYERS], *in[1] = {st->enc_x};
+    int Ts = 0;
+    S2S_INVARIANT(S <= st->max_sents && K <= st->beam);
+    for (int s = 0; s < S; s++) {
+        S2S_INVARIANT(src_len[s] <= st->max_src);
+        if (src_len[s] > Ts)
+            Ts = src_len[s];
+    }
+    for (int t = 0; t < Ts; t++)
+        for (int s = 0; s < S; s++) {
+            int real = t < src_len[s];
+            st->src[t * S + s] = real ? src[s][c->reverse ? src_len[s] - 1 - t : t] : VOCAB_PAD;
+            st->src_mask[t * S + s] = real ? 1.0f : 0.0f;
+        }
+    model_encode(m, st->enc, &st->bi, in, NULL, st->src, st->src_mask, src_len, Ts, S, 0.0f, NULL);
+    model_final_states(m, st->enc, Ts, S, enc_h, enc_c);
+    for (int l = 0; l < c->layers; l++)
+        h0[l] = st->dec[l].h, c0[l] = st->dec[l].c;
+    arch_start(m, h0, c0, st->ctx, enc_h, enc_c, S * K, K);
+    st->S = S, st->K = K, st->Ts = Ts;
+    memcpy(st->src_len, src_len, sizeof(int) * (size_t)S);
+    if (c->arch == ARCH_ATTENTION) /* no attentional state before the first step */
+        memset(st->feed, 0, sizeof(float) * (size_t)S * K * c->hidden);
+    if (c->arch == ARCH_ATTENTION && c->attn == ATTN_MLP) /* the keys, once per batch */
+        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, S), attention_params(&m->w),
+                  Ts * S, c->hidden);
+}
+
+static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
+
+static void log_softmax_rows(float *x, const float *bias, int rows, int V)
+{
+    for (int r = 0; r < rows; r++) {
+        float *row = x + (size_t)r * V;
+        for (int v = 0; v < V; v++)
+            row[v] += bias[v];
+        float mx = act_max(row, V);
+        double sum = act_sum_exp_shift(row, V, mx);
+        float shift = mx + (float)log(sum);
+        for (int v = 0; v < V; v++)
+            row[v] -= shift;
+    }
+}
+
+void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows)
+{
+    const ModelConfig *c = &m->cfg;
+    int H = c->hidden, X0 = model_dec_input(c), F = model_out_input(c);
+    int attn = c->arch == ARCH_ATTENTION;
+    st->fwd_rows = rows;
+    arch_dec_rows(m, st->x, prev, attn ? st->feed : st->ctx, rows, rows);
+    const float *in = st->x;
+    for (int l = 0; l < c->layers; l++) {
+        cell_forward(c->cell, &st->dec[l], in, NULL, cell_params(m->w.dec[l]), 1, rows,
+                     l ? H : X0, H);
+        in = st->dec[l].h + (size_t)rows * H;
+    }
+    if (attn) { /* the top state attends over its sentence's encoder outputs */
+        AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
+                        c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts,
+                        sent};
+        attn_forward(c->attn, &st->att, in, &M, attention_params(&m->w), rows, st->K, H);
+        memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
+        in = st->att.ht;
+    }
+    arch_out_rows(m, st->feats, in, prev, st->ctx, rows, rows);
+    blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, st->feats, F, m->w.out_W, F, 0.0f, st->logp,
+              c->tgt_vocab);
+    log_softmax_rows(st->logp, m->w.out_b, rows, c->tgt_vocab);
+}
+
+void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
+{
+    size_t H = m->cfg.hidden, n = (size_t)st->fwd_rows * H; /* slot 1: the forward's rows */
+    S2S_INVARIANT(rows <= st->fwd_rows);
+    for (int l = 0; l < m->cfg.layers; l++)
+        for (int r = 0; r < rows; r++) {
+            memcpy(st->dec[l].h + r * H, st->dec[l].h + n + parent[r] * H, H * sizeof(float));
+            memcpy(st->dec[l].c + r * H, st->dec[l].c + n + parent[r] * H, H * sizeof(float));
+        }
+    for (int r = 0; m->cfg.arch == ARCH_ATTENTION && r < rows; r++)
+        memcpy(st->feed + r * H, st->feed + n + parent[r] * H, H * sizeof(float));
+    /* encdec: c, the same in all of a sentence's rows, has one slot: a row
+     * moves down to its block's place (parent[r] >= r's block start) */
+    for (int r = 0; m->cfg.arch == ARCH_ENCDEC && r < rows; r++)
+        if (parent[r] != r)
+            memmove(st->ctx + r * H, st->ctx + parent[r] * H, H * sizeof(float));
+}

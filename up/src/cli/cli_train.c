@@ -1,0 +1,429 @@
+/* s2s train: option parsing, config resolution and the report around
+ * trainer_run. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "s2s/nn/blas.h"
+#include "s2s/train/dist.h"
+#include "s2s/base/fileio.h"
+#include "s2s/base/json.h"
+#include "s2s/train/train.h"
+
+static void help(FILE *f)
+{
+    fprintf(f, "usage: s2s train --src FILE --tgt FILE [OPTIONS]\n\n"
+               "Trains a sequence-to-sequence model (Sutskever et al. 2014, Cho et al. 2014, or\n"
+               "with Luong attention; LSTM, GRU or RNN cells) with Adam (default) or SGD.\n\noptions:\n");
+    for (int i = 0; i < train_noptions; i++) {
+        const TrainOption *o = &train_options[i];
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg && !o->implicit ? " " : "",
+                 o->arg ? o->arg : "");
+        fprintf(f, "  %-24s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-24s %s\n", "-h, --help", "this help");
+}
+
+/* Parses argv into cli. Returns 0, CLI_USAGE, or -1 after printing help. */
+static int parse_args(int argc, char **argv, TrainConfig *cli)
+{
+    struct option longs[TRAIN_MAX_OPTIONS + 2];
+    S2sErr err;
+    int n = 0;
+    for (int i = 0; i < train_noptions; i++)
+        longs[n++] = (struct option){train_options[i].name,
+                                     train_options[i].type == OPT_FLAG ? no_argument
+                                     : train_options[i].implicit       ? optional_argument
+                                                                       : required_argument,
+                                     NULL, 1000 + i};
+    longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    longs[n] = (struct option){0, 0, 0, 0};
+    int c;
+    unsigned char seen[512] = {0};
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        }
+        int i = c == 'q' ? train_option_index("quiet") : c - 1000;
+        if (c == '?' || c == ':' || i < 0 || i >= train_noptions) {
+            cli_bad_option("train", c, argv[optind - 1], longs);
+            return CLI_USAGE;
+        }
+        if (cli_once("train", i, seen, (int)sizeof seen, argv, optind, optarg))
+            return CLI_USAGE;
+        const char *v = train_options[i].type == OPT_FLAG ? NULL
+                        : optarg                          ? optarg
+                                                          : train_options[i].implicit;
+        if (train_config_set(cli, i, v, &err)) {
+            fprintf(stderr, "s2s train: %s\n", err.msg);
+            return CLI_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "s2s train: unexpected argument '%s'\n", argv[optind]);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+enum { CONFIG_MAX_BYTES = 1 << 20 };
+
+/* Reads all of path, at most CONFIG_MAX_BYTES (/dev/zero is not a config
+ * file): *len bytes into *out (owned by the caller, NUL-terminated). */
+static int read_small_file(const char *path, char **out, size_t *len, S2sErr *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open", path);
+    char *buf = malloc(CONFIG_MAX_BYTES + 2);
+    *len = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+    int bad = ferror(f), rc = 0;
+    fclose(f);
+    if (!buf)
+        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    else if (bad)
+        rc = s2s_fail(err, S2S_EIO, "%s: read failed", path);
+    else if (*len > CONFIG_MAX_BYTES)
+        rc = s2s_fail(err, S2S_EFORMAT, "%s: larger than %d bytes (not a config file?)", path,
+                      CONFIG_MAX_BYTES);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    buf[*len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+/* One JSON value, read strictly (json.h: no NUL, no key twice, nothing
+ * after it but white space). */
+static int read_json_file(const char *path, cJSON **out, S2sErr *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = read_small_file(path, &buf, &len, err);
+    if (!rc)
+        rc = json_parse(buf, len, 0, NULL, out, err);
+    free(buf);
+    return rc ? s2s_wrap(err, rc, path) : 0;
+}
+
+/* Options from a JSON object, over the defaults, with the set flags. */
+static int options_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err)
+{
+    train_config_defaults(c);
+    return train_config_from_json(c, obj, origin, err);
+}
+
+static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
+{
+    size_t n = strlen(path);
+    if ((n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml")))
+        return s2s_fail(err, S2S_EINVAL, "%s: YAML configs are not read: --config takes JSON (the "
+                                         "option names as keys; s2s train --dump-config writes one)", path);
+    cJSON *json = NULL;
+    int rc = read_json_file(path, &json, err);
+    if (!rc && cJSON_GetObjectItemCaseSensitive(json, "config"))
+        rc = s2s_fail(err, S2S_EINVAL, "%s: \"config\" cannot be set in a config file", path);
+    if (!rc)
+        rc = options_from_json(file, json, path, err);
+    cJSON_Delete(json);
+    return rc;
+}
+
+/* The options saved in the checkpoint that carry over to a resumed run:
+ * those of the model, the data and the optimisation. Not the files that
+ * run wrote (--log, --valid-translation-output: a resumed run writes them
+ * only when asked again, so a checkpoint never chooses what gets written;
+ * --model is the --resume file unless given) nor how it was invoked. */
+static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char *path, S2sErr *err)
+{
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cp->train, "options");
+    if (!opts)
+        return s2s_fail(err, S2S_EFORMAT, "%s: holds no training options to resume from", path);
+    int rc = options_from_json(ck, opts, path, err);
+    /* Checkpoints from before --optim were trained with SGD, then the default. */
+    if (!rc && !cJSON_GetObjectItemCaseSensitive(opts, "optim"))
+        rc = train_config_set(ck, train_option_index("optim"), "sgd", err);
+    static const char *not_carried[] = {"resume", "config", "overwrite", "log",
+                                        "valid-translation-output", "model"};
+    for (size_t k = 0; k < sizeof not_carried / sizeof *not_carried; k++)
+        train_config_unset(ck, train_option_index(not_carried[k]));
+    return rc;
+}
+
+static int check_fixed(const TrainConfig *ck, const TrainConfig *file, const TrainConfig *cli,
+                       S2sErr *err)
+{
+    char have[512], want[512];
+    for (int i = 0; i < train_noptions; i++) {
+        if (!train_options[i].model)
+            continue;
+        const TrainConfig *given = cli->set[i] ? cli : file->set[i] ? file : NULL;
+        if (given && !train_option_equal(given, ck, i))
+            return s2s_fail(err, S2S_EINVAL, "--%s %s: cannot change when resuming (the model has %s)",
+                            train_options[i].name, train_option_text(given, i, want, sizeof want),
+                            train_option_text(ck, i, have, sizeof have));
+    }
+    return 0;
+}
+
+/* defaults < checkpoint < --config file < command line. */
+static int resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
+                   S2sErr *err)
+{
+    TrainConfig file, ck;
+    int rc = 0;
+    train_config_defaults(&file);
+    train_config_defaults(&ck);
+    train_config_defaults(out);
+    if (cli->config && (rc = load_config_file(&file, cli->config, err)))
+        goto done;
+    const char *resume = cli->resume ? cli->resume : file.resume;
+    if (resume) {
+        if ((rc = ckpt_load(resume, cp, err)))
+            goto done;
+        *resumed = 1;
+        if ((rc = checkpoint_options(&ck, cp, resume, err)) || (rc = check_fixed(&ck, &file, cli, err)) ||
+            (rc = train_config_merge(out, &ck, err)))
+            goto done;
+        /* --resume FILE continues FILE (wherever it was first saved) unless --model says otherwise */
+        if ((rc = train_config_set(out, train_option_index("model"), resume, err)))
+            goto done;
+    }
+    if ((rc = train_config_merge(out, &file, err)) || (rc = train_config_merge(out, cli, err)))
+        goto done;
+    if (!out->model && (rc = train_config_set(out, train_option_index("model"), "model.s2s", err)))
+        goto done;
+    rc = train_config_check(out, err);
+done:
+    train_config_free(&file);
+    train_config_free(&ck);
+    return rc;
+}
+
+static void describe(const Trainer *t, int resumed)
+{
+    const Corpus *c = &t->train;
+    if (dist_rank() != 0)
+        return;
+    if (c->skipped_long || c->skipped_empty)
+        fprintf(stderr, "s2s train: warning: %s: skipped %d pairs longer than --max-len %d and %d "
+                        "pairs with an empty side\n", t->cfg.src, c->skipped_long, t->cfg.max_len,
+                c->skipped_empty);
+    if (t->has_valid && t->valid.skipped_empty)
+        fprintf(stderr, "s2s train: warning: %s: skipped %d pairs with an empty side\n",
+                t->cfg.valid_src, t->valid.skipped_empty);
+    if (t->cfg.quiet)
+        return;
+    const ModelConfig *m = &t->model.cfg;
+    if (t->cfg.batch_words > 0)
+        fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to "
+                        "%d padded tokens (up to %d pairs)\n", c->npairs, c->src_tokens,
+                c->tgt_tokens, t->batcher.nbatches, t->cfg.batch_words,
+                batcher_shard_cap(&t->batcher, c, 1).pairs);
+    else
+        fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to %d\n",
+                c->npairs, c->src_tokens, c->tgt_tokens, t->batcher.nbatches, t->cfg.batch);
+    fprintf(stderr, "s2s train: vocab %d source, %d target; %s, %d x %d %s, embed %d, %s source; "
+                    "%zu parameters; %d thread%s\n", m->src_vocab, m->tgt_vocab,
+            model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
+            m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads,
+            t->cfg.threads == 1 ? "" : "s");
+    fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
+    TrainMemory mem;
+    trainer_memory(t, &mem);
+    double MB = 1024.0 * 1024.0;
+    fprintf(stderr, "s2s train: memory: parameters %.0f MB, gradients %.0f MB (%d shards), "
+                    "optimizer %.0f MB, activations %.0f MB, data and other %.0f MB: %.0f MB\n",
+            mem.params / MB, mem.grads / MB, mem.shards, mem.optim / MB, mem.acts / MB,
+            mem.other / MB, (mem.params + mem.grads + mem.optim + mem.acts + mem.other) / MB);
+    if (dist_size() > 1)
+        fprintf(stderr, "s2s train: %d ranks of %d threads: each step's batch in %d shards\n",
+                dist_size(), t->cfg.threads, dist_size() * t->cfg.threads);
+    if (resumed)
+        fprintf(stderr, "s2s train: resuming %s at step %ld, epoch %d, lr %g\n", t->cfg.resume,
+                t->st.step, t->st.epoch, t->st.lr);
+}
+
+/* SIGINT/SIGTERM: finish the current step, save, exit 0. A second signal
+ * kills as usual (the handler resets itself), and the last checkpoint on
+ * disk stays whole: checkpoints are written to a temporary file and renamed.
+ *
+ * A rank of several (mpirun): SIGUSR1 too, which mpirun forwards to every
+ * rank and otherwise leaves alone (the job then ends with status 0), and
+ * the handler stays: mpirun answers a SIGINT/SIGTERM of its own by sending
+ * SIGTERM to the ranks, then SIGKILL (--mca odls_base_sigkill_timeout
+ * seconds apart), and that SIGTERM must not kill a rank still saving.
+ * The ranks stop after the same step (trainer_run). */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
+
+static void catch_signals(int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_signal : SIG_DFL;
+    sa.sa_flags = dist_size() > 1 ? SA_RESTART : SA_RESETHAND; /* a second signal kills at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (dist_size() > 1)
+        sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Up to a trainer ready on every rank (dist.h): the options, the files'
+ * checks (rank 0: it writes them) and the trainer, then the ranks' agreement.
+ * *usage: the error is the command line's. */
+static int start(TrainConfig *cli, TrainConfig *cfg, Checkpoint *cp, Trainer *t, int *resumed,
+                 int *usage, S2sErr *err)
+{
+    int rc = resolve(cfg, cli, cp, resumed, err);
+    if (!rc && dist_rank() == 0)
+        rc = train_check_files(cfg, err);
+    *usage = rc == S2S_EINVAL;
+    if (!rc)
+        rc = trainer_init(t, cfg, *resumed ? cp : NULL, cfg->quiet || dist_rank() ? NULL : stderr,
+                          err);
+    return trainer_agree(t, rc, err);
+}
+
+/* Removes every `flag` from argv (argc updated): whether there was one. */
+static int take_flag(int *argc, char **argv, const char *flag)
+{
+    int n = 0, found = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && !strcmp(argv[i], flag))
+            found = 1;
+        else
+            argv[n++] = argv[i];
+    }
+    argv[n] = NULL;
+    *argc = n;
+    return found;
+}
+
+/* --dump-config (Marian's): the resolved options as a JSON config for
+ * --config, without running. */
+static int dump_config(const TrainConfig *cli)
+{
+    TrainConfig cfg;
+    Checkpoint cp;
+    S2sErr err;
+    int resumed = 0;
+    memset(&cp, 0, sizeof cp);
+    int rc = resolve(&cfg, cli, &cp, &resumed, &err);
+    const char *inputs[2];
+    int n = 0;
+    if (!rc && cfg.config)
+        inputs[n++] = cfg.config;
+    if (!rc && cfg.resume)
+        inputs[n++] = cfg.resume;
+    if (!rc && (rc = fileio_check_output(NULL, inputs, n, &err)))
+        rc = S2S_EIO;
+    if (rc)
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+    cJSON *j = rc ? NULL : train_config_to_json(&cfg);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "config");
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "resume");
+    int adam = !cfg.optim || !strcmp(cfg.optim, "adam"); /* the defaults that depend on others, resolved */
+    if (j && !cfg.optim)
+        cJSON_AddStringToObject(j, "optim", "adam");
+    if (j && adam && !cfg.set[train_option_index("lr")])
+        cJSON_ReplaceItemInObjectCaseSensitive(j, "lr", cJSON_CreateNumber(TRAIN_ADAM_LR));
+    char *text = j ? cJSON_Print(j) : NULL;
+    if (text)
+        puts(text);
+    free(text);
+    cJSON_Delete(j);
+    ckpt_free(&cp);
+    train_config_free(&cfg);
+    return rc ? (rc == S2S_EINVAL ? CLI_USAGE : CLI_FAIL) : text ? CLI_OK : CLI_FAIL;
+}
+
+static int train_main(int argc, char **argv)
+{
+    TrainConfig cli, cfg;
+    Checkpoint cp;
+    Trainer t;
+    S2sErr err;
+    int resumed = 0, usage = 0, code = CLI_OK;
+    memset(&cp, 0, sizeof cp);
+    memset(&t, 0, sizeof t);
+    train_config_defaults(&cli);
+    train_config_defaults(&cfg);
+    int dump = take_flag(&argc, argv, "--dump-config");
+    int rc = parse_args(argc, argv, &cli);
+    if (rc) {
+        code = rc < 0 ? CLI_OK : rc;
+        trainer_agree(&t, S2S_EINVAL, &err); /* the other ranks stop too */
+        goto done;
+    }
+    if (dump) {
+        code = dump_config(&cli);
+        goto done;
+    }
+    if ((rc = start(&cli, &cfg, &cp, &t, &resumed, &usage, &err))) {
+        code = usage ? CLI_USAGE : CLI_FAIL;
+        goto fail;
+    }
+    describe(&t, resumed);
+    t.interrupt = &interrupted;
+    catch_signals(1);
+    rc = trainer_run(&t, &err);
+    catch_signals(0);
+    if (rc)
+        goto fail;
+    if (dist_rank() != 0)
+        goto done;
+    if (interrupted || t.signalled) {
+        char by[48] = "a signal to another rank";
+        if (interrupted)
+            snprintf(by, sizeof by, "signal %d", (int)interrupted);
+        fprintf(stderr, "s2s train: interrupted by %s: saved %s after %ld steps; "
+                        "continue with s2s train --resume %s\n", by, cfg.model, t.st.step, cfg.model);
+    }
+    if (!cfg.quiet)
+        fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
+                t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);
+    if (t.log_errno) { /* the model is saved, but what the log should hold is lost */
+        fprintf(stderr, "s2s train: %s: write failed: %s: the log is incomplete\n", cfg.log,
+                strerror(t.log_errno));
+        code = CLI_FAIL;
+    }
+    goto done;
+fail:
+    /* another rank's failure: rank 0 says what it was */
+    if (rc != S2S_EREMOTE && dist_rank() != 0)
+        fprintf(stderr, "s2s train: rank %d: %s\n", dist_rank(), err.msg);
+    else if (rc != S2S_EREMOTE)
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+    if (code == CLI_OK)
+        code = CLI_FAIL;
+done:
+    trainer_free(&t);
+    ckpt_free(&cp);
+    train_config_free(&cli);
+    train_config_free(&cfg);
+    return code;
+}
+
+/* Under mpirun (the MPI build), one rank of a training job (dist.h). */
+int cli_train(int argc, char **argv)
+{
+    S2sErr err;
+    if (dist_init(&argc, &argv, &err)) {
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    int code = train_main(argc, argv);
+    dist_finalize();
+    return code;
+}
