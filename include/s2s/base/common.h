@@ -2,7 +2,7 @@
  *
  * Library functions return 0 on success or a negative S2S_E* code, and on
  * failure fill an S2sErr with a message of the form "path:line: what".
- * Only src/main.c and src/cli_*.c print or exit.
+ * Only src/cli/ (main.c, cli_*.c) prints or exits.
  */
 #ifndef S2S_COMMON_H
 #define S2S_COMMON_H

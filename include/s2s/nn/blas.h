@@ -1,5 +1,5 @@
-/* blas.h: the one interface to the matrix products: src/blas.c runs it on
- * OpenBLAS (cblas_sgemm, the default build), src/blas_dnnl.c on oneDNN
+/* blas.h: the one interface to the matrix products: src/nn/blas.c runs it on
+ * OpenBLAS (cblas_sgemm, the default build), src/nn/blas_dnnl.c on oneDNN
  * (dnnl_sgemm, `make BLAS=dnnl`).
  *
  * Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) (M x K),
