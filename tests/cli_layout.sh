@@ -6,6 +6,7 @@ set -u
 . "$(dirname "$0")/lib_cli.sh"
 root=$(cd "$(dirname "$0")/.." && pwd)
 check="python3 $root/scripts/check-includes.py"
+cd "$tmp" || exit 1
 command -v python3 > /dev/null || { echo "cli_layout: no python3: skipped"; exit 77; }
 $check "$root" > ok.txt || fail "the tree breaks the include rules: $(grep -v ' 0 violations' ok.txt | head -5)"
 

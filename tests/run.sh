@@ -8,6 +8,10 @@ export S2S=${S2S:-./s2s}
 export S2S_SHARED_DATA=${S2S_SHARED_DATA:-$here/../../shared/data}
 passed=0 failed=0 failed_names=()
 log_dir=$(mktemp -d)
+# A test works in its own scratch folder: whatever it leaves in the source
+# tree (new, changed or deleted files git does not ignore) fails the run.
+tree_state() { git -C "$here/.." status --porcelain --untracked-files=all 2> /dev/null; }
+tree_before=$(tree_state)
 run_one() {
     local name=$1; shift
     local start=$SECONDS
@@ -31,6 +35,13 @@ for t in "$here"/cli_*.sh; do
     run_one "$(basename "$t" .sh)" bash "$t"
 done
 rm -rf "$log_dir"
+left=$(diff <(echo "$tree_before") <(tree_state) | grep '^>' | head -5)
+if [ -n "$left" ]; then
+    failed=$((failed + 1)); failed_names+=("tree_unchanged")
+    echo "FAIL tree_unchanged: the tests changed the source tree:"; echo "$left" | sed 's/^>/   /'
+else
+    passed=$((passed + 1)); echo "PASS tree_unchanged"
+fi
 [ "$failed" -eq 0 ] || echo "failed: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
