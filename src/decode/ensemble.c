@@ -7,7 +7,7 @@ void ensemble_one(Ensemble *e, const Model *m)
 {
     memset(e, 0, sizeof *e);
     e->n = 1, e->m[0] = m, e->w[0] = 1.0;
-    e->align = m->cfg.arch == ARCH_ATTENTION ? 0 : -1;
+    e->align = model_attends(&m->cfg) ? 0 : -1;
 }
 
 int ensemble_set(Ensemble *e, const Model *const *m, const double *w, int n, S2sErr *err)
@@ -28,7 +28,7 @@ int ensemble_set(Ensemble *e, const Model *const *m, const double *w, int n, S2s
     for (int k = 0; k < n; k++) {
         e->m[k] = m[k];
         e->w[k] = (w ? w[k] : 1.0) / sum;
-        if (e->align < 0 && e->w[k] > 0 && m[k]->cfg.arch == ARCH_ATTENTION)
+        if (e->align < 0 && e->w[k] > 0 && model_attends(&m[k]->cfg))
             e->align = k;
     }
     return 0;

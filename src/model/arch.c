@@ -1,52 +1,48 @@
-/* The architecture dispatch, and the row builders the two RNN
- * encoder-decoders share (seq2seq's rows are encdec's without c). */
+/* The architectures' table, and the pieces they share: seq2seq's start
+ * state (attention starts the same way), the embedding-and-context rows
+ * every first decoder layer reads, output rows that are h alone, and the
+ * decoder step of an architecture without attention. */
 #include "s2s/model/arch.h"
 
 #include <string.h>
 
 #include "s2s/nn/embedding.h"
 
-void arch_plan(Model *m)
+/* Indexed by ModelArch. */
+static const ArchOps *const table[] = {&arch_seq2seq, &arch_encdec, &arch_attention};
+
+const ArchOps *arch_ops(ModelArch a)
 {
-    if (m->cfg.arch == ARCH_ENCDEC)
-        encdec_plan(m);
-    else if (m->cfg.arch == ARCH_ATTENTION)
-        attention_plan(m);
+    return (unsigned)a < sizeof table / sizeof table[0] ? table[a] : NULL;
 }
 
-void arch_tensors(const Model *m, float *base, ModelTensors *t, int *k)
+int arch_width_embed(const ModelConfig *c) { return c->embed; }
+int arch_width_embed_hidden(const ModelConfig *c) { return c->embed + c->hidden; }
+int arch_width_hidden(const ModelConfig *c) { return c->hidden; }
+
+void arch_start_copy(const Model *m, float *const *h0, float *const *c0, float *ctx,
+                     const float *const *enc_h, const float *const *enc_c, int rows, int K)
 {
-    if (m->cfg.arch == ARCH_ENCDEC)
-        encdec_tensors(m, base, t, k);
-    else if (m->cfg.arch == ARCH_ATTENTION)
-        attention_tensors(m, base, t, k);
+    (void)ctx;
+    size_t H = (size_t)m->cfg.hidden;
+    for (int l = 0; l < m->cfg.layers; l++)
+        for (int r = 0; r < rows; r++) {
+            memcpy(h0[l] + r * H, enc_h[l] + (size_t)(r / K) * H, H * sizeof(float));
+            memcpy(c0[l] + r * H, enc_c[l] + (size_t)(r / K) * H, H * sizeof(float));
+        }
 }
 
-void arch_start(const Model *m, float *const *h0, float *const *c0, float *ctx,
-                const float *const *enc_h, const float *const *enc_c, int rows, int K)
+void arch_start_copy_backward(const Model *m, ModelTensors *g, float *const *dh0,
+                              float *const *dc0, float *dctx, const float *const *h0,
+                              const float *ctx, int rows, float **dencT_h, float **dencT_c)
 {
-    if (m->cfg.arch == ARCH_ENCDEC)
-        encdec_start(m, h0, c0, ctx, enc_h, rows, K);
-    else
-        seq2seq_start(m, h0, c0, enc_h, enc_c, rows, K);
+    (void)g, (void)dctx, (void)h0, (void)ctx, (void)rows;
+    for (int l = 0; l < m->cfg.layers; l++) /* the start state is the encoder's final state */
+        dencT_h[l] = dh0[l], dencT_c[l] = dc0[l];
 }
 
-void arch_start_backward(const Model *m, ModelTensors *g, float *const *dh0,
-                         float *const *dc0, float *dctx, const float *const *h0,
-                         const float *ctx, int rows, float **dencT_h, float **dencT_c)
-{
-    int L = m->cfg.layers;
-    for (int l = 0; l < L; l++) { /* seq2seq: the start state is the encoder's final state */
-        dencT_h[l] = m->cfg.arch == ARCH_ENCDEC ? NULL : dh0[l];
-        dencT_c[l] = m->cfg.arch == ARCH_ENCDEC ? NULL : dc0[l];
-    }
-    if (m->cfg.arch == ARCH_ENCDEC) {
-        encdec_start_backward(m, g, dh0, dctx, h0, ctx, rows);
-        dencT_h[L - 1] = dctx; /* c is the top layer's final h */
-    }
-}
-
-void arch_dec_rows(const Model *m, float *out, const int32_t *ids, const float *ctx, int N, int B)
+void arch_rows_embed_ctx(const Model *m, float *out, const int32_t *ids, const float *ctx, int N,
+                         int B)
 {
     int E = m->cfg.embed, extra = model_dec_input(&m->cfg) - E;
     for (int n = 0; n < N; n++) {
@@ -57,8 +53,8 @@ void arch_dec_rows(const Model *m, float *out, const int32_t *ids, const float *
     }
 }
 
-void arch_dec_rows_backward(const Model *m, ModelTensors *g, float *dctx, const float *d,
-                            const int32_t *ids, int N, int B)
+void arch_rows_embed_ctx_backward(const Model *m, ModelTensors *g, float *dctx, const float *d,
+                                  const int32_t *ids, int N, int B)
 {
     int E = m->cfg.embed, extra = model_dec_input(&m->cfg) - E;
     for (int n = 0; n < N; n++) {
@@ -70,19 +66,27 @@ void arch_dec_rows_backward(const Model *m, ModelTensors *g, float *dctx, const 
     }
 }
 
-void arch_out_rows(const Model *m, float *out, const float *h, const int32_t *ids,
-                   const float *ctx, int N, int B)
+void arch_rows_h(const Model *m, float *out, const float *h, const int32_t *ids,
+                 const float *ctx, int N, int B)
 {
-    if (m->cfg.arch == ARCH_ENCDEC)
-        encdec_out_rows(m, out, h, ids, ctx, N, B);
-    else
-        memcpy(out, h, sizeof(float) * (size_t)N * m->cfg.hidden);
+    (void)ids, (void)ctx, (void)B;
+    memcpy(out, h, sizeof(float) * (size_t)N * m->cfg.hidden);
 }
 
-const float *arch_out_rows_backward(const Model *m, ModelTensors *g, float *dh, float *dctx,
-                                    const float *d, const int32_t *ids, int N, int B)
+const float *arch_rows_h_backward(const Model *m, ModelTensors *g, float *dh, float *dctx,
+                                  const float *d, const int32_t *ids, int N, int B)
 {
-    if (m->cfg.arch == ARCH_ENCDEC)
-        return encdec_out_rows_backward(m, g, dh, dctx, d, ids, N, B);
-    return d; /* seq2seq: the output layer reads h alone */
+    (void)m, (void)g, (void)dh, (void)dctx, (void)ids, (void)N, (void)B;
+    return d;
+}
+
+void arch_step_plain(StepState *st, const Model *m, const int32_t *prev, const int *sent,
+                     int rows)
+{
+    (void)sent; /* the rows carry everything of their sentence */
+    const ArchOps *a = arch_ops(m->cfg.arch);
+    a->dec_rows(m, st->x, prev, st->ctx, rows, rows);
+    const float *h = step_stack(st, m, rows);
+    a->out_rows(m, st->feats, h, prev, st->ctx, rows, rows);
+    step_output(st, m, rows);
 }

@@ -13,7 +13,7 @@
 #include "s2s/nn/dropout.h"
 #include "s2s/nn/embedding.h"
 
-void attention_plan(Model *m)
+static void plan(Model *m)
 {
     int H = m->cfg.hidden;
     if (m->cfg.bidir)
@@ -27,7 +27,7 @@ void attention_plan(Model *m)
     model_add_tensor(m, "attn.Wc", H, 2 * H);
 }
 
-void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k)
+static void tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
     for (int l = 0; m->cfg.bidir && l < m->cfg.layers; l++) {
         t->encb[l].Wx = base + m->tensors[(*k)++].offset;
@@ -43,7 +43,7 @@ void attention_tensors(const Model *m, float *base, ModelTensors *t, int *k)
     t->attn_Wc = base + m->tensors[(*k)++].offset;
 }
 
-AttnParams attention_params(const ModelTensors *w)
+static AttnParams attention_params(const ModelTensors *w)
 {
     return (AttnParams){w->attn_Wa, w->attn_Wk, w->attn_v, w->attn_Wc};
 }
@@ -114,7 +114,9 @@ static void decoder_step(const Model *m, Workspace *ws, const Batch *bt, int t, 
                  1, H);
 }
 
-void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout, Rng *rng)
+/* Training runs the decoder a step at a time (input feeding). */
+static void train_forward(const Model *m, Workspace *ws, const Batch *bt, float dropout,
+                          Rng *rng)
 {
     const ModelConfig *c = &m->cfg;
     int B = bt->B, Ts = bt->src_len, Tt = bt->tgt_len, H = c->hidden;
@@ -127,7 +129,7 @@ void attention_forward(const Model *m, Workspace *ws, const Batch *bt, float dro
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
-    seq2seq_start(m, h0, c0, enc_h, enc_c, B, 1);
+    arch_start_copy(m, h0, c0, NULL, enc_h, enc_c, B, 1);
     if (c->attn == ATTN_MLP) /* the memory's keys, once per batch */
         attn_keys(ws->keys, model_enc_top(m, ws->enc, &ws->bi, B), attention_params(&m->w),
                   Ts * B, H);
@@ -172,11 +174,13 @@ static void decoder_step_backward(const Model *m, Workspace *ws, const Batch *bt
     }
 }
 
-void attention_backward(const Model *m, Workspace *ws, const Batch *bt)
+/* Backward from ws->dtop, through the output dropout first. */
+static void train_backward(const Model *m, Workspace *ws, const Batch *bt)
 {
     const ModelConfig *c = &m->cfg;
     int B = bt->B, Ts = bt->src_len, H = c->hidden, L = c->layers;
     size_t BH = (size_t)B * H;
+    dropout_backward(ws->dtop, ws->top_drop, bt->tgt_len * B * H);
     memset(ws->dmem, 0, (size_t)Ts * BH * sizeof(float));
     memset(ws->dkeys, 0, (size_t)Ts * BH * sizeof(float) * (c->attn == ATTN_MLP));
     AttnMemory M = batch_memory(m, ws, bt);
@@ -201,3 +205,59 @@ void attention_backward(const Model *m, Workspace *ws, const Batch *bt)
         attn_keys_backward(ws->dmem, g, ws->dkeys, M.mem, attention_params(&m->w), Ts * B, H);
     model_encoder_backward(m, ws, bt, ws->dmem, ws->dstate_h, ws->dstate_c);
 }
+
+/* No attentional state before the first step; the mlp score's keys, once
+ * per batch. */
+static void feed_begin(StepState *st, const Model *m)
+{
+    const ModelConfig *c = &m->cfg;
+    memset(st->feed, 0, sizeof(float) * (size_t)st->S * st->K * c->hidden);
+    if (c->attn == ATTN_MLP)
+        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, st->S), attention_params(&m->w),
+                  st->Ts * st->S, c->hidden);
+}
+
+/* The rows read the previous attentional state; the top state attends
+ * over its sentence's encoder outputs, and the new attentional state goes
+ * to the output layer and to the next step. */
+static void attend_step(StepState *st, const Model *m, const int32_t *prev, const int *sent,
+                         int rows)
+{
+    const ModelConfig *c = &m->cfg;
+    int H = c->hidden;
+    arch_rows_embed_ctx(m, st->x, prev, st->feed, rows, rows);
+    const float *h = step_stack(st, m, rows);
+    AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
+                    c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts, sent};
+    attn_forward(c->attn, &st->att, h, &M, attention_params(&m->w), rows, st->K, H);
+    memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
+    arch_rows_h(m, st->feats, st->att.ht, prev, st->ctx, rows, rows);
+    step_output(st, m, rows);
+}
+
+static void feed_reorder(StepState *st, const Model *m, const int *parent, int rows)
+{
+    size_t H = m->cfg.hidden, n = (size_t)st->fwd_rows * H; /* slot 1: the forward's rows */
+    for (int r = 0; r < rows; r++)
+        memcpy(st->feed + r * H, st->feed + n + parent[r] * H, H * sizeof(float));
+}
+
+const ArchOps arch_attention = {
+    .name = "attention",
+    .attends = 1,
+    .dec_input = arch_width_embed_hidden, /* [y; ht of the previous step] */
+    .out_input = arch_width_hidden,       /* ht */
+    .plan = plan,
+    .tensors = tensors,
+    .start = arch_start_copy,
+    .start_backward = arch_start_copy_backward, /* unused: its own training pass */
+    .dec_rows = arch_rows_embed_ctx,
+    .dec_rows_backward = arch_rows_embed_ctx_backward,
+    .out_rows = arch_rows_h,
+    .out_rows_backward = arch_rows_h_backward,
+    .train_forward = train_forward,
+    .train_backward = train_backward,
+    .step_begin = feed_begin,
+    .step_forward = attend_step,
+    .step_reorder = feed_reorder,
+};

@@ -2,7 +2,7 @@
  * layer's final h summarises the source; decoder layer l starts from
  * h0 = tanh(V_l c + bv_l) (LSTM cell state 0), the first decoder layer
  * reads [embed(y_{t-1}); c] at every step (arch.c's rows), and the output
- * layer reads [h_t; embed(y_{t-1}); c]. */
+ * layer reads [h_t; embed(y_{t-1}); c]. Its decoder state: ctx, each row's c. */
 #include "s2s/model/arch.h"
 
 #include <math.h>
@@ -12,8 +12,10 @@
 #include "s2s/nn/blas.h"
 #include "s2s/nn/embedding.h"
 
+static int out_input(const ModelConfig *c) { return c->hidden + c->embed + c->hidden; }
+
 /* init.l.W (H, H) and init.l.b (H) for every decoder layer. */
-void encdec_plan(Model *m)
+static void plan(Model *m)
 {
     char name[32];
     for (int l = 0; l < m->cfg.layers; l++) {
@@ -24,7 +26,7 @@ void encdec_plan(Model *m)
     }
 }
 
-void encdec_tensors(const Model *m, float *base, ModelTensors *t, int *k)
+static void tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
     for (int l = 0; l < m->cfg.layers; l++) {
         t->init_W[l] = base + m->tensors[(*k)++].offset;
@@ -33,9 +35,10 @@ void encdec_tensors(const Model *m, float *base, ModelTensors *t, int *k)
 }
 
 /* ctx row r = sentence r / K's c; h0[l] = tanh(ctx V_l^T + b_l); c0 = 0. */
-void encdec_start(const Model *m, float *const *h0, float *const *c0, float *ctx,
-                  const float *const *enc_h, int rows, int K)
+static void start(const Model *m, float *const *h0, float *const *c0, float *ctx,
+                  const float *const *enc_h, const float *const *enc_c, int rows, int K)
 {
+    (void)enc_c;
     int H = m->cfg.hidden, L = m->cfg.layers;
     for (int r = 0; r < rows; r++)
         memcpy(ctx + (size_t)r * H, enc_h[L - 1] + (size_t)(r / K) * H, sizeof(float) * H);
@@ -47,11 +50,16 @@ void encdec_start(const Model *m, float *const *h0, float *const *c0, float *ctx
     }
 }
 
-/* Backward through h0 = tanh(V c + b) of every decoder layer. */
-void encdec_start_backward(const Model *m, ModelTensors *g, float *const *dh0, float *dctx,
-                           const float *const *h0, const float *ctx, int rows)
+/* Backward through h0 = tanh(V c + b) of every decoder layer; c is the
+ * top encoder layer's final h, so its gradient is the encoder's only one. */
+static void start_backward(const Model *m, ModelTensors *g, float *const *dh0,
+                           float *const *dc0, float *dctx, const float *const *h0,
+                           const float *ctx, int rows, float **dencT_h, float **dencT_c)
 {
-    int H = m->cfg.hidden;
+    (void)dc0;
+    int H = m->cfg.hidden, L = m->cfg.layers;
+    for (int l = 0; l < L; l++)
+        dencT_h[l] = NULL, dencT_c[l] = NULL;
     size_t n = (size_t)rows * H;
     for (int l = 0; l < m->cfg.layers; l++) {
         float *d = dh0[l];
@@ -62,9 +70,10 @@ void encdec_start_backward(const Model *m, ModelTensors *g, float *const *dh0, f
         blas_gemm(1, 0, H, H, rows, 1.0f, d, H, ctx, H, 1.0f, g->init_W[l], H);
         blas_gemm(0, 0, rows, H, H, 1.0f, d, H, m->w.init_W[l], H, 1.0f, dctx, H);
     }
+    dencT_h[L - 1] = dctx;
 }
 
-void encdec_out_rows(const Model *m, float *out, const float *h, const int32_t *ids,
+static void out_rows(const Model *m, float *out, const float *h, const int32_t *ids,
                      const float *ctx, int N, int B)
 {
     int H = m->cfg.hidden, E = m->cfg.embed, F = model_out_input(&m->cfg);
@@ -76,7 +85,7 @@ void encdec_out_rows(const Model *m, float *out, const float *h, const int32_t *
     }
 }
 
-const float *encdec_out_rows_backward(const Model *m, ModelTensors *g, float *dh, float *dctx,
+static const float *out_rows_backward(const Model *m, ModelTensors *g, float *dh, float *dctx,
                                       const float *d, const int32_t *ids, int N, int B)
 {
     int H = m->cfg.hidden, E = m->cfg.embed, F = model_out_input(&m->cfg);
@@ -90,3 +99,29 @@ const float *encdec_out_rows_backward(const Model *m, ModelTensors *g, float *dh
     }
     return dh;
 }
+
+/* c, the same in all of a sentence's rows, has one slot per row: a row
+ * moves down to its block's place (parent[r] >= r's block start). */
+static void ctx_reorder(StepState *st, const Model *m, const int *parent, int rows)
+{
+    size_t H = m->cfg.hidden;
+    for (int r = 0; r < rows; r++)
+        if (parent[r] != r)
+            memmove(st->ctx + r * H, st->ctx + parent[r] * H, H * sizeof(float));
+}
+
+const ArchOps arch_encdec = {
+    .name = "encdec",
+    .dec_input = arch_width_embed_hidden, /* [y; c] */
+    .out_input = out_input,
+    .plan = plan,
+    .tensors = tensors,
+    .start = start,
+    .start_backward = start_backward,
+    .dec_rows = arch_rows_embed_ctx,
+    .dec_rows_backward = arch_rows_embed_ctx_backward,
+    .out_rows = out_rows,
+    .out_rows_backward = out_rows_backward,
+    .step_forward = arch_step_plain,
+    .step_reorder = ctx_reorder,
+};

@@ -58,7 +58,7 @@ static cJSON *config_json(const ModelConfig *c)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "arch", model_arch_name(c->arch));
     cJSON_AddStringToObject(o, "cell", cell_name(c->cell));
-    if (c->arch == ARCH_ATTENTION)
+    if (model_attends(c))
         cJSON_AddStringToObject(o, "attention", attn_score_name(c->attn));
     if (c->tied)
         cJSON_AddBoolToObject(o, "tied_embeddings", 1);
@@ -430,7 +430,7 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
                         path);
     c->bidir = cJSON_IsTrue(bidir);
     const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
-    if (c->arch == ARCH_ATTENTION &&
+    if (model_attends(c) &&
         (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))
         return s2s_fail(err, S2S_EFORMAT, "%s: metadata: attention model without a known "
                         "\"attention\" score (dot, general or mlp)", path);

@@ -32,10 +32,9 @@ static int check_config(const ModelConfig *c, S2sErr *err)
     if (c->embed < 1 || c->hidden < 1 || c->embed > 65536 || c->hidden > 65536)
         return s2s_fail(err, S2S_EINVAL, "embed and hidden must be 1..65536 (got %d, %d)",
                         c->embed, c->hidden);
-    if ((unsigned)c->cell > CELL_RNN || (unsigned)c->arch > ARCH_ATTENTION ||
-        (unsigned)c->attn > ATTN_MLP)
+    if ((unsigned)c->cell > CELL_RNN || !arch_ops(c->arch) || (unsigned)c->attn > ATTN_MLP)
         return s2s_fail(err, S2S_EINVAL, "unknown cell or architecture");
-    if (c->bidir && c->arch != ARCH_ATTENTION)
+    if (c->bidir && !model_attends(c))
         return s2s_fail(err, S2S_EINVAL, "a bidirectional encoder is for the attention architecture");
     if (c->tied && model_out_input(c) != c->embed)
         return s2s_fail(err, S2S_EINVAL, "tied embeddings need the output layer's input (%d wide "
@@ -49,31 +48,23 @@ static int check_config(const ModelConfig *c, S2sErr *err)
 
 const char *model_arch_name(ModelArch a)
 {
-    return a == ARCH_ENCDEC ? "encdec" : a == ARCH_ATTENTION ? "attention" : "seq2seq";
+    const ArchOps *o = arch_ops(a);
+    return o ? o->name : "?";
 }
 
 int model_arch_from_name(const char *name, ModelArch *a)
 {
-    if (name && strcmp(name, "seq2seq") == 0)
-        *a = ARCH_SEQ2SEQ;
-    else if (name && strcmp(name, "encdec") == 0)
-        *a = ARCH_ENCDEC;
-    else if (name && strcmp(name, "attention") == 0)
-        *a = ARCH_ATTENTION;
-    else
-        return -1;
-    return 0;
+    for (int k = 0; name && arch_ops((ModelArch)k); k++)
+        if (strcmp(name, arch_ops((ModelArch)k)->name) == 0) {
+            *a = (ModelArch)k;
+            return 0;
+        }
+    return -1;
 }
 
-int model_dec_input(const ModelConfig *c)
-{
-    return c->embed + (c->arch != ARCH_SEQ2SEQ ? c->hidden : 0); /* encdec: c; attention: ht */
-}
-
-int model_out_input(const ModelConfig *c)
-{
-    return c->hidden + (c->arch == ARCH_ENCDEC ? c->embed + c->hidden : 0);
-}
+int model_attends(const ModelConfig *c) { return arch_ops(c->arch)->attends; }
+int model_dec_input(const ModelConfig *c) { return arch_ops(c->arch)->dec_input(c); }
+int model_out_input(const ModelConfig *c) { return arch_ops(c->arch)->out_input(c); }
 
 void model_add_stack(Model *m, const char *side, int first_input)
 {
@@ -101,7 +92,8 @@ int model_plan(Model *m, const ModelConfig *cfg, S2sErr *err)
     model_add_tensor(m, "tgt_embed", cfg->tgt_vocab, cfg->embed);
     model_add_stack(m, "enc", cfg->embed);
     model_add_stack(m, "dec", model_dec_input(cfg));
-    arch_plan(m);
+    if (arch_ops(cfg->arch)->plan)
+        arch_ops(cfg->arch)->plan(m);
     if (!cfg->tied)
         model_add_tensor(m, "out.W", cfg->tgt_vocab, model_out_input(cfg));
     model_add_tensor(m, "out.b", 1, cfg->tgt_vocab);
@@ -152,7 +144,8 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
             w->Wh = base + m->tensors[k++].offset;
             w->b = base + m->tensors[k++].offset;
         }
-    arch_tensors(m, base, t, &k);
+    if (arch_ops(m->cfg.arch)->tensors)
+        arch_ops(m->cfg.arch)->tensors(m, base, t, &k);
     t->out_W = m->cfg.tied ? t->tgt_emb : base + m->tensors[k++].offset;
     t->out_b = base + m->tensors[k++].offset;
 }
@@ -218,7 +211,7 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->scratch.dgates = carve(&cur, MB * G * H);
     ws->scratch.dh = carve(&cur, B * H);
     ws->scratch.dc = carve(&cur, B * H);
-    size_t A = c->arch == ARCH_ATTENTION; /* the attention arrays, empty otherwise */
+    size_t A = model_attends(c); /* the attention arrays, empty otherwise */
     ws->att = (AttnActs){carve(&cur, A * TB * H), carve(&cur, A * TB * Ts),
                          carve(&cur, A * TB * 2 * H), carve(&cur, A * TB * H)};
     ws->att_s = (AttnScratch){carve(&cur, A * B * 2 * H), carve(&cur, A * B * H),
@@ -351,8 +344,9 @@ void model_final_states(const Model *m, const CellActs *acts, int T, int B, cons
 static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float dropout,
                            Rng *rng)
 {
-    if (m->cfg.arch == ARCH_ATTENTION) {
-        attention_forward(m, ws, bt, dropout, rng);
+    const ArchOps *a = arch_ops(m->cfg.arch);
+    if (a->train_forward) {
+        a->train_forward(m, ws, bt, dropout, rng);
         return;
     }
     const ModelConfig *c = &m->cfg;
@@ -367,12 +361,12 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < L; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
-    arch_start(m, h0, c0, ws->ctx, enc_h, enc_c, B, 1);
-    arch_dec_rows(m, ws->dec_in[0], bt->tgt_in, ws->ctx, N, B);
+    a->start(m, h0, c0, ws->ctx, enc_h, enc_c, B, 1);
+    a->dec_rows(m, ws->dec_in[0], bt->tgt_in, ws->ctx, N, B);
     dropout_forward(ws->dec_in[0], ws->dec_drop[0], N * X0, dropout, rng);
     stack_forward(c, ws->dec, m->w.dec, ws->dec_in[0], ws->dec_in, ws->dec_drop, bt->tgt_mask,
                   Tt, B, X0, dropout, rng);
-    arch_out_rows(m, ws->top, ws->dec[L - 1].h + (size_t)B * H, bt->tgt_in, ws->ctx, N, B);
+    a->out_rows(m, ws->top, ws->dec[L - 1].h + (size_t)B * H, bt->tgt_in, ws->ctx, N, B);
     dropout_forward(ws->top, ws->top_drop, N * F, dropout, rng);
 }
 
@@ -439,9 +433,9 @@ void model_encoder_backward(const Model *m, Workspace *ws, const Batch *bt, cons
 
 static void backward(const Model *m, Workspace *ws, const Batch *bt)
 {
-    if (m->cfg.arch == ARCH_ATTENTION) {
-        dropout_backward(ws->dtop, ws->top_drop, bt->tgt_len * bt->B * m->cfg.hidden);
-        attention_backward(m, ws, bt);
+    const ArchOps *a = arch_ops(m->cfg.arch);
+    if (a->train_backward) {
+        a->train_backward(m, ws, bt);
         return;
     }
     const ModelConfig *c = &m->cfg;
@@ -457,12 +451,12 @@ static void backward(const Model *m, Workspace *ws, const Batch *bt)
         memset(ws->dstate_c[l], 0, BH * sizeof(float));
         h0[l] = ws->dec[l].h;
     }
-    const float *dh = arch_out_rows_backward(m, &ws->g, ws->dh_top, ws->dctx, ws->dtop,
+    const float *dh = a->out_rows_backward(m, &ws->g, ws->dh_top, ws->dctx, ws->dtop,
                                              bt->tgt_in, N, B);
     const float *demb = stack_backward(m, ws, 1, dh, ws->dstate_h, ws->dstate_c, NULL, NULL,
                                        bt->tgt_mask, Tt, B);
-    arch_dec_rows_backward(m, &ws->g, ws->dctx, demb, bt->tgt_in, N, B);
-    arch_start_backward(m, &ws->g, ws->dstate_h, ws->dstate_c, ws->dctx, h0, ws->ctx, B,
+    a->dec_rows_backward(m, &ws->g, ws->dctx, demb, bt->tgt_in, N, B);
+    a->start_backward(m, &ws->g, ws->dstate_h, ws->dstate_c, ws->dctx, h0, ws->ctx, B,
                         dencT_h, dencT_c);
     model_encoder_backward(m, ws, bt, NULL, dencT_h, dencT_c);
 }

@@ -44,7 +44,7 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     st->feats = carve(&cur, R * FO * F);
     st->ctx = carve(&cur, R * H * F);
     st->logp = carve(&cur, R * (size_t)c->tgt_vocab * F);
-    size_t A = c->arch == ARCH_ATTENTION; /* empty otherwise */
+    size_t A = model_attends(c); /* empty otherwise */
     st->src_len = carve(&cur, S * sizeof(int));
     st->feed = carve(&cur, A * 2 * R * H * F);
     st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
@@ -114,14 +114,12 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
     model_final_states(m, st->enc, Ts, S, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = st->dec[l].h, c0[l] = st->dec[l].c;
-    arch_start(m, h0, c0, st->ctx, enc_h, enc_c, S * K, K);
+    const ArchOps *a = arch_ops(c->arch);
+    a->start(m, h0, c0, st->ctx, enc_h, enc_c, S * K, K);
     st->S = S, st->K = K, st->Ts = Ts;
     memcpy(st->src_len, src_len, sizeof(int) * (size_t)S);
-    if (c->arch == ARCH_ATTENTION) /* no attentional state before the first step */
-        memset(st->feed, 0, sizeof(float) * (size_t)S * K * c->hidden);
-    if (c->arch == ARCH_ATTENTION && c->attn == ATTN_MLP) /* the keys, once per batch */
-        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, S), attention_params(&m->w),
-                  Ts * S, c->hidden);
+    if (a->step_begin)
+        a->step_begin(st, m);
 }
 
 static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
@@ -140,31 +138,32 @@ static void log_softmax_rows(float *x, const float *bias, int rows, int V)
     }
 }
 
-void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows)
+const float *step_stack(StepState *st, const Model *m, int rows)
 {
     const ModelConfig *c = &m->cfg;
-    int H = c->hidden, X0 = model_dec_input(c), F = model_out_input(c);
-    int attn = c->arch == ARCH_ATTENTION;
-    st->fwd_rows = rows;
-    arch_dec_rows(m, st->x, prev, attn ? st->feed : st->ctx, rows, rows);
+    int H = c->hidden, X0 = model_dec_input(c);
     const float *in = st->x;
     for (int l = 0; l < c->layers; l++) {
         cell_forward(c->cell, &st->dec[l], in, NULL, cell_params(m->w.dec[l]), 1, rows,
                      l ? H : X0, H);
         in = st->dec[l].h + (size_t)rows * H;
     }
-    if (attn) { /* the top state attends over its sentence's encoder outputs */
-        AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
-                        c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts,
-                        sent};
-        attn_forward(c->attn, &st->att, in, &M, attention_params(&m->w), rows, st->K, H);
-        memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
-        in = st->att.ht;
-    }
-    arch_out_rows(m, st->feats, in, prev, st->ctx, rows, rows);
+    return in;
+}
+
+void step_output(StepState *st, const Model *m, int rows)
+{
+    const ModelConfig *c = &m->cfg;
+    int F = model_out_input(c);
     blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, st->feats, F, m->w.out_W, F, 0.0f, st->logp,
               c->tgt_vocab);
     log_softmax_rows(st->logp, m->w.out_b, rows, c->tgt_vocab);
+}
+
+void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows)
+{
+    st->fwd_rows = rows;
+    arch_ops(m->cfg.arch)->step_forward(st, m, prev, sent, rows);
 }
 
 void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
@@ -176,11 +175,7 @@ void step_reorder(StepState *st, const Model *m, const int *parent, int rows)
             memcpy(st->dec[l].h + r * H, st->dec[l].h + n + parent[r] * H, H * sizeof(float));
             memcpy(st->dec[l].c + r * H, st->dec[l].c + n + parent[r] * H, H * sizeof(float));
         }
-    for (int r = 0; m->cfg.arch == ARCH_ATTENTION && r < rows; r++)
-        memcpy(st->feed + r * H, st->feed + n + parent[r] * H, H * sizeof(float));
-    /* encdec: c, the same in all of a sentence's rows, has one slot: a row
-     * moves down to its block's place (parent[r] >= r's block start) */
-    for (int r = 0; m->cfg.arch == ARCH_ENCDEC && r < rows; r++)
-        if (parent[r] != r)
-            memmove(st->ctx + r * H, st->ctx + parent[r] * H, H * sizeof(float));
+    const ArchOps *a = arch_ops(m->cfg.arch);
+    if (a->step_reorder)
+        a->step_reorder(st, m, parent, rows);
 }

@@ -295,7 +295,7 @@ static int note_choices(Trainer *t, S2sErr *err)
         rc = train_config_set(c, train_option_index("cell"), cell_name(t->model.cfg.cell), err);
     if (!rc)
         rc = train_config_set(c, train_option_index("optim"), t->optim ? "adam" : "sgd", err);
-    if (!rc && t->model.cfg.arch == ARCH_ATTENTION)
+    if (!rc && model_attends(&t->model.cfg))
         rc = train_config_set(c, train_option_index("attention"), attn_score_name(t->model.cfg.attn),
                               err);
     return rc;

@@ -15,6 +15,7 @@
  * attention (Luong et al. 2015): the decoder attends over the encoder's
  *   top-layer states at every step (arch_attention.c, attention.h), its
  *   output reads the attentional vector tanh(Wc [context; h_t]).
+ * Each architecture is one ArchOps table in its own file (arch.h).
  *
  * Three kinds of state, kept apart: the Model (config, tensor table, one
  * block of parameters), the training Workspace (activations and gradients,
@@ -51,6 +52,8 @@ typedef struct {
 
 const char *model_arch_name(ModelArch a);
 int model_arch_from_name(const char *name, ModelArch *a);
+/* 1: the architecture attends over the encoder's outputs (alignments). */
+int model_attends(const ModelConfig *c);
 /* Width of the first decoder layer's input, and of the output layer's. */
 int model_dec_input(const ModelConfig *c);
 int model_out_input(const ModelConfig *c);

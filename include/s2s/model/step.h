@@ -63,6 +63,11 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
  * (r / K) belongs to sentence sent[b], or to sentence b when sent is NULL:
  * the decoder drops finished sentences from the rows. */
 void step_forward(StepState *st, const Model *m, const int32_t *prev, const int *sent, int rows);
+/* For the architectures' steps (arch.h): the decoder stack over st->x
+ * (rows, model_dec_input), returning the top layer's new states (rows, H);
+ * and the output layer over st->feats, into st->logp. */
+const float *step_stack(StepState *st, const Model *m, int rows);
+void step_output(StepState *st, const Model *m, int rows);
 /* Slot 0 of row r takes the new state (slot 1) of row parent[r], a row of
  * the same sentence, in the same block or a later one (the blocks of
  * finished sentences dropped). */
