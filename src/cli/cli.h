@@ -22,6 +22,57 @@ int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
 int cli_average(int argc, char **argv);
 
+/* The option table of translate, score and serve (cli_options.c). */
+enum { CLI_TRANSLATE = 1, CLI_SCORE = 2, CLI_SERVE = 4 };
+typedef enum { CLI_ARG_NONE, CLI_ARG_STR, CLI_ARG_LONG, CLI_ARG_DOUBLE } CliArgType;
+/* getopt's values of the long options without a short one */
+enum { CLI_K_WEIGHTS = 256, CLI_K_SRC, CLI_K_TGT, CLI_K_HOST, CLI_K_PORT, CLI_K_NBEST,
+       CLI_K_NBEST_LIST, CLI_K_NBEST_ALL, CLI_K_FEATURE, CLI_K_RERANK, CLI_K_1BEST, CLI_K_SUMMARY,
+       CLI_K_LP, CLI_K_RATIO, CLI_K_MAXLEN, CLI_K_SCORES, CLI_K_SAMPLE, CLI_K_TEMP, CLI_K_SEED,
+       CLI_K_BATCH, CLI_K_THREADS, CLI_K_WAIT, CLI_K_INTER, CLI_K_MAXLINE, CLI_K_ALIGN,
+       CLI_K_BODY, CLI_K_SENTS, CLI_K_QUEUE, CLI_K_CONNS, CLI_K_TIMEOUT, CLI_K_REQ_TIMEOUT,
+       CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_LAST };
+#define CLI_MAX_BEAM 64
+#define CLI_MAX_OPTIONS 64
+typedef struct {
+    const char *name; /* the long option */
+    int key;          /* getopt's value: the short option's letter, or a CLI_K_ */
+    unsigned cmds;    /* the commands that take it: CLI_TRANSLATE | ... */
+    CliArgType type;
+    double lo, hi;    /* a number's range */
+    const char *arg;  /* the argument's name in the help */
+    const char *help; /* NULL: another tool's name for the row of the same key */
+} CliOption;
+/* getopt_long's options of command cmd (longs: CLI_MAX_OPTIONS + 1) and
+ * its short option string (shorts: 32 bytes). */
+struct option;
+void cli_options_longs(unsigned cmd, struct option *longs, char *shorts);
+/* The options of cmd as help lines, or as a Markdown table (docs/). */
+void cli_options_help(FILE *f, unsigned cmd);
+void cli_options_markdown(FILE *f, unsigned cmd);
+/* train's options as a Markdown table (cli_train.c). */
+void cli_train_markdown(FILE *f);
+/* `s2s help --markdown CMD`: the option table of CMD (train, translate,
+ * score or serve) in Markdown on stdout, for docs/; 0 or CLI_USAGE. */
+int cli_markdown(const char *cmd);
+/* s with newlines as spaces and '|' escaped: one cell of a Markdown table. */
+void cli_markdown_cell(FILE *f, const char *s);
+/* A numeric option's value checked against its row's range: 0 (and *out),
+ * or CLI_USAGE after "s2s CMD: --NAME: ..."; 0 and *out untouched when the
+ * key takes no number. */
+int cli_options_number(const char *cmd, unsigned cmds, int key, const char *v, double *out);
+
+/* The models of -m and --weights, for an ensemble. */
+typedef struct {
+    const char *path[ENSEMBLE_MAX];
+    int n, nweights;
+    double weights[ENSEMBLE_MAX];
+} CliModels;
+/* Adds a -m: 0, or CLI_USAGE after a message when there are too many. */
+int cli_models_add(CliModels *m, const char *cmd, const char *path);
+/* At least one model, and --weights (when given) right for them: 0 or CLI_USAGE. */
+int cli_models_check(const CliModels *m, const char *cmd);
+
 /* Edit distance of a and b (insertions, deletions, substitutions and
  * transpositions of neighbours), at most cap + 1. */
 int cli_edit_distance(const char *a, const char *b, int cap);

@@ -24,9 +24,8 @@
 #define CHUNK 1024
 
 typedef struct {
-    const char *model[ENSEMBLE_MAX], *src, *tgt;
-    int nmodels, nweights;
-    double weights[ENSEMBLE_MAX];
+    CliModels m;
+    const char *src, *tgt;
     long batch, threads, max_line;
     int summary, quiet;
     RescoreOptions rs; /* --nbest */
@@ -42,41 +41,20 @@ static void help(FILE *f)
                "perplexity on stderr. With --nbest, rescores a Moses/Marian n-best list\n"
                "('i ||| hypothesis ||| features ||| total', i the 0-based line of --src): each\n"
                "line gets the feature 'S2S= LOGPROB', the list keeps its order.\n\n"
-               "options:\n"
-               "  -m, --model FILE   the trained model (required); several -m: an ensemble\n"
-               "      --weights W1,W2,...  the ensemble members' weights (default equal), normalised\n"
-               "      --src FILE     sources, one per line (- = stdin)\n"
-               "  -i, --tgt FILE     targets (the translations scored), aligned with --src\n"
-               "  -o, --output FILE  write the scores to FILE instead of stdout\n"
-               "      --summary      print the corpus summary on stdout, after the pairs\n"
-               "      --nbest LIST   rescore this n-best list instead of --tgt\n"
-               "      --feature-name NAME  the feature --nbest appends (default S2S)\n"
-               "      --rerank W     re-sort each sentence's hypotheses by total + W * feature,\n"
-               "                     which becomes the total printed\n"
-               "      --1best        print only each source line's best hypothesis (by total)\n"
-               "      --batch N      pairs scored together (default 64)\n"
-               "      --threads N    BLAS threads (default: all cores)\n"
-               "      --max-line-bytes N  longest line accepted (default 1048576)\n"
-               "  -q, --quiet        no summary on stderr\n"
-               "  -h, --help         this help\n");
+               "options:\n");
+    cli_options_help(f, CLI_SCORE);
 }
-
-enum { O_SRC = 256, O_TGT, O_SUMMARY, O_BATCH, O_THREADS, O_MAXLINE, O_WEIGHTS, O_NBEST, O_FEATURE,
-       O_RERANK, O_1BEST };
 
 /* One option's value into a: 0 or CLI_USAGE (printed). */
 static int parse_value(ScoreArgs *a, int c, const char *v)
 {
+    double x = 0;
+    if (cli_options_number("score", CLI_SCORE, c, v, &x))
+        return CLI_USAGE;
     switch (c) {
-    case 'm':
-        if (a->nmodels == ENSEMBLE_MAX) {
-            fprintf(stderr, "s2s score: at most %d models (-m)\n", ENSEMBLE_MAX);
-            return CLI_USAGE;
-        }
-        a->model[a->nmodels++] = v;
-        return 0;
-    case O_SRC: a->src = v; return 0;
-    case O_TGT:
+    case 'm': return cli_models_add(&a->m, "score", v);
+    case CLI_K_SRC: a->src = v; return 0;
+    case CLI_K_TGT:
     case 'i':
         if (a->tgt) {
             fprintf(stderr, "s2s score: -i and --tgt name the same file (the translations scored): give one\n");
@@ -85,20 +63,22 @@ static int parse_value(ScoreArgs *a, int c, const char *v)
         a->tgt = v;
         return 0;
     case 'o': a->output = v; return 0;
-    case O_NBEST: a->rs.nbest = v; return 0;
-    case O_FEATURE:
+    case CLI_K_NBEST_LIST: a->rs.nbest = v; return 0;
+    case CLI_K_FEATURE:
         a->rs.feature = v;
         if (nbest_feature_name_ok(v))
             return 0;
         fprintf(stderr, "s2s score: --feature-name: '%s' is not a name (printable, no spaces, '=' or '|')\n", v);
         return CLI_USAGE;
-    case O_RERANK:
-        a->rs.has_rerank = 1;
-        return cli_double("score", "rerank", v, -1e6, 1e6, &a->rs.rerank);
-    case O_WEIGHTS: return cli_doubles("score", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights);
-    case O_BATCH: return cli_long("score", "batch", v, 1, CHUNK, &a->batch);
-    case O_THREADS: return cli_long("score", "threads", v, 1, 1024, &a->threads);
-    case O_MAXLINE: return cli_long("score", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line);
+    case CLI_K_RERANK: a->rs.has_rerank = 1, a->rs.rerank = x; return 0;
+    case CLI_K_WEIGHTS:
+        return cli_doubles("score", "weights", v, a->m.weights, ENSEMBLE_MAX, &a->m.nweights);
+    case CLI_K_BATCH: a->batch = (long)x; return 0;
+    case CLI_K_THREADS: a->threads = (long)x; return 0;
+    case CLI_K_MAXLINE: a->max_line = (long)x; return 0;
+    case CLI_K_SUMMARY: a->summary = 1; return 0;
+    case CLI_K_1BEST: a->rs.one_best = 1; return 0;
+    case 'q': a->quiet = 1; return 0;
     }
     return 0;
 }
@@ -107,7 +87,7 @@ static int parse_value(ScoreArgs *a, int c, const char *v)
 static int check_args(const ScoreArgs *a)
 {
     const char *bad = NULL;
-    if (!a->nmodels || !a->src || (!a->tgt == !a->rs.nbest))
+    if (!a->m.n || !a->src || (!a->tgt == !a->rs.nbest))
         bad = "--model, --src and one of --tgt or --nbest are required";
     else if (!a->rs.nbest && (a->rs.has_rerank || a->rs.one_best || a->rs.feature))
         bad = "--rerank, --1best and --feature-name are for --nbest";
@@ -119,39 +99,31 @@ static int check_args(const ScoreArgs *a)
         fprintf(stderr, "s2s score: %s\n", bad);
         return CLI_USAGE;
     }
-    return a->nweights ? cli_check_weights("score", a->weights, a->nweights, a->nmodels) : 0;
+    return cli_models_check(&a->m, "score");
 }
 
 static int parse_args(int argc, char **argv, ScoreArgs *a)
 {
-    static const struct option longs[] = {
-        {"model", required_argument, NULL, 'm'}, {"src", required_argument, NULL, O_SRC},
-        {"tgt", required_argument, NULL, O_TGT}, {"summary", no_argument, NULL, O_SUMMARY},
-        {"batch", required_argument, NULL, O_BATCH}, {"threads", required_argument, NULL, O_THREADS},
-        {"max-line-bytes", required_argument, NULL, O_MAXLINE},
-        {"weights", required_argument, NULL, O_WEIGHTS}, {"nbest", required_argument, NULL, O_NBEST},
-        {"feature-name", required_argument, NULL, O_FEATURE},
-        {"rerank", required_argument, NULL, O_RERANK}, {"1best", no_argument, NULL, O_1BEST},
-        {"input", required_argument, NULL, 'i'}, {"output", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    struct option longs[CLI_MAX_OPTIONS + 1];
+    char shorts[32];
+    cli_options_longs(CLI_SCORE, longs, shorts);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int c, rc = 0;
-    unsigned char seen[1024] = {0};
+    unsigned char seen[CLI_K_LAST] = {0};
     *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, ":m:i:o:qh", longs, NULL)) != -1) {
+    while (!rc && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
         } else if (c == '?' || c == ':') {
             cli_bad_option("score", c, argv[optind - 1], longs);
             rc = CLI_USAGE;
-        } else if (c != 'm' && cli_once("score", c, seen, 1024, argv, optind, optarg)) {
+        } else if (c != 'm' && cli_once("score", c, seen, CLI_K_LAST, argv, optind, optarg)) {
             rc = CLI_USAGE;
         } else {
             rc = parse_value(a, c, optarg);
         }
-        a->summary |= c == O_SUMMARY, a->quiet |= c == 'q', a->rs.one_best |= c == O_1BEST;
     }
     if (!rc && optind < argc) {
         fprintf(stderr, "s2s score: unexpected argument '%s'\n", argv[optind]);
@@ -247,15 +219,15 @@ static int open_scorer(Scorer *s, S2sErr *err)
     const ScoreArgs *a = &s->a;
     const char *inputs[2 + ENSEMBLE_MAX] = {a->src, a->rs.nbest ? a->rs.nbest : a->tgt};
     const Model *m[ENSEMBLE_MAX];
-    memcpy(inputs + 2, a->model, sizeof(char *) * (size_t)a->nmodels);
-    int rc = fileio_check_output(a->output, inputs, 2 + a->nmodels, err);
-    if (rc || (rc = ensemble_load(s->ck, a->model, a->nmodels, err)))
+    memcpy(inputs + 2, a->m.path, sizeof(char *) * (size_t)a->m.n);
+    int rc = fileio_check_output(a->output, inputs, 2 + a->m.n, err);
+    if (rc || (rc = ensemble_load(s->ck, a->m.path, a->m.n, err)))
         return rc;
     if (a->output && strcmp(a->output, "-") != 0 && !freopen(a->output, "w", stdout))
         return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
-    for (int k = 0; k < a->nmodels; k++)
+    for (int k = 0; k < a->m.n; k++)
         m[k] = &s->ck[k].model;
-    if ((rc = ensemble_set(&s->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||
+    if ((rc = ensemble_set(&s->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||
         a->rs.nbest || (rc = linereader_open(&s->in[0], a->src, err)))
         return rc;
     return linereader_open(&s->in[1], a->tgt, err);

@@ -14,12 +14,8 @@
 #include "s2s/nn/blas.h"
 #include "s2s/serve/server.h"
 
-#define MAX_BEAM 64
-
 typedef struct {
-    const char *model[ENSEMBLE_MAX];
-    int nmodels, nweights;
-    double weights[ENSEMBLE_MAX];
+    CliModels m;
     ServeOptions o;
 } Args;
 
@@ -30,72 +26,40 @@ static void help(FILE *f)
             "Serves translations over HTTP until SIGINT or SIGTERM:\n"
             "  POST /translator/translate  [{\"src\": \"text\"}, ...] -> [[{\"tgt\": ..., \"pred_score\": ...}], ...]\n"
             "  GET /health, GET /models, GET / (a page to try it)\n\n"
-            "options:\n"
-            "  -m, --model FILE          the trained model (required); several -m: an ensemble\n"
-            "      --weights W1,W2,...   the ensemble members' weights (default equal)\n"
-            "      --host ADDR           IPv4 address to listen on (default 127.0.0.1: this machine only)\n"
-            "      --port N              port (default 5000; 0: any free one, printed)\n"
-            "  -b, --beam K              beam size, also the most a request may ask; 1 = greedy (default 5)\n"
-            "      --length-penalty A    GNMT length normalisation alpha (default 0.6)\n"
-            "      --max-len-ratio R     output at most R * source length + 10 tokens (default 2)\n"
-            "      --max-len N           truncate sources longer than N tokens (default 200)\n"
-            "      --threads N           decode N batches side by side (default: all cores)\n"
-            "      --batch N             sentences per decoding batch (default 32)\n"
-            "      --max-wait-ms T       how long a batch waits for more sentences (default 5)\n"
-            "      --max-body BYTES      largest request body (default 1048576; more: 413)\n"
-            "      --max-sentences N     most sentences in a request (default 1000; more: 413)\n"
-            "      --max-queue N         most sentences waiting in all (default 4096; more: 503)\n"
-            "      --max-connections N   open connections at once (default 256)\n"
-            "      --timeout SEC         close a connection idle this long (default 30)\n"
-            "      --request-timeout SEC close a connection whose request (headers and body) takes\n"
-            "                            longer to arrive, or its answer to leave (default 60)\n"
-            "  -q, --quiet               no request log on stderr\n"
-            "  -h, --help                this help\n");
+            "options:\n");
+    cli_options_help(f, CLI_SERVE);
 }
 
-enum { O_LP = 256, O_RATIO, O_MAXLEN, O_THREADS, O_BATCH, O_WAIT, O_BODY, O_SENTS, O_QUEUE,
-       O_CONNS, O_TIMEOUT, O_REQ_TIMEOUT, O_HOST, O_PORT, O_WEIGHTS };
-
+/* One option's value into a: 0, or CLI_USAGE after a message. */
 static int parse_value(Args *a, int c, const char *v)
 {
     ServeOptions *o = &a->o;
-    long n = 0;
-    int rc = 0;
+    double x = 0;
+    if (cli_options_number("serve", CLI_SERVE, c, v, &x))
+        return CLI_USAGE;
     switch (c) {
-    case 'b': rc = cli_long("serve", "beam", v, 1, MAX_BEAM, &n), o->dec.beam = (int)n; break;
-    case O_LP: rc = cli_double("serve", "length-penalty", v, 0, 10, &o->dec.length_penalty); break;
-    case O_RATIO: rc = cli_double("serve", "max-len-ratio", v, 0, 1000, &o->dec.max_len_ratio); break;
-    case O_MAXLEN: rc = cli_long("serve", "max-len", v, 1, 1000000, &o->max_len); break;
-    case O_THREADS: rc = cli_long("serve", "threads", v, 1, 1024, &n), o->threads = (int)n; break;
-    case O_BATCH: rc = cli_long("serve", "batch", v, 1, 4096, &n), o->batch = (int)n; break;
-    case O_WAIT: rc = cli_long("serve", "max-wait-ms", v, 0, 60000, &n), o->max_wait_ms = (int)n; break;
-    case O_BODY: rc = cli_long("serve", "max-body", v, 2, 1L << 30, &o->max_body); break;
-    case O_SENTS: rc = cli_long("serve", "max-sentences", v, 1, 1000000, &n), o->max_sentences = (int)n; break;
-    case O_QUEUE: rc = cli_long("serve", "max-queue", v, 1, 10000000, &n), o->max_queue = (int)n; break;
-    case O_CONNS: rc = cli_long("serve", "max-connections", v, 1, 100000, &n), o->max_conns = (int)n; break;
-    case O_TIMEOUT: rc = cli_long("serve", "timeout", v, 1, 86400, &n), o->timeout_s = (int)n; break;
-    case O_REQ_TIMEOUT: rc = cli_long("serve", "request-timeout", v, 1, 86400, &n), o->request_timeout_s = (int)n; break;
-    case O_PORT: rc = cli_long("serve", "port", v, 0, 65535, &n), o->port = (int)n; break;
-    case O_HOST: o->host = v; break;
-    case O_WEIGHTS: rc = cli_doubles("serve", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights); break;
+    case 'm': return cli_models_add(&a->m, "serve", v);
+    case 'q': o->quiet = 1; break;
+    case 'b': o->dec.beam = (int)x; break;
+    case CLI_K_LP: o->dec.length_penalty = x; break;
+    case CLI_K_RATIO: o->dec.max_len_ratio = x; break;
+    case CLI_K_MAXLEN: o->max_len = (long)x; break;
+    case CLI_K_THREADS: o->threads = (int)x; break;
+    case CLI_K_BATCH: o->batch = (int)x; break;
+    case CLI_K_WAIT: o->max_wait_ms = (int)x; break;
+    case CLI_K_BODY: o->max_body = (long)x; break;
+    case CLI_K_SENTS: o->max_sentences = (int)x; break;
+    case CLI_K_QUEUE: o->max_queue = (int)x; break;
+    case CLI_K_CONNS: o->max_conns = (int)x; break;
+    case CLI_K_TIMEOUT: o->timeout_s = (int)x; break;
+    case CLI_K_REQ_TIMEOUT: o->request_timeout_s = (int)x; break;
+    case CLI_K_PORT: o->port = (int)x; break;
+    case CLI_K_HOST: o->host = v; break;
+    case CLI_K_WEIGHTS:
+        return cli_doubles("serve", "weights", v, a->m.weights, ENSEMBLE_MAX, &a->m.nweights);
     }
-    return rc;
+    return 0;
 }
-
-static const struct option longs[] = {
-    {"model", required_argument, NULL, 'm'}, {"beam", required_argument, NULL, 'b'},
-    {"length-penalty", required_argument, NULL, O_LP},
-    {"max-len-ratio", required_argument, NULL, O_RATIO},
-    {"max-len", required_argument, NULL, O_MAXLEN}, {"threads", required_argument, NULL, O_THREADS},
-    {"batch", required_argument, NULL, O_BATCH}, {"max-wait-ms", required_argument, NULL, O_WAIT},
-    {"max-body", required_argument, NULL, O_BODY},
-    {"max-sentences", required_argument, NULL, O_SENTS},
-    {"max-queue", required_argument, NULL, O_QUEUE},
-    {"max-connections", required_argument, NULL, O_CONNS},
-    {"timeout", required_argument, NULL, O_TIMEOUT},
-    {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT}, {"host", required_argument, NULL, O_HOST},
-    {"port", required_argument, NULL, O_PORT}, {"weights", required_argument, NULL, O_WEIGHTS},
-    {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
 static void defaults(Args *a)
 {
@@ -110,11 +74,14 @@ static void defaults(Args *a)
 
 static int parse_args(int argc, char **argv, Args *a)
 {
+    struct option longs[CLI_MAX_OPTIONS + 1];
+    char shorts[32];
+    cli_options_longs(CLI_SERVE, longs, shorts);
     int c;
-    unsigned char seen[1024] = {0};
+    unsigned char seen[CLI_K_LAST] = {0};
     defaults(a);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:b:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
@@ -123,15 +90,8 @@ static int parse_args(int argc, char **argv, Args *a)
             cli_bad_option("serve", c, argv[optind - 1], longs);
             return CLI_USAGE;
         }
-        if (c != 'm' && cli_once("serve", c, seen, 1024, argv, optind, optarg))
+        if (c != 'm' && cli_once("serve", c, seen, CLI_K_LAST, argv, optind, optarg))
             return CLI_USAGE;
-        if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
-            fprintf(stderr, "s2s serve: at most %d models (-m)\n", ENSEMBLE_MAX);
-            return CLI_USAGE;
-        }
-        if (c == 'm')
-            a->model[a->nmodels++] = optarg;
-        a->o.quiet |= c == 'q';
         if (parse_value(a, c, optarg))
             return CLI_USAGE;
     }
@@ -139,15 +99,11 @@ static int parse_args(int argc, char **argv, Args *a)
         fprintf(stderr, "s2s serve: unexpected argument '%s'\n", argv[optind]);
         return CLI_USAGE;
     }
-    if (!a->nmodels) {
-        fprintf(stderr, "s2s serve: --model is required\n");
-        return CLI_USAGE;
-    }
-    if (a->nweights && cli_check_weights("serve", a->weights, a->nweights, a->nmodels))
+    if (cli_models_check(&a->m, "serve"))
         return CLI_USAGE;
     if (a->o.dec.beam == 1)
         a->o.dec.mode = DECODE_GREEDY;
-    a->o.model_paths = a->model;
+    a->o.model_paths = a->m.path;
     return 0;
 }
 
@@ -225,18 +181,18 @@ int cli_serve(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    if (ensemble_load(ck, a.model, a.nmodels, &err)) {
+    if (ensemble_load(ck, a.m.path, a.m.n, &err)) {
         fprintf(stderr, "s2s serve: %s\n", err.msg);
         return CLI_FAIL;
     }
-    for (int k = 0; k < a.nmodels; k++)
+    for (int k = 0; k < a.m.n; k++)
         m[k] = &ck[k].model;
     rc = CLI_FAIL;
-    if (ensemble_set(&e, m, a.nweights ? a.weights : NULL, a.nmodels, &err))
+    if (ensemble_set(&e, m, a.m.nweights ? a.m.weights : NULL, a.m.n, &err))
         fprintf(stderr, "s2s serve: %s\n", err.msg);
     else
         rc = serve(&a, ck, &e);
-    for (int k = 0; k < a.nmodels; k++)
+    for (int k = 0; k < a.m.n; k++)
         ckpt_free(&ck[k]);
     return rc;
 }

@@ -13,19 +13,50 @@
 #include "s2s/train/dist.h"
 #include "s2s/train/train.h"
 
+/* The options that are not in train_options: they act, they configure nothing. */
+static const char *const actions[][2] = {
+    {"--dump-config", "print the resolved options as a JSON object for --config, and exit (Marian's)"},
+    {"-h, --help", "this help"},
+};
+
+/* "--name ARG" of option i. */
+static void option_left(int i, char *buf, size_t cap)
+{
+    const TrainOption *o = &train_options[i];
+    snprintf(buf, cap, "--%s%s%s", o->name, o->arg && !o->implicit ? " " : "", o->arg ? o->arg : "");
+}
+
 static void help(FILE *f)
 {
     fprintf(f, "usage: s2s train --src FILE --tgt FILE [OPTIONS]\n\n"
                "Trains a sequence-to-sequence model (Sutskever et al. 2014, Cho et al. 2014, or\n"
                "with Luong attention; LSTM, GRU or RNN cells) with Adam (default) or SGD.\n\noptions:\n");
+    char left[64];
     for (int i = 0; i < train_noptions; i++) {
-        const TrainOption *o = &train_options[i];
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg && !o->implicit ? " " : "",
-                 o->arg ? o->arg : "");
-        fprintf(f, "  %-24s %s\n", left, o->help);
+        option_left(i, left, sizeof left);
+        fprintf(f, "  %-24s %s\n", left, train_options[i].help);
     }
-    fprintf(f, "  %-24s %s\n", "-h, --help", "this help");
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        fprintf(f, "  %-24s %s\n", actions[i][0], actions[i][1]);
+}
+
+void cli_train_markdown(FILE *f)
+{
+    char left[64];
+    fprintf(f, "| Option | Meaning |\n|---|---|\n");
+    for (int i = 0; i < train_noptions; i++) {
+        option_left(i, left, sizeof left);
+        fprintf(f, "| `");
+        cli_markdown_cell(f, left);
+        fprintf(f, "` | ");
+        cli_markdown_cell(f, train_options[i].help);
+        fprintf(f, "%s |\n", train_options[i].model ? " (fixed on --resume)" : "");
+    }
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        fprintf(f, "| `%s` | ", actions[i][0]);
+        cli_markdown_cell(f, actions[i][1]);
+        fprintf(f, " |\n");
+    }
 }
 
 /* Parses argv into cli. Returns 0, CLI_USAGE, or -1 after printing help. */

@@ -20,12 +20,9 @@
 #include "s2s/text/textio.h"
 #include "s2s/text/vocab.h"
 
-#define MAX_BEAM 64
-
 typedef struct {
-    const char *model[ENSEMBLE_MAX], *input, *output;
-    int nmodels, nweights;
-    double weights[ENSEMBLE_MAX];
+    CliModels m;
+    const char *input, *output;
     DecodeOptions dec;
     long batch, max_len, threads, seed, chunk, max_line;
     int scores, interactive, quiet, nbest_format, nbest_all;
@@ -34,151 +31,65 @@ typedef struct {
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: s2s translate --model MODEL [-m MODEL2 ...] [-i IN | IN] [-o OUT] [OPTIONS]\n\n"
-            "Translates IN (default stdin; - is stdin) line by line into OUT (default stdout).\n\n"
-            "options:\n"
-            "  -m, --model FILE          the trained model (required); several -m: an ensemble\n"
-            "      --weights W1,W2,...   the ensemble members' weights (default equal), normalised\n"
-            "  -i, --input FILE          input, one sentence per line (default stdin)\n"
-            "  -o, --output FILE         output (default stdout)\n"
-            "  -b, --beam K              beam size; 1 = greedy (default 5)\n"
-            "      --nbest N             print the N best as 'i ||| hypothesis ||| F0= logprob ||| score' (default off;\n"
-            "                            OpenNMT's --n_best N; Marian's --n-best: the whole beam)\n"
-            "      --length-penalty A    GNMT length normalisation alpha; 0 = off (default 0.6)\n"
-            "      --max-len-ratio R     output at most R * source length + 10 tokens (default 2)\n"
-            "      --max-len N           truncate sources longer than N tokens, with a warning (default 200)\n"
-            "      --scores              append ' ||| score' to each output line\n"
-            "      --sample              sample from the model instead of searching\n"
-            "      --temperature T       sampling temperature (default 1)\n"
-            "      --seed N              seed for --sample (default 1)\n"
-            "      --batch N             sentences decoded together (default 32)\n"
-            "      --threads N           decode N batches side by side (default: all cores)\n"
-            "      --interactive         translate and flush line by line (default when stdin is a terminal)\n"
-            "      --max-line-bytes N    longest input line accepted (default 1048576); longer is an error\n"
-            "      --alignment hard|soft append ' ||| ' and the word alignment (attention models)\n"
-            "  -q, --quiet               no progress on stderr\n"
-            "Marian's names work too: --beam-size, --mini-batch, --cpu-threads, --max-length\n"
-            "(sources are always cropped: --max-length-crop is accepted), --quiet-translation.\n"
-            "There is no -n: Marian's -n/--normalize is not GNMT's --length-penalty.\n"
-            "  -h, --help                this help\n");
+    fprintf(f, "usage: s2s translate --model MODEL [-m MODEL2 ...] [-i IN | IN] [-o OUT] [OPTIONS]\n\n"
+               "Translates IN (default stdin; - is stdin) line by line into OUT (default stdout).\n\n"
+               "options:\n");
+    cli_options_help(f, CLI_TRANSLATE);
+    fprintf(f, "Marian's names work too: --beam-size, --mini-batch, --cpu-threads, --max-length\n"
+               "(sources are always cropped: --max-length-crop is accepted), --quiet-translation,\n"
+               "--n-best; OpenNMT's --n_best N. There is no -n: Marian's -n/--normalize is not\n"
+               "GNMT's --length-penalty.\n");
 }
 
-enum { O_LP = 256, O_RATIO, O_MAXLEN, O_SCORES, O_SAMPLE, O_TEMP, O_SEED, O_BATCH, O_THREADS, O_INTER,
-       O_MAXLINE, O_ALIGN, O_WEIGHTS, O_NBEST_ALL, O_CROP, O_NORMALIZE, O_LAST };
-
+/* One option's value into a: 0, or CLI_USAGE after a message. */
 static int parse_value(Args *a, int c, const char *v)
 {
-    long n;
-    int rc = 0;
+    double x = 0;
+    if (cli_options_number("translate", CLI_TRANSLATE, c, v, &x))
+        return CLI_USAGE;
     switch (c) {
-    case 'b': rc = cli_long("translate", "beam", v, 1, MAX_BEAM, &n), a->dec.beam = (int)n; break;
-    case 'n': rc = cli_long("translate", "nbest", v, 1, MAX_BEAM, &n), a->dec.nbest = (int)n; break;
-    case O_LP: rc = cli_double("translate", "length-penalty", v, 0, 10, &a->dec.length_penalty); break;
-    case O_RATIO: rc = cli_double("translate", "max-len-ratio", v, 0, 1000, &a->dec.max_len_ratio); break;
-    case O_MAXLEN: rc = cli_long("translate", "max-len", v, 1, 1000000, &a->max_len); break;
-    case O_TEMP: rc = cli_double("translate", "temperature", v, 1e-3, 1000, &a->dec.temperature); break;
-    case O_SEED: rc = cli_long("translate", "seed", v, 0, 2147483647L, &a->seed); break;
-    case O_BATCH: rc = cli_long("translate", "batch", v, 1, 4096, &a->batch); break;
-    case O_THREADS: rc = cli_long("translate", "threads", v, 1, 1024, &a->threads); break;
-    case O_MAXLINE: rc = cli_long("translate", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
-    case O_WEIGHTS:
-        rc = cli_doubles("translate", "weights", v, a->weights, ENSEMBLE_MAX, &a->nweights);
-        break;
-    case O_ALIGN:
+    case 'm': return cli_models_add(&a->m, "translate", v);
+    case 'i': a->input = v; break;
+    case 'o': a->output = v; break;
+    case 'b': a->dec.beam = (int)x; break;
+    case CLI_K_NBEST: a->dec.nbest = (int)x, a->nbest_format = 1; break;
+    case CLI_K_NBEST_ALL: a->nbest_format = 1, a->nbest_all = 1; break; /* Marian's: the whole beam */
+    case CLI_K_LP: a->dec.length_penalty = x; break;
+    case CLI_K_RATIO: a->dec.max_len_ratio = x; break;
+    case CLI_K_MAXLEN: a->max_len = (long)x; break;
+    case CLI_K_TEMP: a->dec.temperature = x; break;
+    case CLI_K_SEED: a->seed = (long)x; break;
+    case CLI_K_BATCH: a->batch = (long)x; break;
+    case CLI_K_THREADS: a->threads = (long)x; break;
+    case CLI_K_MAXLINE: a->max_line = (long)x; break;
+    case CLI_K_SCORES: a->scores = 1; break;
+    case CLI_K_INTER: a->interactive = 1; break;
+    case 'q': a->quiet = 1; break;
+    case CLI_K_SAMPLE: a->dec.mode = DECODE_SAMPLE; break;
+    case CLI_K_WEIGHTS:
+        return cli_doubles("translate", "weights", v, a->m.weights, ENSEMBLE_MAX, &a->m.nweights);
+    case CLI_K_ALIGN:
         a->alignment = strcmp(v, "hard") == 0 ? 1 : strcmp(v, "soft") == 0 ? 2 : 0;
+        a->dec.attention = 1;
         if (!a->alignment) {
             fprintf(stderr, "s2s translate: --alignment: '%s' is not hard or soft\n", v);
-            rc = CLI_USAGE;
+            return CLI_USAGE;
         }
-        a->dec.attention = 1;
         break;
+    case CLI_K_NORMALIZE:
+        fprintf(stderr, "s2s translate: --normalize: Marian's length normalisation (score / length^A) "
+                        "is not implemented; --length-penalty A is GNMT's ((5 + length) / 6)^A\n");
+        return CLI_USAGE;
     }
-    return rc;
+    return 0;
 }
 
-static int parse_args(int argc, char **argv, Args *a)
+/* What the options need of each other, and the decoding mode they make. */
+static int check_args(Args *a, int beam_given)
 {
-    static const struct option longs[] = {
-        {"model", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'}, {"beam", required_argument, NULL, 'b'},
-        {"nbest", required_argument, NULL, 'n'}, {"length-penalty", required_argument, NULL, O_LP},
-        {"max-len-ratio", required_argument, NULL, O_RATIO},
-        {"max-len", required_argument, NULL, O_MAXLEN}, {"scores", no_argument, NULL, O_SCORES},
-        {"sample", no_argument, NULL, O_SAMPLE}, {"temperature", required_argument, NULL, O_TEMP},
-        {"seed", required_argument, NULL, O_SEED}, {"batch", required_argument, NULL, O_BATCH},
-        {"threads", required_argument, NULL, O_THREADS},
-        {"interactive", no_argument, NULL, O_INTER}, {"quiet", no_argument, NULL, 'q'},
-        {"max-line-bytes", required_argument, NULL, O_MAXLINE},
-        {"alignment", required_argument, NULL, O_ALIGN},
-        {"weights", required_argument, NULL, O_WEIGHTS},
-        /* Marian's and OpenNMT's names for the same things */
-        {"beam-size", required_argument, NULL, 'b'}, {"n-best", no_argument, NULL, O_NBEST_ALL},
-        {"n_best", required_argument, NULL, 'n'}, {"mini-batch", required_argument, NULL, O_BATCH},
-        {"cpu-threads", required_argument, NULL, O_THREADS},
-        {"max-length", required_argument, NULL, O_MAXLEN},
-        {"max-length-crop", no_argument, NULL, O_CROP},
-        {"quiet-translation", no_argument, NULL, 'q'}, {"normalize", required_argument, NULL, O_NORMALIZE},
-        {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
-    int c;
-    unsigned char seen[O_LAST] = {0};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    *a = (Args){.dec = decode_defaults(),
-                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
-                .max_line = S2S_MAX_LINE_BYTES};
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:o:b:qh", longs, NULL)) != -1) {
-        if (c == 'h') {
-            help(stdout);
-            return -1;
-        }
-        if (c == '?' && optopt == 'n') {
-            fprintf(stderr, "s2s translate: -n: no short option here: --nbest N prints n-best lists; "
-                            "for Marian's -n (--normalize) see --length-penalty\n");
-            return CLI_USAGE;
-        }
-        if (c == '?' || c == ':') {
-            cli_bad_option("translate", c, argv[optind - 1], longs);
-            return CLI_USAGE;
-        }
-        if (c == O_NORMALIZE) {
-            fprintf(stderr, "s2s translate: --normalize: Marian's length normalisation (score / length^A) "
-                            "is not implemented; --length-penalty A is GNMT's ((5 + length) / 6)^A\n");
-            return CLI_USAGE;
-        }
-        if (c != 'm' && cli_once("translate", c, seen, O_LAST, argv, optind, optarg))
-            return CLI_USAGE;
-        if (c == O_NBEST_ALL) /* Marian's --n-best: the whole beam */
-            a->nbest_format = 1, a->nbest_all = 1;
-        if (c == 'm' && a->nmodels == ENSEMBLE_MAX) {
-            fprintf(stderr, "s2s translate: at most %d models (-m)\n", ENSEMBLE_MAX);
-            return CLI_USAGE;
-        }
-        if (c == 'm')
-            a->model[a->nmodels++] = optarg;
-        else if (c == 'i' || c == 'o')
-            *(c == 'i' ? &a->input : &a->output) = optarg;
-        else if (c == 'n')
-            a->nbest_format = 1;
-        a->scores |= c == O_SCORES, a->interactive |= c == O_INTER, a->quiet |= c == 'q';
-        if (c == O_SAMPLE)
-            a->dec.mode = DECODE_SAMPLE;
-        if (parse_value(a, c, optarg))
-            return CLI_USAGE;
-    }
-    if (optind < argc && !a->input) /* s2s translate -m M IN, IN may be - */
-        a->input = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "s2s translate: unexpected argument '%s'\n", argv[optind]);
+    if (cli_models_check(&a->m, "translate"))
         return CLI_USAGE;
-    }
-    if (!a->nmodels) {
-        fprintf(stderr, "s2s translate: --model is required\n");
-        return CLI_USAGE;
-    }
-    if (a->nweights && cli_check_weights("translate", a->weights, a->nweights, a->nmodels))
-        return CLI_USAGE;
-    if (a->dec.mode == DECODE_SAMPLE && seen['b']) {
+    if (a->dec.mode == DECODE_SAMPLE && beam_given) {
         fprintf(stderr, "s2s translate: --sample and --beam exclude each other (sampling draws "
                         "one translation; --beam searches for the best)\n");
         return CLI_USAGE;
@@ -195,6 +106,47 @@ static int parse_args(int argc, char **argv, Args *a)
         return CLI_USAGE;
     }
     return 0;
+}
+
+static int parse_args(int argc, char **argv, Args *a)
+{
+    struct option longs[CLI_MAX_OPTIONS + 1];
+    char shorts[32];
+    cli_options_longs(CLI_TRANSLATE, longs, shorts);
+    int c;
+    unsigned char seen[CLI_K_LAST] = {0};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    *a = (Args){.dec = decode_defaults(),
+                .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
+                .max_line = S2S_MAX_LINE_BYTES};
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (c == 'h') {
+            help(stdout);
+            return -1;
+        }
+        if (c == '?' && optopt == 'n') {
+            fprintf(stderr, "s2s translate: -n: no short option here: --nbest N prints n-best lists; "
+                            "for Marian's -n (--normalize) see --length-penalty\n");
+            return CLI_USAGE;
+        }
+        if (c == '?' || c == ':') {
+            cli_bad_option("translate", c, argv[optind - 1], longs);
+            return CLI_USAGE;
+        }
+        if (c != CLI_K_NORMALIZE && c != 'm' &&
+            cli_once("translate", c, seen, CLI_K_LAST, argv, optind, optarg))
+            return CLI_USAGE;
+        if (parse_value(a, c, optarg))
+            return CLI_USAGE;
+    }
+    if (optind < argc && !a->input) /* s2s translate -m M IN, IN may be - */
+        a->input = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "s2s translate: unexpected argument '%s'\n", argv[optind]);
+        return CLI_USAGE;
+    }
+    return check_args(a, seen['b']);
 }
 
 /* Everything one run holds. */
@@ -453,13 +405,13 @@ static int open_run(Run *r, S2sErr *err)
     const Args *a = &r->a;
     const char *inputs[1 + ENSEMBLE_MAX] = {a->input};
     const Model *m[ENSEMBLE_MAX];
-    memcpy(inputs + 1, a->model, sizeof(char *) * (size_t)a->nmodels);
-    int rc = fileio_check_output(a->output, inputs, 1 + a->nmodels, err);
-    if (rc || (rc = ensemble_load(r->ck, a->model, a->nmodels, err)))
+    memcpy(inputs + 1, a->m.path, sizeof(char *) * (size_t)a->m.n);
+    int rc = fileio_check_output(a->output, inputs, 1 + a->m.n, err);
+    if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
         return rc;
-    for (int k = 0; k < a->nmodels; k++)
+    for (int k = 0; k < a->m.n; k++)
         m[k] = &r->ck[k].model;
-    if ((rc = ensemble_set(&r->e, m, a->nweights ? a->weights : NULL, a->nmodels, err)) ||
+    if ((rc = ensemble_set(&r->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||
         (rc = linereader_open(&r->in, a->input, err)))
         return rc;
     r->in.max_line = a->max_line;
@@ -469,7 +421,7 @@ static int open_run(Run *r, S2sErr *err)
     size_t n = (size_t)a->chunk;
     r->id_off = malloc((n + 1) * sizeof(size_t));
     r->text_off = malloc(2 * n * sizeof(size_t));
-    r->src = malloc(n * (size_t)a->nmodels * sizeof(int32_t *));
+    r->src = malloc(n * (size_t)a->m.n * sizeof(int32_t *));
     r->lens = malloc(n * sizeof(int));
     r->sw_off = a->alignment ? malloc((n + 1) * sizeof(size_t)) : NULL;
     if (!r->id_off || !r->text_off || !r->src || !r->lens || (a->alignment && !r->sw_off))
@@ -565,7 +517,7 @@ int cli_translate(int argc, char **argv)
     if (r.a.alignment && r.e.align < 0) {
         if (r.e.n == 1)
             fprintf(stderr, "s2s translate: --alignment needs an attention model (%s is %s)\n",
-                    r.a.model[0], model_arch_name(r.ck[0].model.cfg.arch));
+                    r.a.m.path[0], model_arch_name(r.ck[0].model.cfg.arch));
         else
             fprintf(stderr, "s2s translate: --alignment needs an attention model of weight > 0 in the ensemble\n");
         close_run(&r);

@@ -82,6 +82,10 @@ static int help(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    if (!strcmp(argv[2], "--markdown")) { /* for docs/: scripts/gen-option-docs.py */
+        int rc = cli_markdown(argc > 3 ? argv[3] : NULL);
+        return rc ? rc : cli_flush_stdout("help");
+    }
     const Command *c = find_command(argv[2]);
     if (!c)
         return unknown_command(argv[2]);
