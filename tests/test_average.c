@@ -64,10 +64,10 @@ static void small_ckpt(Checkpoint *ck, int hidden, const char *extra_src_word)
     const char *tgt[7] = {"<pad>", "<unk>", "<s>", "</s>", "x", "y", "z"};
     S2sErr err;
     memset(ck, 0, sizeof *ck);
-    small_model(&ck->model, hidden, 3);
-    CHECK(vocab_from_words(&ck->src_vocab, src, 9, &err) == 0);
-    CHECK(vocab_from_words(&ck->tgt_vocab, tgt, 7, &err) == 0);
-    CHECK(tokenizer_from_name(&ck->tokenizer, "word", &err) == 0);
+    small_model(&ck->tm.model, hidden, 3);
+    CHECK(vocab_from_words(&ck->tm.src_vocab, src, 9, &err) == 0);
+    CHECK(vocab_from_words(&ck->tm.tgt_vocab, tgt, 7, &err) == 0);
+    CHECK(tokenizer_from_name(&ck->tm.tokenizer, "word", &err) == 0);
 }
 
 static void test_compatible(void)
@@ -84,8 +84,8 @@ static void test_compatible(void)
     CHECK(average_compatible(&a, "a", &d, "d", &err) == S2S_EINVAL);
     CHECK_MSG(strstr(err.msg, "a and d: the source vocabularies differ (entry 8: 'e' vs 'f')"), "%s",
               err.msg);
-    tokenizer_free(&b.tokenizer);
-    CHECK(tokenizer_from_name(&b.tokenizer, "none", &err) == 0);
+    tokenizer_free(&b.tm.tokenizer);
+    CHECK(tokenizer_from_name(&b.tm.tokenizer, "none", &err) == 0);
     CHECK(average_compatible(&a, "a", &b, "b", &err) == S2S_EINVAL);
     CHECK_MSG(strstr(err.msg, "a and b: the tokenizers differ (word vs none)"), "%s", err.msg);
     ckpt_free(&a);

@@ -10,6 +10,15 @@
 #include "s2s/model/checkpoint.h"
 #include "s2s/nn/blas.h"
 
+/* ckpt_save of a translation model assembled from its parts (shallow copies). */
+static int save_parts(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
+                      const Tokenizer *tk, const cJSON *train, const float *opt, const float *raw,
+                      S2sErr *err)
+{
+    TranslationModel tm = {*m, *sv, *tv, *tk};
+    return ckpt_save(path, &tm, &(CkptTraining){train, opt, raw}, err);
+}
+
 static void naive_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc)
 {
@@ -101,7 +110,7 @@ static void expect_refused(const char *path, const char *what, const char *label
     int rc = ckpt_load(path, &ck, &err);
     CHECK_MSG(rc != 0 && strstr(err.msg, what) && strstr(err.msg, path), "%s: rc %d, '%s'",
               label, rc, err.msg);
-    CHECK(ck.model.params == NULL && ck.train == NULL);
+    CHECK(ck.tm.model.params == NULL && ck.train == NULL);
 }
 
 /* Adam's moments ride along (version 2, flag bit 0) and are checked. */
@@ -113,10 +122,10 @@ static void test_adam_state(const char *path, const char *bad, const Model *m, c
     float *st = malloc(2 * m->nparams * sizeof(float));
     for (size_t i = 0; i < 2 * m->nparams; i++)
         st[i] = (float)i * 0.25f - 3.0f;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, NULL, &err) == 0);
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, st, NULL, &err) == 0);
     CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state &&
           memcmp(ck.opt_state, st, 2 * m->nparams * sizeof(float)) == 0 &&
-          memcmp(ck.model.params, m->params, m->nparams * sizeof(float)) == 0);
+          memcmp(ck.tm.model.params, m->params, m->nparams * sizeof(float)) == 0);
     ckpt_free(&ck);
     long size = file_size(path);
     copy_prefix(path, bad, size - 8 - 4 * (long)m->nparams, -1); /* state cut off */
@@ -125,7 +134,7 @@ static void test_adam_state(const char *path, const char *bad, const Model *m, c
     expect_refused(bad, "checksum", "flipped moment");
     copy_prefix(path, bad, size, 13); /* an unknown flag */
     expect_refused(bad, "unknown flags", "flag bit 12");
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, NULL, &err) == 0);
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, NULL, NULL, &err) == 0);
     CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state == NULL);
     ckpt_free(&ck);
     free(st);
@@ -142,12 +151,12 @@ static void test_raw_weights(const char *path, const char *bad, const Model *m, 
     float *st = calloc(2 * n, sizeof(float)), *raw = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; i++)
         raw[i] = (float)i * -0.5f + 1.0f;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, st, raw, &err) == 0);
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, st, raw, &err) == 0);
     CHECK(ckpt_load(path, &ck, &err) == 0 && ck.opt_state && ck.raw &&
           memcmp(ck.raw, raw, n * sizeof(float)) == 0 &&
-          memcmp(ck.model.params, m->params, n * sizeof(float)) == 0);
+          memcmp(ck.tm.model.params, m->params, n * sizeof(float)) == 0);
     ckpt_free(&ck);
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) == 0); /* SGD: raw alone */
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, NULL, raw, &err) == 0); /* SGD: raw alone */
     CHECK(ckpt_load(path, &ck, &err) == 0 && !ck.opt_state && ck.raw &&
           memcmp(ck.raw, raw, n * sizeof(float)) == 0);
     ckpt_free(&ck);
@@ -157,10 +166,10 @@ static void test_raw_weights(const char *path, const char *bad, const Model *m, 
     /* what would not load is not saved: the file before stays */
     long before = file_size(path);
     raw[n / 2] = NAN;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
           strstr(err.msg, "raw weight of tensor") && strstr(err.msg, "is NaN"));
     raw[n / 2] = 2e6f;
-    CHECK(ckpt_save(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
+    CHECK(save_parts(path, m, sv, tv, tk, NULL, NULL, raw, &err) != 0 &&
           strstr(err.msg, "is 2e+06, over the bound of 1e+06"));
     CHECK(file_size(path) == before && ckpt_load(path, &ck, &err) == 0);
     ckpt_free(&ck);
@@ -181,16 +190,16 @@ static void test_checkpoint(void)
     make_checkpoint(&m, &sv, &tv, &tk);
     cJSON *train = cJSON_CreateObject();
     cJSON_AddNumberToObject(train, "step", 17);
-    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, NULL, NULL, &err) == 0);
+    CHECK(save_parts(path, &m, &sv, &tv, &tk, train, NULL, NULL, &err) == 0);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     CHECK(access(tmp, F_OK) != 0); /* renamed away */
 
     Checkpoint ck;
     CHECK(ckpt_load(path, &ck, &err) == 0);
-    CHECK(ck.model.nparams == m.nparams &&
-          memcmp(ck.model.params, m.params, m.nparams * sizeof(float)) == 0);
-    CHECK(memcmp(&ck.model.cfg, &m.cfg, sizeof m.cfg) == 0);
-    CHECK(ck.tgt_vocab.size == 8 && strcmp(vocab_word(&ck.tgt_vocab, 7), "\"q\"") == 0);
+    CHECK(ck.tm.model.nparams == m.nparams &&
+          memcmp(ck.tm.model.params, m.params, m.nparams * sizeof(float)) == 0);
+    CHECK(memcmp(&ck.tm.model.cfg, &m.cfg, sizeof m.cfg) == 0);
+    CHECK(ck.tm.tgt_vocab.size == 8 && strcmp(vocab_word(&ck.tm.tgt_vocab, 7), "\"q\"") == 0);
     CHECK(cJSON_GetObjectItem(ck.train, "step")->valuedouble == 17);
     ckpt_free(&ck);
 
@@ -219,7 +228,7 @@ static void test_checkpoint(void)
 
     /* Unwritable destination: an error, and the existing file untouched. */
     snprintf(tmp, sizeof tmp, "%s/no-such-dir/m.s2s", dir);
-    CHECK(ckpt_save(tmp, &m, &sv, &tv, &tk, NULL, NULL, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
+    CHECK(save_parts(tmp, &m, &sv, &tv, &tk, NULL, NULL, NULL, &err) != 0 && strstr(err.msg, "cannot create"));
 
     cJSON *info = NULL;
     CHECK(ckpt_read_info(path, &info, &err) == 0 && cJSON_GetObjectItem(info, "file") != NULL);

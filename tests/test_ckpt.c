@@ -16,6 +16,15 @@
 #include "check.h"
 #include "s2s/model/checkpoint.h"
 
+/* ckpt_save of a translation model assembled from its parts (shallow copies). */
+static int save_parts(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
+                      const Tokenizer *tk, const cJSON *train, const float *opt, const float *raw,
+                      S2sErr *err)
+{
+    TranslationModel tm = {*m, *sv, *tv, *tk};
+    return ckpt_save(path, &tm, &(CkptTraining){train, opt, raw}, err);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -187,7 +196,7 @@ static void make_model(const char *path, int bpe, int adam, size_t *nparams)
     }
     cJSON *train = cJSON_CreateObject();
     cJSON_AddNumberToObject(train, "step", 3);
-    CHECK(ckpt_save(path, &m, &sv, &tv, &tk, train, opt, NULL, &err) == 0);
+    CHECK(save_parts(path, &m, &sv, &tv, &tk, train, opt, NULL, &err) == 0);
     *nparams = m.nparams;
     cJSON_Delete(train);
     free(opt);
@@ -204,7 +213,7 @@ static int load_msg(const char *path, S2sErr *err)
     if (rc == 0)
         ckpt_free(&ck);
     else
-        CHECK(ck.model.params == NULL && ck.train == NULL && ck.opt_state == NULL);
+        CHECK(ck.tm.model.params == NULL && ck.train == NULL && ck.opt_state == NULL);
     return rc;
 }
 

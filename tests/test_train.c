@@ -43,7 +43,7 @@ static void test_nonfinite_stops_without_saving(void)
     config(&c, 5, 0);
     remove(model);
     CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
-    t.model.w.out_b[4] = NAN;
+    t.tm.model.w.out_b[4] = NAN;
     int rc = trainer_run(&t, &err);
     CHECK_MSG(rc == S2S_ENUMERIC && strstr(err.msg, "step 1: the loss or gradient is not finite"),
               "rc %d: %s", rc, err.msg);

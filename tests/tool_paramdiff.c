@@ -22,15 +22,15 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (a.model.nparams != b.model.nparams) {
-        fprintf(stderr, "tool_paramdiff: %zu parameters against %zu\n", a.model.nparams,
-                b.model.nparams);
+    if (a.tm.model.nparams != b.tm.model.nparams) {
+        fprintf(stderr, "tool_paramdiff: %zu parameters against %zu\n", a.tm.model.nparams,
+                b.tm.model.nparams);
         rc = 1;
     } else {
         double d = 0, s = 0;
-        for (size_t i = 0; i < a.model.nparams; i++) {
-            d = fmax(d, fabs((double)a.model.params[i] - b.model.params[i]));
-            s = fmax(s, fabs((double)b.model.params[i]));
+        for (size_t i = 0; i < a.tm.model.nparams; i++) {
+            d = fmax(d, fabs((double)a.tm.model.params[i] - b.tm.model.params[i]));
+            s = fmax(s, fabs((double)b.tm.model.params[i]));
         }
         printf("%.9g %.9g\n", d, s);
     }

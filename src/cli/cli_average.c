@@ -105,7 +105,7 @@ static int add_rest(const AvgArgs *a, const Checkpoint *first, Averager *avg, lo
         if (!rc)
             rc = average_compatible(first, a->inputs[0], &ck, a->inputs[i], err);
         if (!rc) {
-            averager_add(avg, ck.model.params);
+            averager_add(avg, ck.tm.model.params);
             steps[i] = checkpoint_step(&ck);
         }
         ckpt_free(&ck);
@@ -125,17 +125,16 @@ static int average(const AvgArgs *a, S2sErr *err)
     if (!rc)
         rc = ckpt_load(a->inputs[0], &first, err);
     if (!rc)
-        rc = averager_init(&avg, first.model.nparams, err);
+        rc = averager_init(&avg, first.tm.model.nparams, err);
     if (!rc) {
-        averager_add(&avg, first.model.params);
+        averager_add(&avg, first.tm.model.params);
         steps[0] = checkpoint_step(&first);
         rc = add_rest(a, &first, &avg, steps, err);
     }
     if (!rc) {
-        averager_mean(&avg, first.model.params);
+        averager_mean(&avg, first.tm.model.params);
         cJSON *meta = sources_json(a, steps);
-        rc = meta ? ckpt_save(a->output, &first.model, &first.src_vocab, &first.tgt_vocab,
-                              &first.tokenizer, meta, NULL, NULL, err)
+        rc = meta ? ckpt_save(a->output, &first.tm, &(CkptTraining){meta, NULL, NULL}, err)
                   : s2s_fail(err, S2S_ENOMEM, "out of memory");
         cJSON_Delete(meta);
     }

@@ -160,7 +160,7 @@ static int read_side(Scorer *s, int k, S2sErr *err)
     IdBuf *src[ENSEMBLE_MAX] = {&s->ids[0]};
     for (int j = 1; j < s->e.n; j++)
         src[j] = &s->msrc[j];
-    long n = k ? textio_append_ids(&s->ids[1], &s->ck[0].tokenizer, &s->ck[0].tgt_vocab, r->line,
+    long n = k ? textio_append_ids(&s->ids[1], &s->ck[0].tm.tokenizer, &s->ck[0].tm.tgt_vocab, r->line,
                                    r->len, 0, err)
                : ensemble_source_ids(src, s->ck, s->e.n, r->line, r->len, 0, err);
     return n < 0 ? linereader_wrap(r, (int)n, err) : 1;
@@ -226,7 +226,7 @@ static int open_scorer(Scorer *s, S2sErr *err)
     if (a->output && strcmp(a->output, "-") != 0 && !freopen(a->output, "w", stdout))
         return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
     for (int k = 0; k < a->m.n; k++)
-        m[k] = &s->ck[k].model;
+        m[k] = &s->ck[k].tm.model;
     if ((rc = ensemble_set(&s->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||
         a->rs.nbest || (rc = linereader_open(&s->in[0], a->src, err)))
         return rc;

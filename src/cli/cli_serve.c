@@ -186,7 +186,7 @@ int cli_serve(int argc, char **argv)
         return CLI_FAIL;
     }
     for (int k = 0; k < a.m.n; k++)
-        m[k] = &ck[k].model;
+        m[k] = &ck[k].tm.model;
     rc = CLI_FAIL;
     if (ensemble_set(&e, m, a.m.nweights ? a.m.weights : NULL, a.m.n, &err))
         fprintf(stderr, "s2s serve: %s\n", err.msg);

@@ -253,7 +253,7 @@ static void describe(const Trainer *t, int resumed)
                 t->cfg.valid_src, t->valid.skipped_empty);
     if (t->cfg.quiet)
         return;
-    const ModelConfig *m = &t->model.cfg;
+    const ModelConfig *m = &t->tm.model.cfg;
     if (t->cfg.batch_words > 0)
         fprintf(stderr, "s2s train: %d pairs (%ld source, %ld target tokens), %d batches of up to "
                         "%d padded tokens (up to %d pairs)\n", c->npairs, c->src_tokens,
@@ -265,7 +265,7 @@ static void describe(const Trainer *t, int resumed)
     fprintf(stderr, "s2s train: vocab %d source, %d target; %s, %d x %d %s, embed %d, %s source; "
                     "%zu parameters; %d thread%s\n", m->src_vocab, m->tgt_vocab,
             model_arch_name(m->arch), m->layers, m->hidden, cell_name(m->cell), m->embed,
-            m->reverse ? "reversed" : "unreversed", t->model.nparams, t->cfg.threads,
+            m->reverse ? "reversed" : "unreversed", t->tm.model.nparams, t->cfg.threads,
             t->cfg.threads == 1 ? "" : "s");
     fprintf(stderr, "s2s train: BLAS: %s\n", blas_config());
     TrainMemory mem;

@@ -203,7 +203,7 @@ static int note_source_words(Run *r, long ntok)
     if (grow_ints(&r->map, &r->map_cap, (size_t)ntok + 1) ||
         grow_ints(&r->src_word, &r->sw_cap, r->sw_len + (size_t)kept))
         return -1;
-    if (ntok > 0 && align_line_words(&r->ck[0].tokenizer, &r->ids[0].tb, (int)ntok, r->in.line,
+    if (ntok > 0 && align_line_words(&r->ck[0].tm.tokenizer, &r->ids[0].tb, (int)ntok, r->in.line,
                                      r->in.len, &r->words, r->map) < 0)
         return -1;
     memcpy(r->src_word + r->sw_len, r->map, sizeof(int) * (size_t)kept);
@@ -280,12 +280,12 @@ static int read_chunk(Run *r)
 static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j, int i,
                             const int32_t *tok, int len, size_t from)
 {
-    const Tokenizer *tk = &r->ck[0].tokenizer;
+    const Tokenizer *tk = &r->ck[0].tm.tokenizer;
     int rc = grow_ptrs(&r->pieces, &r->pieces_cap, (size_t)len + 1) ||
                      grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
     const char **p = r->pieces;
     for (int u = 0; !rc && u < len; u++)
-        p[u] = vocab_word(&r->ck[0].tgt_vocab, tok[u]), r->map[u] = u;
+        p[u] = vocab_word(&r->ck[0].tm.tgt_vocab, tok[u]), r->map[u] = u;
     if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text just written */
         int nw = tokenizer_encode_words(&r->words, r->text.p + from, r->text.len - from, NULL);
         rc = nw < 0 || grow_ptrs(&r->wptr, &r->wptr_cap, (size_t)nw + 1) ? -1 : 0;
@@ -302,7 +302,7 @@ static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j
         rc = textbuf_append(out, " ||| ", 5);
     if (!rc)
         rc = align_format(out, r->a.alignment == 2, decode_hyp_attention(d, s, j), d->max_src,
-                          len, nsrc, r->ck[r->e.align].model.cfg.reverse, sw, nsw, r->map, ntw);
+                          len, nsrc, r->ck[r->e.align].tm.model.cfg.reverse, sw, nsw, r->map, ntw);
     return rc;
 }
 
@@ -321,7 +321,7 @@ static int format_sentence(Run *r, const Decoder *d, int s, int i)
             rc = textbuf_printf(&r->text, "%ld ||| ", r->first + i);
         size_t from = r->text.len;
         if (!rc)
-            rc = textbuf_append_words(&r->text, &r->ck[0].tokenizer, &r->ck[0].tgt_vocab, tok, len);
+            rc = textbuf_append_words(&r->text, &r->ck[0].tm.tokenizer, &r->ck[0].tm.tgt_vocab, tok, len);
         r->align.len = 0;
         if (!rc && a->alignment) /* the words are those of the text just written */
             rc = append_alignment(r, &r->align, d, s, j, i, tok, len, from);
@@ -410,7 +410,7 @@ static int open_run(Run *r, S2sErr *err)
     if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
         return rc;
     for (int k = 0; k < a->m.n; k++)
-        m[k] = &r->ck[k].model;
+        m[k] = &r->ck[k].tm.model;
     if ((rc = ensemble_set(&r->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||
         (rc = linereader_open(&r->in, a->input, err)))
         return rc;
@@ -517,7 +517,7 @@ int cli_translate(int argc, char **argv)
     if (r.a.alignment && r.e.align < 0) {
         if (r.e.n == 1)
             fprintf(stderr, "s2s translate: --alignment needs an attention model (%s is %s)\n",
-                    r.a.m.path[0], model_arch_name(r.ck[0].model.cfg.arch));
+                    r.a.m.path[0], model_arch_name(r.ck[0].tm.model.cfg.arch));
         else
             fprintf(stderr, "s2s translate: --alignment needs an attention model of weight > 0 in the ensemble\n");
         close_run(&r);

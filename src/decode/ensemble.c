@@ -48,10 +48,10 @@ void ensemble_mix(const Ensemble *e, const float *const *lp, float *out, size_t 
 long ensemble_source_ids(IdBuf *const *ids, const Checkpoint *ck, int n, const char *line,
                          size_t len, int max, S2sErr *err)
 {
-    long tokens = textio_append_ids(ids[0], &ck[0].tokenizer, &ck[0].src_vocab, line, len, max,
+    long tokens = textio_append_ids(ids[0], &ck[0].tm.tokenizer, &ck[0].tm.src_vocab, line, len, max,
                                     err);
     for (int k = 1; tokens > 0 && k < n; k++)
-        if (textio_map_ids(ids[k], &ids[0]->tb, (int)tokens, &ck[k].src_vocab, max, err))
+        if (textio_map_ids(ids[k], &ids[0]->tb, (int)tokens, &ck[k].tm.src_vocab, max, err))
             return S2S_ENOMEM;
     return tokens;
 }
@@ -61,7 +61,7 @@ int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err)
     for (int k = 0; k < n; k++) {
         int rc = ckpt_load(paths[k], &ck[k], err);
         if (!rc && k > 0)
-            rc = ckpt_compatible(&ck[0], paths[0], &ck[k], paths[k], err);
+            rc = tmodel_compatible(&ck[0].tm, paths[0], &ck[k].tm, paths[k], err);
         if (rc)
             return rc;
     }

@@ -73,7 +73,7 @@ static int entry_ids(Rescorer *r, int i, long *src_seen, S2sErr *err)
     if (!rc && bad >= 0)
         rc = s2s_fail(err, S2S_EFORMAT, "%s:%ld: invalid UTF-8 in the hypothesis", r->list.name,
                       e->lineno);
-    if (!rc && (n = textio_append_ids(&r->tids, &r->ck[0].tokenizer, &r->ck[0].tgt_vocab, hyp,
+    if (!rc && (n = textio_append_ids(&r->tids, &r->ck[0].tm.tokenizer, &r->ck[0].tm.tgt_vocab, hyp,
                                       e->hyp_len, 0, err)) < 0) {
         char where[sizeof err->msg];
         snprintf(where, sizeof where, "%s:%ld: the hypothesis", r->list.name, e->lineno);

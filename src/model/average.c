@@ -60,12 +60,12 @@ int average_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b,
                        S2sErr *err)
 {
     char what[96];
-    if (config_differs(&a->model.cfg, &b->model.cfg, what, sizeof what))
+    if (config_differs(&a->tm.model.cfg, &b->tm.model.cfg, what, sizeof what))
         return s2s_fail(err, S2S_EINVAL, "%s and %s: the configurations differ (%s)", pa, pb, what);
-    for (int i = 0; i < a->src_vocab.size; i++)
-        if (strcmp(a->src_vocab.words[i], b->src_vocab.words[i]) != 0)
+    for (int i = 0; i < a->tm.src_vocab.size; i++)
+        if (strcmp(a->tm.src_vocab.words[i], b->tm.src_vocab.words[i]) != 0)
             return s2s_fail(err, S2S_EINVAL,
                             "%s and %s: the source vocabularies differ (entry %d: '%s' vs '%s')",
-                            pa, pb, i, a->src_vocab.words[i], b->src_vocab.words[i]);
-    return ckpt_compatible(a, pa, b, pb, err);
+                            pa, pb, i, a->tm.src_vocab.words[i], b->tm.src_vocab.words[i]);
+    return tmodel_compatible(&a->tm, pa, &b->tm, pb, err);
 }

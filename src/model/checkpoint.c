@@ -210,15 +210,17 @@ static int check_values(const char *path, const Model *m, const float *opt, cons
     return 0;
 }
 
-int ckpt_save(const char *given, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
-              S2sErr *err)
+int ckpt_save(const char *given, const TranslationModel *tm, const CkptTraining *x, S2sErr *err)
 {
+    static const CkptTraining none = {NULL, NULL, NULL};
+    const Model *m = &tm->model;
+    const float *opt_state = (x ? x : &none)->opt_state, *raw = (x ? x : &none)->raw;
     FileReplace r;
     int bad = check_values(given, m, opt_state, raw, err); /* it would not load again */
     if (bad)
         return bad;
-    char *json = metadata_text(m, sv, tv, tk, train);
+    char *json = metadata_text(m, &tm->src_vocab, &tm->tgt_vocab, &tm->tokenizer,
+                               (x ? x : &none)->train);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
     int rc = fileio_replace_open(&r, given, err);
@@ -539,7 +541,7 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
 }
 
 /* Checks the metadata and fills ck but for its parameters and moments
- * (ck->model is planned, not allocated). */
+ * (ck->tm.model is planned, not allocated). */
 static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, S2sErr *err)
 {
     ModelConfig cfg;
@@ -548,20 +550,20 @@ static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, 
     int rc;
     if ((rc = parse_root(path, r, &root, err)) || (rc = parse_config(path, root, &cfg, err)))
         goto done;
-    if ((rc = model_plan(&ck->model, &cfg, err))) {
+    if ((rc = model_plan(&ck->tm.model, &cfg, err))) {
         snprintf(where, sizeof where, "%s: metadata", path);
         rc = s2s_wrap(err, S2S_EFORMAT, where);
         goto done;
     }
-    if (ck->model.nparams != r->nparams) {
+    if (ck->tm.model.nparams != r->nparams) {
         rc = s2s_fail(err, S2S_EFORMAT, "%s: holds %" PRIu64 " parameters but its config needs %zu",
-                      path, r->nparams, ck->model.nparams);
+                      path, r->nparams, ck->tm.model.nparams);
         goto done;
     }
-    if ((rc = check_tensors(path, root, &ck->model, err)) ||
-        (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->src_vocab, err)) ||
-        (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tgt_vocab, err)) ||
-        (rc = parse_tokenizer(path, root, &ck->tokenizer, err)))
+    if ((rc = check_tensors(path, root, &ck->tm.model, err)) ||
+        (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->tm.src_vocab, err)) ||
+        (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tm.tgt_vocab, err)) ||
+        (rc = parse_tokenizer(path, root, &ck->tm.tokenizer, err)))
         goto done;
     ck->train = cJSON_DetachItemFromObjectCaseSensitive(root, "train");
 done:
@@ -578,18 +580,18 @@ static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
     memset(ck, 0, sizeof *ck);
     if ((rc = mf_open(path, r, err)) || (rc = parse_metadata(path, r, ck, err)))
         return rc;
-    if ((rc = model_alloc(&ck->model, err))) {
+    if ((rc = model_alloc(&ck->tm.model, err))) {
         snprintf(where, sizeof where, "%s", path);
         return s2s_wrap(err, rc, where);
     }
     if ((r->flags & CKPT_FLAG_ADAM) &&
-        !(ck->opt_state = s2s_malloc(2 * ck->model.nparams * sizeof(float))))
+        !(ck->opt_state = s2s_malloc(2 * ck->tm.model.nparams * sizeof(float))))
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for Adam's moments", path);
-    if ((r->flags & CKPT_FLAG_RAW) && !(ck->raw = s2s_malloc(ck->model.nparams * sizeof(float))))
+    if ((r->flags & CKPT_FLAG_RAW) && !(ck->raw = s2s_malloc(ck->tm.model.nparams * sizeof(float))))
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the raw weights", path);
-    if ((rc = read_params(path, r, ck->model.params, ck->opt_state, ck->raw, err)))
+    if ((rc = read_params(path, r, ck->tm.model.params, ck->opt_state, ck->raw, err)))
         return rc;
-    return check_values(path, &ck->model, ck->opt_state, ck->raw, err);
+    return check_values(path, &ck->tm.model, ck->opt_state, ck->raw, err);
 }
 
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err)
@@ -618,7 +620,7 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
         snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);
         cJSON_AddStringToObject(file, "checksum_fnv1a64", sum);
         /* Of the parameters alone: equal for equal weights, whatever the metadata. */
-        uint64_t ph = s2s_fnv1a(S2S_FNV_OFFSET, ck.model.params, r.nparams * sizeof(float));
+        uint64_t ph = s2s_fnv1a(S2S_FNV_OFFSET, ck.tm.model.params, r.nparams * sizeof(float));
         snprintf(sum, sizeof sum, "%016" PRIx64, ph);
         cJSON_AddStringToObject(file, "params_fnv1a64", sum);
     }
@@ -628,19 +630,24 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
     return rc;
 }
 
+void tmodel_free(TranslationModel *tm)
+{
+    model_free(&tm->model);
+    tokenizer_free(&tm->tokenizer);
+    vocab_free(&tm->src_vocab);
+    vocab_free(&tm->tgt_vocab);
+}
+
 void ckpt_free(Checkpoint *ck)
 {
-    model_free(&ck->model);
-    tokenizer_free(&ck->tokenizer);
-    vocab_free(&ck->src_vocab);
-    vocab_free(&ck->tgt_vocab);
+    tmodel_free(&ck->tm);
     cJSON_Delete(ck->train);
     free(ck->opt_state);
     free(ck->raw);
     memset(ck, 0, sizeof *ck);
 }
 
-/* ---- checkpoints side by side ---- */
+/* ---- translation models side by side ---- */
 
 static int same_vocab(const Vocab *a, const Vocab *b, int *where)
 {
@@ -651,8 +658,8 @@ static int same_vocab(const Vocab *a, const Vocab *b, int *where)
     return *where = n, a->size == b->size;
 }
 
-int ckpt_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b, const char *pb,
-                    S2sErr *err)
+int tmodel_compatible(const TranslationModel *a, const char *pa, const TranslationModel *b,
+                      const char *pb, S2sErr *err)
 {
     int i;
     if (!same_vocab(&a->tgt_vocab, &b->tgt_vocab, &i)) {

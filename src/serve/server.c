@@ -180,7 +180,7 @@ static int on_result(void *ctx, const Decoder *d, int s, int i)
         if (d)
             decode_hyp(d, s, h, &tok, &len, &score, &logprob);
         sv->text.len = 0;
-        if (textbuf_append_words(&sv->text, &ck->tokenizer, &ck->tgt_vocab, tok, len) ||
+        if (textbuf_append_words(&sv->text, &ck->tm.tokenizer, &ck->tm.tgt_vocab, tok, len) ||
             !(x->hyp[h] = strndup(sv->text.p ? sv->text.p : "", sv->text.len)))
             return -1;
         x->score[h] = score;

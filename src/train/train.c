@@ -196,12 +196,12 @@ static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
     if ((rc = vocab_counter_init(&tc, err)))
         goto done;
     if ((rc = textpairs_count(tp, &sc, &tc, err)) ||
-        (rc = vocab_build(&t->src_vocab, &sc, t->cfg.src_vocab, t->cfg.min_freq, err)) ||
-        (rc = vocab_build(&t->tgt_vocab, &tc, t->cfg.tgt_vocab, t->cfg.min_freq, err)))
+        (rc = vocab_build(&t->tm.src_vocab, &sc, t->cfg.src_vocab, t->cfg.min_freq, err)) ||
+        (rc = vocab_build(&t->tm.tgt_vocab, &tc, t->cfg.tgt_vocab, t->cfg.min_freq, err)))
         goto done;
-    if (t->src_vocab.size == VOCAB_NSPECIAL)
+    if (t->tm.src_vocab.size == VOCAB_NSPECIAL)
         rc = no_word_left(&sc, "source", t->cfg.src, t->cfg.min_freq, err);
-    else if (t->tgt_vocab.size == VOCAB_NSPECIAL)
+    else if (t->tm.tgt_vocab.size == VOCAB_NSPECIAL)
         rc = no_word_left(&tc, "target", t->cfg.tgt, t->cfg.min_freq, err);
 done:
     vocab_counter_free(&tc);
@@ -214,11 +214,11 @@ static int read_corpus(Trainer *t, Corpus *c, const char *src, const char *tgt, 
                        int build, S2sErr *err)
 {
     TextPairs tp;
-    int rc = textpairs_read(&tp, src, tgt, &t->tokenizer, t->cfg.max_line_bytes, err);
+    int rc = textpairs_read(&tp, src, tgt, &t->tm.tokenizer, t->cfg.max_line_bytes, err);
     if (rc)
         return rc;
     if (!build || !(rc = build_vocabs(t, &tp, err)))
-        rc = corpus_build(c, &tp, &t->src_vocab, &t->tgt_vocab, max_len, err);
+        rc = corpus_build(c, &tp, &t->tm.src_vocab, &t->tm.tgt_vocab, max_len, err);
     textpairs_free(&tp);
     return rc;
 }
@@ -226,7 +226,7 @@ static int read_corpus(Trainer *t, Corpus *c, const char *src, const char *tgt, 
 static int new_model(Trainer *t, S2sErr *err)
 {
     ModelConfig mc = {
-        .src_vocab = t->src_vocab.size, .tgt_vocab = t->tgt_vocab.size,
+        .src_vocab = t->tm.src_vocab.size, .tgt_vocab = t->tm.tgt_vocab.size,
         .embed = t->cfg.embed, .hidden = t->cfg.hidden, .layers = t->cfg.layers,
         .reverse = !t->cfg.no_reverse,
     };
@@ -240,11 +240,11 @@ static int new_model(Trainer *t, S2sErr *err)
     if (t->cfg.attention)
         attn_score_from_name(t->cfg.attention, &mc.attn);
     Rng init;
-    int rc = model_init(&t->model, &mc, err);
+    int rc = model_init(&t->tm.model, &mc, err);
     if (rc)
         return rc;
     rng_seed(&init, (uint64_t)t->cfg.seed);
-    model_init_uniform(&t->model, (float)t->cfg.init, &init);
+    model_init_uniform(&t->tm.model, (float)t->cfg.init, &init);
     memset(&t->st, 0, sizeof t->st);
     t->st.epoch = 1;
     t->st.lr = t->cfg.lr;
@@ -263,8 +263,8 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
     const TrainConfig *c = &t->cfg;
     const char *files[2] = {c->src, c->tgt};
     Bpe b;
-    int rc = tokenizer_from_name(&t->tokenizer, c->tokenizer ? c->tokenizer : "bpe", err);
-    if (rc || t->tokenizer.kind != TOKENIZER_BPE)
+    int rc = tokenizer_from_name(&t->tm.tokenizer, c->tokenizer ? c->tokenizer : "bpe", err);
+    if (rc || t->tm.tokenizer.kind != TOKENIZER_BPE)
         return rc;
     memset(&b, 0, sizeof b);
     if (c->bpe_codes) {
@@ -279,7 +279,7 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
                                  "is left that occurs twice\n", b.nmerges, c->bpe_merges);
     }
     if (!rc)
-        tokenizer_set_bpe(&t->tokenizer, &b);
+        tokenizer_set_bpe(&t->tm.tokenizer, &b);
     return rc;
 }
 
@@ -288,15 +288,15 @@ static int make_tokenizer(Trainer *t, S2sErr *err)
 static int note_choices(Trainer *t, S2sErr *err)
 {
     TrainConfig *c = &t->cfg;
-    int rc = train_config_set(c, train_option_index("tokenizer"), tokenizer_name(&t->tokenizer), err);
+    int rc = train_config_set(c, train_option_index("tokenizer"), tokenizer_name(&t->tm.tokenizer), err);
     if (!rc)
-        rc = train_config_set(c, train_option_index("arch"), model_arch_name(t->model.cfg.arch), err);
+        rc = train_config_set(c, train_option_index("arch"), model_arch_name(t->tm.model.cfg.arch), err);
     if (!rc)
-        rc = train_config_set(c, train_option_index("cell"), cell_name(t->model.cfg.cell), err);
+        rc = train_config_set(c, train_option_index("cell"), cell_name(t->tm.model.cfg.cell), err);
     if (!rc)
         rc = train_config_set(c, train_option_index("optim"), t->optim ? "adam" : "sgd", err);
-    if (!rc && model_attends(&t->model.cfg))
-        rc = train_config_set(c, train_option_index("attention"), attn_score_name(t->model.cfg.attn),
+    if (!rc && model_attends(&t->tm.model.cfg))
+        rc = train_config_set(c, train_option_index("attention"), attn_score_name(t->tm.model.cfg.attn),
                               err);
     return rc;
 }
@@ -307,24 +307,24 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
     int rc = train_state_from_json(&t->st, ck->train, t->cfg.resume, err);
     if (rc)
         return rc;
-    t->model = ck->model;
-    t->src_vocab = ck->src_vocab;
-    t->tgt_vocab = ck->tgt_vocab;
-    t->tokenizer = ck->tokenizer;
-    memset(&ck->tokenizer, 0, sizeof ck->tokenizer);
-    memset(&ck->model, 0, sizeof ck->model);
-    memset(&ck->src_vocab, 0, sizeof ck->src_vocab);
-    memset(&ck->tgt_vocab, 0, sizeof ck->tgt_vocab);
+    t->tm.model = ck->tm.model;
+    t->tm.src_vocab = ck->tm.src_vocab;
+    t->tm.tgt_vocab = ck->tm.tgt_vocab;
+    t->tm.tokenizer = ck->tm.tokenizer;
+    memset(&ck->tm.tokenizer, 0, sizeof ck->tm.tokenizer);
+    memset(&ck->tm.model, 0, sizeof ck->tm.model);
+    memset(&ck->tm.src_vocab, 0, sizeof ck->tm.src_vocab);
+    memset(&ck->tm.tgt_vocab, 0, sizeof ck->tm.tgt_vocab);
     if (ck->raw) { /* a smoothed model: training goes on from the raw weights */
-        float *smoothed = t->model.params;
-        t->model.params = ck->raw;
+        float *smoothed = t->tm.model.params;
+        t->tm.model.params = ck->raw;
         ck->raw = NULL;
         if (t->cfg.exp_smoothing > 0)
             t->ema = smoothed;
         else
             free(smoothed);
     }
-    model_tensors(&t->model, t->model.params, &t->model.w);
+    model_tensors(&t->tm.model, t->tm.model.params, &t->tm.model.w);
     if (t->optim == OPTIM_ADAM && !ck->opt_state)
         return s2s_fail(err, S2S_EINVAL,
                         "%s: has no Adam moments to resume from (a --keep-best copy?); "
@@ -372,20 +372,20 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     BatchCap cap = shard_cap(t, N * T);
     /* rank r runs shards r T .. r T + T - 1 of N T (dist.h) */
     if (!rc)
-        rc = shards_init_part(&t->shards, &t->model, T, dist_rank() * T, N * T, &cap, err);
-    if (!rc && N > 1 && (!(t->dist_scratch = s2s_malloc(t->model.nparams * sizeof(float))) ||
+        rc = shards_init_part(&t->shards, &t->tm.model, T, dist_rank() * T, N * T, &cap, err);
+    if (!rc && N > 1 && (!(t->dist_scratch = s2s_malloc(t->tm.model.nparams * sizeof(float))) ||
                          !(t->shares = s2s_calloc((size_t)N, sizeof(StepShare)))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the gradient exchange");
     for (int i = 0; !rc && i < t->shards.n; i++) /* the training target; validation is plain NLL */
         t->shards.shard[i].ws.label_smoothing = (float)t->cfg.label_smoothing;
-    size_t nst = (size_t)optim_state_per_param(t->optim) * t->model.nparams;
+    size_t nst = (size_t)optim_state_per_param(t->optim) * t->tm.model.nparams;
     if (!rc && nst && !t->opt_state && !(t->opt_state = calloc(nst, sizeof(float))))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory for the optimizer state (%zu floats)", nst);
-    size_t n = t->model.nparams;
+    size_t n = t->tm.model.nparams;
     if (!rc && t->cfg.exp_smoothing > 0 && !t->ema) { /* the average starts at the weights */
         if (!(t->ema = s2s_malloc(n * sizeof(float))))
             return s2s_fail(err, S2S_ENOMEM, "out of memory for the smoothed weights");
-        memcpy(t->ema, t->model.params, n * sizeof(float));
+        memcpy(t->ema, t->tm.model.params, n * sizeof(float));
     }
     return rc;
 }
@@ -448,14 +448,14 @@ void trainer_free(Trainer *t)
     corpus_free(&t->train);
     raw_lines_free(&t->valid_refs);
     translator_free(&t->valid_tr);
-    model_free(&t->model);
+    model_free(&t->tm.model);
     free(t->opt_state);
     free(t->ema);
     free(t->dist_scratch);
     free(t->shares);
-    vocab_free(&t->src_vocab);
-    vocab_free(&t->tgt_vocab);
-    tokenizer_free(&t->tokenizer);
+    vocab_free(&t->tm.src_vocab);
+    vocab_free(&t->tm.tgt_vocab);
+    tokenizer_free(&t->tm.tokenizer);
     train_config_free(&t->cfg);
     memset(t, 0, sizeof *t);
 }
@@ -487,7 +487,7 @@ static void perplexity_batch(Trainer *t, const Corpus *c, const int *pairs, int 
                              long *tokens)
 {
     StepShare sh = {0};
-    sh.nll = shards_compute(&t->shards, &t->model, c, pairs, n, t->model.cfg.reverse, 0, 0.0f,
+    sh.nll = shards_compute(&t->shards, &t->tm.model, c, pairs, n, t->tm.model.cfg.reverse, 0, 0.0f,
                             NULL, &sh.tgt, NULL, NULL);
     gather_step(t, &sh); /* each rank ran its shards of the batch */
     *nll += sh.nll, *tokens += sh.tgt;
@@ -501,7 +501,7 @@ static size_t corpus_bytes(const Corpus *c)
 
 void trainer_memory(const Trainer *t, TrainMemory *mem)
 {
-    size_t P = t->model.nparams * sizeof(float);
+    size_t P = t->tm.model.nparams * sizeof(float);
     memset(mem, 0, sizeof *mem);
     mem->shards = t->shards.n;
     mem->params = P;
@@ -559,10 +559,10 @@ static double elapsed(const Trainer *t, const Meter *m)
  * swaps them back. */
 static void swap_smoothed(Trainer *t)
 {
-    float *p = t->model.params;
-    t->model.params = t->ema;
+    float *p = t->tm.model.params;
+    t->tm.model.params = t->ema;
     t->ema = p;
-    model_tensors(&t->model, t->model.params, &t->model.w);
+    model_tensors(&t->tm.model, t->tm.model.params, &t->tm.model.w);
 }
 
 /* The checkpoint: the parameters (with --exponential-smoothing, the
@@ -575,8 +575,7 @@ static int save(Trainer *t, Meter *m, S2sErr *err)
     cJSON *train = train_state_to_json(&t->cfg, &st);
     if (t->ema)
         swap_smoothed(t);
-    int rc = ckpt_save(t->cfg.model, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer,
-                       train, t->opt_state, t->ema, err);
+    int rc = ckpt_save(t->cfg.model, &t->tm, &(CkptTraining){train, t->opt_state, t->ema}, err);
     if (t->ema)
         swap_smoothed(t);
     cJSON_Delete(train);
@@ -694,8 +693,7 @@ static int save_copy(Trainer *t, Meter *m, const char *path, S2sErr *err)
     cJSON *train = train_state_to_json(&t->cfg, &st);
     if (t->ema)
         swap_smoothed(t);
-    int rc = ckpt_save(path, &t->model, &t->src_vocab, &t->tgt_vocab, &t->tokenizer, train, NULL,
-                       NULL, err);
+    int rc = ckpt_save(path, &t->tm, &(CkptTraining){train, NULL, NULL}, err);
     if (t->ema)
         swap_smoothed(t);
     cJSON_Delete(train);
@@ -778,11 +776,11 @@ static int translate_valid(Trainer *t, double *bleu, double *chrf, S2sErr *err)
     FileReplace out = {0};
     int rc = 0;
     if (!t->valid_tr.d)
-        rc = evaluate_init(&t->valid_tr, &t->model, &t->valid, c->valid_beam, err);
+        rc = evaluate_init(&t->valid_tr, &t->tm.model, &t->valid, c->valid_beam, err);
     if (!rc && c->valid_output)
         rc = fileio_replace_open(&out, c->valid_output, err);
     if (!rc)
-        rc = evaluate_translations(&t->valid_tr, &t->tokenizer, &t->tgt_vocab, &t->valid,
+        rc = evaluate_translations(&t->valid_tr, &t->tm.tokenizer, &t->tm.tgt_vocab, &t->valid,
                                    t->vm_bleu || t->vm_chrf ? &t->valid_refs : NULL, out.f, bleu,
                                    t->vm_chrf ? chrf : NULL, err);
     if (rc && out.f)
@@ -838,9 +836,9 @@ static void update_part(void *arg, int part)
 {
     const Update *u = arg;
     Trainer *t = u->t;
-    size_t n = t->model.nparams, P = (size_t)t->shards.pool.n;
+    size_t n = t->tm.model.nparams, P = (size_t)t->shards.pool.n;
     size_t lo = n * (size_t)part / P, hi = n * (size_t)(part + 1) / P;
-    float *p = t->model.params + lo, lr = (float)t->st.lr;
+    float *p = t->tm.model.params + lo, lr = (float)t->st.lr;
     if (t->optim == OPTIM_ADAM) { /* every row: the moments of untouched ones decay */
         optim_adam(p, u->grads + lo, t->opt_state + lo, t->opt_state + n + lo, hi - lo, lr,
                    t->st.step + 1, u->gscale);
@@ -868,7 +866,7 @@ static float smoothing_decay(const Trainer *t)
  * that bound for TRAIN_DIVERGED_STEPS steps in a row, is a diverged run. */
 static int check_divergence(Trainer *t, double loss, S2sErr *err)
 {
-    double bound = 2.0 * log((double)t->model.cfg.tgt_vocab);
+    double bound = 2.0 * log((double)t->tm.model.cfg.tgt_vocab);
     t->diverging = loss > bound ? t->diverging + 1 : 0;
     if (isfinite(exp(loss)) && t->diverging < TRAIN_DIVERGED_STEPS)
         return 0;
@@ -893,7 +891,7 @@ static double reduce_grads(Trainer *t, long tokens)
         shards_combine(&t->shards, tokens);
     if (dist_size() == 1)
         return shards_grad_norm(&t->shards);
-    double sq = dist_sum_grads(shards_grads(&t->shards), t->model.nparams, t->dist_scratch);
+    double sq = dist_sum_grads(shards_grads(&t->shards), t->tm.model.nparams, t->dist_scratch);
     shards_grads_filled(&t->shards); /* now with every rank's rows */
     return sqrt(sq);
 }
@@ -902,7 +900,7 @@ static double reduce_grads(Trainer *t, long tokens)
  * the same: its errors are every rank's. */
 static int train_step(Trainer *t, Meter *m, S2sErr *err)
 {
-    Model *mo = &t->model;
+    Model *mo = &t->tm.model;
     const Batcher *b = &t->batcher;
     int k = t->st.batch_in_epoch;
     StepShare sh = {0};

@@ -66,11 +66,11 @@ static void fingerprint(const Trainer *t, RankStart *me)
     me->fp[FP_OPTIONS] = options_hash(&t->cfg);
     me->fp[FP_TRAIN] = corpus_hash(&t->train);
     me->fp[FP_VALID] = t->has_valid ? corpus_hash(&t->valid) : 0;
-    const char *tk = tokenizer_name(&t->tokenizer);
+    const char *tk = tokenizer_name(&t->tm.tokenizer);
     uint64_t h = s2s_fnv1a(S2S_FNV_OFFSET, tk, strlen(tk));
-    me->fp[FP_VOCAB] = vocab_hash(vocab_hash(h, &t->src_vocab), &t->tgt_vocab);
-    me->fp[FP_PARAMS] = s2s_fnv1a(S2S_FNV_OFFSET, t->model.params,
-                                  t->model.nparams * sizeof(float));
+    me->fp[FP_VOCAB] = vocab_hash(vocab_hash(h, &t->tm.src_vocab), &t->tm.tgt_vocab);
+    me->fp[FP_PARAMS] = s2s_fnv1a(S2S_FNV_OFFSET, t->tm.model.params,
+                                  t->tm.model.nparams * sizeof(float));
     me->pairs[0] = t->train.npairs, me->tokens[0] = t->train.tgt_tokens;
     me->pairs[1] = t->has_valid ? t->valid.npairs : 0;
     me->tokens[1] = t->has_valid ? t->valid.tgt_tokens : 0;
@@ -141,7 +141,7 @@ int trainer_check_same(const Trainer *t, S2sErr *err)
     if (!all)
         dist_abort(1);
     memset(&me, 0, sizeof me);
-    me.sum = s2s_fnv1a(S2S_FNV_OFFSET, t->model.params, t->model.nparams * sizeof(float));
+    me.sum = s2s_fnv1a(S2S_FNV_OFFSET, t->tm.model.params, t->tm.model.nparams * sizeof(float));
     snprintf(me.host, sizeof me.host, "%s", dist_host());
     dist_allgather(&me, all, sizeof me);
     int rc = 0;

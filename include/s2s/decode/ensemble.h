@@ -49,7 +49,7 @@ long ensemble_source_ids(IdBuf *const *ids, const Checkpoint *ck, int n, const c
                          size_t len, int max, S2sErr *err);
 
 /* Loads the n model files into ck[0..n) and checks each against the
- * first (ckpt_compatible). On failure the ones loaded stay in ck, for
+ * first (tmodel_compatible). On failure the ones loaded stay in ck, for
  * the caller's ckpt_free of all n (safe on zeroed checkpoints). */
 int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err);
 

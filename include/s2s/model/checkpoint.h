@@ -96,21 +96,43 @@
 /* Metadata (json_len) larger than this is refused before it is read. */
 #define CKPT_MAX_JSON_BYTES (1ull << 30)
 
+/* A translation model: the network with the vocabularies and the
+ * tokenizer it was trained with; what translating needs and what every
+ * model file holds (the trainer, average, ensembles and the server all hold
+ * one). Each member owns its arrays. */
 typedef struct {
     Model model;
     Vocab src_vocab, tgt_vocab;
     Tokenizer tokenizer;
+} TranslationModel;
+
+void tmodel_free(TranslationModel *tm);
+/* Checks that b (file pb) can join an ensemble, or an average, with a (file
+ * pa): the same target vocabulary and tokenizer. S2S_EINVAL with "pa and
+ * pb: what differs" otherwise. */
+int tmodel_compatible(const TranslationModel *a, const char *pa, const TranslationModel *b,
+                      const char *pb, S2sErr *err);
+
+/* A model file: the translation model and, from training, its metadata
+ * and state. */
+typedef struct {
+    TranslationModel tm;
     cJSON *train; /* owned; NULL when the file has none */
     float *opt_state; /* owned; (2 nparams) Adam's m then v, NULL when absent */
     float *raw;       /* owned; (nparams) CKPT_FLAG_RAW's raw weights (model.params are
                          then the smoothed ones), NULL when absent */
 } Checkpoint;
 
-/* train may be NULL; opt_state is NULL or Adam's (2 nparams) moments; raw
- * NULL or the raw weights of which m's parameters are the moving average. */
-int ckpt_save(const char *path, const Model *m, const Vocab *sv, const Vocab *tv,
-              const Tokenizer *tk, const cJSON *train, const float *opt_state, const float *raw,
-              S2sErr *err);
+/* What a training checkpoint adds to a translation model, each NULL when
+ * absent: the "train" metadata (options and state), Adam's (2 nparams)
+ * moments, the raw weights of which the model's are the moving average. */
+typedef struct {
+    const cJSON *train;
+    const float *opt_state, *raw;
+} CkptTraining;
+
+/* Writes tm (and x, which may be NULL) to path: a temporary file renamed. */
+int ckpt_save(const char *path, const TranslationModel *tm, const CkptTraining *x, S2sErr *err);
 /* Fills ck (owned by the caller, freed with ckpt_free). */
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
 /* Checks the whole file like ckpt_load and returns its JSON metadata with
@@ -119,11 +141,5 @@ int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
  * *out owned by the caller. */
 int ckpt_read_info(const char *path, cJSON **out, S2sErr *err);
 void ckpt_free(Checkpoint *ck);
-
-/* Checks that checkpoint b (file pb) can join an ensemble, or an average,
- * with a (file pa): the same target vocabulary and tokenizer. S2S_EINVAL
- * with "pa and pb: what differs" otherwise. */
-int ckpt_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b, const char *pb,
-                    S2sErr *err);
 
 #endif

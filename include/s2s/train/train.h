@@ -115,9 +115,7 @@ typedef struct {
 typedef struct {
     TrainConfig cfg;
     TrainState st;
-    Model model;
-    Vocab src_vocab, tgt_vocab;
-    Tokenizer tokenizer;
+    TranslationModel tm; /* what is trained, and saved */
     Corpus train, valid;
     int has_valid;
     Batcher batcher;
