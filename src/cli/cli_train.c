@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "s2s/base/fileio.h"
-#include "s2s/base/json.h"
 #include "s2s/nn/blas.h"
 #include "s2s/train/dist.h"
 #include "s2s/train/train.h"
@@ -103,142 +102,6 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     return 0;
 }
 
-enum { CONFIG_MAX_BYTES = 1 << 20 };
-
-/* Reads all of path, at most CONFIG_MAX_BYTES (/dev/zero is not a config
- * file): *len bytes into *out (owned by the caller, NUL-terminated). */
-static int read_small_file(const char *path, char **out, size_t *len, S2sErr *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return s2s_fail(err, S2S_EIO, "%s: cannot open", path);
-    char *buf = malloc(CONFIG_MAX_BYTES + 2);
-    *len = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
-    int bad = ferror(f), rc = 0;
-    fclose(f);
-    if (!buf)
-        rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
-    else if (bad)
-        rc = s2s_fail(err, S2S_EIO, "%s: read failed", path);
-    else if (*len > CONFIG_MAX_BYTES)
-        rc = s2s_fail(err, S2S_EFORMAT, "%s: larger than %d bytes (not a config file?)", path,
-                      CONFIG_MAX_BYTES);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    buf[*len] = '\0';
-    *out = buf;
-    return 0;
-}
-
-/* One JSON value, read strictly (json.h: no NUL, no key twice, nothing
- * after it but white space). */
-static int read_json_file(const char *path, cJSON **out, S2sErr *err)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = read_small_file(path, &buf, &len, err);
-    if (!rc)
-        rc = json_parse(buf, len, 0, NULL, out, err);
-    free(buf);
-    return rc ? s2s_wrap(err, rc, path) : 0;
-}
-
-/* Options from a JSON object, over the defaults, with the set flags. */
-static int options_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err)
-{
-    train_config_defaults(c);
-    return train_config_from_json(c, obj, origin, err);
-}
-
-static int load_config_file(TrainConfig *file, const char *path, S2sErr *err)
-{
-    size_t n = strlen(path);
-    if ((n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml")))
-        return s2s_fail(err, S2S_EINVAL, "%s: YAML configs are not read: --config takes JSON (the "
-                                         "option names as keys; s2s train --dump-config writes one)", path);
-    cJSON *json = NULL;
-    int rc = read_json_file(path, &json, err);
-    if (!rc && cJSON_GetObjectItemCaseSensitive(json, "config"))
-        rc = s2s_fail(err, S2S_EINVAL, "%s: \"config\" cannot be set in a config file", path);
-    if (!rc)
-        rc = options_from_json(file, json, path, err);
-    cJSON_Delete(json);
-    return rc;
-}
-
-/* The options saved in the checkpoint that carry over to a resumed run:
- * those of the model, the data and the optimisation. Not the files that
- * run wrote (--log, --valid-translation-output: a resumed run writes them
- * only when asked again, so a checkpoint never chooses what gets written;
- * --model is the --resume file unless given) nor how it was invoked. */
-static int checkpoint_options(TrainConfig *ck, const Checkpoint *cp, const char *path, S2sErr *err)
-{
-    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(cp->train, "options");
-    if (!opts)
-        return s2s_fail(err, S2S_EFORMAT, "%s: holds no training options to resume from", path);
-    int rc = options_from_json(ck, opts, path, err);
-    /* Checkpoints from before --optim were trained with SGD, then the default. */
-    if (!rc && !cJSON_GetObjectItemCaseSensitive(opts, "optim"))
-        rc = train_config_set(ck, train_option_index("optim"), "sgd", err);
-    static const char *not_carried[] = {"resume", "config", "overwrite", "log",
-                                        "valid-translation-output", "model"};
-    for (size_t k = 0; k < sizeof not_carried / sizeof *not_carried; k++)
-        train_config_unset(ck, train_option_index(not_carried[k]));
-    return rc;
-}
-
-static int check_fixed(const TrainConfig *ck, const TrainConfig *file, const TrainConfig *cli,
-                       S2sErr *err)
-{
-    char have[512], want[512];
-    for (int i = 0; i < train_noptions; i++) {
-        if (!train_options[i].model)
-            continue;
-        const TrainConfig *given = cli->set[i] ? cli : file->set[i] ? file : NULL;
-        if (given && !train_option_equal(given, ck, i))
-            return s2s_fail(err, S2S_EINVAL, "--%s %s: cannot change when resuming (the model has %s)",
-                            train_options[i].name, train_option_text(given, i, want, sizeof want),
-                            train_option_text(ck, i, have, sizeof have));
-    }
-    return 0;
-}
-
-/* defaults < checkpoint < --config file < command line. */
-static int resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
-                   S2sErr *err)
-{
-    TrainConfig file, ck;
-    int rc = 0;
-    train_config_defaults(&file);
-    train_config_defaults(&ck);
-    train_config_defaults(out);
-    if (cli->config && (rc = load_config_file(&file, cli->config, err)))
-        goto done;
-    const char *resume = cli->resume ? cli->resume : file.resume;
-    if (resume) {
-        if ((rc = ckpt_load(resume, cp, err)))
-            goto done;
-        *resumed = 1;
-        if ((rc = checkpoint_options(&ck, cp, resume, err)) || (rc = check_fixed(&ck, &file, cli, err)) ||
-            (rc = train_config_merge(out, &ck, err)))
-            goto done;
-        /* --resume FILE continues FILE (wherever it was first saved) unless --model says otherwise */
-        if ((rc = train_config_set(out, train_option_index("model"), resume, err)))
-            goto done;
-    }
-    if ((rc = train_config_merge(out, &file, err)) || (rc = train_config_merge(out, cli, err)))
-        goto done;
-    if (!out->model && (rc = train_config_set(out, train_option_index("model"), "model.s2s", err)))
-        goto done;
-    rc = train_config_check(out, err);
-done:
-    train_config_free(&file);
-    train_config_free(&ck);
-    return rc;
-}
-
 static void describe(const Trainer *t, int resumed)
 {
     const Corpus *c = &t->train;
@@ -316,7 +179,7 @@ static void catch_signals(int on)
 static int start(TrainConfig *cli, TrainConfig *cfg, Checkpoint *cp, Trainer *t, int *resumed,
                  int *usage, S2sErr *err)
 {
-    int rc = resolve(cfg, cli, cp, resumed, err);
+    int rc = train_config_resolve(cfg, cli, cp, resumed, err);
     if (!rc && dist_rank() == 0)
         rc = train_check_files(cfg, err);
     *usage = rc == S2S_EINVAL;
@@ -350,7 +213,7 @@ static int dump_config(const TrainConfig *cli)
     S2sErr err;
     int resumed = 0;
     memset(&cp, 0, sizeof cp);
-    int rc = resolve(&cfg, cli, &cp, &resumed, &err);
+    int rc = train_config_resolve(&cfg, cli, &cp, &resumed, &err);
     const char *inputs[2];
     int n = 0;
     if (!rc && cfg.config)

@@ -83,6 +83,15 @@ int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i);
 const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap);
 /* Ranges and required options. */
 int train_config_check(const TrainConfig *c, S2sErr *err);
+/* The options of a run: defaults < the --resume checkpoint's < the
+ * --config file's < cli (the command line's). The checkpoint (loaded into
+ * *cp, *resumed set) carries the model's, the data's and the optimisation's
+ * options, not the files its run wrote nor --model (the --resume file unless
+ * given); an option that defines the model cannot change on resume
+ * (S2S_EINVAL); --config takes JSON only and no "config" key. out is
+ * checked (train_config_check). */
+int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
+                         S2sErr *err);
 /* The validation metrics: which are on, and which decides the best model
  * (VALID_PPL, VALID_BLEU, VALID_CHRF): --valid-metrics (Marian's names
  * accepted), else bleu then ppl with --valid-bleu, else ppl alone. */
@@ -189,6 +198,24 @@ void trainer_memory(const Trainer *t, TrainMemory *mem);
 
 /* Validation perplexity of the trainer's model on corpus c (every rank). */
 double trainer_perplexity(Trainer *t, const Corpus *c);
+
+/* Shared by the trainer's files: train.c (set-up), train_loop.c (the
+ * loop), train_valid.c (validation and keeping). */
+/* Seconds trained: the runs resumed and this one, begun at t0 (monotonic clock). */
+double trainer_elapsed(const Trainer *t, double t0);
+/* --exponential-smoothing: swaps the raw and the smoothed weights in the
+ * model (validation and saving see the smoothed ones); again swaps back. */
+void trainer_swap_smoothed(Trainer *t);
+/* One JSON line of --log (o consumed). The first failed write is said at
+ * once and kept in t->log_errno: training goes on, and the run then fails. */
+void trainer_log(Trainer *t, cJSON *o);
+/* Marian's log prefix: "[2026-12-01 18:00:00] " (local time). */
+void trainer_stamp(FILE *f);
+/* *sh becomes the sum of every rank's, in rank order; one rank: unchanged. */
+void trainer_gather(Trainer *t, StepShare *sh);
+/* Validates (perplexity on every rank; translations, scores, --keep-best and
+ * --keep-checkpoints copies on rank 0); t0 as trainer_elapsed. */
+int trainer_validate(Trainer *t, double t0, S2sErr *err);
 
 /* Training state to and from the checkpoint's "train" object. */
 cJSON *train_state_to_json(const TrainConfig *c, const TrainState *st);
