@@ -8,8 +8,6 @@
 #include "s2s/base/common.h"
 #include "s2s/decode/ensemble.h"
 
-#define S2S_VERSION "0.1.0"
-
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
 int cli_train(int argc, char **argv);

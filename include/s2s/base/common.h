@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version s2s names (--version, sacreBLEU signatures). */
+#define S2S_VERSION "0.1.0"
+
 enum {
     S2S_OK = 0,
     S2S_EIO = -1,      /* file missing, unreadable or unwritable */
