@@ -46,7 +46,7 @@ make -j2 s2s > /dev/null
 mkdir -p "$out"
 size=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64)
 # attention: batch 32 and label smoothing 0.1, chosen by the short runs of
-# scripts/multi30k-sweep.sh (12 minutes each on validation BLEU; see the README)
+# scripts/multi30k-sweep.sh (12 minutes each on validation BLEU; see docs/multi30k.md)
 [ "$arch" = attention ] && size=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 32
                                  --label-smoothing 0.1)
 if [ $smoke = 1 ]; then # a slice of the data and a tiny model

@@ -2,7 +2,7 @@
  *
  * Every option of `s2s train` is one row of train_options[]: the CLI's
  * getopt table, the --config JSON keys, the options saved in checkpoints
- * and the README's option list all come from that one table.
+ * and docs/training.md's option table all come from that one table.
  *
  * Precedence: defaults < options saved in the --resume checkpoint <
  * --config file < command line. Options that define the model (marked
