@@ -1,4 +1,4 @@
-#include "s2s/train/train.h"
+#include "s2s/train/train_config.h"
 
 #include "s2s/train/dist.h"
 

@@ -1,12 +1,6 @@
-/* train.h: training options, training state and the training loop.
- *
- * Every option of `s2s train` is one row of train_options[]: the CLI's
- * getopt table, the --config JSON keys, the options saved in checkpoints
- * and docs/training.md's option table all come from that one table.
- *
- * Precedence: defaults < options saved in the --resume checkpoint <
- * --config file < command line. Options that define the model (marked
- * `model` in the table) cannot change on --resume.
+/* train.h: the trainer, its state and the training loop; its options are
+ * train_config.h's. Its files: train.c (set-up), train_loop.c (the loop),
+ * train_valid.c (validation and keeping), train_dist.c (several ranks).
  */
 #ifndef S2S_TRAIN_H
 #define S2S_TRAIN_H
@@ -23,80 +17,12 @@
 #include "s2s/text/corpus.h"
 #include "s2s/train/evaluate.h"
 #include "s2s/train/shard.h"
+#include "s2s/train/train_config.h"
 
-typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG } OptType;
-
-typedef struct {
-    const char *name; /* long option and JSON key */
-    OptType type;
-    size_t offset;    /* of the field in TrainConfig */
-    int model;        /* 1: defines the model, fixed on --resume */
-    const char *arg;  /* argument name for the help text, NULL for flags */
-    const char *help;
-    const char *implicit; /* non-NULL: the argument is optional (--opt or --opt=X), this when absent */
-} TrainOption;
-
-enum { TRAIN_MAX_OPTIONS = 64 };
-/* The most checkpoints --keep-checkpoints keeps. */
-enum { TRAIN_MAX_KEPT = 100 };
 /* With several ranks, they compare parameter checksums every this many steps. */
 enum { TRAIN_CHECK_STEPS = 100 };
 /* Steps in a row above the divergence bound that end a run (see trainer_run). */
 enum { TRAIN_DIVERGED_STEPS = 50 };
-/* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
-#define TRAIN_ADAM_LR 0.002
-
-typedef struct {
-    char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
-    char *arch, *cell, *optim, *attention;
-    char *valid_metrics, *valid_output; /* --valid-metrics, --valid-translation-output */
-    int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
-    int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
-    int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
-    int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
-    int batch_words;
-    double time_limit, lr, clip, init, dropout, report_every, label_smoothing, exp_smoothing;
-    unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
-} TrainConfig;
-
-extern const TrainOption train_options[];
-extern const int train_noptions;
-
-void train_config_defaults(TrainConfig *c);
-void train_config_free(TrainConfig *c);
-/* Deep copy (strings duplicated); dst need not be initialised. */
-int train_config_copy(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
-/* Index of option name in train_options, or -1. */
-int train_option_index(const char *name);
-/* Option i back to its default, not set. */
-void train_config_unset(TrainConfig *c, int i);
-/* Sets option i from text (command line), marking it set. */
-int train_config_set(TrainConfig *c, int i, const char *value, S2sErr *err);
-/* Sets the options an object's keys name; origin names it in messages. */
-int train_config_from_json(TrainConfig *c, const cJSON *obj, const char *origin, S2sErr *err);
-cJSON *train_config_to_json(const TrainConfig *c);
-/* Copies every option set in src into dst. */
-int train_config_merge(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
-/* Whether option i has the same value in a and b. */
-int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i);
-/* Option i's value as text (for messages); buf of cap bytes. */
-const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap);
-/* Ranges and required options. */
-int train_config_check(const TrainConfig *c, S2sErr *err);
-/* The options of a run: defaults < the --resume checkpoint's < the
- * --config file's < cli (the command line's). The checkpoint (loaded into
- * *cp, *resumed set) carries the model's, the data's and the optimisation's
- * options, not the files its run wrote nor --model (the --resume file unless
- * given); an option that defines the model cannot change on resume
- * (S2S_EINVAL); --config takes JSON only and no "config" key. out is
- * checked (train_config_check). */
-int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
-                         S2sErr *err);
-/* The validation metrics: which are on, and which decides the best model
- * (VALID_PPL, VALID_BLEU, VALID_CHRF): --valid-metrics (Marian's names
- * accepted), else bleu then ppl with --valid-bleu, else ppl alone. */
-enum { VALID_PPL = 0, VALID_BLEU, VALID_CHRF };
-int train_valid_metrics(const TrainConfig *c, int *bleu, int *chrf, int *first, S2sErr *err);
 
 typedef struct {
     long step;          /* optimizer steps done */
