@@ -1,0 +1,70 @@
+/* qmat.h: weight matrices for decoding in reduced precision, and their
+ * products with fp32 activations.
+ *
+ * A QMat is a weight W (rows, cols), row-major, as the layers hold them
+ * for y = x W^T. It is stored once, at load, in the layout the kernel
+ * reads (rows padded to QMAT_ALIGN columns of zeros), in one of:
+ *   fp32  the model's own weights, not copied; products through blas.h
+ *   bf16  each weight rounded to bfloat16 (nearest even); products
+ *         accumulate in fp32
+ *   int8  symmetric per-row: w ~ scale[r] * q, q in [-127, 127],
+ *         scale[r] = max|W[r]| / 127. Each activation row is quantized at
+ *         run time the same way (per row, to [-127, 127], kept as u8 =
+ *         q + 128 for the u8 x s8 instruction, the +128 taken back with the
+ *         row's sum of q); products accumulate in int32 and are scaled
+ *         back to fp32.
+ * The kernels: AVX-512 VNNI (int8) and AVX-512 BF16 (bf16) where the CPU
+ * has them, else portable C giving the same numbers up to the order of
+ * float additions (int8: exactly the same). S2S_CPU=portable in the
+ * environment forces the portable kernels (tests compare the two).
+ */
+#ifndef S2S_QMAT_H
+#define S2S_QMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "s2s/base/common.h"
+
+typedef enum { PREC_FP32 = 0, PREC_BF16, PREC_INT8 } Precision;
+
+#define QMAT_ALIGN 64 /* columns: the int8 kernel's step; bf16 reads 32 at a time */
+
+const char *precision_name(Precision p);
+int precision_from_name(const char *name, Precision *p);
+
+typedef struct {
+    Precision prec;
+    int rows, cols, ld;    /* ld: cols rounded up to QMAT_ALIGN (bf16, int8) */
+    const float *f32;      /* fp32: (rows, cols), not owned */
+    uint16_t *bf16;        /* bf16: (rows, ld), owned */
+    int8_t *i8;            /* int8: (rows, ld), owned */
+    float *scale;          /* int8: (rows), owned */
+    int32_t *qsum;         /* int8: (rows) sum of the row's q, owned */
+    int fast;              /* 1: the AVX-512 kernel (chosen at qmat_init) */
+} QMat;
+
+/* W (rows, cols) with row stride ldw, or, with transpose, W^T of a
+ * (cols, rows) matrix stored with stride ldw (so that x W^T = x A for the
+ * layers that multiply by A itself). fp32 keeps the pointer (transpose:
+ * not allowed, S2S_EINVAL). */
+int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw, int transpose,
+              S2sErr *err);
+void qmat_free(QMat *q);
+/* Bytes the weights take. */
+size_t qmat_bytes(const QMat *q);
+
+/* Scratch a product with up to M rows of cols inputs needs (qmat_mul). */
+size_t qmat_scratch_bytes(Precision p, int M, int cols);
+
+/* y[m * ldy + n] = beta * y[...] + sum_k x[m * ldx + k] * W[r0 + n][k], for
+ * m < M, n < nr: rows r0 .. r0 + nr of W. scratch: qmat_scratch_bytes(M,
+ * cols) bytes, 64-byte aligned (not used by fp32; may be NULL there). */
+void qmat_mul(const QMat *W, int r0, int nr, const float *x, int ldx, int M, float *y, int ldy,
+              float beta, void *scratch);
+
+/* Which kernel a QMat of precision p made now would use: "blas" (fp32),
+ * "avx512-vnni", "avx512-bf16" or "portable". */
+const char *qmat_kernel(Precision p);
+
+#endif
