@@ -23,7 +23,7 @@ typedef struct {
 } AttnCase;
 
 static AttnActs acts(AttnCase *k) { return (AttnActs){k->q, k->a, k->cat, k->ht}; }
-static AttnParams params(AttnCase *k) { return (AttnParams){k->Wa, k->Wk, k->v, k->Wc}; }
+static AttnParams params(AttnCase *k) { return (AttnParams){.Wa = k->Wa, .Wk = k->Wk, .v = k->v, .Wc = k->Wc}; }
 static AttnMemory memory(AttnCase *k)
 {
     return (AttnMemory){k->mem, k->kind == ATTN_MLP ? k->keys : NULL, k->len, AS, AT, NULL};

@@ -15,7 +15,7 @@ static int save_parts(const char *path, const Model *m, const Vocab *sv, const V
                       const Tokenizer *tk, const cJSON *train, const float *opt, const float *raw,
                       S2sErr *err)
 {
-    TranslationModel tm = {*m, *sv, *tv, *tk};
+    TranslationModel tm = {.model = *m, .src_vocab = *sv, .tgt_vocab = *tv, .tokenizer = *tk};
     return ckpt_save(path, &tm, &(CkptTraining){train, opt, raw}, err);
 }
 

@@ -40,7 +40,7 @@ static double lstm_loss(void *ctx)
     LstmCase *k = ctx;
     memcpy(k->a.h, k->h0, sizeof(float) * LB * LH);
     memcpy(k->a.c, k->c0, sizeof(float) * LB * LH);
-    cell_forward(k->kind, &k->a, k->x, k->mask, (CellParams){k->Wx, k->Wh, k->b}, LT, LB, LX, LH);
+    cell_forward(k->kind, &k->a, k->x, k->mask, (CellParams){.Wx = k->Wx, .Wh = k->Wh, .b = k->b}, LT, LB, LX, LH);
     double L = 0;
     for (int i = 0; i < LT * LB * LH; i++)
         L += (double)k->rh[i] * k->a.h[LB * LH + i];
@@ -85,7 +85,7 @@ static void test_cell(CellKind kind)
                      calloc(LB * LH, sizeof(float))};
     lstm_loss(&k);
     cell_backward(kind, dx, dh0, dc0, (CellTensors){dWx, dWh, db}, k.rh, k.rhT, k.rcT, &k.a, k.x,
-                  k.mask, (CellParams){k.Wx, k.Wh, k.b}, s, LT, LB, LX, LH);
+                  k.mask, (CellParams){.Wx = k.Wx, .Wh = k.Wh, .b = k.b}, s, LT, LB, LX, LH);
 #define CELL_CHECK(what, x, d, n)                                                        \
     snprintf(name, sizeof name, "%s.%s", cell_name(kind), what);                          \
     CHECK_MSG(gradcheck(name, lstm_loss, &k, x, d, NULL, n) == 0, "%s", name)

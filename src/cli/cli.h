@@ -29,7 +29,7 @@ enum { CLI_K_WEIGHTS = 256, CLI_K_SRC, CLI_K_TGT, CLI_K_HOST, CLI_K_PORT, CLI_K_
        CLI_K_LP, CLI_K_RATIO, CLI_K_MAXLEN, CLI_K_SCORES, CLI_K_SAMPLE, CLI_K_TEMP, CLI_K_SEED,
        CLI_K_BATCH, CLI_K_THREADS, CLI_K_WAIT, CLI_K_INTER, CLI_K_MAXLINE, CLI_K_ALIGN,
        CLI_K_BODY, CLI_K_SENTS, CLI_K_QUEUE, CLI_K_CONNS, CLI_K_TIMEOUT, CLI_K_REQ_TIMEOUT,
-       CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_LAST };
+       CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_PREC, CLI_K_LAST };
 #define CLI_MAX_BEAM 64
 #define CLI_MAX_OPTIONS 64
 typedef struct {
@@ -60,11 +60,15 @@ void cli_markdown_cell(FILE *f, const char *s);
  * key takes no number. */
 int cli_options_number(const char *cmd, unsigned cmds, int key, const char *v, double *out);
 
+/* --precision's value: 0 and *p, or CLI_USAGE after a message. */
+int cli_precision(const char *cmd, const char *v, Precision *p);
+
 /* The models of -m and --weights, for an ensemble. */
 typedef struct {
     const char *path[ENSEMBLE_MAX];
     int n, nweights;
     double weights[ENSEMBLE_MAX];
+    Precision prec; /* --precision */
 } CliModels;
 /* Adds a -m: 0, or CLI_USAGE after a message when there are too many. */
 int cli_models_add(CliModels *m, const char *cmd, const char *path);

@@ -49,6 +49,8 @@ static const CliOption options[] = {
      "output at most R * source length + 10 tokens (default 2)"},
     {"max-len", CLI_K_MAXLEN, T | V, CLI_ARG_LONG, 1, 1000000, "N",
      "truncate sources longer than N tokens, with a warning (default 200)"},
+    {"precision", CLI_K_PREC, T | S | V, CLI_ARG_STR, 0, 0, "P",
+     "decode with the decoder's weights in fp32 (default), bf16 or int8\n(docs/performance.md)"},
     {"scores", CLI_K_SCORES, T, CLI_ARG_NONE, 0, 0, NULL, "append ' ||| score' to each output line"},
     {"sample", CLI_K_SAMPLE, T, CLI_ARG_NONE, 0, 0, NULL, "sample from the model instead of searching"},
     {"temperature", CLI_K_TEMP, T, CLI_ARG_DOUBLE, 1e-3, 1000, "T", "sampling temperature (default 1)"},
@@ -232,5 +234,13 @@ int cli_markdown(const char *cmd)
         }
     fprintf(stderr, "s2s help: --markdown CMD: the option tables are train's, translate's, "
                     "score's and serve's\n");
+    return CLI_USAGE;
+}
+
+int cli_precision(const char *cmd, const char *v, Precision *p)
+{
+    if (!precision_from_name(v, p))
+        return 0;
+    fprintf(stderr, "s2s %s: --precision: '%s' is not fp32, bf16 or int8\n", cmd, v);
     return CLI_USAGE;
 }

@@ -49,6 +49,7 @@ static int parse_value(Args *a, int c, const char *v)
         return CLI_USAGE;
     switch (c) {
     case 'm': return cli_models_add(&a->m, "translate", v);
+    case CLI_K_PREC: return cli_precision("translate", v, &a->m.prec);
     case 'i': a->input = v; break;
     case 'o': a->output = v; break;
     case 'b': a->dec.beam = (int)x; break;
@@ -407,7 +408,8 @@ static int open_run(Run *r, S2sErr *err)
     const Model *m[ENSEMBLE_MAX];
     memcpy(inputs + 1, a->m.path, sizeof(char *) * (size_t)a->m.n);
     int rc = fileio_check_output(a->output, inputs, 1 + a->m.n, err);
-    if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
+    if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)) ||
+        (rc = ensemble_precision(r->ck, a->m.n, a->m.prec, err)))
         return rc;
     for (int k = 0; k < a->m.n; k++)
         m[k] = &r->ck[k].tm.model;

@@ -67,3 +67,11 @@ int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err)
     }
     return 0;
 }
+
+int ensemble_precision(Checkpoint *ck, int n, Precision p, S2sErr *err)
+{
+    int rc = 0;
+    for (int k = 0; !rc && k < n; k++)
+        rc = tmodel_set_precision(&ck[k].tm, p, err);
+    return rc;
+}

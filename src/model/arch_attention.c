@@ -45,7 +45,7 @@ static void tensors(const Model *m, float *base, ModelTensors *t, int *k)
 
 static AttnParams attention_params(const ModelTensors *w)
 {
-    return (AttnParams){w->attn_Wa, w->attn_Wk, w->attn_v, w->attn_Wc};
+    return (AttnParams){.Wa = w->attn_Wa, .Wk = w->attn_Wk, .v = w->attn_v, .Wc = w->attn_Wc};
 }
 
 /* The memory of a training batch: the top encoder layer's outputs. */
@@ -55,8 +55,6 @@ static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch 
                         m->cfg.attn == ATTN_MLP ? ws->keys : NULL, bt->src_lens, bt->B,
                         bt->src_len, NULL};
 }
-
-static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
 
 /* Step t of a layer's activations, as a one-step CellActs. */
 static CellActs step_view(const CellActs *a, int t, int B, int H, int G)
@@ -213,7 +211,7 @@ static void feed_begin(StepState *st, const Model *m)
     const ModelConfig *c = &m->cfg;
     memset(st->feed, 0, sizeof(float) * (size_t)st->S * st->K * c->hidden);
     if (c->attn == ATTN_MLP)
-        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, st->S), attention_params(&m->w),
+        attn_keys(st->keys, model_enc_top(m, st->enc, &st->bi, st->S), step_attn_params(st, m),
                   st->Ts * st->S, c->hidden);
 }
 
@@ -229,7 +227,7 @@ static void attend_step(StepState *st, const Model *m, const int32_t *prev, cons
     const float *h = step_stack(st, m, rows);
     AttnMemory M = {model_enc_top(m, st->enc, &st->bi, st->S),
                     c->attn == ATTN_MLP ? st->keys : NULL, st->src_len, st->S, st->Ts, sent};
-    attn_forward(c->attn, &st->att, h, &M, attention_params(&m->w), rows, st->K, H);
+    attn_forward(c->attn, &st->att, h, &M, step_attn_params(st, m), rows, st->K, H);
     memcpy(st->feed + (size_t)rows * H, st->att.ht, sizeof(float) * (size_t)rows * H);
     arch_rows_h(m, st->feats, st->att.ht, prev, st->ctx, rows, rows);
     step_output(st, m, rows);

@@ -67,7 +67,6 @@ static void reverse_rows(float *dst, const float *src, const int *len, int T, in
         }
 }
 
-static CellParams params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
 
 /* out (T, B, H) = h_fwd + the reversed direction put back in order; 0 at padding. */
 static void sum_directions(float *out, const CellActs *f, const CellActs *r, const int *len,
@@ -99,11 +98,11 @@ void bienc_forward(BiEnc *bi, CellActs *fwd, const CellTensors *wf, const CellTe
         } else if (l > 0) {
             x = bi->out[l - 1];
         }
-        cell_forward(cell, &fwd[l], x, mask, params(wf[l]), T, B, X, H);
+        cell_forward(cell, &fwd[l], x, mask, cell_params(wf[l]), T, B, X, H);
         reverse_rows(bi->xr[l], x, len, T, B, X, 0);
         memset(bi->acts[l].h, 0, BH * sizeof(float));
         memset(bi->acts[l].c, 0, BH * sizeof(float));
-        cell_forward(cell, &bi->acts[l], bi->xr[l], mask, params(wr[l]), T, B, X, H);
+        cell_forward(cell, &bi->acts[l], bi->xr[l], mask, cell_params(wr[l]), T, B, X, H);
         sum_directions(bi->out[l], &fwd[l], &bi->acts[l], len, T, B, H);
     }
 }
@@ -132,9 +131,9 @@ const float *bienc_backward(BiEnc *bi, const CellActs *fwd, const CellTensors *w
         memset(dx, 0, nx * sizeof(float));
         memset(bi->dxr, 0, nx * sizeof(float));
         cell_backward(cell, dx, NULL, NULL, gf[l], bi->dF, dhT ? dhT[l] : NULL,
-                      dcT && lstm ? dcT[l] : NULL, &fwd[l], x, mask, params(wf[l]), s, T, B, X, H);
+                      dcT && lstm ? dcT[l] : NULL, &fwd[l], x, mask, cell_params(wf[l]), s, T, B, X, H);
         cell_backward(cell, bi->dxr, NULL, NULL, gr[l], bi->dR, NULL, NULL, &bi->acts[l],
-                      bi->xr[l], mask, params(wr[l]), s, T, B, X, H);
+                      bi->xr[l], mask, cell_params(wr[l]), s, T, B, X, H);
         reverse_rows(dx, bi->dxr, len, T, B, X, 1);
         dropout_backward(dx, drop[l], T * B * X);
         dout = dx;

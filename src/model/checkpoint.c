@@ -12,6 +12,7 @@
 
 #include "s2s/base/fileio.h"
 #include "s2s/base/json.h"
+#include "s2s/model/quant.h"
 
 #define MAGIC "S2SMODEL"
 #define HEADER_BYTES 32
@@ -632,10 +633,33 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
 
 void tmodel_free(TranslationModel *tm)
 {
+    tmodel_set_precision(tm, PREC_FP32, NULL);
     model_free(&tm->model);
     tokenizer_free(&tm->tokenizer);
     vocab_free(&tm->src_vocab);
     vocab_free(&tm->tgt_vocab);
+}
+
+int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err)
+{
+    if (tm->quant) {
+        model_quant_free(tm->quant);
+        free(tm->quant);
+        tm->quant = NULL, tm->model.quant = NULL;
+    }
+    if (p == PREC_FP32)
+        return 0;
+    tm->quant = malloc(sizeof *tm->quant);
+    if (!tm->quant)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    int rc = model_quant_init(tm->quant, &tm->model, p, err);
+    if (rc) {
+        free(tm->quant);
+        tm->quant = NULL;
+        return rc;
+    }
+    tm->model.quant = tm->quant;
+    return 0;
 }
 
 void ckpt_free(Checkpoint *ck)

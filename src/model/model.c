@@ -279,8 +279,6 @@ void workspace_free(Workspace *ws)
 
 /* ---- forward and backward ---- */
 
-static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
-
 /* Runs a stack of layers over T steps; x0 is layer 0's input, of width X0,
  * and every layer's initial state is set. With in/drop (training), layer
  * l > 0 reads a copy of layer l-1's outputs in in[l] after dropout (mask

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "s2s/model/arch.h"
+#include "s2s/model/quant.h"
 #include "s2s/nn/activ.h"
 #include "s2s/nn/blas.h"
 #include "s2s/text/vocab.h"
@@ -25,8 +26,9 @@ static void *carve(unsigned char **cur, size_t bytes)
 }
 
 /* Lays out (or, with base == NULL, measures) every array of st. */
-static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *base)
+static size_t step_layout(StepState *st, const Model *m, unsigned char *base)
 {
+    const ModelConfig *c = &m->cfg;
     size_t S = st->max_sents, R = st->rows, T = st->max_src;
     size_t H = c->hidden, E = c->embed, F = sizeof(float), G = (size_t)cell_gates(c->cell);
     size_t X0 = (size_t)model_dec_input(c), FO = (size_t)model_out_input(c);
@@ -56,6 +58,7 @@ static size_t step_layout(StepState *st, const ModelConfig *c, unsigned char *ba
     }
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
+    st->qbuf = carve(&cur, model_quant_scratch(m, (int)R, (int)(T * S)));
     return (size_t)(cur - base);
 }
 
@@ -81,11 +84,11 @@ int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max
     n.beam = beam > st->beam ? beam : st->beam;
     n.max_src = max_src;
     n.rows = n.max_sents * n.beam;
-    size_t bytes = step_layout(&n, &m->cfg, NULL);
+    size_t bytes = step_layout(&n, m, NULL);
     n.mem = calloc(1, bytes);
     if (!n.mem)
         return s2s_fail(err, S2S_ENOMEM, "out of memory for the decoder (%zu MB)", bytes >> 20);
-    step_layout(&n, &m->cfg, n.mem);
+    step_layout(&n, m, n.mem);
     step_free(st);
     *st = n;
     return 0;
@@ -122,8 +125,6 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
         a->step_begin(st, m);
 }
 
-static CellParams cell_params(CellTensors w) { return (CellParams){w.Wx, w.Wh, w.b}; }
-
 static void log_softmax_rows(float *x, const float *bias, int rows, int V)
 {
     for (int r = 0; r < rows; r++) {
@@ -138,14 +139,34 @@ static void log_softmax_rows(float *x, const float *bias, int rows, int V)
     }
 }
 
+/* Decoder layer l's weights: fp32, or m->quant's. */
+static CellParams dec_params(const StepState *st, const Model *m, int l)
+{
+    CellParams p = cell_params(m->w.dec[l]);
+    if (m->quant)
+        p.qx = &m->quant->dec_x[l], p.qh = &m->quant->dec_h[l], p.qbuf = st->qbuf;
+    return p;
+}
+
+AttnParams step_attn_params(const StepState *st, const Model *m)
+{
+    const ModelTensors *w = &m->w;
+    AttnParams p = {.Wa = w->attn_Wa, .Wk = w->attn_Wk, .v = w->attn_v, .Wc = w->attn_Wc};
+    const ModelQuant *q = m->quant;
+    if (q) {
+        p.qa = q->attn_a.rows ? &q->attn_a : NULL, p.qk = q->attn_k.rows ? &q->attn_k : NULL;
+        p.qc = &q->attn_c, p.qbuf = st->qbuf;
+    }
+    return p;
+}
+
 const float *step_stack(StepState *st, const Model *m, int rows)
 {
     const ModelConfig *c = &m->cfg;
     int H = c->hidden, X0 = model_dec_input(c);
     const float *in = st->x;
     for (int l = 0; l < c->layers; l++) {
-        cell_forward(c->cell, &st->dec[l], in, NULL, cell_params(m->w.dec[l]), 1, rows,
-                     l ? H : X0, H);
+        cell_forward(c->cell, &st->dec[l], in, NULL, dec_params(st, m, l), 1, rows, l ? H : X0, H);
         in = st->dec[l].h + (size_t)rows * H;
     }
     return in;
@@ -155,8 +176,12 @@ void step_output(StepState *st, const Model *m, int rows)
 {
     const ModelConfig *c = &m->cfg;
     int F = model_out_input(c);
-    blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, st->feats, F, m->w.out_W, F, 0.0f, st->logp,
-              c->tgt_vocab);
+    if (m->quant)
+        qmat_mul(&m->quant->out, 0, c->tgt_vocab, st->feats, F, rows, st->logp, c->tgt_vocab, 0.0f,
+                 st->qbuf);
+    else
+        blas_gemm(0, 1, rows, c->tgt_vocab, F, 1.0f, st->feats, F, m->w.out_W, F, 0.0f,
+                  st->logp, c->tgt_vocab);
     log_softmax_rows(st->logp, m->w.out_b, rows, c->tgt_vocab);
 }
 

@@ -34,7 +34,10 @@ static float dot(const float *x, const float *y, int n)
 
 void attn_keys(float *keys, const float *mem, AttnParams p, int N, int H)
 {
-    blas_gemm(0, 0, N, H, H, 1.0f, mem, H, p.Wk, H, 0.0f, keys, H);
+    if (p.qk)
+        qmat_mul(p.qk, 0, H, mem, H, N, keys, H, 0.0f, p.qbuf);
+    else
+        blas_gemm(0, 0, N, H, H, 1.0f, mem, H, p.Wk, H, 0.0f, keys, H);
 }
 
 void attn_keys_backward(float *dmem, AttnGrads g, const float *dkeys, const float *mem,
@@ -90,7 +93,9 @@ void attn_forward(AttnScore kind, AttnActs *x, const float *h, const AttnMemory 
 {
     size_t RH = (size_t)R * H;
     int Ts = M->Ts;
-    if (kind != ATTN_DOT)
+    if (kind != ATTN_DOT && p.qa)
+        qmat_mul(p.qa, 0, H, h, H, R, x->q, H, 0.0f, p.qbuf);
+    else if (kind != ATTN_DOT)
         blas_gemm(0, 0, R, H, H, 1.0f, h, H, p.Wa, H, 0.0f, x->q, H);
     else
         memcpy(x->q, h, RH * sizeof(float));
@@ -109,7 +114,10 @@ void attn_forward(AttnScore kind, AttnActs *x, const float *h, const AttnMemory 
         for (int k = 0; k < kk; k++)
             memcpy(cat + (size_t)k * 2 * H + H, h + (size_t)(r0 + k) * H, sizeof(float) * H);
     }
-    blas_gemm(0, 1, R, H, 2 * H, 1.0f, x->cat, 2 * H, p.Wc, 2 * H, 0.0f, x->ht, H);
+    if (p.qc)
+        qmat_mul(p.qc, 0, H, x->cat, 2 * H, R, x->ht, H, 0.0f, p.qbuf);
+    else
+        blas_gemm(0, 1, R, H, 2 * H, 1.0f, x->cat, 2 * H, p.Wc, 2 * H, 0.0f, x->ht, H);
     for (size_t k = 0; k < RH; k++)
         x->ht[k] = tanhf(x->ht[k]);
 }

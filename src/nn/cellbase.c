@@ -4,9 +4,20 @@
 
 #include "s2s/nn/blas.h"
 
+CellParams cell_params(CellTensors w) { return (CellParams){.Wx = w.Wx, .Wh = w.Wh, .b = w.b}; }
+
+void cell_product(const QMat *q, const float *w, int r0, int nr, const float *x, int M, int K,
+                  float *y, int ldy, float beta, void *buf)
+{
+    if (q)
+        qmat_mul(q, r0, nr, x, K, M, y, ldy, beta, buf);
+    else
+        blas_gemm(0, 1, M, nr, K, 1.0f, x, K, w + (size_t)r0 * K, K, beta, y, ldy);
+}
+
 void cell_input_forward(float *gates, const float *x, CellParams p, int N, int X, int GH)
 {
-    blas_gemm(0, 1, N, GH, X, 1.0f, x, X, p.Wx, X, 0.0f, gates, GH);
+    cell_product(p.qx, p.Wx, 0, GH, x, N, X, gates, GH, 0.0f, p.qbuf);
     for (size_t r = 0; r < (size_t)N; r++) {
         float *gr = gates + r * (size_t)GH;
         for (int j = 0; j < GH; j++)

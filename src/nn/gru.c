@@ -47,9 +47,9 @@ void gru_forward(CellActs *a, const float *x, const float *mask, CellParams p, i
     for (int t = 0; t < T; t++) {
         float *gt = a->gates + (size_t)t * B * G, *hp = a->h + t * BH, *rh = a->aux + t * BH;
         const float *m = mask ? mask + (size_t)t * B : NULL;
-        blas_gemm(0, 1, B, 2 * H, H, 1.0f, hp, H, p.Wh, H, 1.0f, gt, 3 * H);
+        cell_product(p.qh, p.Wh, 0, 2 * H, hp, B, H, gt, 3 * H, 1.0f, p.qbuf);
         gru_rz(gt, rh, hp, m, B, H);
-        blas_gemm(0, 1, B, H, H, 1.0f, rh, H, p.Wh + 2 * (size_t)H * H, H, 1.0f, gt + 2 * H, 3 * H);
+        cell_product(p.qh, p.Wh, 2 * H, H, rh, B, H, gt + 2 * H, 3 * H, 1.0f, p.qbuf);
         gru_state(gt, a->h + (t + 1) * BH, hp, m, B, H);
     }
 }

@@ -39,7 +39,7 @@ void lstm_forward(CellActs *a, const float *x, const float *mask,
     cell_input_forward(a->gates, x, p, T * B, X, 4 * H); /* all T steps in one product */
     for (int t = 0; t < T; t++) {
         float *gt = a->gates + (size_t)t * B * G;
-        blas_gemm(0, 1, B, 4 * H, H, 1.0f, a->h + t * BH, H, p.Wh, H, 1.0f, gt, 4 * H);
+        cell_product(p.qh, p.Wh, 0, 4 * H, a->h + t * BH, B, H, gt, 4 * H, 1.0f, p.qbuf);
         lstm_cell_forward(gt, a->h + (t + 1) * BH, a->c + (t + 1) * BH,
                           a->aux + t * BH, a->h + t * BH, a->c + t * BH,
                           mask ? mask + (size_t)t * B : NULL, B, H);

@@ -212,11 +212,11 @@ AVX512_TARGET static void i8_avx512(const QMat *W, int r0, int nr, const uint8_t
             const uint8_t *a = xq + (size_t)m * ld;
             __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
             for (size_t k = 0; k < ld; k += 64) {
-                __m512i av = _mm512_load_si512(a + k);
-                c0 = _mm512_dpbusd_epi32(c0, av, _mm512_load_si512(w + k));
-                c1 = _mm512_dpbusd_epi32(c1, av, _mm512_load_si512(w + ld + k));
-                c2 = _mm512_dpbusd_epi32(c2, av, _mm512_load_si512(w + 2 * ld + k));
-                c3 = _mm512_dpbusd_epi32(c3, av, _mm512_load_si512(w + 3 * ld + k));
+                __m512i av = _mm512_loadu_si512(a + k);
+                c0 = _mm512_dpbusd_epi32(c0, av, _mm512_loadu_si512(w + k));
+                c1 = _mm512_dpbusd_epi32(c1, av, _mm512_loadu_si512(w + ld + k));
+                c2 = _mm512_dpbusd_epi32(c2, av, _mm512_loadu_si512(w + 2 * ld + k));
+                c3 = _mm512_dpbusd_epi32(c3, av, _mm512_loadu_si512(w + 3 * ld + k));
             }
             int32_t acc[4] = {_mm512_reduce_add_epi32(c0), _mm512_reduce_add_epi32(c1),
                               _mm512_reduce_add_epi32(c2), _mm512_reduce_add_epi32(c3)};
@@ -239,8 +239,8 @@ AVX512_TARGET static void bf16_avx512(const QMat *W, int r0, int nr, const uint1
             const uint16_t *a = xb + (size_t)m * ld;
             __m512 c = _mm512_setzero_ps();
             for (size_t k = 0; k < ld; k += 32)
-                c = _mm512_dpbf16_ps(c, (__m512bh)_mm512_load_si512(a + k),
-                                     (__m512bh)_mm512_load_si512(w + k));
+                c = _mm512_dpbf16_ps(c, (__m512bh)_mm512_loadu_si512(a + k),
+                                     (__m512bh)_mm512_loadu_si512(w + k));
             store(&y[(size_t)m * ldy + n], beta, _mm512_reduce_add_ps(c));
         }
     }

@@ -13,7 +13,7 @@ void rnn_forward(CellActs *a, const float *x, const float *mask, CellParams p, i
     cell_input_forward(a->gates, x, p, T * B, X, H);
     for (int t = 0; t < T; t++) {
         float *gt = a->gates + t * BH, *hp = a->h + t * BH, *hn = a->h + (t + 1) * BH;
-        blas_gemm(0, 1, B, H, H, 1.0f, hp, H, p.Wh, H, 1.0f, gt, H);
+        cell_product(p.qh, p.Wh, 0, H, hp, B, H, gt, H, 1.0f, p.qbuf);
         for (int b = 0; b < B; b++) {
             size_t o = (size_t)b * H;
             if (mask && mask[(size_t)t * B + b] == 0.0f) {

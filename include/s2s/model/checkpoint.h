@@ -85,6 +85,7 @@
 
 #include "s2s/base/common.h"
 #include "s2s/model/model.h"
+#include "s2s/nn/qmat.h"
 #include "s2s/text/tokenizer.h"
 #include "s2s/text/vocab.h"
 
@@ -104,9 +105,13 @@ typedef struct {
     Model model;
     Vocab src_vocab, tgt_vocab;
     Tokenizer tokenizer;
+    struct ModelQuant *quant; /* owned: the decoder's weights in reduced precision, or NULL */
 } TranslationModel;
 
 void tmodel_free(TranslationModel *tm);
+/* Decode in precision p (qmat.h): makes the reduced-precision decoder
+ * weights (PREC_FP32: drops them) and points model.quant at them. */
+int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err);
 /* Checks that b (file pb) can join an ensemble, or an average, with a (file
  * pa): the same target vocabulary and tokenizer. S2S_EINVAL with "pa and
  * pb: what differs" otherwise. */

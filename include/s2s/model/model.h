@@ -80,6 +80,8 @@ typedef struct {
     float *out_b;                   /* (Vt) */
 } ModelTensors;
 
+struct ModelQuant;
+
 typedef struct {
     ModelConfig cfg;
     int ntensors;
@@ -87,6 +89,9 @@ typedef struct {
     size_t nparams;
     float *params; /* owned: (nparams) */
     ModelTensors w;
+    /* decoding: the decoder's weights in reduced precision (quant.h), not
+     * owned; NULL: decode with params */
+    const struct ModelQuant *quant;
 } Model;
 
 /* Appends a tensor of rows x cols to the table (the architectures' plans). */

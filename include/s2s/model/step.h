@@ -38,6 +38,7 @@ typedef struct {
     float *keys;    /* (max_src, max_sents, H) mlp: the memory's keys */
     BiEnc bi;       /* bidirectional: the reversed direction and the sums */
     AttnActs att;   /* rows: q, ht (rows, H); a (rows, max_src); cat (rows, 2H) */
+    void *qbuf;     /* the reduced-precision products' scratch (Model.quant), else empty */
     void *mem;      /* owns every array above */
 } StepState;
 
@@ -67,6 +68,8 @@ void step_forward(StepState *st, const Model *m, const int32_t *prev, const int 
  * (rows, model_dec_input), returning the top layer's new states (rows, H);
  * and the output layer over st->feats, into st->logp. */
 const float *step_stack(StepState *st, const Model *m, int rows);
+/* The attention's weights for a step: fp32, or m->quant's with st's scratch. */
+AttnParams step_attn_params(const StepState *st, const Model *m);
 void step_output(StepState *st, const Model *m, int rows);
 /* Slot 0 of row r takes the new state (slot 1) of row parent[r], a row of
  * the same sentence, in the same block or a later one (the blocks of

@@ -21,6 +21,8 @@
 #ifndef S2S_ATTENTION_H
 #define S2S_ATTENTION_H
 
+#include "s2s/nn/qmat.h"
+
 typedef enum { ATTN_DOT = 0, ATTN_GENERAL, ATTN_MLP } AttnScore;
 
 const char *attn_score_name(AttnScore k);
@@ -28,6 +30,10 @@ int attn_score_from_name(const char *name, AttnScore *k);
 
 typedef struct {
     const float *Wa, *Wk, *v, *Wc; /* Wa: general and mlp; Wk, v: mlp; NULL where unused */
+    /* decoding in reduced precision (qmat.h): Wa^T, Wk^T and Wc as QMats
+     * and the products' scratch; NULL: the fp32 weights, through BLAS */
+    const QMat *qa, *qk, *qc;
+    void *qbuf;
 } AttnParams;
 
 typedef struct {

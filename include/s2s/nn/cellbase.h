@@ -10,17 +10,31 @@
 #ifndef S2S_CELLBASE_H
 #define S2S_CELLBASE_H
 
+#include "s2s/nn/qmat.h"
+
 typedef struct {
     const float *Wx; /* (G*H, X) */
     const float *Wh; /* (G*H, H) */
     const float *b;  /* (G*H) */
+    /* decoding in reduced precision (qmat.h): Wx and Wh as QMats, and the
+     * products' scratch; NULL: the fp32 weights above, through BLAS */
+    const QMat *qx, *qh;
+    void *qbuf;
 } CellParams;
+
+/* y (M, nr; row stride ldy) = beta y + x (M, K) W[r0 .. r0 + nr)^T, W the
+ * fp32 weight w (rows of K) or, when q is set, q (qmat.h, scratch buf). */
+void cell_product(const QMat *q, const float *w, int r0, int nr, const float *x, int M, int K,
+                  float *y, int ldy, float beta, void *buf);
 
 /* A cell's three tensors inside a parameter block, or inside the gradient
  * block that mirrors it (the same views serve both). */
 typedef struct {
     float *Wx, *Wh, *b;
 } CellTensors;
+
+/* The fp32 weights of a cell as its parameters. */
+CellParams cell_params(CellTensors w);
 
 /* What forward keeps for backward; arrays owned by the caller, sized for
  * capacity T, B. */

@@ -59,7 +59,7 @@ size_t qmat_scratch_bytes(Precision p, int M, int cols);
 
 /* y[m * ldy + n] = beta * y[...] + sum_k x[m * ldx + k] * W[r0 + n][k], for
  * m < M, n < nr: rows r0 .. r0 + nr of W. scratch: qmat_scratch_bytes(M,
- * cols) bytes, 64-byte aligned (not used by fp32; may be NULL there). */
+ * cols) bytes (not used by fp32; may be NULL there). */
 void qmat_mul(const QMat *W, int r0, int nr, const float *x, int ldx, int M, float *y, int ldy,
               float beta, void *scratch);
 

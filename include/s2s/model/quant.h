@@ -1,0 +1,34 @@
+/* quant.h: a model's decoder weights in reduced precision (qmat.h), made
+ * at load for decoding: every product of a decoder step (each decoder
+ * layer's Wx and Wh, attention's Wa, Wk and Wc, the output layer) reads
+ * them instead of the fp32 parameters. The encoder, the gates' and the
+ * attention's non-linear parts, the softmax and the search stay fp32.
+ * Training never uses them.
+ */
+#ifndef S2S_QUANT_H
+#define S2S_QUANT_H
+
+#include <stddef.h>
+
+#include "s2s/base/common.h"
+#include "s2s/model/model.h"
+#include "s2s/nn/qmat.h"
+
+typedef struct ModelQuant {
+    Precision prec;
+    QMat dec_x[MODEL_MAX_LAYERS], dec_h[MODEL_MAX_LAYERS];
+    QMat attn_a, attn_k, attn_c; /* attention: Wa^T, Wk^T, Wc (rows 0 where unused) */
+    QMat out;                    /* the output layer's weights (Vt, model_out_input) */
+} ModelQuant;
+
+/* The decoder weights of m in precision p (PREC_FP32: views of m's own).
+ * m must outlive q; m->quant is not set (the caller points it at q). */
+int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err);
+void model_quant_free(ModelQuant *q);
+/* Bytes of the decoder weights as stored. */
+size_t model_quant_bytes(const ModelQuant *q);
+/* Scratch for the products of a step over `rows` rows, or of the keys of
+ * `mem_rows` encoder states. */
+size_t model_quant_scratch(const Model *m, int rows, int mem_rows);
+
+#endif
