@@ -36,20 +36,17 @@ static void test_round_trip(Rng *r)
     for (int i = 0; i < R; i++)
         for (int k = 0; k < q8.ld; k++) {
             float v = k < C ? w[i * C + k] : 0;
-            float d8 = q8.scale[i] * q8.i8[i * q8.ld + k];
+            float d8 = qmat_weight(&q8, i, k), db = qmat_weight(&qb, i, k);
             bad8 += fabsf(d8 - v) > q8.scale[i] * 0.5001f;
-            uint32_t u = (uint32_t)qb.bf16[i * qb.ld + k] << 16;
-            float db;
-            memcpy(&db, &u, sizeof db);
             badb += fabsf(db - v) > fabsf(v) * (1.0f / 256);
         }
     CHECK_MSG(bad8 == 0, "%d int8 weights off by more than half a step", bad8);
     CHECK_MSG(badb == 0, "%d bf16 weights off by more than 2^-8", badb);
     int32_t sum = 0;
     for (int k = 0; k < C; k++)
-        sum += q8.i8[k];
+        sum += qmat_q8(&q8, 0, k);
     CHECK(sum == q8.qsum[0]);
-    CHECK(qmat_bytes(&q8) == (size_t)R * 128 + R * 8);
+    CHECK(qmat_bytes(&q8) == (size_t)16 * 128 + R * 8); /* one block of 16 rows */
     CHECK(qmat_init(&qb, PREC_FP32, w, R, C, C, 1, &err) == S2S_EINVAL);
     qmat_free(&q8);
     qmat_free(&qb);

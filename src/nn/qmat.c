@@ -57,7 +57,27 @@ static float weight(const float *w, int ldw, int transpose, int r, int k)
     return transpose ? w[(size_t)k * ldw + r] : w[(size_t)r * ldw + k];
 }
 
-static int quantize_rows(QMat *q, const float *w, int ldw, int transpose)
+/* The packed layout (qmat.h): blocks of QMAT_NB rows; in a block, for each
+ * group of g columns (int8: 4, bf16: 2), the block's rows side by side, g
+ * weights each: one 64-byte vector per group. Element (r, k)'s index: */
+static size_t packed(const QMat *q, int r, int k, int g)
+{
+    return (((size_t)(r / QMAT_NB) * (q->ld / g) + (size_t)(k / g)) * QMAT_NB + (size_t)(r % QMAT_NB)) * g +
+           (size_t)(k % g);
+}
+
+int8_t qmat_q8(const QMat *q, int r, int k) { return q->i8[packed(q, r, k, 4)]; }
+
+float qmat_weight(const QMat *q, int r, int k)
+{
+    if (q->prec == PREC_FP32)
+        return q->f32[(size_t)r * q->cols + k];
+    if (q->prec == PREC_BF16)
+        return from_bf16(q->bf16[packed(q, r, k, 2)]);
+    return q->scale[r] * (float)qmat_q8(q, r, k);
+}
+
+static void quantize_rows(QMat *q, const float *w, int ldw, int transpose)
 {
     for (int r = 0; r < q->rows; r++) {
         float mx = 0;
@@ -65,15 +85,22 @@ static int quantize_rows(QMat *q, const float *w, int ldw, int transpose)
             mx = fmaxf(mx, fabsf(weight(w, ldw, transpose, r, k)));
         float s = mx > 0 ? mx / 127.0f : 1.0f;
         int32_t sum = 0;
-        int8_t *row = q->i8 + (size_t)r * q->ld;
         for (int k = 0; k < q->cols; k++) {
             long v = lrintf(weight(w, ldw, transpose, r, k) / s);
-            row[k] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
-            sum += row[k];
+            int8_t b = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+            q->i8[packed(q, r, k, 4)] = b;
+            sum += b;
         }
         q->scale[r] = s, q->qsum[r] = sum;
     }
-    return 0;
+}
+
+static void *zalloc(size_t bytes)
+{
+    void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
 }
 
 int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw, int transpose,
@@ -89,26 +116,24 @@ int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw,
         q->ld = cols, q->f32 = w;
         return 0;
     }
-    size_t n = (size_t)rows * q->ld;
+    size_t n = (size_t)(rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld; /* whole blocks */
     if (p == PREC_BF16) {
-        q->bf16 = aligned_alloc(64, (n * sizeof(uint16_t) + 63) / 64 * 64);
-        if (!q->bf16)
+        if (!(q->bf16 = zalloc(n * sizeof(uint16_t))))
             return s2s_fail(err, S2S_ENOMEM, "out of memory for %d x %d bf16 weights", rows, cols);
-        memset(q->bf16, 0, n * sizeof(uint16_t));
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < cols; k++)
-                q->bf16[(size_t)r * q->ld + k] = to_bf16(weight(w, ldw, transpose, r, k));
+                q->bf16[packed(q, r, k, 2)] = to_bf16(weight(w, ldw, transpose, r, k));
         return 0;
     }
-    q->i8 = aligned_alloc(64, (n + 63) / 64 * 64);
+    q->i8 = zalloc(n);
     q->scale = malloc(sizeof(float) * (size_t)rows);
     q->qsum = malloc(sizeof(int32_t) * (size_t)rows);
     if (!q->i8 || !q->scale || !q->qsum) {
         qmat_free(q);
         return s2s_fail(err, S2S_ENOMEM, "out of memory for %d x %d int8 weights", rows, cols);
     }
-    memset(q->i8, 0, n);
-    return quantize_rows(q, w, ldw, transpose);
+    quantize_rows(q, w, ldw, transpose);
+    return 0;
 }
 
 void qmat_free(QMat *q)
@@ -122,8 +147,8 @@ void qmat_free(QMat *q)
 
 size_t qmat_bytes(const QMat *q)
 {
-    size_t n = (size_t)q->rows * q->ld;
-    return q->prec == PREC_FP32 ? n * sizeof(float)
+    size_t n = (size_t)(q->rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld;
+    return q->prec == PREC_FP32 ? (size_t)q->rows * q->cols * sizeof(float)
            : q->prec == PREC_BF16 ? n * sizeof(uint16_t)
                                   : n + (size_t)q->rows * (sizeof(float) + sizeof(int32_t));
 }
@@ -155,13 +180,16 @@ static void x_to_u8(uint8_t *xq, float *xs, int ld, const float *x, int ldx, int
     for (int m = 0; m < M; m++) {
         const float *xr = x + (size_t)m * ldx;
         float mx = 0;
-        for (int k = 0; k < K; k++)
-            mx = fmaxf(mx, fabsf(xr[k]));
+        for (int k = 0; k < K; k++) { /* (no libm calls: this runs every product) */
+            float a = xr[k] < 0 ? -xr[k] : xr[k];
+            mx = a > mx ? a : mx;
+        }
         float s = mx > 0 ? mx / 127.0f : 1.0f, inv = 1.0f / s;
         uint8_t *row = xq + (size_t)m * ld;
-        for (int k = 0; k < K; k++) {
-            long v = lrintf(xr[k] * inv);
-            row[k] = (uint8_t)((v > 127 ? 127 : v < -127 ? -127 : v) + 128);
+        for (int k = 0; k < K; k++) { /* |x / s| <= 127: round half away from zero */
+            float v = xr[k] * inv;
+            int q = (int)(v + (v < 0 ? -0.5f : 0.5f));
+            row[k] = (uint8_t)((q > 127 ? 127 : q < -127 ? -127 : q) + 128);
         }
         memset(row + K, 128, (size_t)(ld - K));
         xs[m] = s;
@@ -170,20 +198,19 @@ static void x_to_u8(uint8_t *xq, float *xs, int ld, const float *x, int ldx, int
 
 /* ---- kernels: y[m][n] = beta y + dot(x row m, W row r0 + n) ---- */
 
-static void store(float *y, float beta, float v) { *y = beta == 0 ? v : beta * *y + v; }
+static float finish(float beta, float y, float v) { return beta == 0 ? v : beta * y + v; }
 
 static void i8_portable(const QMat *W, int r0, int nr, const uint8_t *xq, const float *xs, int M,
                         float *y, int ldy, float beta)
 {
     for (int m = 0; m < M; m++)
         for (int n = 0; n < nr; n++) {
-            const int8_t *w = W->i8 + (size_t)(r0 + n) * W->ld;
             const uint8_t *a = xq + (size_t)m * W->ld;
             int32_t acc = 0;
             for (int k = 0; k < W->ld; k++)
-                acc += (int32_t)a[k] * w[k];
-            acc -= 128 * W->qsum[r0 + n];
-            store(&y[(size_t)m * ldy + n], beta, (float)acc * xs[m] * W->scale[r0 + n]);
+                acc += (int32_t)a[k] * W->i8[packed(W, r0 + n, k, 4)];
+            float v = (float)(acc - 128 * W->qsum[r0 + n]) * xs[m] * W->scale[r0 + n];
+            y[(size_t)m * ldy + n] = finish(beta, y[(size_t)m * ldy + n], v);
         }
 }
 
@@ -192,58 +219,193 @@ static void bf16_portable(const QMat *W, int r0, int nr, const uint16_t *xb, int
 {
     for (int m = 0; m < M; m++)
         for (int n = 0; n < nr; n++) {
-            const uint16_t *w = W->bf16 + (size_t)(r0 + n) * W->ld, *a = xb + (size_t)m * W->ld;
+            const uint16_t *a = xb + (size_t)m * W->ld;
             float acc = 0;
             for (int k = 0; k < W->cols; k++)
-                acc += from_bf16(a[k]) * from_bf16(w[k]);
-            store(&y[(size_t)m * ldy + n], beta, acc);
+                acc += from_bf16(a[k]) * from_bf16(W->bf16[packed(W, r0 + n, k, 2)]);
+            y[(size_t)m * ldy + n] = finish(beta, y[(size_t)m * ldy + n], acc);
         }
 }
 
-/* Four rows of W against one row of x, 64 columns a step. */
+/* Stores the 16 outputs of block row v (rows b0 .. b0 + 16 of W) that lie
+ * in r0 .. r0 + nr, for activation row m. */
+AVX512_TARGET static void store_block(float *y, int ldy, int m, int r0, int nr, int b0, __m512 v,
+                                      float beta)
+{
+    int lo = b0 < r0 ? r0 - b0 : 0, hi = b0 + QMAT_NB > r0 + nr ? r0 + nr - b0 : QMAT_NB;
+    if (lo > 0) { /* a block that starts before r0 (a row range not on a block) */
+        float t[QMAT_NB];
+        _mm512_storeu_ps(t, v);
+        for (int j = lo; j < hi; j++) {
+            float *d = y + (size_t)m * ldy + (b0 + j - r0);
+            *d = finish(beta, *d, t[j]);
+        }
+        return;
+    }
+    __mmask16 mask = (__mmask16)((1u << hi) - 1);
+    float *dst = y + (size_t)m * ldy + (b0 - r0); /* element j of the block at dst[j] */
+    if (beta != 0) {
+        __m512 old = _mm512_maskz_loadu_ps(mask, dst);
+        v = _mm512_add_ps(_mm512_mul_ps(_mm512_set1_ps(beta), old), v);
+    }
+    _mm512_mask_storeu_ps(dst, mask, v);
+}
+
+/* The micro-kernels: MR activation rows (1 or 2) against NBLK blocks of 16
+ * weight rows, two column groups a step, each with its own accumulators:
+ * 2 x MR x NBLK independent chains, a broadcast group of a row against a
+ * block's 64 bytes per instruction. Blocks past the matrix's last are
+ * skipped by the caller (nb <= NBLK). */
+#define NBLK 4
+
+/* The 16 outputs of block b0 .. b0 + 16 for row m: int8's scaling. */
+AVX512_TARGET static __m512 i8_scale(const QMat *W, int b0, __m512i acc, float xs)
+{
+    int left = W->rows - b0;
+    __mmask16 k = (__mmask16)(left >= QMAT_NB ? 0xFFFF : (1u << left) - 1);
+    __m512i off = _mm512_mullo_epi32(_mm512_maskz_loadu_epi32(k, W->qsum + b0), _mm512_set1_epi32(128));
+    __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc, off));
+    return _mm512_mul_ps(_mm512_mul_ps(v, _mm512_set1_ps(xs)), _mm512_maskz_loadu_ps(k, W->scale + b0));
+}
+
+/* One group (4 columns) of rows a0 and a1 against blocks w0..w3 (bs bytes
+ * apart), into accumulators c0..c7: written out so that they stay in
+ * registers. */
+#define I8_STEP(a0, a1, w, bs, c0, c1, c2, c3, c4, c5, c6, c7)                      \
+    do {                                                                              \
+        int32_t g0_, g1_;                                                             \
+        memcpy(&g0_, (a0), 4);                                                        \
+        memcpy(&g1_, (a1), 4);                                                        \
+        __m512i x0_ = _mm512_set1_epi32(g0_), x1_ = _mm512_set1_epi32(g1_);           \
+        __m512i w0_ = _mm512_loadu_si512((w)), w1_ = _mm512_loadu_si512((w) + (bs));  \
+        __m512i w2_ = _mm512_loadu_si512((w) + 2 * (bs));                            \
+        __m512i w3_ = _mm512_loadu_si512((w) + 3 * (bs));                            \
+        c0 = _mm512_dpbusd_epi32(c0, x0_, w0_), c1 = _mm512_dpbusd_epi32(c1, x0_, w1_); \
+        c2 = _mm512_dpbusd_epi32(c2, x0_, w2_), c3 = _mm512_dpbusd_epi32(c3, x0_, w3_); \
+        c4 = _mm512_dpbusd_epi32(c4, x1_, w0_), c5 = _mm512_dpbusd_epi32(c5, x1_, w1_); \
+        c6 = _mm512_dpbusd_epi32(c6, x1_, w2_), c7 = _mm512_dpbusd_epi32(c7, x1_, w3_); \
+    } while (0)
+
+/* Rows m0 and m0 + 1 (m0 + 1 only when two) against four whole blocks
+ * from b: 16 chains (two column groups a step). */
+AVX512_TARGET static void i8_micro4(const QMat *W, int b, const uint8_t *xq, const float *xs,
+                                    int m0, int two, float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld, bs = ld * QMAT_NB;
+    const int8_t *w = W->i8 + (size_t)b * bs;
+    const uint8_t *a0 = xq + (size_t)m0 * ld, *a1 = two ? a0 + ld : a0;
+    __m512i z = _mm512_setzero_si512();
+    __m512i p0 = z, p1 = z, p2 = z, p3 = z, p4 = z, p5 = z, p6 = z, p7 = z;
+    __m512i q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
+    for (size_t k = 0; k < ld; k += 8) {
+        I8_STEP(a0 + k, a1 + k, w + k * QMAT_NB, bs, p0, p1, p2, p3, p4, p5, p6, p7);
+        I8_STEP(a0 + k + 4, a1 + k + 4, w + (k + 4) * QMAT_NB, bs, q0, q1, q2, q3, q4, q5, q6, q7);
+    }
+    __m512i acc[2][4] = {{_mm512_add_epi32(p0, q0), _mm512_add_epi32(p1, q1),
+                          _mm512_add_epi32(p2, q2), _mm512_add_epi32(p3, q3)},
+                         {_mm512_add_epi32(p4, q4), _mm512_add_epi32(p5, q5),
+                          _mm512_add_epi32(p6, q6), _mm512_add_epi32(p7, q7)}};
+    for (int i = 0; i < 1 + two; i++)
+        for (int j = 0; j < 4; j++) {
+            int b0 = (b + j) * QMAT_NB;
+            store_block(y, ldy, m0 + i, r0, nr, b0, i8_scale(W, b0, acc[i][j], xs[m0 + i]), beta);
+        }
+}
+
+/* One row against one block: the matrix's last blocks. */
+AVX512_TARGET static void i8_micro1(const QMat *W, int b, const uint8_t *xq, const float *xs,
+                                    int m, float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld;
+    const int8_t *w = W->i8 + (size_t)b * ld * QMAT_NB;
+    const uint8_t *a = xq + (size_t)m * ld;
+    __m512i c = _mm512_setzero_si512();
+    for (size_t k = 0; k < ld; k += 4) {
+        int32_t g;
+        memcpy(&g, a + k, 4);
+        c = _mm512_dpbusd_epi32(c, _mm512_set1_epi32(g), _mm512_loadu_si512(w + k * QMAT_NB));
+    }
+    int b0 = b * QMAT_NB;
+    store_block(y, ldy, m, r0, nr, b0, i8_scale(W, b0, c, xs[m]), beta);
+}
+
 AVX512_TARGET static void i8_avx512(const QMat *W, int r0, int nr, const uint8_t *xq,
                                     const float *xs, int M, float *y, int ldy, float beta)
 {
-    int n = 0;
-    for (; n + 4 <= nr; n += 4) {
-        const int8_t *w = W->i8 + (size_t)(r0 + n) * W->ld;
-        size_t ld = (size_t)W->ld;
-        for (int m = 0; m < M; m++) {
-            const uint8_t *a = xq + (size_t)m * ld;
-            __m512i c0 = _mm512_setzero_si512(), c1 = c0, c2 = c0, c3 = c0;
-            for (size_t k = 0; k < ld; k += 64) {
-                __m512i av = _mm512_loadu_si512(a + k);
-                c0 = _mm512_dpbusd_epi32(c0, av, _mm512_loadu_si512(w + k));
-                c1 = _mm512_dpbusd_epi32(c1, av, _mm512_loadu_si512(w + ld + k));
-                c2 = _mm512_dpbusd_epi32(c2, av, _mm512_loadu_si512(w + 2 * ld + k));
-                c3 = _mm512_dpbusd_epi32(c3, av, _mm512_loadu_si512(w + 3 * ld + k));
-            }
-            int32_t acc[4] = {_mm512_reduce_add_epi32(c0), _mm512_reduce_add_epi32(c1),
-                              _mm512_reduce_add_epi32(c2), _mm512_reduce_add_epi32(c3)};
-            for (int j = 0; j < 4; j++)
-                store(&y[(size_t)m * ldy + n + j], beta,
-                      (float)(acc[j] - 128 * W->qsum[r0 + n + j]) * xs[m] * W->scale[r0 + n + j]);
-        }
+    int bend = (r0 + nr + QMAT_NB - 1) / QMAT_NB, b = r0 / QMAT_NB;
+    for (; b + NBLK <= bend; b += NBLK)
+        for (int m = 0; m < M; m += 2)
+            i8_micro4(W, b, xq, xs, m, M - m >= 2, y, ldy, r0, nr, beta);
+    for (; b < bend; b++)
+        for (int m = 0; m < M; m++)
+            i8_micro1(W, b, xq, xs, m, y, ldy, r0, nr, beta);
+}
+
+/* The same for bf16: 2 columns a group, fp32 accumulation. */
+#define BF_STEP(a0, a1, w, bs, c0, c1, c2, c3, c4, c5, c6, c7)                          \
+    do {                                                                              \
+        int32_t g0_, g1_;                                                             \
+        memcpy(&g0_, (a0), 4);                                                        \
+        memcpy(&g1_, (a1), 4);                                                        \
+        __m512bh x0_ = (__m512bh)_mm512_set1_epi32(g0_);                              \
+        __m512bh x1_ = (__m512bh)_mm512_set1_epi32(g1_);                              \
+        __m512bh w0_ = (__m512bh)_mm512_loadu_si512((w));                             \
+        __m512bh w1_ = (__m512bh)_mm512_loadu_si512((w) + (bs));                      \
+        __m512bh w2_ = (__m512bh)_mm512_loadu_si512((w) + 2 * (bs));                  \
+        __m512bh w3_ = (__m512bh)_mm512_loadu_si512((w) + 3 * (bs));                  \
+        c0 = _mm512_dpbf16_ps(c0, x0_, w0_), c1 = _mm512_dpbf16_ps(c1, x0_, w1_);      \
+        c2 = _mm512_dpbf16_ps(c2, x0_, w2_), c3 = _mm512_dpbf16_ps(c3, x0_, w3_);      \
+        c4 = _mm512_dpbf16_ps(c4, x1_, w0_), c5 = _mm512_dpbf16_ps(c5, x1_, w1_);      \
+        c6 = _mm512_dpbf16_ps(c6, x1_, w2_), c7 = _mm512_dpbf16_ps(c7, x1_, w3_);      \
+    } while (0)
+
+AVX512_TARGET static void bf16_micro4(const QMat *W, int b, const uint16_t *xb, int m0, int two,
+                                      float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld, bs = ld * QMAT_NB;
+    const uint16_t *w = W->bf16 + (size_t)b * bs;
+    const uint16_t *a0 = xb + (size_t)m0 * ld, *a1 = two ? a0 + ld : a0;
+    __m512 z = _mm512_setzero_ps();
+    __m512 p0 = z, p1 = z, p2 = z, p3 = z, p4 = z, p5 = z, p6 = z, p7 = z;
+    __m512 q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
+    for (size_t k = 0; k < ld; k += 4) {
+        BF_STEP(a0 + k, a1 + k, w + k * QMAT_NB, bs, p0, p1, p2, p3, p4, p5, p6, p7);
+        BF_STEP(a0 + k + 2, a1 + k + 2, w + (k + 2) * QMAT_NB, bs, q0, q1, q2, q3, q4, q5, q6, q7);
     }
-    if (n < nr)
-        i8_portable(W, r0 + n, nr - n, xq, xs, M, y + n, ldy, beta);
+    __m512 acc[2][4] = {{_mm512_add_ps(p0, q0), _mm512_add_ps(p1, q1), _mm512_add_ps(p2, q2),
+                         _mm512_add_ps(p3, q3)},
+                        {_mm512_add_ps(p4, q4), _mm512_add_ps(p5, q5), _mm512_add_ps(p6, q6),
+                         _mm512_add_ps(p7, q7)}};
+    for (int i = 0; i < 1 + two; i++)
+        for (int j = 0; j < 4; j++)
+            store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
+}
+
+AVX512_TARGET static void bf16_micro1(const QMat *W, int b, const uint16_t *xb, int m, float *y,
+                                      int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld;
+    const uint16_t *w = W->bf16 + (size_t)b * ld * QMAT_NB, *a = xb + (size_t)m * ld;
+    __m512 c = _mm512_setzero_ps();
+    for (size_t k = 0; k < ld; k += 2) {
+        int32_t g;
+        memcpy(&g, a + k, 4);
+        c = _mm512_dpbf16_ps(c, (__m512bh)_mm512_set1_epi32(g),
+                             (__m512bh)_mm512_loadu_si512(w + k * QMAT_NB));
+    }
+    store_block(y, ldy, m, r0, nr, b * QMAT_NB, c, beta);
 }
 
 AVX512_TARGET static void bf16_avx512(const QMat *W, int r0, int nr, const uint16_t *xb, int M,
                                       float *y, int ldy, float beta)
 {
-    size_t ld = (size_t)W->ld;
-    for (int n = 0; n < nr; n++) {
-        const uint16_t *w = W->bf16 + (size_t)(r0 + n) * ld;
-        for (int m = 0; m < M; m++) {
-            const uint16_t *a = xb + (size_t)m * ld;
-            __m512 c = _mm512_setzero_ps();
-            for (size_t k = 0; k < ld; k += 32)
-                c = _mm512_dpbf16_ps(c, (__m512bh)_mm512_loadu_si512(a + k),
-                                     (__m512bh)_mm512_loadu_si512(w + k));
-            store(&y[(size_t)m * ldy + n], beta, _mm512_reduce_add_ps(c));
-        }
-    }
+    int bend = (r0 + nr + QMAT_NB - 1) / QMAT_NB, b = r0 / QMAT_NB;
+    for (; b + NBLK <= bend; b += NBLK)
+        for (int m = 0; m < M; m += 2)
+            bf16_micro4(W, b, xb, m, M - m >= 2, y, ldy, r0, nr, beta);
+    for (; b < bend; b++)
+        for (int m = 0; m < M; m++)
+            bf16_micro1(W, b, xb, m, y, ldy, r0, nr, beta);
 }
 
 /* ---- dispatch ---- */

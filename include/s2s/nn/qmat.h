@@ -3,7 +3,11 @@
  *
  * A QMat is a weight W (rows, cols), row-major, as the layers hold them
  * for y = x W^T. It is stored once, at load, in the layout the kernel
- * reads (rows padded to QMAT_ALIGN columns of zeros), in one of:
+ * reads, packed: blocks of QMAT_NB rows, and in a block, for each group of
+ * 4 (int8) or 2 (bf16) columns, the 16 rows' weights side by side, so that
+ * one instruction multiplies a broadcast group of an activation row with a
+ * whole block (columns padded to QMAT_ALIGN, rows to QMAT_NB, with zeros).
+ * The precisions:
  *   fp32  the model's own weights, not copied; products through blas.h
  *   bf16  each weight rounded to bfloat16 (nearest even); products
  *         accumulate in fp32
@@ -28,7 +32,8 @@
 
 typedef enum { PREC_FP32 = 0, PREC_BF16, PREC_INT8 } Precision;
 
-#define QMAT_ALIGN 64 /* columns: the int8 kernel's step; bf16 reads 32 at a time */
+#define QMAT_ALIGN 64 /* columns are padded to a multiple of this */
+#define QMAT_NB 16    /* rows per packed block: one 64-byte vector of outputs */
 
 const char *precision_name(Precision p);
 int precision_from_name(const char *name, Precision *p);
@@ -37,8 +42,8 @@ typedef struct {
     Precision prec;
     int rows, cols, ld;    /* ld: cols rounded up to QMAT_ALIGN (bf16, int8) */
     const float *f32;      /* fp32: (rows, cols), not owned */
-    uint16_t *bf16;        /* bf16: (rows, ld), owned */
-    int8_t *i8;            /* int8: (rows, ld), owned */
+    uint16_t *bf16;        /* bf16: packed, owned */
+    int8_t *i8;            /* int8: packed, owned */
     float *scale;          /* int8: (rows), owned */
     int32_t *qsum;         /* int8: (rows) sum of the row's q, owned */
     int fast;              /* 1: the AVX-512 kernel (chosen at qmat_init) */
@@ -51,6 +56,9 @@ typedef struct {
 int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw, int transpose,
               S2sErr *err);
 void qmat_free(QMat *q);
+/* Weight (r, k) as the product sees it (int8: scale times q), and int8's q. */
+float qmat_weight(const QMat *q, int r, int k);
+int8_t qmat_q8(const QMat *q, int r, int k);
 /* Bytes the weights take. */
 size_t qmat_bytes(const QMat *q);
 
