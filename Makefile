@@ -96,13 +96,15 @@ clean:
 
 # Benchmark helpers (scripts/bench.sh): the FMA peak loop and the sgemm timer.
 .PHONY: bench
-bench: $(BUILD)/bench/fma_peak $(BUILD)/bench/fma_peak_avx2 $(BUILD)/bench/gemm_bench
+bench: $(BUILD)/bench/fma_peak $(BUILD)/bench/fma_peak_avx2 $(BUILD)/bench/gemm_bench $(BUILD)/bench/read_bw
 $(BUILD)/bench/fma_peak: tests/bench/fma_peak.c | $(BUILD)/bench
 	$(CC) -O2 -march=native -pthread -o $@ $<
 $(BUILD)/bench/fma_peak_avx2: tests/bench/fma_peak.c | $(BUILD)/bench
 	$(CC) -O2 -mavx2 -mfma -pthread -o $@ $<
 $(BUILD)/bench/gemm_bench: tests/bench/gemm_bench.c $(BUILD)/libs2s.a | $(BUILD)/bench
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
+$(BUILD)/bench/read_bw: tests/bench/read_bw.c | $(BUILD)/bench
+	$(CC) -O2 -march=native -o $@ $<
 $(BUILD)/bench:
 	mkdir -p $@
 # scripts/bench-mpi.sh: the gradient exchange's time (make MPI=1 bench-mpi)

@@ -16,6 +16,7 @@
 #include "s2s/decode/ensemble.h"
 #include "s2s/decode/translator.h"
 #include "s2s/model/checkpoint.h"
+#include "s2s/model/quant.h"
 #include "s2s/nn/blas.h"
 #include "s2s/text/textio.h"
 #include "s2s/text/vocab.h"
@@ -408,9 +409,15 @@ static int open_run(Run *r, S2sErr *err)
     const Model *m[ENSEMBLE_MAX];
     memcpy(inputs + 1, a->m.path, sizeof(char *) * (size_t)a->m.n);
     int rc = fileio_check_output(a->output, inputs, 1 + a->m.n, err);
-    if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)) ||
-        (rc = ensemble_precision(r->ck, a->m.n, a->m.prec, err)))
+    if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
         return rc;
+    double t = cli_now();
+    if ((rc = ensemble_precision(r->ck, a->m.n, a->m.prec, err)))
+        return rc;
+    if (!a->quiet)
+        fprintf(stderr, "s2s translate: decoding in %s (%s): decoder weights %.1f MB, made in %.0f ms\n",
+                precision_name(a->m.prec), qmat_kernel(a->m.prec),
+                model_decoder_bytes(&r->ck[0].tm.model) / 1048576.0, 1000 * (cli_now() - t));
     for (int k = 0; k < a->m.n; k++)
         m[k] = &r->ck[k].tm.model;
     if ((rc = ensemble_set(&r->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||

@@ -61,3 +61,16 @@ size_t model_quant_scratch(const Model *m, int rows, int mem_rows)
     int K = max_int(max_int(model_dec_input(c), model_out_input(c)), 2 * c->hidden);
     return qmat_scratch_bytes(m->quant->prec, max_int(rows, mem_rows), K);
 }
+
+size_t model_decoder_bytes(const Model *m)
+{
+    if (m->quant)
+        return model_quant_bytes(m->quant);
+    const ModelConfig *c = &m->cfg;
+    size_t H = (size_t)c->hidden, G = (size_t)cell_gates(c->cell), n = 0;
+    for (int l = 0; l < c->layers; l++)
+        n += G * H * ((l ? H : (size_t)model_dec_input(c)) + H);
+    if (model_attends(c))
+        n += H * H * ((c->attn != ATTN_DOT) + (c->attn == ATTN_MLP)) + 2 * H * H;
+    return (n + (size_t)c->tgt_vocab * model_out_input(c)) * sizeof(float);
+}

@@ -27,6 +27,9 @@ int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err);
 void model_quant_free(ModelQuant *q);
 /* Bytes of the decoder weights as stored. */
 size_t model_quant_bytes(const ModelQuant *q);
+/* Bytes of weights one decoder step reads (the decoder stack, the
+ * attention's, the output layer): m->quant's, else fp32's. */
+size_t model_decoder_bytes(const Model *m);
 /* Scratch for the products of a step over `rows` rows, or of the keys of
  * `mem_rows` encoder states. */
 size_t model_quant_scratch(const Model *m, int rows, int mem_rows);
