@@ -123,7 +123,7 @@ static void train_forward(const Model *m, Workspace *ws, const Batch *bt, float 
     S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt &&
                   (long)Ts * B <= ws->src_slots && (long)Tt * B <= ws->tgt_slots);
     model_encode(m, ws->enc, &ws->bi, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask,
-                 bt->src_lens, Ts, B, dropout, rng);
+                 bt->src_lens, Ts, B, dropout, rng, NULL);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;

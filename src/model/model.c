@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "s2s/model/arch.h"
+#include "s2s/model/quant.h"
 #include "s2s/nn/blas.h"
 #include "s2s/nn/dropout.h"
 #include "s2s/nn/embedding.h"
@@ -283,9 +284,10 @@ void workspace_free(Workspace *ws)
  * and every layer's initial state is set. With in/drop (training), layer
  * l > 0 reads a copy of layer l-1's outputs in in[l] after dropout (mask
  * in drop[l]); without (in == NULL: decoding), it reads them directly. */
+/* q: decoding's reduced-precision encoder weights (and qbuf their scratch), or NULL. */
 static void stack_forward(const ModelConfig *c, CellActs *acts, const CellTensors *w,
                           const float *x0, float **in, float **drop, const float *mask, int T,
-                          int B, int X0, float dropout, Rng *rng)
+                          int B, int X0, float dropout, Rng *rng, const ModelQuant *q, void *qbuf)
 {
     size_t n = (size_t)T * B * c->hidden, BH = (size_t)B * c->hidden;
     const float *x = x0;
@@ -297,8 +299,10 @@ static void stack_forward(const ModelConfig *c, CellActs *acts, const CellTensor
         } else if (l > 0) {
             x = acts[l - 1].h + BH;
         }
-        cell_forward(c->cell, &acts[l], x, mask, cell_params(w[l]), T, B, l ? c->hidden : X0,
-                     c->hidden);
+        CellParams p = cell_params(w[l]);
+        if (q)
+            p.qx = &q->enc_x[l], p.qh = &q->enc_h[l], p.qbuf = qbuf;
+        cell_forward(c->cell, &acts[l], x, mask, p, T, B, l ? c->hidden : X0, c->hidden);
     }
 }
 
@@ -310,7 +314,7 @@ const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi
 
 void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float **drop,
                   const int32_t *src, const float *mask, const int *len, int Ts, int B,
-                  float dropout, Rng *rng)
+                  float dropout, Rng *rng, void *qbuf)
 {
     const ModelConfig *c = &m->cfg;
     size_t BH = (size_t)B * c->hidden;
@@ -326,7 +330,7 @@ void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float *
                       c->layers, c->cell, Ts, B, c->embed, c->hidden, dropout, rng);
     else
         stack_forward(c, acts, m->w.enc, in[0], drop ? in : NULL, drop, mask, Ts, B, c->embed,
-                      dropout, rng);
+                      dropout, rng, qbuf ? m->quant : NULL, qbuf);
 }
 
 void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
@@ -355,7 +359,7 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     S2S_INVARIANT(B <= ws->max_B && Ts <= ws->max_src && Tt <= ws->max_tgt &&
                   (long)Ts * B <= ws->src_slots && (long)Tt * B <= ws->tgt_slots);
     model_encode(m, ws->enc, NULL, ws->enc_in, ws->enc_drop, bt->src, bt->src_mask, bt->src_lens,
-                 Ts, B, dropout, rng);
+                 Ts, B, dropout, rng, NULL);
     model_final_states(m, ws->enc, Ts, B, enc_h, enc_c);
     for (int l = 0; l < L; l++)
         h0[l] = ws->dec[l].h, c0[l] = ws->dec[l].c;
@@ -363,7 +367,7 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     a->dec_rows(m, ws->dec_in[0], bt->tgt_in, ws->ctx, N, B);
     dropout_forward(ws->dec_in[0], ws->dec_drop[0], N * X0, dropout, rng);
     stack_forward(c, ws->dec, m->w.dec, ws->dec_in[0], ws->dec_in, ws->dec_drop, bt->tgt_mask,
-                  Tt, B, X0, dropout, rng);
+                  Tt, B, X0, dropout, rng, NULL, NULL);
     a->out_rows(m, ws->top, ws->dec[L - 1].h + (size_t)B * H, bt->tgt_in, ws->ctx, N, B);
     dropout_forward(ws->top, ws->top_drop, N * F, dropout, rng);
 }

@@ -12,6 +12,12 @@ int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err)
     int rc = 0, fp = p == PREC_FP32;
     memset(q, 0, sizeof *q);
     q->prec = p;
+    for (int l = 0; !rc && !c->bidir && l < c->layers; l++) { /* bienc.h's stays fp32 */
+        int X = l ? H : c->embed;
+        rc = qmat_init(&q->enc_x[l], p, m->w.enc[l].Wx, G * H, X, X, 0, err);
+        if (!rc)
+            rc = qmat_init(&q->enc_h[l], p, m->w.enc[l].Wh, G * H, H, H, 0, err);
+    }
     for (int l = 0; !rc && l < c->layers; l++) {
         int X = l ? H : X0;
         rc = qmat_init(&q->dec_x[l], p, m->w.dec[l].Wx, G * H, X, X, 0, err);
@@ -35,6 +41,8 @@ int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err)
 void model_quant_free(ModelQuant *q)
 {
     for (int l = 0; l < MODEL_MAX_LAYERS; l++) {
+        qmat_free(&q->enc_x[l]);
+        qmat_free(&q->enc_h[l]);
         qmat_free(&q->dec_x[l]);
         qmat_free(&q->dec_h[l]);
     }

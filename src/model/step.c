@@ -113,7 +113,8 @@ void step_start(StepState *st, const Model *m, const int32_t *const *src, const 
             st->src[t * S + s] = real ? src[s][c->reverse ? src_len[s] - 1 - t : t] : VOCAB_PAD;
             st->src_mask[t * S + s] = real ? 1.0f : 0.0f;
         }
-    model_encode(m, st->enc, &st->bi, in, NULL, st->src, st->src_mask, src_len, Ts, S, 0.0f, NULL);
+    model_encode(m, st->enc, &st->bi, in, NULL, st->src, st->src_mask, src_len, Ts, S, 0.0f, NULL,
+                 m->quant ? st->qbuf : NULL);
     model_final_states(m, st->enc, Ts, S, enc_h, enc_c);
     for (int l = 0; l < c->layers; l++)
         h0[l] = st->dec[l].h, c0[l] = st->dec[l].c;

@@ -115,10 +115,12 @@ void model_tensors(const Model *m, float *base, ModelTensors *t);
  * layer (dropout on each layer's input, kept for backward); decoding
  * passes in = {embedding buffer} and drop = NULL (no dropout; layer l > 0
  * reads layer l-1's outputs directly). bi (and len (B), the real lengths)
- * for a bidirectional encoder, else NULL. */
+ * for a bidirectional encoder, else NULL. qbuf: decoding with m->quant, the
+ * products' scratch (the unidirectional encoder's weights are read from
+ * m->quant), else NULL. */
 void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float **drop,
                   const int32_t *src, const float *mask, const int *len, int Ts, int B,
-                  float dropout, Rng *rng);
+                  float dropout, Rng *rng, void *qbuf);
 /* The top encoder layer's outputs (Ts, B, H): what attention attends over. */
 const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi, int B);
 /* Appends the three tensors of each layer of a cell stack named side. */

@@ -1,9 +1,9 @@
-/* quant.h: a model's decoder weights in reduced precision (qmat.h), made
- * at load for decoding: every product of a decoder step (each decoder
- * layer's Wx and Wh, attention's Wa, Wk and Wc, the output layer) reads
- * them instead of the fp32 parameters. The encoder, the gates' and the
- * attention's non-linear parts, the softmax and the search stay fp32.
- * Training never uses them.
+/* quant.h: a model's weights in reduced precision (qmat.h), made at load
+ * for decoding: every product of a decoder step (each decoder layer's Wx
+ * and Wh, attention's Wa, Wk and Wc, the output layer) and of the
+ * (unidirectional) encoder reads them instead of the fp32 parameters. The
+ * embeddings, the gates' and the attention's non-linear parts, the
+ * softmaxes and the search stay fp32. Training never uses them.
  */
 #ifndef S2S_QUANT_H
 #define S2S_QUANT_H
@@ -16,6 +16,7 @@
 
 typedef struct ModelQuant {
     Precision prec;
+    QMat enc_x[MODEL_MAX_LAYERS], enc_h[MODEL_MAX_LAYERS]; /* the unidirectional encoder's */
     QMat dec_x[MODEL_MAX_LAYERS], dec_h[MODEL_MAX_LAYERS];
     QMat attn_a, attn_k, attn_c; /* attention: Wa^T, Wk^T, Wc (rows 0 where unused) */
     QMat out;                    /* the output layer's weights (Vt, model_out_input) */
