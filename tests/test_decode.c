@@ -104,7 +104,7 @@ static void test_search(void)
     double scored[NS];
     for (int s = 0; s < NS; s++)
         tgt[s] = beam5.tok[s];
-    decode_score(&d, one_model(&m), src, srclen, tgt, beam5.len, NS, scored);
+    decode_score(&d, one_model(&m), NULL, src, srclen, tgt, beam5.len, NS, scored);
     for (int s = 0; s < NS; s++)
         CHECK_MSG(fabs(scored[s] - beam5.logprob[s]) < 1e-4 * (1 + fabs(scored[s])),
                   "sentence %d: search says %g, score says %g", s, beam5.logprob[s], scored[s]);
@@ -204,7 +204,7 @@ static void test_score_matches_training(void)
     double lp[3], sum = 0;
     for (int s = 0; s < 3; s++)
         tgt[s] = c.tgt_ids + c.tgt_off[s], tl[s] = c.tgt_off[s + 1] - c.tgt_off[s];
-    decode_score(&d, one_model(&m), src, srclen, tgt, tl, 3, lp);
+    decode_score(&d, one_model(&m), NULL, src, srclen, tgt, tl, 3, lp);
     CHECK(workspace_init(&ws, &m, 3, c.max_src_len, c.max_tgt_len + 1, &err) == 0);
     CHECK(batch_init(&bt, 3, c.max_src_len, c.max_tgt_len, &err) == 0);
     batch_fill_pairs(&bt, &c, pairs, 3, 1);
@@ -300,7 +300,7 @@ static void test_ensemble(void)
     double lp[NS];
     for (int s = 0; s < NS; s++)
         tgt[s] = mixed.tok[s];
-    decode_score(&d, &e, srcs, srclen, tgt, mixed.len, NS, lp);
+    decode_score(&d, &e, NULL, srcs, srclen, tgt, mixed.len, NS, lp);
     for (int s = 0; s < NS; s++)
         CHECK_MSG(fabs(lp[s] - mixed.logprob[s]) < 1e-4 * (1 + fabs(lp[s])),
                   "sentence %d: ensemble search %g, score %g", s, mixed.logprob[s], lp[s]);

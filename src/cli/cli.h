@@ -7,6 +7,7 @@
 
 #include "s2s/base/common.h"
 #include "s2s/decode/ensemble.h"
+#include "s2s/decode/shortlist.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
@@ -19,6 +20,7 @@ int cli_bleu(int argc, char **argv);
 int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
 int cli_average(int argc, char **argv);
+int cli_shortlist(int argc, char **argv);
 
 /* The option table of translate, score and serve (cli_options.c). */
 enum { CLI_TRANSLATE = 1, CLI_SCORE = 2, CLI_SERVE = 4 };
@@ -29,7 +31,7 @@ enum { CLI_K_WEIGHTS = 256, CLI_K_SRC, CLI_K_TGT, CLI_K_HOST, CLI_K_PORT, CLI_K_
        CLI_K_LP, CLI_K_RATIO, CLI_K_MAXLEN, CLI_K_SCORES, CLI_K_SAMPLE, CLI_K_TEMP, CLI_K_SEED,
        CLI_K_BATCH, CLI_K_THREADS, CLI_K_WAIT, CLI_K_INTER, CLI_K_MAXLINE, CLI_K_ALIGN,
        CLI_K_BODY, CLI_K_SENTS, CLI_K_QUEUE, CLI_K_CONNS, CLI_K_TIMEOUT, CLI_K_REQ_TIMEOUT,
-       CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_PREC, CLI_K_LAST };
+       CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_PREC, CLI_K_SHORTLIST, CLI_K_LAST };
 #define CLI_MAX_BEAM 64
 #define CLI_MAX_OPTIONS 64
 typedef struct {
@@ -69,9 +71,19 @@ typedef struct {
     int n, nweights;
     double weights[ENSEMBLE_MAX];
     Precision prec; /* --precision */
+    const char *shortlist; /* --shortlist FILE [FIRST [BEST]], or NULL */
+    int sl_first, sl_best;
 } CliModels;
 /* Adds a -m: 0, or CLI_USAGE after a message when there are too many. */
 int cli_models_add(CliModels *m, const char *cmd, const char *path);
+/* --shortlist FILE [FIRST [BEST]] (Marian's form): FIRST and BEST are
+ * the arguments after FILE that are whole numbers (getopt's optind moves
+ * past them). 0, or CLI_USAGE after a message. */
+int cli_shortlist_arg(const char *cmd, CliModels *m, const char *file, int argc, char **argv);
+/* The shortlist m names, read for the vocabularies of ck (zeroed when
+ * there is none); progress: a line saying what it holds, or NULL. */
+int cli_models_shortlist(const CliModels *m, const Checkpoint *ck, Shortlist *sl, FILE *progress,
+                         S2sErr *err);
 /* At least one model, and --weights (when given) right for them: 0 or CLI_USAGE. */
 int cli_models_check(const CliModels *m, const char *cmd);
 

@@ -4,6 +4,7 @@
  * of numeric arguments all come from it. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -51,6 +52,10 @@ static const CliOption options[] = {
      "truncate sources longer than N tokens, with a warning (default 200)"},
     {"precision", CLI_K_PREC, T | S | V, CLI_ARG_STR, 0, 0, "P",
      "decode with the decoder's weights in fp32 (default), bf16 or int8\n(docs/performance.md)"},
+    {"shortlist", CLI_K_SHORTLIST, T | S | V, CLI_ARG_STR, 0, 0, "FILE [FIRST [BEST]]",
+     "decode over a lexical shortlist (Marian's lex.s2t format; s2s shortlist\nlearn): "
+     "the FIRST most frequent target tokens (default 100) and\neach source token's BEST "
+     "translations (default 100); scores are\nthen over the shortlist (docs/performance.md)"},
     {"scores", CLI_K_SCORES, T, CLI_ARG_NONE, 0, 0, NULL, "append ' ||| score' to each output line"},
     {"sample", CLI_K_SAMPLE, T, CLI_ARG_NONE, 0, 0, NULL, "sample from the model instead of searching"},
     {"temperature", CLI_K_TEMP, T, CLI_ARG_DOUBLE, 1e-3, 1000, "T", "sampling temperature (default 1)"},
@@ -235,6 +240,43 @@ int cli_markdown(const char *cmd)
     fprintf(stderr, "s2s help: --markdown CMD: the option tables are train's, translate's, "
                     "score's and serve's\n");
     return CLI_USAGE;
+}
+
+/* s as a whole number (of at most 9 digits), or -1. */
+static long whole(const char *s)
+{
+    if (!s || !s[0] || strspn(s, "0123456789") != strlen(s) || strlen(s) > 9)
+        return -1;
+    return atol(s);
+}
+
+int cli_shortlist_arg(const char *cmd, CliModels *m, const char *file, int argc, char **argv)
+{
+    m->shortlist = file, m->sl_first = SHORTLIST_FIRST, m->sl_best = SHORTLIST_BEST;
+    for (int k = 0; k < 2 && optind < argc && whole(argv[optind]) >= 0; k++)
+        *(k ? &m->sl_best : &m->sl_first) = (int)whole(argv[optind++]);
+    if (file[0] == '\0' || whole(file) >= 0) {
+        fprintf(stderr, "s2s %s: --shortlist FILE [FIRST [BEST]]: '%s' is not a file name "
+                        "(a shortlist is learnt with s2s shortlist learn)\n", cmd, file);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+int cli_models_shortlist(const CliModels *m, const Checkpoint *ck, Shortlist *sl, FILE *progress,
+                         S2sErr *err)
+{
+    memset(sl, 0, sizeof *sl);
+    if (!m->shortlist)
+        return 0;
+    int rc = shortlist_load(sl, m->shortlist, &ck[0].tm.src_vocab, &ck[0].tm.tgt_vocab,
+                            m->sl_first, m->sl_best, err);
+    if (!rc && progress)
+        fprintf(progress, "s2s: shortlist %s: the %d most frequent target tokens and up to %d "
+                          "per source token (%ld entries, %ld lines skipped); scores are over "
+                          "each batch's shortlist\n", m->shortlist, m->sl_first, m->sl_best,
+                sl->entries, sl->skipped);
+    return rc;
 }
 
 int cli_precision(const char *cmd, const char *v, Precision *p)

@@ -122,6 +122,8 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
             rc = CLI_USAGE;
         } else if (c != 'm' && cli_once("score", c, seen, CLI_K_LAST, argv, optind, optarg)) {
             rc = CLI_USAGE;
+        } else if (c == CLI_K_SHORTLIST) {
+            rc = cli_shortlist_arg("score", &a->m, optarg, argc, argv);
         } else {
             rc = parse_value(a, c, optarg);
         }
@@ -138,6 +140,7 @@ typedef struct {
     Checkpoint ck[ENSEMBLE_MAX]; /* ck[0]'s tokenizer and target vocabulary serve all */
     Ensemble e;
     Translator tr;
+    Shortlist sl;     /* --shortlist, else zeroed */
     LineReader in[2];
     IdBuf ids[2];     /* the sources in ck[0]'s vocabulary, the targets */
     IdBuf msrc[ENSEMBLE_MAX]; /* the sources in member k's vocabulary (k >= 1) */
@@ -223,7 +226,8 @@ static int open_scorer(Scorer *s, S2sErr *err)
     memcpy(inputs + 2, a->m.path, sizeof(char *) * (size_t)a->m.n);
     int rc = fileio_check_output(a->output, inputs, 2 + a->m.n, err);
     if (rc || (rc = ensemble_load(s->ck, a->m.path, a->m.n, err)) ||
-        (rc = ensemble_precision(s->ck, a->m.n, a->m.prec, err)))
+        (rc = ensemble_precision(s->ck, a->m.n, a->m.prec, err)) ||
+        (rc = cli_models_shortlist(&a->m, s->ck, &s->sl, a->quiet ? NULL : stderr, err)))
         return rc;
     if (a->output && strcmp(a->output, "-") != 0 && !freopen(a->output, "w", stdout))
         return s2s_fail(err, S2S_EIO, "%s: cannot create", a->output);
@@ -261,10 +265,12 @@ int cli_score(int argc, char **argv)
         ra->src = s->a.src, ra->batch = s->a.batch, ra->max_line = s->a.max_line;
         ra->out = stdout, ra->out_name = "stdout";
         ra->feature = ra->feature ? ra->feature : "S2S";
+        ra->shortlist = s->a.m.shortlist ? &s->sl : NULL;
         blas_set_threads((int)s->a.threads);
         code = rescore_run(ra, s->ck, &s->e, &err) ? CLI_FAIL : CLI_OK;
     } else {
-        DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
+        DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1,
+                           .shortlist = s->a.m.shortlist ? &s->sl : NULL};
         s->in[0].max_line = s->in[1].max_line = s->a.max_line;
         blas_set_threads((int)s->a.threads);
         rc = translator_init(&s->tr, &s->e, &o, (int)s->a.batch, 1, 1, CHUNK, 0, &err);
@@ -287,6 +293,7 @@ int cli_score(int argc, char **argv)
         idbuf_free(&s->ids[k]);
     }
     translator_free(&s->tr);
+    shortlist_free(&s->sl);
     for (int k = 0; k < ENSEMBLE_MAX; k++) {
         ckpt_free(&s->ck[k]);
         idbuf_free(&s->msrc[k]);

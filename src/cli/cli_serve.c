@@ -93,6 +93,8 @@ static int parse_args(int argc, char **argv, Args *a)
         }
         if (c != 'm' && cli_once("serve", c, seen, CLI_K_LAST, argv, optind, optarg))
             return CLI_USAGE;
+        if (c == CLI_K_SHORTLIST && cli_shortlist_arg("serve", &a->m, optarg, argc, argv))
+            return CLI_USAGE;
         if (parse_value(a, c, optarg))
             return CLI_USAGE;
     }
@@ -176,16 +178,22 @@ int cli_serve(int argc, char **argv)
     Args a;
     Checkpoint ck[ENSEMBLE_MAX];
     Ensemble e;
+    Shortlist sl;
     S2sErr err;
     const Model *m[ENSEMBLE_MAX];
     memset(ck, 0, sizeof ck);
+    memset(&sl, 0, sizeof sl);
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    if (ensemble_load(ck, a.m.path, a.m.n, &err) || ensemble_precision(ck, a.m.n, a.m.prec, &err)) {
+    if (ensemble_load(ck, a.m.path, a.m.n, &err) || ensemble_precision(ck, a.m.n, a.m.prec, &err) ||
+        cli_models_shortlist(&a.m, ck, &sl, a.o.quiet ? NULL : stderr, &err)) {
         fprintf(stderr, "s2s serve: %s\n", err.msg);
+        for (int k = 0; k < a.m.n; k++)
+            ckpt_free(&ck[k]);
         return CLI_FAIL;
     }
+    a.o.dec.shortlist = a.m.shortlist ? &sl : NULL;
     for (int k = 0; k < a.m.n; k++)
         m[k] = &ck[k].tm.model;
     rc = CLI_FAIL;
@@ -195,5 +203,6 @@ int cli_serve(int argc, char **argv)
         rc = serve(&a, ck, &e);
     for (int k = 0; k < a.m.n; k++)
         ckpt_free(&ck[k]);
+    shortlist_free(&sl);
     return rc;
 }

@@ -139,6 +139,8 @@ static int parse_args(int argc, char **argv, Args *a)
         if (c != CLI_K_NORMALIZE && c != 'm' &&
             cli_once("translate", c, seen, CLI_K_LAST, argv, optind, optarg))
             return CLI_USAGE;
+        if (c == CLI_K_SHORTLIST && cli_shortlist_arg("translate", &a->m, optarg, argc, argv))
+            return CLI_USAGE;
         if (parse_value(a, c, optarg))
             return CLI_USAGE;
     }
@@ -177,6 +179,7 @@ typedef struct {
     const char **pieces, **wptr; /* scratch: a hypothesis' pieces and words */
     TokBuf words;    /* scratch: word tokens */
     TextBuf align;   /* scratch: one hypothesis' alignment field */
+    Shortlist sl;    /* --shortlist, else zeroed */
     double t0, last_report;
 } Run;
 
@@ -405,10 +408,11 @@ static void progress(Run *r, int final)
 static int open_run(Run *r, S2sErr *err)
 {
     const Args *a = &r->a;
-    const char *inputs[1 + ENSEMBLE_MAX] = {a->input};
+    const char *inputs[2 + ENSEMBLE_MAX] = {a->input};
     const Model *m[ENSEMBLE_MAX];
     memcpy(inputs + 1, a->m.path, sizeof(char *) * (size_t)a->m.n);
-    int rc = fileio_check_output(a->output, inputs, 1 + a->m.n, err);
+    inputs[1 + a->m.n] = a->m.shortlist;
+    int rc = fileio_check_output(a->output, inputs, 1 + a->m.n + !!a->m.shortlist, err);
     if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
         return rc;
     double t = cli_now();
@@ -418,6 +422,9 @@ static int open_run(Run *r, S2sErr *err)
         fprintf(stderr, "s2s translate: decoding in %s (%s): decoder weights %.1f MB, made in %.0f ms\n",
                 precision_name(a->m.prec), qmat_kernel(a->m.prec),
                 model_decoder_bytes(&r->ck[0].tm.model) / 1048576.0, 1000 * (cli_now() - t));
+    if ((rc = cli_models_shortlist(&a->m, r->ck, &r->sl, a->quiet ? NULL : stderr, err)))
+        return rc;
+    r->a.dec.shortlist = a->m.shortlist ? &r->sl : NULL;
     for (int k = 0; k < a->m.n; k++)
         m[k] = &r->ck[k].tm.model;
     if ((rc = ensemble_set(&r->e, m, a->m.nweights ? a->m.weights : NULL, a->m.n, err)) ||
@@ -452,6 +459,7 @@ static void close_run(Run *r)
         fclose(r->out);
     linereader_close(&r->in);
     translator_free(&r->tr);
+    shortlist_free(&r->sl);
     free(r->src);
     free(r->lens);
     for (int k = 0; k < ENSEMBLE_MAX; k++) {

@@ -24,7 +24,25 @@ void decoder_free(Decoder *d)
     free(d->mem);
     free(d->att_hist);
     free(d->fin_att);
+    free(d->cols);
+    free(d->colof);
     decoder_zero(d);
+}
+
+int decoder_reserve_shortlist(Decoder *d, const Ensemble *e, S2sErr *err)
+{
+    if (!d->cols) {
+        d->cols = malloc(sizeof(int32_t) * (size_t)d->V);
+        d->colof = malloc(sizeof(int32_t) * (size_t)d->V);
+        if (!d->cols || !d->colof)
+            return s2s_fail(err, S2S_ENOMEM, "out of memory for the shortlist");
+    }
+    for (int k = 0; k < e->n; k++) {
+        int rc = step_reserve_columns(&d->net[k], e->m[k], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int decoder_reserve_attention(Decoder *d, S2sErr *err)
@@ -112,6 +130,7 @@ int decoder_reserve(Decoder *d, const Ensemble *e, int max_sents, int beam, int 
     decoder_layout(&n, n.mem);
     memcpy(n.net, d->net, sizeof n.net); /* kept: already reserved above */
     n.pool = d->pool;
+    n.cols = d->cols, n.colof = d->colof, d->cols = d->colof = NULL; /* kept */
     free(d->mem);
     int att = d->att_hist != NULL;
     free(d->att_hist);
@@ -183,7 +202,7 @@ static void ens_forward(Decoder *d, const Ensemble *e, const int32_t *prev, cons
     const float *lp[ENSEMBLE_MAX];
     for (int k = 0; k < e->n; k++)
         lp[k] = d->net[k].logp;
-    ensemble_mix(e, lp, d->mix, (size_t)rows * d->V);
+    ensemble_mix(e, lp, d->mix, (size_t)rows * d->nv);
     d->logp = d->mix;
 }
 
@@ -193,6 +212,22 @@ static void ens_reorder(Decoder *d, const Ensemble *e, const int *parent, int ro
         if (e->w[k] > 0)
             step_reorder(&d->net[k], e->m[k], parent, rows);
 }
+
+/* The batch's columns: a shortlist's (sl; sources as member 0 reads them,
+ * and the targets scored), or the whole vocabulary. */
+static void set_columns(Decoder *d, const Ensemble *e, const Shortlist *sl,
+                        const int32_t *const *src, const int *src_len, int S,
+                        const int32_t *const *tgt, const int *tgt_len)
+{
+    S2S_INVARIANT(!sl || (d->cols && sl->tgt_vocab == d->V));
+    d->nv = sl ? shortlist_columns(sl, src, src_len, S, tgt, tgt_len, d->cols, d->colof) : d->V;
+    for (int k = 0; k < e->n; k++)
+        if (e->w[k] > 0)
+            step_columns(&d->net[k], e->m[k], d->cols, sl ? d->nv : 0);
+}
+
+/* The token of column v of the step's log-probabilities. */
+static int32_t col_token(const Decoder *d, int v) { return d->nv < d->V ? d->cols[v] : v; }
 
 /* Sets up S sentences of K rows: only row 0 of each sentence is live. */
 static void start(Decoder *d, const Ensemble *e, const int32_t *const *src, const int *src_len,
@@ -287,7 +322,7 @@ static void sort_finished(Decoder *d, int s)
 static const float *row_logp(const Decoder *d, int r)
 {
     int K = d->K, b = d->sent_blk[r / K];
-    return d->logp + ((size_t)b * K + (size_t)(r % K)) * d->V;
+    return d->logp + ((size_t)b * K + (size_t)(r % K)) * d->nv;
 }
 
 static void kill_row(Decoder *d, int r, int parent)
@@ -338,7 +373,7 @@ static int sample_token(const float *lp, int V, double temp, Rng *rng)
 /* Greedy or sampling: sentence s has one row. */
 static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rng)
 {
-    int V = d->V, v = 0;
+    int V = d->nv, v = 0;
     const float *lp = row_logp(d, s);
     if (t == d->limit[s] - 1)
         v = VOCAB_EOS;
@@ -354,7 +389,7 @@ static void select_one(Decoder *d, const DecodeOptions *o, int s, int t, Rng *rn
         kill_row(d, s, s);
         return;
     }
-    d->prev[s] = v;
+    d->prev[s] = col_token(d, v);
     d->score[s] = logprob;
 }
 
@@ -378,7 +413,7 @@ static void cand_insert(Cand *best, int *n, int cap, double score, int row, int 
  * ending in </s> among the first K finish, the first K others continue. */
 static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
 {
-    int K = d->K, V = d->V, n = 0, ncont = 0;
+    int K = d->K, V = d->nv, n = 0, ncont = 0;
     Cand best[2 * 64];
     int last = t == d->limit[s] - 1;
     for (int k = 0; k < K; k++) {
@@ -402,7 +437,7 @@ static void select_beam(Decoder *d, const DecodeOptions *o, int s, int t)
         }
         int r = s * K + ncont++;
         d->parent[r] = best[i].row;
-        d->prev[r] = best[i].token;
+        d->prev[r] = col_token(d, best[i].token);
         d->score[r] = best[i].score;
     }
     for (int k = ncont; k < K; k++)
@@ -457,6 +492,7 @@ void decode_batch(Decoder *d, const Ensemble *e, const DecodeOptions *o,
     int K = o->mode == DECODE_BEAM ? o->beam : 1, rows = S * K, steps = 0;
     S2S_INVARIANT(!(d->att_hist && o->attention) || e->align >= 0);
     start(d, e, src, src_len, S, K);
+    set_columns(d, e, o->shortlist, src, src_len, S, NULL, NULL);
     for (int s = 0; s < S; s++) {
         int lim = decode_max_out(o, src_len[s]);
         d->limit[s] = lim < d->max_out ? lim : d->max_out;
@@ -503,11 +539,13 @@ int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,
     return d->nfin[s];
 }
 
-void decode_score(Decoder *d, const Ensemble *e, const int32_t *const *src, const int *src_len,
-                  const int32_t *const *tgt, const int *tgt_len, int S, double *logprob)
+void decode_score(Decoder *d, const Ensemble *e, const Shortlist *sl, const int32_t *const *src,
+                  const int *src_len, const int32_t *const *tgt, const int *tgt_len, int S,
+                  double *logprob)
 {
-    int T = 0, V = d->V;
+    int T = 0;
     start(d, e, src, src_len, S, 1);
+    set_columns(d, e, sl, src, src_len, S, tgt, tgt_len);
     for (int s = 0; s < S; s++) {
         logprob[s] = 0;
         d->parent[s] = s;
@@ -519,7 +557,7 @@ void decode_score(Decoder *d, const Ensemble *e, const int32_t *const *src, cons
         for (int s = 0; s < S; s++) {
             int y = t < tgt_len[s] ? tgt[s][t] : t == tgt_len[s] ? VOCAB_EOS : -1;
             if (y >= 0)
-                logprob[s] += d->logp[(size_t)s * V + y];
+                logprob[s] += d->logp[(size_t)s * d->nv + (sl ? d->colof[y] : y)];
             d->prev[s] = y >= 0 ? y : VOCAB_PAD;
         }
         ens_reorder(d, e, d->parent, S);

@@ -242,7 +242,8 @@ int rescore_run(const RescoreOptions *a, const Checkpoint *ck, const Ensemble *e
     if (!r)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     r->a = a, r->ck = ck, r->e = e, r->cur_id = -1;
-    DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1};
+    DecodeOptions o = {.mode = DECODE_GREEDY, .beam = 1, .nbest = 1, .max_len_ratio = 1,
+                       .shortlist = a->shortlist};
     int rc = linereader_open(&r->src, a->src, err);
     if (!rc)
         rc = linereader_open(&r->list, a->nbest, err);

@@ -23,6 +23,8 @@ static int init_parts(Translator *t, const DecodeOptions *o, uint64_t seed, S2sE
         int rc = decoder_reserve(&t->d[p], &t->e, t->batch, beam, T, decode_max_out(o, T), err);
         if (!rc && o->attention)
             rc = decoder_reserve_attention(&t->d[p], err);
+        if (!rc && o->shortlist)
+            rc = decoder_reserve_shortlist(&t->d[p], &t->e, err);
         if (!rc && t->member_threads > 1 && !(rc = pool_init(&t->mpool[p], t->member_threads, err)))
             t->d[p].pool = &t->mpool[p];
         if (rc)
@@ -139,6 +141,8 @@ static int reserve_part(Translator *t, int p, int beam, int longest, int max_out
     int rc = decoder_reserve(&t->d[p], &t->e, t->nsent[p], beam, longest, max_out, &t->err);
     if (!rc && t->o.attention && !t->d[p].att_hist)
         rc = decoder_reserve_attention(&t->d[p], &t->err);
+    if (!rc && t->o.shortlist)
+        rc = decoder_reserve_shortlist(&t->d[p], &t->e, &t->err);
     return rc;
 }
 
@@ -208,7 +212,7 @@ static void score_part(void *arg, int p)
     size_t B = (size_t)t->batch;
     int first = t->first[p];
     if (t->nsent[p] > 0)
-        decode_score(&t->d[p], &t->e, t->src + p * t->e.n * B, t->lens + p * B, t->tgt + first,
+        decode_score(&t->d[p], &t->e, t->o.shortlist, t->src + p * t->e.n * B, t->lens + p * B, t->tgt + first,
                      t->tgt_len + first, t->nsent[p], t->logprob + first);
 }
 
@@ -229,6 +233,8 @@ static int plan_score_round(Translator *t, const int32_t *const *src, const int 
         }
         if (S > 0)
             rc = decoder_reserve(&t->d[p], &t->e, S, 1, longest, 1, &t->err);
+        if (S > 0 && !rc && t->o.shortlist)
+            rc = decoder_reserve_shortlist(&t->d[p], &t->e, &t->err);
     }
     return rc;
 }

@@ -15,7 +15,44 @@ void step_zero(StepState *st) { memset(st, 0, sizeof *st); }
 void step_free(StepState *st)
 {
     free(st->mem);
+    qmat_free(&st->out_sl);
+    free(st->b_sl);
     step_zero(st);
+}
+
+/* The output layer's weights as decoding reads them: m->quant's, else a
+ * view of the fp32 parameters. */
+static QMat out_weights(const Model *m)
+{
+    QMat q;
+    if (m->quant)
+        return m->quant->out;
+    qmat_init(&q, PREC_FP32, m->w.out_W, m->cfg.tgt_vocab, model_out_input(&m->cfg),
+              model_out_input(&m->cfg), 0, NULL);
+    return q;
+}
+
+int step_reserve_columns(StepState *st, const Model *m, S2sErr *err)
+{
+    QMat w = out_weights(m);
+    if (st->b_sl && st->out_sl.cap >= w.rows && st->out_sl.prec == w.prec)
+        return 0;
+    free(st->b_sl);
+    st->b_sl = malloc(sizeof(float) * (size_t)w.rows);
+    if (!st->b_sl)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for the shortlist's biases");
+    return qmat_reserve_like(&st->out_sl, &w, w.rows, err);
+}
+
+void step_columns(StepState *st, const Model *m, const int32_t *cols, int n)
+{
+    st->ncols = n;
+    if (!n)
+        return;
+    QMat w = out_weights(m);
+    qmat_gather(&st->out_sl, &w, cols, n);
+    for (int i = 0; i < n; i++)
+        st->b_sl[i] = m->w.out_b[cols[i]];
 }
 
 static void *carve(unsigned char **cur, size_t bytes)
@@ -89,6 +126,8 @@ int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max
     if (!n.mem)
         return s2s_fail(err, S2S_ENOMEM, "out of memory for the decoder (%zu MB)", bytes >> 20);
     step_layout(&n, m, n.mem);
+    n.ncols = st->ncols, n.out_sl = st->out_sl, n.b_sl = st->b_sl; /* kept */
+    st->out_sl = (QMat){0}, st->b_sl = NULL;
     step_free(st);
     *st = n;
     return 0;
@@ -177,6 +216,12 @@ void step_output(StepState *st, const Model *m, int rows)
 {
     const ModelConfig *c = &m->cfg;
     int F = model_out_input(c);
+    if (st->ncols) {
+        qmat_mul(&st->out_sl, 0, st->ncols, st->feats, F, rows, st->logp, st->ncols, 0.0f,
+                 st->qbuf);
+        log_softmax_rows(st->logp, st->b_sl, rows, st->ncols);
+        return;
+    }
     if (m->quant)
         qmat_mul(&m->quant->out, 0, c->tgt_vocab, st->feats, F, rows, st->logp, c->tgt_vocab, 0.0f,
                  st->qbuf);

@@ -138,11 +138,71 @@ int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw,
 
 void qmat_free(QMat *q)
 {
+    free(q->f32own);
     free(q->bf16);
     free(q->i8);
     free(q->scale);
     free(q->qsum);
     memset(q, 0, sizeof *q);
+}
+
+int qmat_reserve_like(QMat *q, const QMat *src, int rows, S2sErr *err)
+{
+    if (q->cap >= rows && q->prec == src->prec && q->ld == src->ld && q->cols == src->cols)
+        return 0;
+    qmat_free(q);
+    q->prec = src->prec, q->cols = src->cols, q->ld = src->ld, q->fast = src->fast;
+    size_t n = (size_t)(rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld; /* whole blocks */
+    int ok = 1;
+    if (q->prec == PREC_FP32)
+        ok = (q->f32 = q->f32own = malloc(sizeof(float) * (size_t)rows * q->cols)) != NULL;
+    else if (q->prec == PREC_BF16)
+        ok = (q->bf16 = zalloc(n * sizeof(uint16_t))) != NULL;
+    else
+        ok = (q->i8 = zalloc(n)) && (q->scale = malloc(sizeof(float) * (size_t)rows)) &&
+             (q->qsum = malloc(sizeof(int32_t) * (size_t)rows));
+    if (!ok) {
+        qmat_free(q);
+        return s2s_fail(err, S2S_ENOMEM, "out of memory for %d x %d gathered weights", rows,
+                        src->cols);
+    }
+    q->cap = rows;
+    return 0;
+}
+
+/* Row j of src's packed blocks into row i of q's: each group of g
+ * columns of a row is 4 bytes (int8: 4 x 1, bf16: 2 x 2). */
+static void gather_packed(unsigned char *dst, const unsigned char *src, int groups, int i, int j)
+{
+    size_t blk = (size_t)groups * QMAT_NB * 4;
+    unsigned char *d = dst + (size_t)(i / QMAT_NB) * blk + (size_t)(i % QMAT_NB) * 4;
+    const unsigned char *s = src + (size_t)(j / QMAT_NB) * blk + (size_t)(j % QMAT_NB) * 4;
+    for (int g = 0; g < groups; g++)
+        memcpy(d + (size_t)g * QMAT_NB * 4, s + (size_t)g * QMAT_NB * 4, 4);
+}
+
+void qmat_gather(QMat *q, const QMat *src, const int32_t *idx, int n)
+{
+    S2S_INVARIANT(n <= q->cap && q->prec == src->prec && q->ld == src->ld);
+    int g = q->prec == PREC_INT8 ? 4 : 2;
+    q->rows = n;
+    if (q->prec != PREC_FP32 && n % QMAT_NB) /* the padding rows of the last block: zeros */
+        memset(q->prec == PREC_BF16 ? (void *)(q->bf16 + (size_t)n / QMAT_NB * QMAT_NB * q->ld)
+                                    : (void *)(q->i8 + (size_t)n / QMAT_NB * QMAT_NB * q->ld),
+               0, (size_t)QMAT_NB * q->ld * (q->prec == PREC_BF16 ? 2 : 1));
+    for (int i = 0; i < n; i++) {
+        if (q->prec == PREC_FP32)
+            memcpy(q->f32own + (size_t)i * q->cols, src->f32 + (size_t)idx[i] * src->cols,
+                   sizeof(float) * (size_t)q->cols);
+        else if (q->prec == PREC_BF16)
+            gather_packed((unsigned char *)q->bf16, (const unsigned char *)src->bf16, q->ld / g, i,
+                          idx[i]);
+        else {
+            gather_packed((unsigned char *)q->i8, (const unsigned char *)src->i8, q->ld / g, i,
+                          idx[i]);
+            q->scale[i] = src->scale[idx[i]], q->qsum[i] = src->qsum[idx[i]];
+        }
+    }
 }
 
 size_t qmat_bytes(const QMat *q)

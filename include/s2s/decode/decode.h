@@ -26,6 +26,7 @@
 #include "s2s/base/pool.h"
 #include "s2s/base/rng.h"
 #include "s2s/decode/ensemble.h"
+#include "s2s/decode/shortlist.h"
 #include "s2s/model/step.h"
 
 typedef enum { DECODE_BEAM = 0, DECODE_GREEDY, DECODE_SAMPLE } DecodeMode;
@@ -38,6 +39,8 @@ typedef struct {
     double max_len_ratio;  /* output at most ratio * source length + 10 tokens */
     double temperature;    /* sampling */
     int attention;         /* 1: keep each hypothesis' attention rows (attention models) */
+    const Shortlist *shortlist; /* not owned; NULL: the whole target vocabulary
+                                   (else decoder_reserve_shortlist first) */
 } DecodeOptions;
 
 /* The defaults translate, serve and validation decode with (Marian's and
@@ -49,6 +52,8 @@ typedef struct {
     int rows;                              /* max_sents * beam */
     int S, K;                              /* current batch: sentences, rows per sentence */
     int nm, V;      /* members, target vocabulary */
+    int nv;         /* the current batch's columns of logp: V, or a shortlist's */
+    int32_t *cols, *colof; /* (V) a shortlist's column -> token and token -> column; owned */
     StepState net[ENSEMBLE_MAX]; /* each member's network state */
     const float *logp; /* (rows, V) the step's log-probabilities: net[0].logp, or mix */
     float *mix;     /* (rows, V) the members' weighted mix (nm > 1) */
@@ -87,6 +92,9 @@ void decoder_free(Decoder *d);
 /* Room to keep the attention rows of every hypothesis (after decoder_reserve). */
 int decoder_reserve_attention(Decoder *d, S2sErr *err);
 
+/* Room for decoding with a shortlist (after decoder_reserve; kept when d grows). */
+int decoder_reserve_shortlist(Decoder *d, const Ensemble *e, S2sErr *err);
+
 /* Output length bound for a source of src_len tokens. */
 int decode_max_out(const DecodeOptions *o, int src_len);
 
@@ -108,9 +116,12 @@ int decode_hyp(const Decoder *d, int s, int j, const int32_t **tokens, int *len,
 const float *decode_hyp_attention(const Decoder *d, int s, int j);
 
 /* Log-probability (natural log, summed over the target tokens and </s>) of
- * each tgt[s] given src[s] (src as decode_batch's), into logprob[s].
- * Capacity: S sentences, sources up to max_src. */
-void decode_score(Decoder *d, const Ensemble *e, const int32_t *const *src, const int *src_len,
-                  const int32_t *const *tgt, const int *tgt_len, int S, double *logprob);
+ * each tgt[s] given src[s] (src as decode_batch's), into logprob[s];
+ * with a shortlist (sl, not NULL), normalised over the batch's columns,
+ * the targets' tokens among them. Capacity: S sentences, sources up to
+ * max_src. */
+void decode_score(Decoder *d, const Ensemble *e, const Shortlist *sl, const int32_t *const *src,
+                  const int *src_len, const int32_t *const *tgt, const int *tgt_len, int S,
+                  double *logprob);
 
 #endif

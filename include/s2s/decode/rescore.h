@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "s2s/decode/ensemble.h"
+#include "s2s/decode/shortlist.h"
 #include "s2s/model/checkpoint.h"
 
 typedef struct {
@@ -24,6 +25,7 @@ typedef struct {
     long batch, max_line;    /* hypotheses scored together; longest line read */
     FILE *out;               /* where the list goes, and its name for messages */
     const char *out_name;
+    const Shortlist *shortlist; /* scores over a shortlist, or NULL */
 } RescoreOptions;
 
 /* Rescores a->nbest with the ensemble e of checkpoints ck: 0, or < 0 with

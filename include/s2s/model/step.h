@@ -15,6 +15,7 @@
 
 #include "s2s/base/common.h"
 #include "s2s/model/model.h"
+#include "s2s/nn/qmat.h"
 
 typedef struct {
     int max_sents, beam, max_src, rows; /* capacity; rows = max_sents * beam */
@@ -40,6 +41,11 @@ typedef struct {
     AttnActs att;   /* rows: q, ht (rows, H); a (rows, max_src); cat (rows, 2H) */
     void *qbuf;     /* the reduced-precision products' scratch (Model.quant), else empty */
     void *mem;      /* owns every array above */
+    /* a shortlist (step_columns): logp holds (rows, ncols), over the
+     * output layer's rows cols[0..ncols) gathered into out_sl, b_sl */
+    int ncols;      /* 0: the whole vocabulary */
+    QMat out_sl;    /* owned, room for the whole vocabulary (step_reserve_columns) */
+    float *b_sl;    /* (tgt_vocab) owned */
 } StepState;
 
 void step_zero(StepState *st);
@@ -54,6 +60,12 @@ void step_fit(int cs, int ct, int *S, int *T);
 int step_reserve(StepState *st, const Model *m, int max_sents, int beam, int max_src,
                  S2sErr *err);
 void step_free(StepState *st);
+/* Room in st for the output layer of any shortlist (kept when st grows). */
+int step_reserve_columns(StepState *st, const Model *m, S2sErr *err);
+/* From now on the steps give log-probabilities over the target tokens
+ * cols[0..n) only (normalised over them), logp row r at r * n; n = 0: over
+ * the whole vocabulary again. Gathers the output layer's rows. */
+void step_columns(StepState *st, const Model *m, const int32_t *cols, int n);
 
 /* Encodes src[s][0..src_len[s]) (s < S, token ids) and sets the start
  * state of S * K rows. */

@@ -41,7 +41,9 @@ int precision_from_name(const char *name, Precision *p);
 typedef struct {
     Precision prec;
     int rows, cols, ld;    /* ld: cols rounded up to QMAT_ALIGN (bf16, int8) */
-    const float *f32;      /* fp32: (rows, cols), not owned */
+    const float *f32;      /* fp32: (rows, cols), not owned (but see f32own) */
+    float *f32own;         /* fp32 made by qmat_gather: f32's storage, owned */
+    int cap;               /* qmat_reserve_like: rows the storage holds */
     uint16_t *bf16;        /* bf16: packed, owned */
     int8_t *i8;            /* int8: packed, owned */
     float *scale;          /* int8: (rows), owned */
@@ -56,6 +58,15 @@ typedef struct {
 int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw, int transpose,
               S2sErr *err);
 void qmat_free(QMat *q);
+/* Storage in q for up to rows rows of src's kind (precision, columns), for
+ * qmat_gather; q must be zeroed or made by an earlier call. fp32 gets its
+ * own copy (the rows gathered), the others their packed blocks. */
+int qmat_reserve_like(QMat *q, const QMat *src, int rows, S2sErr *err);
+/* q's rows become src's rows idx[0..n) (n <= q's capacity), packed as
+ * qmat_init packs them: products with q give exactly the numbers src's
+ * rows give. */
+void qmat_gather(QMat *q, const QMat *src, const int32_t *idx, int n);
+
 /* Weight (r, k) as the product sees it (int8: scale times q), and int8's q. */
 float qmat_weight(const QMat *q, int r, int k);
 int8_t qmat_q8(const QMat *q, int r, int k);
