@@ -21,6 +21,7 @@ int cli_tokenize(int argc, char **argv, int detokenize);
 int cli_bpe(int argc, char **argv);
 int cli_average(int argc, char **argv);
 int cli_shortlist(int argc, char **argv);
+int cli_convert(int argc, char **argv);
 
 /* The option table of translate, score and serve (cli_options.c). */
 enum { CLI_TRANSLATE = 1, CLI_SCORE = 2, CLI_SERVE = 4 };
@@ -71,9 +72,12 @@ typedef struct {
     int n, nweights;
     double weights[ENSEMBLE_MAX];
     Precision prec; /* --precision */
+    int prec_given; /* else each model decodes in the precision its file holds */
     const char *shortlist; /* --shortlist FILE [FIRST [BEST]], or NULL */
     int sl_first, sl_best;
 } CliModels;
+/* --precision into m (and m->prec_given): 0, or CLI_USAGE after a message. */
+int cli_models_precision(CliModels *m, const char *cmd, const char *v);
 /* Adds a -m: 0, or CLI_USAGE after a message when there are too many. */
 int cli_models_add(CliModels *m, const char *cmd, const char *path);
 /* --shortlist FILE [FIRST [BEST]] (Marian's form): FIRST and BEST are

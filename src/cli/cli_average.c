@@ -125,6 +125,8 @@ static int average(const AvgArgs *a, S2sErr *err)
     if (!rc)
         rc = ckpt_load(a->inputs[0], &first, err);
     if (!rc)
+        rc = tmodel_check_fp32(&first.tm, a->inputs[0], "averaging", err);
+    if (!rc)
         rc = averager_init(&avg, first.tm.model.nparams, err);
     if (!rc) {
         averager_add(&avg, first.tm.model.params);

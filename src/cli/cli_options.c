@@ -279,6 +279,12 @@ int cli_models_shortlist(const CliModels *m, const Checkpoint *ck, Shortlist *sl
     return rc;
 }
 
+int cli_models_precision(CliModels *m, const char *cmd, const char *v)
+{
+    m->prec_given = 1;
+    return cli_precision(cmd, v, &m->prec);
+}
+
 int cli_precision(const char *cmd, const char *v, Precision *p)
 {
     if (!precision_from_name(v, p))

@@ -53,7 +53,7 @@ static int parse_value(ScoreArgs *a, int c, const char *v)
         return CLI_USAGE;
     switch (c) {
     case 'm': return cli_models_add(&a->m, "score", v);
-    case CLI_K_PREC: return cli_precision("score", v, &a->m.prec);
+    case CLI_K_PREC: return cli_models_precision(&a->m, "score", v);
     case CLI_K_SRC: a->src = v; return 0;
     case CLI_K_TGT:
     case 'i':
@@ -226,7 +226,7 @@ static int open_scorer(Scorer *s, S2sErr *err)
     memcpy(inputs + 2, a->m.path, sizeof(char *) * (size_t)a->m.n);
     int rc = fileio_check_output(a->output, inputs, 2 + a->m.n, err);
     if (rc || (rc = ensemble_load(s->ck, a->m.path, a->m.n, err)) ||
-        (rc = ensemble_precision(s->ck, a->m.n, a->m.prec, err)) ||
+        (rc = ensemble_precision(s->ck, a->m.n, a->m.prec_given, a->m.prec, err)) ||
         (rc = cli_models_shortlist(&a->m, s->ck, &s->sl, a->quiet ? NULL : stderr, err)))
         return rc;
     if (a->output && strcmp(a->output, "-") != 0 && !freopen(a->output, "w", stdout))

@@ -39,7 +39,7 @@ static int parse_value(Args *a, int c, const char *v)
         return CLI_USAGE;
     switch (c) {
     case 'm': return cli_models_add(&a->m, "serve", v);
-    case CLI_K_PREC: return cli_precision("serve", v, &a->m.prec);
+    case CLI_K_PREC: return cli_models_precision(&a->m, "serve", v);
     case 'q': o->quiet = 1; break;
     case 'b': o->dec.beam = (int)x; break;
     case CLI_K_LP: o->dec.length_penalty = x; break;
@@ -186,7 +186,8 @@ int cli_serve(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    if (ensemble_load(ck, a.m.path, a.m.n, &err) || ensemble_precision(ck, a.m.n, a.m.prec, &err) ||
+    if (ensemble_load(ck, a.m.path, a.m.n, &err) ||
+        ensemble_precision(ck, a.m.n, a.m.prec_given, a.m.prec, &err) ||
         cli_models_shortlist(&a.m, ck, &sl, a.o.quiet ? NULL : stderr, &err)) {
         fprintf(stderr, "s2s serve: %s\n", err.msg);
         for (int k = 0; k < a.m.n; k++)

@@ -50,7 +50,7 @@ static int parse_value(Args *a, int c, const char *v)
         return CLI_USAGE;
     switch (c) {
     case 'm': return cli_models_add(&a->m, "translate", v);
-    case CLI_K_PREC: return cli_precision("translate", v, &a->m.prec);
+    case CLI_K_PREC: return cli_models_precision(&a->m, "translate", v);
     case 'i': a->input = v; break;
     case 'o': a->output = v; break;
     case 'b': a->dec.beam = (int)x; break;
@@ -416,12 +416,15 @@ static int open_run(Run *r, S2sErr *err)
     if (rc || (rc = ensemble_load(r->ck, a->m.path, a->m.n, err)))
         return rc;
     double t = cli_now();
-    if ((rc = ensemble_precision(r->ck, a->m.n, a->m.prec, err)))
+    if ((rc = ensemble_precision(r->ck, a->m.n, a->m.prec_given, a->m.prec, err)))
         return rc;
+    Precision p = r->ck[0].tm.quant ? r->ck[0].tm.quant->prec : PREC_FP32;
     if (!a->quiet)
-        fprintf(stderr, "s2s translate: decoding in %s (%s): decoder weights %.1f MB, made in %.0f ms\n",
-                precision_name(a->m.prec), qmat_kernel(a->m.prec),
-                model_decoder_bytes(&r->ck[0].tm.model) / 1048576.0, 1000 * (cli_now() - t));
+        fprintf(stderr, "s2s translate: decoding in %s (%s): decoder weights %.1f MB, %s in %.0f ms\n",
+                precision_name(p), qmat_kernel(p),
+                model_decoder_bytes(&r->ck[0].tm.model) / 1048576.0,
+                p != PREC_FP32 && p == r->ck[0].tm.stored ? "read from the file" : "made",
+                1000 * (cli_now() - t));
     if ((rc = cli_models_shortlist(&a->m, r->ck, &r->sl, a->quiet ? NULL : stderr, err)))
         return rc;
     r->a.dec.shortlist = a->m.shortlist ? &r->sl : NULL;

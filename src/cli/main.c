@@ -28,6 +28,7 @@ static const Command commands[] = {
     {"tokenize", "split raw text into tokens, reversibly (--codes: and subwords)", run_tokenize},
     {"detokenize", "turn tokens back into raw text", run_detokenize},
     {"bpe", "learn or apply BPE subword merges", cli_bpe},
+    {"convert", "store a model's decoder weights in bf16 or int8 (--precision)", cli_convert},
     {"shortlist", "learn a lexical shortlist for faster decoding (--shortlist)", cli_shortlist},
     {"average", "the mean of several models' parameters (checkpoint averaging)", cli_average},
     {"info", "print a model file's metadata as JSON", cli_info},

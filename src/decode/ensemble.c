@@ -68,10 +68,10 @@ int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err)
     return 0;
 }
 
-int ensemble_precision(Checkpoint *ck, int n, Precision p, S2sErr *err)
+int ensemble_precision(Checkpoint *ck, int n, int given, Precision p, S2sErr *err)
 {
     int rc = 0;
     for (int k = 0; !rc && k < n; k++)
-        rc = tmodel_set_precision(&ck[k].tm, p, err);
+        rc = tmodel_set_precision(&ck[k].tm, given ? p : ck[k].tm.stored, err);
     return rc;
 }

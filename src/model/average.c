@@ -60,6 +60,9 @@ int average_compatible(const Checkpoint *a, const char *pa, const Checkpoint *b,
                        S2sErr *err)
 {
     char what[96];
+    int rc = tmodel_check_fp32(&a->tm, pa, "averaging", err);
+    if (rc || (rc = tmodel_check_fp32(&b->tm, pb, "averaging", err)))
+        return rc;
     if (config_differs(&a->tm.model.cfg, &b->tm.model.cfg, what, sizeof what))
         return s2s_fail(err, S2S_EINVAL, "%s and %s: the configurations differ (%s)", pa, pb, what);
     for (int i = 0; i < a->tm.src_vocab.size; i++)

@@ -112,8 +112,19 @@ static cJSON *tokenizer_json(const Tokenizer *tk)
     return o;
 }
 
+/* {"precision": "int8", "tensors": [names]}: what a quantized file stores as such. */
+static cJSON *quantized_json(const Model *m, Precision p, const int *tensor, int n)
+{
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "precision", precision_name(p));
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(m->tensors[tensor[i]].name));
+    cJSON_AddItemToObject(o, "tensors", a);
+    return o;
+}
+
 static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
-                           const Tokenizer *tk, const cJSON *train)
+                           const Tokenizer *tk, const cJSON *train, cJSON *quantized)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "format", "s2s-model");
@@ -125,6 +136,8 @@ static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
     cJSON_AddItemToObject(root, "tgt_vocab", vocab_json(tv));
     if (train)
         cJSON_AddItemToObject(root, "train", cJSON_Duplicate(train, 1));
+    if (quantized)
+        cJSON_AddItemToObject(root, "quantized", quantized);
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     return text;
@@ -138,21 +151,80 @@ static int write_all(FILE *f, const void *p, size_t n, uint64_t *h)
     return fwrite(p, 1, n, f) == n ? 0 : -1;
 }
 
-static int write_body(FILE *f, const Model *m, const char *json, const float *opt,
+/* Floats of tensor t's extent in the parameter block (its padding included). */
+static size_t extent(const Model *m, int t)
+{
+    return (t + 1 < m->ntensors ? m->tensors[t + 1].offset : m->nparams) - m->tensors[t].offset;
+}
+
+/* The matrices a quantized file stores as such (model_quant_stored), with
+ * stored[t] = 1 for their tensors; returns their count. */
+static int stored_tensors(const Model *m, ModelQuant *q, QuantSlot *slot, int *tensor,
+                          unsigned char *stored)
+{
+    int n = model_quant_stored(m, q, q->prec, slot, tensor);
+    memset(stored, 0, (size_t)m->ntensors);
+    for (int i = 0; i < n; i++)
+        stored[tensor[i]] = 1;
+    return n;
+}
+
+/* The parameter block of a quantized file: the fp32 tensors, each with its
+ * padding, in table order; then each stored matrix (qmat_encode). */
+static int write_quantized(FILE *f, const Model *m, ModelQuant *q, uint64_t *h)
+{
+    QuantSlot slot[QUANT_MAX_SLOTS];
+    int tensor[QUANT_MAX_SLOTS], rc = 0;
+    unsigned char stored[MODEL_MAX_TENSORS];
+    int n = stored_tensors(m, q, slot, tensor, stored);
+    for (int t = 0; t < m->ntensors && !rc; t++)
+        if (!stored[t])
+            rc = write_all(f, m->params + m->tensors[t].offset, extent(m, t) * sizeof(float), h);
+    for (int i = 0; i < n && !rc; i++) {
+        size_t bytes = qmat_file_bytes(q->prec, slot[i].rows, slot[i].cols);
+        unsigned char *buf = malloc(bytes);
+        if (!buf)
+            return -1;
+        qmat_encode(slot[i].q, buf);
+        rc = write_all(f, buf, bytes, h);
+        free(buf);
+    }
+    return rc;
+}
+
+/* Floats the parameter block of m's file holds: all, or (quantized) the
+ * fp32 tensors'. */
+static size_t fp32_floats(const Model *m, ModelQuant *q)
+{
+    QuantSlot slot[QUANT_MAX_SLOTS];
+    int tensor[QUANT_MAX_SLOTS];
+    unsigned char stored[MODEL_MAX_TENSORS];
+    size_t n = m->nparams;
+    if (!q)
+        return n;
+    int k = stored_tensors(m, q, slot, tensor, stored);
+    for (int i = 0; i < k; i++)
+        n -= extent(m, tensor[i]);
+    return n;
+}
+
+static int write_body(FILE *f, const Model *m, ModelQuant *q, const char *json, const float *opt,
                       const float *raw)
 {
-    uint32_t flags = (opt ? CKPT_FLAG_ADAM : 0) | (raw ? CKPT_FLAG_RAW : 0);
+    uint32_t flags = (opt ? CKPT_FLAG_ADAM : 0) | (raw ? CKPT_FLAG_RAW : 0) | (q ? CKPT_FLAG_QUANT : 0);
     unsigned char head[HEADER_BYTES] = {0}, zeros[ALIGN_BYTES] = {0}, tail[8];
     size_t json_len = strlen(json);
     uint64_t h = S2S_FNV_OFFSET;
     memcpy(head, MAGIC, 8);
-    put_u32(head + 8, flags ? CKPT_VERSION : 1); /* version 1 readers can read the rest */
+    /* the oldest version that reads it: 1 without flags, 2 without quantization */
+    put_u32(head + 8, q ? CKPT_VERSION : flags ? 2 : 1);
     put_u32(head + 12, flags);
     put_u64(head + 16, json_len);
-    put_u64(head + 24, m->nparams);
+    put_u64(head + 24, fp32_floats(m, q));
     if (write_all(f, head, sizeof head, &h) || write_all(f, json, json_len, &h) ||
         write_all(f, zeros, pad_after_json(json_len), &h) ||
-        write_all(f, m->params, m->nparams * sizeof(float), &h) ||
+        (q && write_quantized(f, m, q, &h)) ||
+        (!q && write_all(f, m->params, m->nparams * sizeof(float), &h)) ||
         (opt && write_all(f, opt, 2 * m->nparams * sizeof(float), &h)) ||
         (raw && write_all(f, raw, m->nparams * sizeof(float), &h)))
         return -1;
@@ -217,15 +289,24 @@ int ckpt_save(const char *given, const TranslationModel *tm, const CkptTraining 
     const Model *m = &tm->model;
     const float *opt_state = (x ? x : &none)->opt_state, *raw = (x ? x : &none)->raw;
     FileReplace r;
+    ModelQuant *q = tm->quant && tm->quant->prec != PREC_FP32 ? tm->quant : NULL;
+    QuantSlot slot[QUANT_MAX_SLOTS];
+    int tensor[QUANT_MAX_SLOTS];
+    unsigned char stored[MODEL_MAX_TENSORS];
+    if (q && (opt_state || raw || (x && x->train)))
+        return s2s_fail(err, S2S_EINVAL, "%s: a model in %s keeps no training state", given,
+                        precision_name(q->prec));
     int bad = check_values(given, m, opt_state, raw, err); /* it would not load again */
     if (bad)
         return bad;
+    cJSON *quantized = q ? quantized_json(m, q->prec, tensor, stored_tensors(m, q, slot, tensor, stored))
+                         : NULL;
     char *json = metadata_text(m, &tm->src_vocab, &tm->tgt_vocab, &tm->tokenizer,
-                               (x ? x : &none)->train);
+                               (x ? x : &none)->train, quantized);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
     int rc = fileio_replace_open(&r, given, err);
-    if (!rc && write_body(r.f, m, json, opt_state, raw)) {
+    if (!rc && write_body(r.f, m, q, json, opt_state, raw)) {
         rc = s2s_fail(err, S2S_EIO, "%s: write failed: %s", r.tmp, strerror(errno));
         fileio_replace_abort(&r);
     } else if (!rc) {
@@ -251,6 +332,8 @@ typedef struct {
     uint64_t hash;        /* FNV-1a of every byte read so far */
     uint64_t checksum;    /* the file's, once read_params has read it */
     char *json;           /* (json_len + 1), NUL-terminated */
+    Precision qprec;      /* CKPT_FLAG_QUANT: the metadata's "quantized" precision */
+    cJSON *qtensors;      /* and its tensor names; owned */
 } ModelFile;
 
 static void mf_close(ModelFile *r)
@@ -258,6 +341,7 @@ static void mf_close(ModelFile *r)
     if (r->f)
         fclose(r->f);
     free(r->json);
+    cJSON_Delete(r->qtensors);
     memset(r, 0, sizeof *r);
 }
 
@@ -302,9 +386,14 @@ static int check_header(const char *path, const unsigned char *head, ModelFile *
                         "%s: model format version %" PRIu32 " is not supported (this s2s reads 1 to %d)",
                         path, version, CKPT_VERSION);
     r->flags = get_u32(head + 12);
-    if (r->flags & ~(uint32_t)(version >= 2 ? CKPT_FLAG_ADAM | CKPT_FLAG_RAW : 0))
+    uint32_t known = (version >= 2 ? CKPT_FLAG_ADAM | CKPT_FLAG_RAW : 0) |
+                     (version >= 3 ? CKPT_FLAG_QUANT : 0);
+    if (r->flags & ~known)
         return s2s_fail(err, S2S_EFORMAT, "%s: unknown flags 0x%" PRIx32 " in the header", path,
                         r->flags);
+    if ((r->flags & CKPT_FLAG_QUANT) && r->flags != CKPT_FLAG_QUANT)
+        return s2s_fail(err, S2S_EFORMAT, "%s: a quantized model with training state (flags 0x%"
+                        PRIx32 ")", path, r->flags);
     r->json_len = get_u64(head + 16);
     r->nparams = get_u64(head + 24);
     uint64_t per_param = 4 + ((r->flags & CKPT_FLAG_ADAM) ? 8 : 0) +
@@ -316,7 +405,8 @@ static int check_header(const char *path, const unsigned char *head, ModelFile *
                         path, r->json_len, r->nparams, r->size);
     uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) +
                     per_param * r->nparams + 8;
-    if (want != r->size)
+    /* quantized: the matrices follow; their size is checked against the metadata */
+    if (want != r->size && !((r->flags & CKPT_FLAG_QUANT) && want < r->size))
         return s2s_fail(err, S2S_EFORMAT,
                         "%s: file is %" PRIu64 " bytes but its header implies %" PRIu64
                         " (truncated or corrupt)", path, r->size, want);
@@ -543,7 +633,25 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
 
 /* Checks the metadata and fills ck but for its parameters and moments
  * (ck->tm.model is planned, not allocated). */
-static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, S2sErr *err)
+/* "quantized": present exactly when the header says so; its precision
+ * bf16 or int8 and its tensors an array (checked against the config once
+ * the model is laid out: read_quantized). */
+static int parse_quantized(const char *path, cJSON *root, ModelFile *r, S2sErr *err)
+{
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "quantized");
+    if (!(r->flags & CKPT_FLAG_QUANT))
+        return o ? s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"quantized\" in a file whose header "
+                            "has no quantized flag", path) : 0;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "precision");
+    if (!cJSON_IsObject(o) || !cJSON_IsString(p) || precision_from_name(p->valuestring, &r->qprec) ||
+        r->qprec == PREC_FP32 || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "tensors")))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"quantized\" is missing or not "
+                        "{\"precision\": \"bf16\" or \"int8\", \"tensors\": [...]}", path);
+    r->qtensors = cJSON_DetachItemFromObjectCaseSensitive(o, "tensors");
+    return 0;
+}
+
+static int parse_metadata(const char *path, ModelFile *r, Checkpoint *ck, S2sErr *err)
 {
     ModelConfig cfg;
     char where[4096];
@@ -556,7 +664,9 @@ static int parse_metadata(const char *path, const ModelFile *r, Checkpoint *ck, 
         rc = s2s_wrap(err, S2S_EFORMAT, where);
         goto done;
     }
-    if (ck->tm.model.nparams != r->nparams) {
+    if ((rc = parse_quantized(path, root, r, err)))
+        goto done;
+    if (ck->tm.model.nparams != r->nparams && !(r->flags & CKPT_FLAG_QUANT)) {
         rc = s2s_fail(err, S2S_EFORMAT, "%s: holds %" PRIu64 " parameters but its config needs %zu",
                       path, r->nparams, ck->tm.model.nparams);
         goto done;
@@ -574,6 +684,88 @@ done:
 
 /* The whole load, in order; on failure ck and r are left for the caller
  * to free. */
+/* The stored matrices the config implies (into q's slots) against the
+ * metadata's names, and the file's size against both. */
+static int check_quantized(const char *path, const ModelFile *r, const Model *m, ModelQuant *q,
+                           QuantSlot *slot, int *tensor, unsigned char *stored, int *n,
+                           S2sErr *err)
+{
+    q->prec = r->qprec;
+    *n = stored_tensors(m, q, slot, tensor, stored);
+    int ok = cJSON_GetArraySize(r->qtensors) == *n;
+    for (int i = 0; ok && i < *n; i++) {
+        const cJSON *name = cJSON_GetArrayItem(r->qtensors, i);
+        ok = cJSON_IsString(name) && !strcmp(name->valuestring, m->tensors[tensor[i]].name);
+    }
+    if (!ok)
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: the quantized tensors are not the ones "
+                        "this config's decoder has", path);
+    uint64_t want = HEADER_BYTES + r->json_len + pad_after_json(r->json_len) + 8 +
+                    4 * (uint64_t)fp32_floats(m, q);
+    for (int i = 0; i < *n; i++)
+        want += qmat_file_bytes(q->prec, slot[i].rows, slot[i].cols);
+    if (r->nparams != fp32_floats(m, q) || want != r->size)
+        return s2s_fail(err, S2S_EFORMAT, "%s: file is %" PRIu64 " bytes (%" PRIu64 " fp32 "
+                        "parameters) but its config implies %" PRIu64 " (%zu): truncated or corrupt",
+                        path, r->size, r->nparams, want, fp32_floats(m, q));
+    return 0;
+}
+
+/* Stored matrix i into its QMat and, dequantized, into its fp32 tensor. */
+static int read_matrix(const char *path, ModelFile *r, Model *m, const QuantSlot *s, int t,
+                       S2sErr *err)
+{
+    size_t bytes = qmat_file_bytes(r->qprec, s->rows, s->cols);
+    unsigned char *buf = s2s_malloc(bytes);
+    if (!buf)
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    int rc = read_exact(r->f, buf, bytes, &r->hash)
+                 ? s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path)
+                 : qmat_decode(s->q, r->qprec, s->rows, s->cols, buf, err);
+    free(buf);
+    if (rc) {
+        char where[4096];
+        snprintf(where, sizeof where, "%s: tensor %s", path, m->tensors[t].name);
+        return rc == S2S_EFORMAT ? s2s_wrap(err, rc, where) : rc;
+    }
+    float *w = m->params + m->tensors[t].offset;
+    for (int i = 0; i < s->rows; i++)
+        for (int k = 0; k < s->cols; k++)
+            w[s->transpose ? (size_t)k * s->rows + i : (size_t)i * s->cols + k] = qmat_weight(s->q, i, k);
+    return 0;
+}
+
+/* A quantized file's parameters: the fp32 tensors, the stored matrices
+ * (their fp32 tensors dequantized), the checksum; then the decoder's
+ * other matrices made from the fp32 weights. tm->quant holds them. */
+static int read_quantized(const char *path, ModelFile *r, TranslationModel *tm, S2sErr *err)
+{
+    QuantSlot slot[QUANT_MAX_SLOTS];
+    int tensor[QUANT_MAX_SLOTS], n = 0, rc = 0;
+    unsigned char stored[MODEL_MAX_TENSORS], tail[8];
+    Model *m = &tm->model;
+    if (!(tm->quant = calloc(1, sizeof *tm->quant)))
+        return s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
+    if ((rc = check_quantized(path, r, m, tm->quant, slot, tensor, stored, &n, err)))
+        return rc;
+    for (int t = 0; t < m->ntensors; t++)
+        if (!stored[t] && read_exact(r->f, m->params + m->tensors[t].offset,
+                                     extent(m, t) * sizeof(float), &r->hash))
+            return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+    for (int i = 0; i < n; i++)
+        if ((rc = read_matrix(path, r, m, &slot[i], tensor[i], err)))
+            return rc;
+    if (fread(tail, 1, 8, r->f) != 8)
+        return s2s_fail(err, S2S_EIO, "%s: read failed (file changed while reading?)", path);
+    if ((r->checksum = get_u64(tail)) != r->hash)
+        return s2s_fail(err, S2S_EFORMAT, "%s: checksum mismatch: the file is corrupt", path);
+    if ((rc = check_values(path, m, NULL, NULL, err)) ||
+        (rc = model_quant_complete(tm->quant, m, r->qprec, err)))
+        return rc;
+    tm->stored = r->qprec, m->quant = tm->quant;
+    return 0;
+}
+
 static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
 {
     char where[4096];
@@ -590,6 +782,8 @@ static int load(const char *path, Checkpoint *ck, ModelFile *r, S2sErr *err)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for Adam's moments", path);
     if ((r->flags & CKPT_FLAG_RAW) && !(ck->raw = s2s_malloc(ck->tm.model.nparams * sizeof(float))))
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the raw weights", path);
+    if (r->flags & CKPT_FLAG_QUANT)
+        return read_quantized(path, r, &ck->tm, err);
     if ((rc = read_params(path, r, ck->tm.model.params, ck->opt_state, ck->raw, err)))
         return rc;
     return check_values(path, &ck->tm.model, ck->opt_state, ck->raw, err);
@@ -640,8 +834,18 @@ void tmodel_free(TranslationModel *tm)
     vocab_free(&tm->tgt_vocab);
 }
 
+int tmodel_check_fp32(const TranslationModel *tm, const char *path, const char *what, S2sErr *err)
+{
+    if (tm->stored == PREC_FP32)
+        return 0;
+    return s2s_fail(err, S2S_EINVAL, "%s is a model in %s for decoding (s2s convert): %s needs "
+                    "the fp32 model it was made from", path, precision_name(tm->stored), what);
+}
+
 int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err)
 {
+    if (tm->quant && tm->quant->prec == p)
+        return 0;
     if (tm->quant) {
         model_quant_free(tm->quant);
         free(tm->quant);

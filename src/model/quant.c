@@ -5,37 +5,66 @@
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
-int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err)
+/* Every matrix of q for precision p, each with the fp32 weights it is
+ * made from: w (rows, cols), or with transpose w^T of a (cols, rows) w. */
+static int slots(const Model *m, ModelQuant *q, Precision p, QuantSlot *s)
 {
     const ModelConfig *c = &m->cfg;
     int H = c->hidden, G = cell_gates(c->cell), X0 = model_dec_input(c), F = model_out_input(c);
-    int rc = 0, fp = p == PREC_FP32;
-    memset(q, 0, sizeof *q);
-    q->prec = p;
-    for (int l = 0; !rc && !c->bidir && l < c->layers; l++) { /* bienc.h's stays fp32 */
+    int n = 0;
+    for (int l = 0; !c->bidir && l < c->layers; l++) { /* bienc.h's stays fp32 */
         int X = l ? H : c->embed;
-        rc = qmat_init(&q->enc_x[l], p, m->w.enc[l].Wx, G * H, X, X, 0, err);
-        if (!rc)
-            rc = qmat_init(&q->enc_h[l], p, m->w.enc[l].Wh, G * H, H, H, 0, err);
+        s[n++] = (QuantSlot){&q->enc_x[l], m->w.enc[l].Wx, G * H, X, 0};
+        s[n++] = (QuantSlot){&q->enc_h[l], m->w.enc[l].Wh, G * H, H, 0};
     }
-    for (int l = 0; !rc && l < c->layers; l++) {
+    for (int l = 0; l < c->layers; l++) {
         int X = l ? H : X0;
-        rc = qmat_init(&q->dec_x[l], p, m->w.dec[l].Wx, G * H, X, X, 0, err);
-        if (!rc)
-            rc = qmat_init(&q->dec_h[l], p, m->w.dec[l].Wh, G * H, H, H, 0, err);
+        s[n++] = (QuantSlot){&q->dec_x[l], m->w.dec[l].Wx, G * H, X, 0};
+        s[n++] = (QuantSlot){&q->dec_h[l], m->w.dec[l].Wh, G * H, H, 0};
     }
     /* Wa and Wk multiply as x A: stored as A^T (fp32: not used, BLAS reads A) */
-    if (!rc && model_attends(c) && m->w.attn_Wa && !fp)
-        rc = qmat_init(&q->attn_a, p, m->w.attn_Wa, H, H, H, 1, err);
-    if (!rc && model_attends(c) && m->w.attn_Wk && !fp)
-        rc = qmat_init(&q->attn_k, p, m->w.attn_Wk, H, H, H, 1, err);
-    if (!rc && model_attends(c))
-        rc = qmat_init(&q->attn_c, p, m->w.attn_Wc, H, 2 * H, 2 * H, 0, err);
-    if (!rc)
-        rc = qmat_init(&q->out, p, m->w.out_W, c->tgt_vocab, F, F, 0, err);
+    if (model_attends(c) && m->w.attn_Wa && p != PREC_FP32)
+        s[n++] = (QuantSlot){&q->attn_a, m->w.attn_Wa, H, H, 1};
+    if (model_attends(c) && m->w.attn_Wk && p != PREC_FP32)
+        s[n++] = (QuantSlot){&q->attn_k, m->w.attn_Wk, H, H, 1};
+    if (model_attends(c))
+        s[n++] = (QuantSlot){&q->attn_c, m->w.attn_Wc, H, 2 * H, 0};
+    s[n++] = (QuantSlot){&q->out, m->w.out_W, c->tgt_vocab, F, 0};
+    return n;
+}
+
+int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err)
+{
+    memset(q, 0, sizeof *q);
+    return model_quant_complete(q, m, p, err);
+}
+
+int model_quant_complete(ModelQuant *q, const Model *m, Precision p, S2sErr *err)
+{
+    QuantSlot s[QUANT_MAX_SLOTS];
+    int n = slots(m, q, p, s), rc = 0;
+    q->prec = p;
+    for (int i = 0; !rc && i < n; i++)
+        if (!s[i].q->rows) /* not read from a file already */
+            rc = qmat_init(s[i].q, p, s[i].w, s[i].rows, s[i].cols, s[i].transpose ? s[i].rows : s[i].cols,
+                           s[i].transpose, err);
     if (rc)
         model_quant_free(q);
     return rc;
+}
+
+int model_quant_stored(const Model *m, ModelQuant *q, Precision p, QuantSlot *out, int *tensor)
+{
+    QuantSlot s[QUANT_MAX_SLOTS];
+    int n = slots(m, q, p, s), k = 0;
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < m->ntensors; t++)
+            if (m->params + m->tensors[t].offset == s[i].w && strcmp(m->tensors[t].name, "src_embed") &&
+                strcmp(m->tensors[t].name, "tgt_embed")) {
+                out[k] = s[i], tensor[k++] = t;
+                break;
+            }
+    return k;
 }
 
 void model_quant_free(ModelQuant *q)

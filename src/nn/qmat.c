@@ -205,6 +205,67 @@ void qmat_gather(QMat *q, const QMat *src, const int32_t *idx, int n)
     }
 }
 
+size_t qmat_file_bytes(Precision p, int rows, int cols)
+{
+    size_t n = (size_t)rows * cols;
+    return p == PREC_INT8 ? n + sizeof(float) * (size_t)rows : p == PREC_BF16 ? 2 * n : 4 * n;
+}
+
+void qmat_encode(const QMat *q, unsigned char *buf)
+{
+    for (int r = 0; r < q->rows; r++)
+        for (int k = 0; k < q->cols; k++, buf += q->prec == PREC_BF16 ? 2 : 1)
+            if (q->prec == PREC_BF16)
+                memcpy(buf, &q->bf16[packed(q, r, k, 2)], 2);
+            else
+                *(int8_t *)buf = q->i8[packed(q, r, k, 4)];
+    if (q->prec == PREC_INT8)
+        memcpy(buf, q->scale, sizeof(float) * (size_t)q->rows);
+}
+
+/* Empty storage for a rows x cols matrix of precision p (bf16 or int8). */
+static int qmat_alloc(QMat *q, Precision p, int rows, int cols, S2sErr *err)
+{
+    memset(q, 0, sizeof *q);
+    QMat shape = {.prec = p, .cols = cols, .ld = (cols + QMAT_ALIGN - 1) / QMAT_ALIGN * QMAT_ALIGN,
+                  .fast = (p == PREC_INT8 && has_vnni()) || (p == PREC_BF16 && has_bf16())};
+    int rc = qmat_reserve_like(q, &shape, rows, err);
+    q->rows = rows;
+    return rc;
+}
+
+int qmat_decode(QMat *q, Precision p, int rows, int cols, const unsigned char *buf, S2sErr *err)
+{
+    int rc = qmat_alloc(q, p, rows, cols, err);
+    if (rc)
+        return rc;
+    const unsigned char *sc = buf + (size_t)rows * cols;
+    for (int r = 0; r < rows; r++) {
+        int32_t sum = 0;
+        for (int k = 0; k < cols; k++, buf += p == PREC_BF16 ? 2 : 1)
+            if (p == PREC_BF16) {
+                memcpy(&q->bf16[packed(q, r, k, 2)], buf, 2);
+            } else {
+                int8_t v = *(const int8_t *)buf;
+                if (v == -128) {
+                    qmat_free(q);
+                    return s2s_fail(err, S2S_EFORMAT, "row %d, column %d holds -128 (int8 weights "
+                                    "are -127..127)", r, k);
+                }
+                q->i8[packed(q, r, k, 4)] = v, sum += v;
+            }
+        if (p == PREC_INT8) {
+            memcpy(&q->scale[r], sc + sizeof(float) * (size_t)r, sizeof(float));
+            q->qsum[r] = sum;
+            if (!(q->scale[r] >= 0 && isfinite(q->scale[r]))) {
+                qmat_free(q);
+                return s2s_fail(err, S2S_EFORMAT, "row %d's scale is not a finite number >= 0", r);
+            }
+        }
+    }
+    return 0;
+}
+
 size_t qmat_bytes(const QMat *q)
 {
     size_t n = (size_t)(q->rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld;

@@ -504,7 +504,8 @@ int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *c
         goto done;
     const char *resume = cli->resume ? cli->resume : file.resume;
     if (resume) {
-        if ((rc = ckpt_load(resume, cp, err)))
+        if ((rc = ckpt_load(resume, cp, err)) ||
+            (rc = tmodel_check_fp32(&cp->tm, resume, "training", err)))
             goto done;
         *resumed = 1;
         if ((rc = checkpoint_options(&ck, cp, resume, err)) || (rc = check_fixed(&ck, &file, cli, err)) ||

@@ -52,7 +52,8 @@ long ensemble_source_ids(IdBuf *const *ids, const Checkpoint *ck, int n, const c
  * first (tmodel_compatible). On failure the ones loaded stay in ck, for
  * the caller's ckpt_free of all n (safe on zeroed checkpoints). */
 int ensemble_load(Checkpoint *ck, const char *const *paths, int n, S2sErr *err);
-/* Every member decodes in precision p (tmodel_set_precision). */
-int ensemble_precision(Checkpoint *ck, int n, Precision p, S2sErr *err);
+/* Every member decodes in precision p (tmodel_set_precision), or, when
+ * not given, in the precision its file holds (s2s convert; usually fp32). */
+int ensemble_precision(Checkpoint *ck, int n, int given, Precision p, S2sErr *err);
 
 #endif

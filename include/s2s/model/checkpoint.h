@@ -1,7 +1,8 @@
 /* checkpoint.h: the model file. Only checkpoint.c knows this layout.
  *
- * Format version 2 (version 1 is the same with flags 0 and is still written
- * when there is no optimizer state), all integers little-endian:
+ * Format version 3 (written only for quantized files; version 2 is the
+ * same without CKPT_FLAG_QUANT, and version 1, still written when there is
+ * no flag at all, the same with flags 0), all integers little-endian:
  *
  *   offset  size        field
  *   0       8           magic "S2SMODEL"
@@ -10,9 +11,12 @@
  *                       follow the parameters; bit 1 (CKPT_FLAG_RAW) = the
  *                       parameter block holds smoothed weights (train
  *                       --exponential-smoothing: what translation uses) and
- *                       the raw training weights come last; other bits 0
+ *                       the raw training weights come last; bit 2
+ *                       (CKPT_FLAG_QUANT, version 3) = a quantized model
+ *                       (below), alone: no other bit with it; other bits 0
  *   16      8           u64 json_len: bytes of JSON metadata
- *   24      8           u64 nparams: float32 parameters that follow
+ *   24      8           u64 nparams: float32 parameters that follow (quantized:
+ *                       those of the tensors kept in fp32, padding included)
  *   32      json_len    JSON metadata, UTF-8 (below)
  *   ...     pad         zero bytes up to the next multiple of 64
  *   P       4 * nparams the parameter block, float32 little-endian, laid
@@ -23,6 +27,27 @@
  *                       resumes from them; the parameter block is their
  *                       moving average)
  *   end-8   8           u64 checksum: FNV-1a 64 over every byte before it
+ *
+ * A quantized model (s2s convert --precision bf16|int8; for decoding only)
+ * stores the matrices of the decoder step and of a unidirectional encoder
+ * (quant.h: model_quant_stored; every enc.l.Wx/Wh, dec.l.Wx/Wh, attn.Wa,
+ * attn.Wk, attn.Wc and out.W the config has, never the embeddings) in
+ * reduced precision, as the metadata's "quantized" object lists them:
+ *   P       4 * nparams the parameter block of every other tensor, in table
+ *                       order, each with its padding up to the next tensor
+ *   ...                 each listed matrix in turn, as qmat_encode writes it
+ *                       (qmat.h): int8: rows x cols int8 weights (-127..127,
+ *                       row-major) then rows float32 scales (>= 0), weight =
+ *                       scale[row] x q; bf16: rows x cols bfloat16 (u16).
+ *                       Rows and columns are those of the tensor, but attn.Wa
+ *                       and attn.Wk are stored transposed (Wa^T: the product
+ *                       multiplies by Wa itself)
+ * The file size must then be exactly what the header, the metadata and the
+ * listed matrices imply, and the list exactly what the config implies. At
+ * load each matrix is checked (no -128, scales finite and >= 0), packed
+ * for the kernels as it is (decoding is byte for byte what --precision
+ * gives from the fp32 model) and written, dequantized, into its fp32
+ * tensor, whose values are then checked as any model's.
  *
  * The file size must be exactly 32 + json_len + pad + 4 * nparams
  * * (1 + 2 with CKPT_FLAG_ADAM + 1 with CKPT_FLAG_RAW) + 8.
@@ -44,7 +69,9 @@
  *     "tensors": [ { "name": "src_embed", "rows": Vs, "cols": E, "offset": 0 }, ... ],
  *     "src_vocab": [ "<pad>", "<unk>", "<s>", "</s>", ... ],
  *     "tgt_vocab": [ ... ],
- *     "train": { ... }   (optional: training options and state, see train.h) }
+ *     "train": { ... }   (optional: training options and state, see train.h),
+ *     "quantized": { "precision": "bf16" | "int8",
+ *                    "tensors": [ "enc.0.Wx", ... ] }  (exactly with CKPT_FLAG_QUANT) }
  *
  * Loading checks, in this order, and stops at the first failure with a
  * message "PATH: what":
@@ -89,9 +116,10 @@
 #include "s2s/text/tokenizer.h"
 #include "s2s/text/vocab.h"
 
-#define CKPT_VERSION 2
+#define CKPT_VERSION 3
 #define CKPT_FLAG_ADAM 1u
 #define CKPT_FLAG_RAW 2u
+#define CKPT_FLAG_QUANT 4u
 /* The largest magnitude of a weight a model file may hold. */
 #define CKPT_MAX_WEIGHT 1e6f
 /* Metadata (json_len) larger than this is refused before it is read. */
@@ -106,12 +134,18 @@ typedef struct {
     Vocab src_vocab, tgt_vocab;
     Tokenizer tokenizer;
     struct ModelQuant *quant; /* owned: the decoder's weights in reduced precision, or NULL */
+    Precision stored; /* the precision its file held (s2s convert): PREC_FP32, or bf16/int8,
+                         which decoding reads as it is and training and averaging refuse */
 } TranslationModel;
 
 void tmodel_free(TranslationModel *tm);
 /* Decode in precision p (qmat.h): makes the reduced-precision decoder
  * weights (PREC_FP32: drops them) and points model.quant at them. */
 int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err);
+/* 0 when tm (file path) holds fp32 weights, else S2S_EINVAL: "PATH is a
+ * model in int8 for decoding (s2s convert): WHAT needs the fp32 model it
+ * was made from". */
+int tmodel_check_fp32(const TranslationModel *tm, const char *path, const char *what, S2sErr *err);
 /* Checks that b (file pb) can join an ensemble, or an average, with a (file
  * pa): the same target vocabulary and tokenizer. S2S_EINVAL with "pa and
  * pb: what differs" otherwise. */

@@ -22,10 +22,27 @@ typedef struct ModelQuant {
     QMat out;                    /* the output layer's weights (Vt, model_out_input) */
 } ModelQuant;
 
+/* One matrix of a ModelQuant and the fp32 weights it is made from: w
+ * (rows, cols) row-major, or with transpose, w^T of a (cols, rows) w. */
+typedef struct {
+    QMat *q;
+    const float *w;
+    int rows, cols, transpose;
+} QuantSlot;
+enum { QUANT_MAX_SLOTS = 4 * MODEL_MAX_LAYERS + 4 };
+
 /* The decoder weights of m in precision p (PREC_FP32: views of m's own).
  * m must outlive q; m->quant is not set (the caller points it at q). */
 int model_quant_init(ModelQuant *q, const Model *m, Precision p, S2sErr *err);
+/* The same for a q whose matrices read from a model file are in place
+ * (rows > 0): only the others are made from m's parameters. */
+int model_quant_complete(ModelQuant *q, const Model *m, Precision p, S2sErr *err);
 void model_quant_free(ModelQuant *q);
+/* The matrices a model file in precision p stores as such (checkpoint.h),
+ * in their order: slots[i] is made from tensor tensor[i] of m's table.
+ * The embeddings stay fp32 (with tied embeddings, the output layer's
+ * matrix is made from them at load). Returns their count. */
+int model_quant_stored(const Model *m, ModelQuant *q, Precision p, QuantSlot *slots, int *tensor);
 /* Bytes of the decoder weights as stored. */
 size_t model_quant_bytes(const ModelQuant *q);
 /* Bytes of weights one decoder step reads (the decoder stack, the
