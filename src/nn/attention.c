@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "s2s/nn/activ.h"
 #include "s2s/nn/blas.h"
 
 static const char *const names[] = {"dot", "general", "mlp"};
@@ -118,8 +119,7 @@ void attn_forward(AttnScore kind, AttnActs *x, const float *h, const AttnMemory 
         qmat_mul(p.qc, 0, H, x->cat, 2 * H, R, x->ht, H, 0.0f, p.qbuf);
     else
         blas_gemm(0, 1, R, H, 2 * H, 1.0f, x->cat, 2 * H, p.Wc, 2 * H, 0.0f, x->ht, H);
-    for (size_t k = 0; k < RH; k++)
-        x->ht[k] = tanhf(x->ht[k]);
+    act_tanh(x->ht, x->ht, (int)RH);
 }
 
 /* mlp: the score's backward at (row, s), de its gradient: ADDS into dq,

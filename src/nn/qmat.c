@@ -529,6 +529,36 @@ AVX512_TARGET static void bf16_avx512(const QMat *W, int r0, int nr, const uint1
             bf16_micro1(W, b, xb, m, y, ldy, r0, nr, beta);
 }
 
+/* x_to_u8 in AVX-512, giving the same bytes: the same product, sum and
+ * truncation per element (fp-contract off: no fused multiply-add). */
+__attribute__((target("avx512f,avx512bw,avx512vl"), optimize("fp-contract=off"))) static void
+x_to_u8_avx512(uint8_t *xq, float *xs, int ld, const float *x, int ldx, int M, int K)
+{
+    const __m512 half = _mm512_set1_ps(0.5f), mhalf = _mm512_set1_ps(-0.5f);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127), off = _mm512_set1_epi32(128);
+    for (int m = 0; m < M; m++) {
+        const float *xr = x + (size_t)m * ldx;
+        __m512 mx = _mm512_setzero_ps();
+        for (int k = 0; k < K; k += 16) {
+            __mmask16 t = (__mmask16)(K - k >= 16 ? 0xFFFF : (1u << (K - k)) - 1);
+            mx = _mm512_max_ps(mx, _mm512_abs_ps(_mm512_maskz_loadu_ps(t, xr + k)));
+        }
+        float mxs = _mm512_reduce_max_ps(mx), s = mxs > 0 ? mxs / 127.0f : 1.0f;
+        __m512 inv = _mm512_set1_ps(1.0f / s);
+        uint8_t *row = xq + (size_t)m * ld;
+        for (int k = 0; k < K; k += 16) {
+            __mmask16 t = (__mmask16)(K - k >= 16 ? 0xFFFF : (1u << (K - k)) - 1);
+            __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(t, xr + k), inv);
+            __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+            v = _mm512_add_ps(v, _mm512_mask_blend_ps(neg, half, mhalf));
+            __m512i q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvttps_epi32(v), lo), hi);
+            _mm_mask_storeu_epi8(row + k, t, _mm512_cvtepi32_epi8(_mm512_add_epi32(q, off)));
+        }
+        memset(row + K, 128, (size_t)(ld - K));
+        xs[m] = s;
+    }
+}
+
 /* ---- dispatch ---- */
 
 static int forced_portable(void)
@@ -561,7 +591,7 @@ void qmat_mul(const QMat *W, int r0, int nr, const float *x, int ldx, int M, flo
     } else {
         uint8_t *xq = scratch;
         float *xs = (float *)(xq + ((size_t)M * W->ld + 63) / 64 * 64);
-        x_to_u8(xq, xs, W->ld, x, ldx, M, W->cols);
+        (W->fast ? x_to_u8_avx512 : x_to_u8)(xq, xs, W->ld, x, ldx, M, W->cols);
         (W->fast ? i8_avx512 : i8_portable)(W, r0, nr, xq, xs, M, y, ldy, beta);
     }
 }
