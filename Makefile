@@ -105,6 +105,9 @@ $(BUILD)/bench/gemm_bench: tests/bench/gemm_bench.c $(BUILD)/libs2s.a | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS)
 $(BUILD)/bench/read_bw: tests/bench/read_bw.c | $(BUILD)/bench
 	$(CC) -O2 -march=native -o $@ $<
+# scripts/bench-decode.sh's kernel comparison with oneDNN (needs libdnnl-dev)
+$(BUILD)/bench/matmul_dnnl: tests/bench/matmul_dnnl.c $(BUILD)/libs2s.a | $(BUILD)/bench
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/libs2s.a $(LDFLAGS) $(LDLIBS) -ldnnl
 $(BUILD)/bench:
 	mkdir -p $@
 # scripts/bench-mpi.sh: the gradient exchange's time (make MPI=1 bench-mpi)

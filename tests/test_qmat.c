@@ -137,7 +137,8 @@ int main(void)
     test_round_trip(&r);
     static const Precision all[] = {PREC_FP32, PREC_BF16, PREC_INT8};
     static const int shapes[][3] = {{1, 1, 1}, {1, 7, 33}, {3, 13, 64}, {1, 100, 512},
-                                    {5, 31, 130}, {64, 9, 257}, {2, 1, 1000}};
+                                    {5, 31, 130}, {64, 9, 257}, {2, 1, 1000},
+                                    {13, 70, 130}, {160, 64, 256}};
     for (int pi = 0; pi < 3; pi++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];

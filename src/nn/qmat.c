@@ -450,13 +450,59 @@ AVX512_TARGET static void i8_micro1(const QMat *W, int b, const uint8_t *xq, con
     store_block(y, ldy, m, r0, nr, b0, i8_scale(W, b0, c, xs[m]), beta);
 }
 
+/* Six rows from m0 against four whole blocks from b: 24 accumulators, a
+ * block's weights loaded once for six rows (many rows: batched decoding).
+ * Written out so that the accumulators stay in registers. */
+#define I8_MR 6
+#define I8_ROW(p, c0, c1, c2, c3)                                                     \
+    do {                                                                              \
+        int32_t g_;                                                                   \
+        memcpy(&g_, (p), 4);                                                          \
+        __m512i x_ = _mm512_set1_epi32(g_);                                           \
+        c0 = _mm512_dpbusd_epi32(c0, x_, w0), c1 = _mm512_dpbusd_epi32(c1, x_, w1);   \
+        c2 = _mm512_dpbusd_epi32(c2, x_, w2), c3 = _mm512_dpbusd_epi32(c3, x_, w3);   \
+    } while (0)
+AVX512_TARGET static void i8_micro6(const QMat *W, int b, const uint8_t *xq, const float *xs,
+                                    int m0, float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld, bs = ld * QMAT_NB;
+    const int8_t *w = W->i8 + (size_t)b * bs;
+    const uint8_t *a = xq + (size_t)m0 * ld;
+    __m512i z = _mm512_setzero_si512();
+    __m512i a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z,
+            c3 = z, d0 = z, d1 = z, d2 = z, d3 = z, e0 = z, e1 = z, e2 = z, e3 = z, f0 = z, f1 = z,
+            f2 = z, f3 = z;
+    for (size_t k = 0; k < ld; k += 4) {
+        const int8_t *wk = w + k * QMAT_NB;
+        __m512i w0 = _mm512_loadu_si512(wk), w1 = _mm512_loadu_si512(wk + bs);
+        __m512i w2 = _mm512_loadu_si512(wk + 2 * bs), w3 = _mm512_loadu_si512(wk + 3 * bs);
+        I8_ROW(a + k, a0, a1, a2, a3);
+        I8_ROW(a + ld + k, b0, b1, b2, b3);
+        I8_ROW(a + 2 * ld + k, c0, c1, c2, c3);
+        I8_ROW(a + 3 * ld + k, d0, d1, d2, d3);
+        I8_ROW(a + 4 * ld + k, e0, e1, e2, e3);
+        I8_ROW(a + 5 * ld + k, f0, f1, f2, f3);
+    }
+    __m512i acc[I8_MR][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3},
+                             {d0, d1, d2, d3}, {e0, e1, e2, e3}, {f0, f1, f2, f3}};
+    for (int i = 0; i < I8_MR; i++)
+        for (int j = 0; j < 4; j++) {
+            int o = (b + j) * QMAT_NB;
+            store_block(y, ldy, m0 + i, r0, nr, o, i8_scale(W, o, acc[i][j], xs[m0 + i]), beta);
+        }
+}
+
 AVX512_TARGET static void i8_avx512(const QMat *W, int r0, int nr, const uint8_t *xq,
                                     const float *xs, int M, float *y, int ldy, float beta)
 {
     int bend = (r0 + nr + QMAT_NB - 1) / QMAT_NB, b = r0 / QMAT_NB;
-    for (; b + NBLK <= bend; b += NBLK)
-        for (int m = 0; m < M; m += 2)
+    for (; b + NBLK <= bend; b += NBLK) {
+        int m = 0;
+        for (; m + I8_MR <= M; m += I8_MR)
+            i8_micro6(W, b, xq, xs, m, y, ldy, r0, nr, beta);
+        for (; m < M; m += 2)
             i8_micro4(W, b, xq, xs, m, M - m >= 2, y, ldy, r0, nr, beta);
+    }
     for (; b < bend; b++)
         for (int m = 0; m < M; m++)
             i8_micro1(W, b, xq, xs, m, y, ldy, r0, nr, beta);
@@ -517,13 +563,54 @@ AVX512_TARGET static void bf16_micro1(const QMat *W, int b, const uint16_t *xb, 
     store_block(y, ldy, m, r0, nr, b * QMAT_NB, c, beta);
 }
 
+/* bf16's i8_micro6: six rows against four blocks, a column pair a step. */
+#define BF_ROW(p, c0, c1, c2, c3)                                                     \
+    do {                                                                              \
+        int32_t g_;                                                                   \
+        memcpy(&g_, (p), 4);                                                          \
+        __m512bh x_ = (__m512bh)_mm512_set1_epi32(g_);                                \
+        c0 = _mm512_dpbf16_ps(c0, x_, w0), c1 = _mm512_dpbf16_ps(c1, x_, w1);          \
+        c2 = _mm512_dpbf16_ps(c2, x_, w2), c3 = _mm512_dpbf16_ps(c3, x_, w3);          \
+    } while (0)
+AVX512_TARGET static void bf16_micro6(const QMat *W, int b, const uint16_t *xb, int m0, float *y,
+                                      int ldy, int r0, int nr, float beta)
+{
+    size_t ld = (size_t)W->ld, bs = ld * QMAT_NB;
+    const uint16_t *w = W->bf16 + (size_t)b * bs, *a = xb + (size_t)m0 * ld;
+    __m512 z = _mm512_setzero_ps();
+    __m512 a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z,
+           c3 = z, d0 = z, d1 = z, d2 = z, d3 = z, e0 = z, e1 = z, e2 = z, e3 = z, f0 = z, f1 = z,
+           f2 = z, f3 = z;
+    for (size_t k = 0; k < ld; k += 2) {
+        const uint16_t *wk = w + k * QMAT_NB;
+        __m512bh w0 = (__m512bh)_mm512_loadu_si512(wk), w1 = (__m512bh)_mm512_loadu_si512(wk + bs);
+        __m512bh w2 = (__m512bh)_mm512_loadu_si512(wk + 2 * bs);
+        __m512bh w3 = (__m512bh)_mm512_loadu_si512(wk + 3 * bs);
+        BF_ROW(a + k, a0, a1, a2, a3);
+        BF_ROW(a + ld + k, b0, b1, b2, b3);
+        BF_ROW(a + 2 * ld + k, c0, c1, c2, c3);
+        BF_ROW(a + 3 * ld + k, d0, d1, d2, d3);
+        BF_ROW(a + 4 * ld + k, e0, e1, e2, e3);
+        BF_ROW(a + 5 * ld + k, f0, f1, f2, f3);
+    }
+    __m512 acc[I8_MR][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3},
+                            {d0, d1, d2, d3}, {e0, e1, e2, e3}, {f0, f1, f2, f3}};
+    for (int i = 0; i < I8_MR; i++)
+        for (int j = 0; j < 4; j++)
+            store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
+}
+
 AVX512_TARGET static void bf16_avx512(const QMat *W, int r0, int nr, const uint16_t *xb, int M,
                                       float *y, int ldy, float beta)
 {
     int bend = (r0 + nr + QMAT_NB - 1) / QMAT_NB, b = r0 / QMAT_NB;
-    for (; b + NBLK <= bend; b += NBLK)
-        for (int m = 0; m < M; m += 2)
+    for (; b + NBLK <= bend; b += NBLK) {
+        int m = 0;
+        for (; m + I8_MR <= M; m += I8_MR)
+            bf16_micro6(W, b, xb, m, y, ldy, r0, nr, beta);
+        for (; m < M; m += 2)
             bf16_micro4(W, b, xb, m, M - m >= 2, y, ldy, r0, nr, beta);
+    }
     for (; b < bend; b++)
         for (int m = 0; m < M; m++)
             bf16_micro1(W, b, xb, m, y, ldy, r0, nr, beta);
