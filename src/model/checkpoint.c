@@ -827,7 +827,7 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
 
 void tmodel_free(TranslationModel *tm)
 {
-    tmodel_set_precision(tm, PREC_FP32, NULL);
+    tmodel_drop_precision(tm);
     model_free(&tm->model);
     tokenizer_free(&tm->tokenizer);
     vocab_free(&tm->src_vocab);
@@ -842,16 +842,21 @@ int tmodel_check_fp32(const TranslationModel *tm, const char *path, const char *
                     "the fp32 model it was made from", path, precision_name(tm->stored), what);
 }
 
-int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err)
+void tmodel_drop_precision(TranslationModel *tm)
 {
-    if (tm->quant && tm->quant->prec == p)
-        return 0;
     if (tm->quant) {
         model_quant_free(tm->quant);
         free(tm->quant);
         tm->quant = NULL, tm->model.quant = NULL;
     }
-    if (p == PREC_FP32)
+}
+
+int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err)
+{
+    if (tm->quant && tm->quant->prec == p)
+        return 0;
+    tmodel_drop_precision(tm);
+    if (!qmat_packs(p))
         return 0;
     tm->quant = malloc(sizeof *tm->quant);
     if (!tm->quant)

@@ -31,6 +31,7 @@ int precision_from_name(const char *name, Precision *p)
 
 static int has_vnni(void);
 static int has_bf16(void);
+static int has_avx512(void);
 
 /* ---- conversions ---- */
 
@@ -71,7 +72,7 @@ int8_t qmat_q8(const QMat *q, int r, int k) { return q->i8[packed(q, r, k, 4)]; 
 float qmat_weight(const QMat *q, int r, int k)
 {
     if (q->prec == PREC_FP32)
-        return q->f32[(size_t)r * q->cols + k];
+        return q->f32p ? q->f32p[packed(q, r, k, 1)] : q->f32[(size_t)r * q->cols + k];
     if (q->prec == PREC_BF16)
         return from_bf16(q->bf16[packed(q, r, k, 2)]);
     return q->scale[r] * (float)qmat_q8(q, r, k);
@@ -108,12 +109,22 @@ int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw,
 {
     memset(q, 0, sizeof *q);
     q->prec = p, q->rows = rows, q->cols = cols;
-    q->fast = (p == PREC_INT8 && has_vnni()) || (p == PREC_BF16 && has_bf16());
+    q->fast = (p == PREC_INT8 && has_vnni()) || (p == PREC_BF16 && has_bf16()) ||
+              (p == PREC_FP32 && has_avx512());
     q->ld = (cols + QMAT_ALIGN - 1) / QMAT_ALIGN * QMAT_ALIGN;
-    if (p == PREC_FP32) {
+    if (p == PREC_FP32 && !q->fast) {
         if (transpose || ldw != cols)
             return s2s_fail(err, S2S_EINVAL, "fp32 weights are used in place, untransposed");
         q->ld = cols, q->f32 = w;
+        return 0;
+    }
+    if (p == PREC_FP32) { /* packed, one column a group: the kernel reads x as it is */
+        q->ld = cols;
+        if (!(q->f32p = zalloc(sizeof(float) * (size_t)(rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * cols)))
+            return s2s_fail(err, S2S_ENOMEM, "out of memory for %d x %d fp32 weights", rows, cols);
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < cols; k++)
+                q->f32p[packed(q, r, k, 1)] = weight(w, ldw, transpose, r, k);
         return 0;
     }
     size_t n = (size_t)(rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld; /* whole blocks */
@@ -139,6 +150,7 @@ int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw,
 void qmat_free(QMat *q)
 {
     free(q->f32own);
+    free(q->f32p);
     free(q->bf16);
     free(q->i8);
     free(q->scale);
@@ -154,7 +166,9 @@ int qmat_reserve_like(QMat *q, const QMat *src, int rows, S2sErr *err)
     q->prec = src->prec, q->cols = src->cols, q->ld = src->ld, q->fast = src->fast;
     size_t n = (size_t)(rows + QMAT_NB - 1) / QMAT_NB * QMAT_NB * q->ld; /* whole blocks */
     int ok = 1;
-    if (q->prec == PREC_FP32)
+    if (q->prec == PREC_FP32 && src->f32p)
+        ok = (q->f32p = zalloc(sizeof(float) * n)) != NULL;
+    else if (q->prec == PREC_FP32)
         ok = (q->f32 = q->f32own = malloc(sizeof(float) * (size_t)rows * q->cols)) != NULL;
     else if (q->prec == PREC_BF16)
         ok = (q->bf16 = zalloc(n * sizeof(uint16_t))) != NULL;
@@ -184,14 +198,18 @@ static void gather_packed(unsigned char *dst, const unsigned char *src, int grou
 void qmat_gather(QMat *q, const QMat *src, const int32_t *idx, int n)
 {
     S2S_INVARIANT(n <= q->cap && q->prec == src->prec && q->ld == src->ld);
-    int g = q->prec == PREC_INT8 ? 4 : 2;
+    int g = q->prec == PREC_INT8 ? 4 : q->prec == PREC_BF16 ? 2 : 1; /* 4 bytes a group */
     q->rows = n;
-    if (q->prec != PREC_FP32 && n % QMAT_NB) /* the padding rows of the last block: zeros */
-        memset(q->prec == PREC_BF16 ? (void *)(q->bf16 + (size_t)n / QMAT_NB * QMAT_NB * q->ld)
-                                    : (void *)(q->i8 + (size_t)n / QMAT_NB * QMAT_NB * q->ld),
-               0, (size_t)QMAT_NB * q->ld * (q->prec == PREC_BF16 ? 2 : 1));
+    if (q->f32p || q->prec != PREC_FP32) { /* the padding rows of the last block: zeros */
+        size_t last = (size_t)n / QMAT_NB * QMAT_NB * q->ld, width = 4 / (size_t)g;
+        unsigned char *base = q->f32p ? (void *)q->f32p : q->bf16 ? (void *)q->bf16 : (void *)q->i8;
+        if (n % QMAT_NB)
+            memset(base + last * width, 0, (size_t)QMAT_NB * q->ld * width);
+    }
     for (int i = 0; i < n; i++) {
-        if (q->prec == PREC_FP32)
+        if (q->f32p)
+            gather_packed((unsigned char *)q->f32p, (const unsigned char *)src->f32p, q->ld, i, idx[i]);
+        else if (q->prec == PREC_FP32)
             memcpy(q->f32own + (size_t)i * q->cols, src->f32 + (size_t)idx[i] * src->cols,
                    sizeof(float) * (size_t)q->cols);
         else if (q->prec == PREC_BF16)
@@ -526,6 +544,9 @@ AVX512_TARGET static void i8_avx512(const QMat *W, int r0, int nr, const uint8_t
         c6 = _mm512_dpbf16_ps(c6, x1_, w2_), c7 = _mm512_dpbf16_ps(c7, x1_, w3_);      \
     } while (0)
 
+/* Rows m0 and m0 + 1 (m0 + 1 only when two) against four whole blocks
+ * from b, one chain per output: the same order of sums as bf16_micro6, so
+ * a row's result does not depend on the rows decoded beside it. */
 AVX512_TARGET static void bf16_micro4(const QMat *W, int b, const uint16_t *xb, int m0, int two,
                                       float *y, int ldy, int r0, int nr, float beta)
 {
@@ -534,15 +555,9 @@ AVX512_TARGET static void bf16_micro4(const QMat *W, int b, const uint16_t *xb, 
     const uint16_t *a0 = xb + (size_t)m0 * ld, *a1 = two ? a0 + ld : a0;
     __m512 z = _mm512_setzero_ps();
     __m512 p0 = z, p1 = z, p2 = z, p3 = z, p4 = z, p5 = z, p6 = z, p7 = z;
-    __m512 q0 = z, q1 = z, q2 = z, q3 = z, q4 = z, q5 = z, q6 = z, q7 = z;
-    for (size_t k = 0; k < ld; k += 4) {
+    for (size_t k = 0; k < ld; k += 2)
         BF_STEP(a0 + k, a1 + k, w + k * QMAT_NB, bs, p0, p1, p2, p3, p4, p5, p6, p7);
-        BF_STEP(a0 + k + 2, a1 + k + 2, w + (k + 2) * QMAT_NB, bs, q0, q1, q2, q3, q4, q5, q6, q7);
-    }
-    __m512 acc[2][4] = {{_mm512_add_ps(p0, q0), _mm512_add_ps(p1, q1), _mm512_add_ps(p2, q2),
-                         _mm512_add_ps(p3, q3)},
-                        {_mm512_add_ps(p4, q4), _mm512_add_ps(p5, q5), _mm512_add_ps(p6, q6),
-                         _mm512_add_ps(p7, q7)}};
+    __m512 acc[2][4] = {{p0, p1, p2, p3}, {p4, p5, p6, p7}};
     for (int i = 0; i < 1 + two; i++)
         for (int j = 0; j < 4; j++)
             store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
@@ -561,6 +576,15 @@ AVX512_TARGET static void bf16_micro1(const QMat *W, int b, const uint16_t *xb, 
                              (__m512bh)_mm512_loadu_si512(w + k * QMAT_NB));
     }
     store_block(y, ldy, m, r0, nr, b * QMAT_NB, c, beta);
+}
+
+/* The float outputs of six rows against four blocks from b. */
+AVX512_TARGET static void store_rows6(float *y, int ldy, int m0, int r0, int nr, int b,
+                                      __m512 acc[I8_MR][4], float beta)
+{
+    for (int i = 0; i < I8_MR; i++)
+        for (int j = 0; j < 4; j++)
+            store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
 }
 
 /* bf16's i8_micro6: six rows against four blocks, a column pair a step. */
@@ -595,9 +619,7 @@ AVX512_TARGET static void bf16_micro6(const QMat *W, int b, const uint16_t *xb, 
     }
     __m512 acc[I8_MR][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3},
                             {d0, d1, d2, d3}, {e0, e1, e2, e3}, {f0, f1, f2, f3}};
-    for (int i = 0; i < I8_MR; i++)
-        for (int j = 0; j < 4; j++)
-            store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
+    store_rows6(y, ldy, m0, r0, nr, b, acc, beta);
 }
 
 AVX512_TARGET static void bf16_avx512(const QMat *W, int r0, int nr, const uint16_t *xb, int M,
@@ -646,6 +668,88 @@ x_to_u8_avx512(uint8_t *xq, float *xs, int ld, const float *x, int ldx, int M, i
     }
 }
 
+/* fp32, packed one column a group: an FMA of a broadcast x[m][k] with a
+ * block's 16 weights of column k. One chain per output, the same order of
+ * sums in every micro-kernel (a row's result does not depend on the rows
+ * decoded beside it). */
+#define F32_ROW(p, c0, c1, c2, c3)                                                    \
+    do {                                                                              \
+        __m512 x_ = _mm512_set1_ps(*(p));                                             \
+        c0 = _mm512_fmadd_ps(x_, w0, c0), c1 = _mm512_fmadd_ps(x_, w1, c1);            \
+        c2 = _mm512_fmadd_ps(x_, w2, c2), c3 = _mm512_fmadd_ps(x_, w3, c3);            \
+    } while (0)
+#define F32_LOAD4(wk, bs)                                                             \
+    __m512 w0 = _mm512_loadu_ps(wk), w1 = _mm512_loadu_ps((wk) + (bs));               \
+    __m512 w2 = _mm512_loadu_ps((wk) + 2 * (bs)), w3 = _mm512_loadu_ps((wk) + 3 * (bs))
+
+AVX512_TARGET static void f32_micro6(const QMat *W, int b, const float *x, int ldx, int m0,
+                                     float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t bs = (size_t)W->ld * QMAT_NB, lx = (size_t)ldx;
+    const float *w = W->f32p + (size_t)b * bs, *a = x + (size_t)m0 * lx;
+    __m512 z = _mm512_setzero_ps();
+    __m512 a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z,
+           c3 = z, d0 = z, d1 = z, d2 = z, d3 = z, e0 = z, e1 = z, e2 = z, e3 = z, f0 = z, f1 = z,
+           f2 = z, f3 = z;
+    for (int k = 0; k < W->cols; k++) {
+        F32_LOAD4(w + (size_t)k * QMAT_NB, bs);
+        F32_ROW(a + k, a0, a1, a2, a3);
+        F32_ROW(a + lx + k, b0, b1, b2, b3);
+        F32_ROW(a + 2 * lx + k, c0, c1, c2, c3);
+        F32_ROW(a + 3 * lx + k, d0, d1, d2, d3);
+        F32_ROW(a + 4 * lx + k, e0, e1, e2, e3);
+        F32_ROW(a + 5 * lx + k, f0, f1, f2, f3);
+    }
+    __m512 acc[I8_MR][4] = {{a0, a1, a2, a3}, {b0, b1, b2, b3}, {c0, c1, c2, c3},
+                            {d0, d1, d2, d3}, {e0, e1, e2, e3}, {f0, f1, f2, f3}};
+    store_rows6(y, ldy, m0, r0, nr, b, acc, beta);
+}
+
+/* Row m0 (and m0 + 1 when two) against four blocks. */
+AVX512_TARGET static void f32_micro2(const QMat *W, int b, const float *x, int ldx, int m0, int two,
+                                     float *y, int ldy, int r0, int nr, float beta)
+{
+    size_t bs = (size_t)W->ld * QMAT_NB;
+    const float *w = W->f32p + (size_t)b * bs, *a0 = x + (size_t)m0 * ldx, *a1 = two ? a0 + ldx : a0;
+    __m512 z = _mm512_setzero_ps();
+    __m512 p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+    for (int k = 0; k < W->cols; k++) {
+        F32_LOAD4(w + (size_t)k * QMAT_NB, bs);
+        F32_ROW(a0 + k, p0, p1, p2, p3);
+        F32_ROW(a1 + k, q0, q1, q2, q3);
+    }
+    __m512 acc[2][4] = {{p0, p1, p2, p3}, {q0, q1, q2, q3}};
+    for (int i = 0; i < 1 + two; i++)
+        for (int j = 0; j < 4; j++)
+            store_block(y, ldy, m0 + i, r0, nr, (b + j) * QMAT_NB, acc[i][j], beta);
+}
+
+AVX512_TARGET static void f32_micro1(const QMat *W, int b, const float *x, int ldx, int m, float *y,
+                                     int ldy, int r0, int nr, float beta)
+{
+    const float *w = W->f32p + (size_t)b * W->ld * QMAT_NB, *a = x + (size_t)m * ldx;
+    __m512 c = _mm512_setzero_ps();
+    for (int k = 0; k < W->cols; k++)
+        c = _mm512_fmadd_ps(_mm512_set1_ps(a[k]), _mm512_loadu_ps(w + (size_t)k * QMAT_NB), c);
+    store_block(y, ldy, m, r0, nr, b * QMAT_NB, c, beta);
+}
+
+AVX512_TARGET static void f32_avx512(const QMat *W, int r0, int nr, const float *x, int ldx, int M,
+                                     float *y, int ldy, float beta)
+{
+    int bend = (r0 + nr + QMAT_NB - 1) / QMAT_NB, b = r0 / QMAT_NB;
+    for (; b + NBLK <= bend; b += NBLK) {
+        int m = 0;
+        for (; m + I8_MR <= M; m += I8_MR)
+            f32_micro6(W, b, x, ldx, m, y, ldy, r0, nr, beta);
+        for (; m < M; m += 2)
+            f32_micro2(W, b, x, ldx, m, M - m >= 2, y, ldy, r0, nr, beta);
+    }
+    for (; b < bend; b++)
+        for (int m = 0; m < M; m++)
+            f32_micro1(W, b, x, ldx, m, y, ldy, r0, nr, beta);
+}
+
 /* ---- dispatch ---- */
 
 static int forced_portable(void)
@@ -656,6 +760,9 @@ static int forced_portable(void)
 
 static int has_vnni(void) { return !forced_portable() && __builtin_cpu_supports("avx512vnni"); }
 static int has_bf16(void) { return !forced_portable() && __builtin_cpu_supports("avx512bf16"); }
+static int has_avx512(void) { return !forced_portable() && __builtin_cpu_supports("avx512f"); }
+
+int qmat_packs(Precision p) { return p != PREC_FP32 || has_avx512(); }
 
 const char *qmat_kernel(Precision p)
 {
@@ -663,13 +770,15 @@ const char *qmat_kernel(Precision p)
         return has_vnni() ? "avx512-vnni" : "portable";
     if (p == PREC_BF16)
         return has_bf16() ? "avx512-bf16" : "portable";
-    return "blas";
+    return has_avx512() ? "avx512f" : "blas";
 }
 
 void qmat_mul(const QMat *W, int r0, int nr, const float *x, int ldx, int M, float *y, int ldy,
               float beta, void *scratch)
 {
-    if (W->prec == PREC_FP32) {
+    if (W->f32p) {
+        f32_avx512(W, r0, nr, x, ldx, M, y, ldy, beta);
+    } else if (W->prec == PREC_FP32) {
         blas_gemm(0, 1, M, nr, W->cols, 1.0f, x, ldx, W->f32 + (size_t)r0 * W->cols, W->cols,
                   beta, y, ldy);
     } else if (W->prec == PREC_BF16) {

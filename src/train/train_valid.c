@@ -180,10 +180,13 @@ static int translate_valid(Trainer *t, double *bleu, double *chrf, S2sErr *err)
         rc = evaluate_init(&t->valid_tr, &t->tm.model, &t->valid, c->valid_beam, err);
     if (!rc && c->valid_output)
         rc = fileio_replace_open(&out, c->valid_output, err);
+    if (!rc) /* the weights packed as s2s translate packs them: the same translations */
+        rc = tmodel_set_precision(&t->tm, PREC_FP32, err);
     if (!rc)
         rc = evaluate_translations(&t->valid_tr, &t->tm.tokenizer, &t->tm.tgt_vocab, &t->valid,
                                    t->vm_bleu || t->vm_chrf ? &t->valid_refs : NULL, out.f, bleu,
                                    t->vm_chrf ? chrf : NULL, err);
+    tmodel_drop_precision(&t->tm);
     if (rc && out.f)
         fileio_replace_abort(&out);
     else if (out.f)

@@ -1,6 +1,6 @@
 /* matmul_dnnl: one product of decoding, y = x W^T with W (N, K) packed once,
- * timed per call on one thread through s2s's own kernels (qmat.h: fp32
- * through OpenBLAS, bf16, int8) and through oneDNN's matmul primitive with
+ * timed per call on one thread through OpenBLAS's sgemm (which packs W
+ * in every call), s2s's own kernels (qmat.h: fp32, bf16, int8) and through oneDNN's matmul primitive with
  * its weights reordered once into the layout it prefers (format "any"):
  * f32, bf16 (x converted per call) and int8 (x quantized per call by a
  * reorder with a scale: per tensor, where s2s scales each row; weights s8
@@ -167,6 +167,27 @@ static double dnnl_time(dnnl_engine_t eng, dnnl_stream_t st, dnnl_data_type_t t,
     return us;
 }
 
+typedef struct {
+    const float *x, *w;
+    float *y;
+    int M, N, K;
+} BlasCall;
+
+static void blas_call(void *p)
+{
+    BlasCall *c = p;
+    blas_gemm(0, 1, c->M, c->N, c->K, 1.0f, c->x, c->K, c->w, c->K, 0.0f, c->y, c->N);
+}
+
+static double blas_time(const float *x, const float *w, int M, int N, int K)
+{
+    float *y = malloc(sizeof(float) * (size_t)M * N);
+    BlasCall c = {x, w, y, M, N, K};
+    double us = per_call(blas_call, &c);
+    free(y);
+    return us;
+}
+
 static double s2s_time(Precision p, const float *x, const float *w, int M, int N, int K)
 {
     QMat q;
@@ -192,9 +213,9 @@ int main(int argc, char **argv)
     CHECK_DNNL(dnnl_engine_create(&eng, dnnl_cpu, 0));
     CHECK_DNNL(dnnl_stream_create(&st, eng, dnnl_stream_default_flags));
     blas_set_threads(1);
-    printf("| M x N x K | s2s fp32 (OpenBLAS) | oneDNN f32 | s2s bf16 (%s) | oneDNN bf16 | s2s int8 (%s) | oneDNN int8 |\n",
-           qmat_kernel(PREC_BF16), qmat_kernel(PREC_INT8));
-    printf("|---|---|---|---|---|---|---|\n");
+    printf("| M x N x K | OpenBLAS fp32 | s2s fp32 (%s) | oneDNN f32 | s2s bf16 (%s) | oneDNN bf16 | s2s int8 (%s) | oneDNN int8 |\n",
+           qmat_kernel(PREC_FP32), qmat_kernel(PREC_BF16), qmat_kernel(PREC_INT8));
+    printf("|---|---|---|---|---|---|---|---|\n");
     for (int s = 0; s < nshape; s++) {
         int M = argc > 1 ? atoi(argv[1 + 3 * s]) : dflt[s][0];
         int N = argc > 1 ? atoi(argv[2 + 3 * s]) : dflt[s][1];
@@ -204,12 +225,12 @@ int main(int argc, char **argv)
             x[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
         for (size_t i = 0; i < (size_t)N * K; i++)
             w[i] = (float)((i * 2246822519u) % 2001) / 20000.0f - 0.05f;
-        double t[6] = {s2s_time(PREC_FP32, x, w, M, N, K), dnnl_time(eng, st, dnnl_f32, x, w, M, N, K),
+        double t[7] = {blas_time(x, w, M, N, K), s2s_time(PREC_FP32, x, w, M, N, K), dnnl_time(eng, st, dnnl_f32, x, w, M, N, K),
                        s2s_time(PREC_BF16, x, w, M, N, K), dnnl_time(eng, st, dnnl_bf16, x, w, M, N, K),
                        s2s_time(PREC_INT8, x, w, M, N, K), dnnl_time(eng, st, dnnl_s8, x, w, M, N, K)};
         double flop = 2.0 * M * N * K;
         printf("| %d x %d x %d", M, N, K);
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 7; i++)
             printf(" | %.1f us (%.0f GFLOP/s)", t[i], flop / t[i] / 1e3);
         printf(" |\n");
         free(x), free(w);

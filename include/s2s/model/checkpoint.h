@@ -139,9 +139,12 @@ typedef struct {
 } TranslationModel;
 
 void tmodel_free(TranslationModel *tm);
-/* Decode in precision p (qmat.h): makes the reduced-precision decoder
- * weights (PREC_FP32: drops them) and points model.quant at them. */
+/* Decode in precision p (qmat.h): makes the decoder's weights packed in
+ * precision p (fp32 too, where qmat_packs: a packed copy) and points
+ * model.quant at them; a no-op when they are already in p. */
 int tmodel_set_precision(TranslationModel *tm, Precision p, S2sErr *err);
+/* Drops them: decoding reads model.params through BLAS again. */
+void tmodel_drop_precision(TranslationModel *tm);
 /* 0 when tm (file path) holds fp32 weights, else S2S_EINVAL: "PATH is a
  * model in int8 for decoding (s2s convert): WHAT needs the fp32 model it
  * was made from". */

@@ -8,7 +8,9 @@
  * one instruction multiplies a broadcast group of an activation row with a
  * whole block (columns padded to QMAT_ALIGN, rows to QMAT_NB, with zeros).
  * The precisions:
- *   fp32  the model's own weights, not copied; products through blas.h
+ *   fp32  where the CPU has AVX-512: packed as the others (a copy, one
+ *         column a group) and multiplied by this file's kernel; else the
+ *         model's own weights, not copied, through blas.h
  *   bf16  each weight rounded to bfloat16 (nearest even); products
  *         accumulate in fp32
  *   int8  symmetric per-row: w ~ scale[r] * q, q in [-127, 127],
@@ -43,6 +45,7 @@ typedef struct {
     int rows, cols, ld;    /* ld: cols rounded up to QMAT_ALIGN (bf16, int8) */
     const float *f32;      /* fp32: (rows, cols), not owned (but see f32own) */
     float *f32own;         /* fp32 made by qmat_gather: f32's storage, owned */
+    float *f32p;           /* fp32 packed (fast): owned; f32 is then NULL */
     int cap;               /* qmat_reserve_like: rows the storage holds */
     uint16_t *bf16;        /* bf16: packed, owned */
     int8_t *i8;            /* int8: packed, owned */
@@ -53,8 +56,8 @@ typedef struct {
 
 /* W (rows, cols) with row stride ldw, or, with transpose, W^T of a
  * (cols, rows) matrix stored with stride ldw (so that x W^T = x A for the
- * layers that multiply by A itself). fp32 keeps the pointer (transpose:
- * not allowed, S2S_EINVAL). */
+ * layers that multiply by A itself). fp32 without AVX-512 keeps the
+ * pointer (transpose: not allowed there, S2S_EINVAL). */
 int qmat_init(QMat *q, Precision p, const float *w, int rows, int cols, int ldw, int transpose,
               S2sErr *err);
 void qmat_free(QMat *q);
@@ -92,8 +95,11 @@ size_t qmat_scratch_bytes(Precision p, int M, int cols);
 void qmat_mul(const QMat *W, int r0, int nr, const float *x, int ldx, int M, float *y, int ldy,
               float beta, void *scratch);
 
-/* Which kernel a QMat of precision p made now would use: "blas" (fp32),
- * "avx512-vnni", "avx512-bf16" or "portable". */
+/* Which kernel a QMat of precision p made now would use: "avx512f" or
+ * "blas" (fp32), "avx512-vnni", "avx512-bf16" or "portable". */
 const char *qmat_kernel(Precision p);
+/* 1 when a QMat of precision p made now holds its own packed copy (every
+ * precision but fp32 without AVX-512, which BLAS reads in place). */
+int qmat_packs(Precision p);
 
 #endif
