@@ -91,6 +91,9 @@ if command -v python3 > /dev/null; then
         $client "$port" translate t.en > served.txt || fail "serve --shortlist: $(cat served.txt)"
         "$S2S" translate -m "$m" -q -b 3 < t.en > want.txt
         cut -f2 served.txt | cmp -s - want.txt || fail "serve over the whole vocabulary as a shortlist differs from translate"
+        $client "$port" status GET /models > models.txt
+        grep -q '"precision":"fp32","shortlist":{"first":100000000,"best":100}' models.txt ||
+            fail "/models does not name the precision and the shortlist: $(cat models.txt)"
     else
         fail "serve --shortlist did not start: $(cat serve.log)"
     fi

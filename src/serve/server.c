@@ -18,6 +18,7 @@
 #include "s2s/base/text.h"
 #include "s2s/base/utf8.h"
 #include "s2s/decode/translator.h"
+#include "s2s/model/quant.h"
 #include "s2s/serve/serve_page.h"
 #include "s2s/text/textio.h"
 
@@ -657,9 +658,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- start and stop ---- */
 
 /* GET /models: each model's file and its config and tokenizer, as s2s info
- * gives them, into *out (malloc'd). */
-static int models_json(const ServeOptions *o, int n, char **out, S2sErr *err)
+ * gives them, the precision it decodes in and the shortlist (whose scores
+ * are over it), into *out (malloc'd). */
+static int models_json(const ServeOptions *o, const Ensemble *e, char **out, S2sErr *err)
 {
+    int n = e->n;
     cJSON *all = cJSON_CreateArray();
     int rc = all ? 0 : S2S_ENOMEM;
     for (int k = 0; !rc && k < n; k++) {
@@ -671,6 +674,12 @@ static int models_json(const ServeOptions *o, int n, char **out, S2sErr *err)
             cJSON_AddStringToObject(m, "model", o->model_paths[k]);
             cJSON_AddItemToObject(m, "config", cJSON_DetachItemFromObject(info, "config"));
             cJSON_AddItemToObject(m, "tokenizer", cJSON_DetachItemFromObject(info, "tokenizer"));
+            cJSON_AddStringToObject(m, "precision", precision_name(e->m[k]->quant ? e->m[k]->quant->prec
+                                                                                  : PREC_FP32));
+            const Shortlist *sl = o->dec.shortlist;
+            cJSON *js = sl ? cJSON_AddObjectToObject(m, "shortlist") : cJSON_AddFalseToObject(m, "shortlist");
+            if (sl && js)
+                cJSON_AddNumberToObject(js, "first", sl->first), cJSON_AddNumberToObject(js, "best", sl->best);
             cJSON_Delete(info);
         }
     }
@@ -732,7 +741,7 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
     int rc = translator_init(&s->tr, e, &o->dec, o->batch, o->threads, (int)o->max_len, s->cap,
                              1, err);
     if (!rc)
-        rc = models_json(o, e->n, &s->models_json, err);
+        rc = models_json(o, e, &s->models_json, err);
     if (!rc)
         rc = alloc_round(s, err);
     if (!rc && pthread_create(&s->batcher, NULL, batcher_main, s))
