@@ -11,10 +11,12 @@
 # subtracted), the load (the whole process for an empty input), peak RSS,
 # test2016 BLEU of the beam-5 output, and the floor: the decoder weights one
 # step reads over this machine's read bandwidth for a buffer of that size.
-# Then the shortlist's learning methods by BLEU, fp32 with
-# OPENBLAS_CORETYPE unset (this machine's own OpenBLAS kernels), and `s2s
-# serve` against translate with 16 clients. Run it on an otherwise idle
-# machine.
+# Two labelled fp32 rows decode as s2s did before its weights were
+# packed (S2S_CPU=portable: OpenBLAS reads the model's weights, packing
+# them in every product), the second with OPENBLAS_CORETYPE unset (this
+# machine's own OpenBLAS kernels). Then the shortlist's learning methods by
+# BLEU, and `s2s serve` under load against translate (scripts/bench-serve.sh).
+# Run it on an otherwise idle machine.
 #   bash scripts/bench-decode.sh [--s MODEL] [--att MODEL] [--train-seconds N]
 #        [--shortlist FIRST BEST] [MULTI30K_DIR]
 set -euo pipefail
@@ -105,7 +107,8 @@ for name in S attention; do
     for p in fp32 bf16 int8; do
         for sl in off on; do row $name $p $sl $p; done
     done
-    row $name fp32 off "fp32, OPENBLAS_CORETYPE unset" -u OPENBLAS_CORETYPE
+    row $name fp32 off "fp32 through BLAS (as before packing)" S2S_CPU=portable
+    row $name fp32 off "fp32 through BLAS, OPENBLAS_CORETYPE unset" -u OPENBLAS_CORETYPE S2S_CPU=portable
 done
 
 echo
@@ -125,20 +128,7 @@ for l in ibm1 cooc; do
 done
 
 echo
-echo "s2s serve against s2s translate (attention model, int8 + shortlist, beam 5, 2 threads; 16"
-echo "clients each sending one sentence a request, 1,008 requests in all):"
+echo "s2s serve under load (attention model, int8 + shortlist):"
 echo
-command -v python3 > /dev/null || { echo "(no python3: skipped)"; exit 0; }
-o=(-m "$out/attention.int8.s2s" --shortlist "$out/attention.ibm1.lex" "$first" "$best" --threads 2)
-t=$(secs_of ./s2s translate "${o[@]}" -q < "$data/test2016.de")
-ld=$(secs_of ./s2s translate "${o[@]}" -q < /dev/null)
-./s2s serve "${o[@]}" --port 0 -q 2> "$out/serve.log" &
-spid=$!
-for _ in $(seq 600); do grep -q "listening on" "$out/serve.log" && break; sleep 0.1; done
-port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out/serve.log")
-python3 tests/serve_client.py "$port" concurrent "$data/test2016.de" 16 8 > /dev/null # warm
-s=$(secs_of python3 tests/serve_client.py "$port" concurrent "$data/test2016.de" 16 63)
-kill "$spid"
-awk -v t="$t" -v ld="$ld" -v s="$s" -v n="$n" 'BEGIN {
-    a = n / (t - ld); b = 1008 / s
-    printf "| translate | serve, 16 clients | serve / translate |\n|---|---|---|\n| %.0f sent/s | %.0f sent/s | %.0f%% |\n", a, b, 100 * b / a }'
+bash scripts/bench-serve.sh "$out/attention.int8.s2s" "$data/test2016.de" -- \
+    --shortlist "$out/attention.ibm1.lex" "$first" "$best" | sed 1,2d

@@ -5,18 +5,20 @@
 # requests from SRC, and prints requests/s, sentences/s and p50/p90/p99
 # latency, against `s2s translate`'s batched throughput on the same
 # sentences, model, beam and threads in the same run. Run it on an idle
-# machine; the server stops (SIGTERM) at the end.
-#   [S2S=build-dnnl/s2s] bash scripts/bench-serve.sh MODEL [SRC] [--beam K] [--requests N]
+# machine; the server stops (SIGTERM) at the end. Options after -- go to
+# both translate and serve (e.g. -- --shortlist lex.s2t 100 100 --precision int8).
+#   [S2S=build-dnnl/s2s] bash scripts/bench-serve.sh MODEL [SRC] [--beam K] [--requests N] [-- OPTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:?usage: bench-serve.sh MODEL [SRC] [--beam K] [--requests N]}; shift
 src=../shared/data/multi30k/test2016.de
 [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { src=$1; shift; }
-beam=5 requests=1000
+beam=5 requests=1000 extra=()
 while [ $# -gt 0 ]; do
     case $1 in
         --beam) beam=$2; shift 2 ;;
         --requests) requests=$2; shift 2 ;;
+        --) shift; extra=("$@"); break ;;
         *) echo "bench-serve.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -31,16 +33,19 @@ threads=$(nproc)
 
 echo "# s2s serve under load, $(date -u +%Y-%m-%d), $(lscpu | sed -n 's/^Model name: *//p' | head -1), $threads threads"
 echo
-echo "Model $model, beam $beam, $n one-sentence requests a round (lines of $src)."
+echo "Model $model ${extra[*]}, beam $beam, $n one-sentence requests a round (lines of $src)."
 echo
 s=$(date +%s.%N)
-"$s2s" translate -m "$model" --beam "$beam" --batch 32 --threads "$threads" -q < "$out/src" > /dev/null
+"$s2s" translate -m "$model" "${extra[@]}" --beam "$beam" --batch 32 --threads "$threads" -q < "$out/src" > /dev/null
 e=$(date +%s.%N)
-batched=$(awk -v a="$s" -v b="$e" -v n="$n" 'BEGIN { printf "%.1f", n / (b - a) }')
-echo "- \`s2s translate --batch 32 --threads $threads\` on the same lines (model loading included): $batched sentences/s"
+ls=$(date +%s.%N)
+"$s2s" translate -m "$model" "${extra[@]}" -q < /dev/null > /dev/null
+le=$(date +%s.%N)
+batched=$(awk -v a="$s" -v b="$e" -v c="$ls" -v d="$le" -v n="$n" 'BEGIN { printf "%.1f", n / ((b - a) - (d - c)) }')
+echo "- \`s2s translate --batch 32 --threads $threads\` on the same lines, its loading (an empty input's run) subtracted: $batched sentences/s"
 echo
 
-"$s2s" serve -m "$model" --port 0 --beam "$beam" --batch 32 --threads "$threads" -q 2> "$out/log" &
+"$s2s" serve -m "$model" "${extra[@]}" --port 0 --beam "$beam" --batch 32 --threads "$threads" -q 2> "$out/log" &
 pid=$!
 for _ in $(seq 600); do grep -q "listening on" "$out/log" && break; sleep 0.1; done
 port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$out/log")
