@@ -7,7 +7,7 @@
 # byte for byte what the fp32 file gives with --precision P; converting back
 # to fp32 and again gives the same. train --resume and average refuse it. A
 # truncated file, a flipped byte, an int8 weight of -128, a scale that is
-# NaN, a quantized flag with training state and a wrong tensor list (each
+# NaN, 0 or negative, a quantized flag with training state and a wrong tensor list (each
 # resealed with a valid checksum where that matters) are refused naming
 # the problem.
 set -u
@@ -93,7 +93,11 @@ expect 1 "flip.s2s: checksum mismatch" "$S2S" translate -m flip.s2s -i t.en
 if command -v python3 > /dev/null; then
     vt=$("$S2S" info $m8 | tr -d ' \t\n' | grep -o '"tgt_vocab":[0-9]*' | head -1 | cut -d: -f2)
     patch $m8 nan.s2s 4 0000c07f # the output layer's last row's scale
-    expect 1 "nan.s2s: tensor out.W: row $((vt - 1))'s scale is not a finite number >= 0" "$S2S" translate -m nan.s2s -i t.en
+    expect 1 "nan.s2s: tensor out.W: row $((vt - 1))'s scale is not a finite number > 0" "$S2S" translate -m nan.s2s -i t.en
+    patch $m8 zero.s2s 4 00000000
+    expect 1 "zero.s2s: tensor out.W: row $((vt - 1))'s scale is not a finite number > 0" "$S2S" translate -m zero.s2s -i t.en
+    patch $m8 negs.s2s 4 000080bf # -1
+    expect 1 "negs.s2s: tensor out.W: row $((vt - 1))'s scale is not a finite number > 0" "$S2S" score -m negs.s2s --src t.en --tgt t.de
     patch $m8 neg.s2s $((4 * vt + 1)) 80 # its last weight
     expect 1 "neg.s2s: tensor out.W: row $((vt - 1)), column [0-9]+ holds -128" "$S2S" translate -m neg.s2s -i t.en
     patch $m8 huge.s2s 4 ffff7f7f # a scale of FLT_MAX: weights over the bound

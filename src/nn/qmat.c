@@ -275,9 +275,9 @@ int qmat_decode(QMat *q, Precision p, int rows, int cols, const unsigned char *b
         if (p == PREC_INT8) {
             memcpy(&q->scale[r], sc + sizeof(float) * (size_t)r, sizeof(float));
             q->qsum[r] = sum;
-            if (!(q->scale[r] >= 0 && isfinite(q->scale[r]))) {
+            if (!(q->scale[r] > 0 && isfinite(q->scale[r]))) { /* a zero row's is 1 */
                 qmat_free(q);
-                return s2s_fail(err, S2S_EFORMAT, "row %d's scale is not a finite number >= 0", r);
+                return s2s_fail(err, S2S_EFORMAT, "row %d's scale is not a finite number > 0", r);
             }
         }
     }

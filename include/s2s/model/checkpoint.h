@@ -37,14 +37,14 @@
  *                       order, each with its padding up to the next tensor
  *   ...                 each listed matrix in turn, as qmat_encode writes it
  *                       (qmat.h): int8: rows x cols int8 weights (-127..127,
- *                       row-major) then rows float32 scales (>= 0), weight =
+ *                       row-major) then rows float32 scales (> 0), weight =
  *                       scale[row] x q; bf16: rows x cols bfloat16 (u16).
  *                       Rows and columns are those of the tensor, but attn.Wa
  *                       and attn.Wk are stored transposed (Wa^T: the product
  *                       multiplies by Wa itself)
  * The file size must then be exactly what the header, the metadata and the
  * listed matrices imply, and the list exactly what the config implies. At
- * load each matrix is checked (no -128, scales finite and >= 0), packed
+ * load each matrix is checked (no -128, scales finite and > 0), packed
  * for the kernels as it is (decoding is byte for byte what --precision
  * gives from the fp32 model) and written, dequantized, into its fp32
  * tensor, whose values are then checked as any model's.

@@ -72,11 +72,12 @@ void qmat_gather(QMat *q, const QMat *src, const int32_t *idx, int n);
 
 /* A bf16 or int8 matrix as a model file stores it (checkpoint.h), rows in
  * order, little-endian: int8: rows x cols q (int8, -127..127) then rows
- * scales (float32 >= 0); bf16: rows x cols weights (bfloat16 bits, u16). */
+ * scales (float32 > 0; an all-zero row's is 1); bf16: rows x cols weights
+ * (bfloat16 bits, u16). */
 size_t qmat_file_bytes(Precision p, int rows, int cols);
 void qmat_encode(const QMat *q, unsigned char *buf);
 /* q made from buf (as qmat_init makes it from the weights these encode);
- * a q of -128 or a scale that is negative or not finite is S2S_EFORMAT
+ * a q of -128 or a scale that is 0, negative or not finite is S2S_EFORMAT
  * naming the row (bf16 values are checked by the caller, dequantized). */
 int qmat_decode(QMat *q, Precision p, int rows, int cols, const unsigned char *buf, S2sErr *err);
 
