@@ -191,7 +191,8 @@ static CellParams dec_params(const StepState *st, const Model *m, int l)
 AttnParams step_attn_params(const StepState *st, const Model *m)
 {
     const ModelTensors *w = &m->w;
-    AttnParams p = {.Wa = w->attn_Wa, .Wk = w->attn_Wk, .v = w->attn_v, .Wc = w->attn_Wc};
+    AttnParams p = {.Wa = w->attn_Wa, .Wk = w->attn_Wk, .v = w->attn_v, .Wc = w->attn_Wc,
+                    .decoding = 1};
     const ModelQuant *q = m->quant;
     if (q) {
         p.qa = q->attn_a.rows ? &q->attn_a : NULL, p.qk = q->attn_k.rows ? &q->attn_k : NULL;

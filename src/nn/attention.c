@@ -119,7 +119,11 @@ void attn_forward(AttnScore kind, AttnActs *x, const float *h, const AttnMemory 
         qmat_mul(p.qc, 0, H, x->cat, 2 * H, R, x->ht, H, 0.0f, p.qbuf);
     else
         blas_gemm(0, 1, R, H, 2 * H, 1.0f, x->cat, 2 * H, p.Wc, 2 * H, 0.0f, x->ht, H);
-    act_tanh(x->ht, x->ht, (int)RH);
+    if (p.decoding)
+        act_tanh(x->ht, x->ht, (int)RH);
+    else
+        for (size_t k = 0; k < RH; k++)
+            x->ht[k] = tanhf(x->ht[k]);
 }
 
 /* mlp: the score's backward at (row, s), de its gradient: ADDS into dq,

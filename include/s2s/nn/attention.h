@@ -34,6 +34,8 @@ typedef struct {
      * and the products' scratch; NULL: the fp32 weights, through BLAS */
     const QMat *qa, *qk, *qc;
     void *qbuf;
+    int decoding; /* 1: the decoder step: the attentional state's tanh vectorised (act_tanh);
+                     0: training, whose results libm's tanhf keeps as they were */
 } AttnParams;
 
 typedef struct {
