@@ -152,7 +152,8 @@ grep -q '"hidden":[[:space:]]*10' cinfo.json || fail "command line did not win o
 grep -q '"embed":[[:space:]]*8' cinfo.json || fail "config file value not used"
 grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the config file not used"
 
-# ---- SIGINT: finish the step, save, exit 0; resuming gives the uninterrupted result ----
+# ---- SIGINT: finish the step, save, exit 130 (as a shell's Ctrl-C) with one "saved" line, so
+# that `train && translate` stops; resuming gives the uninterrupted result ----
 # The run has no step or epoch limit in reach, so it cannot end before the signal on any
 # machine: the signal is sent once the log shows 5 steps done; the uninterrupted reference
 # is computed afterwards to the step where the interrupted run stopped, plus 20.
@@ -164,8 +165,10 @@ pid=$!
 steps5() { [ "$(logged_step i.jsonl)" -ge 5 ]; }
 wait_until 600 steps5 || fail "SIGINT: the run logged no 5 steps in 600 s"
 kill -INT $pid
-wait $pid || fail "SIGINT: exit code $? (want 0)"
+wait $pid; code=$?
+[ $code = 130 ] || fail "SIGINT: exit code $code (want 130)"
 grep -q "interrupted by signal 2: saved i.s2s after [0-9]* steps" i.err || fail "SIGINT message: $(cat i.err)"
+[ "$(grep -c "saved i.s2s" i.err)" = 1 ] || fail "SIGINT: not one 'saved' line: $(grep saved i.err)"
 at=$("$S2S" info i.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
 [ -n "$at" ] && [ "$at" -ge 5 ] || fail "SIGINT: saved at step ${at:-?}, wanted >= 5"
 to=$((${at:-5} + 20))

@@ -101,6 +101,43 @@ static void test_decay_on_plateau(void)
     train_config_free(&c);
 }
 
+/* --time-limit is this run's budget: the time of earlier runs (a resumed
+ * checkpoint's elapsed) does not count against it. */
+static void test_time_limit_per_run(void)
+{
+    TrainConfig c;
+    Trainer t;
+    S2sErr err;
+    config(&c, 3, 0);
+    c.time_limit = 1e6; /* far more than 3 steps take on any machine */
+    CHECK(trainer_init(&t, &c, NULL, NULL, &err) == 0);
+    t.st.elapsed = 2e6; /* as if resumed after earlier runs of 2e6 s */
+    CHECK(trainer_run(&t, &err) == 0);
+    CHECK_MSG(t.st.step == 3, "trained %ld steps of 3", t.st.step);
+    CHECK(!t.cut_short);
+    trainer_free(&t);
+    train_config_free(&c);
+}
+
+/* The ETA's rate: over the last minute, so one slow report (a validation)
+ * barely moves it, and a lasting change of speed shows within the minute. */
+static void test_rate_window(void)
+{
+    RateWindow w = {0};
+    CHECK(rate_window_update(&w, 100, 0, 60) == 0); /* unknown */
+    double r = 0;
+    long step = 0;
+    double now = 100;
+    for (int k = 0; k < 40; k++) /* 10 steps/s, a report every 2 s */
+        r = rate_window_update(&w, now += 2, step += 20, 60);
+    CHECK_MSG(fabs(r - 10) < 1e-9, "steady rate %g", r);
+    r = rate_window_update(&w, now += 20, step += 20, 60); /* 20 s of validation */
+    CHECK_MSG(fabs(r - 7) < 1e-9, "rate after a validation %g (per report: 1; over the minute: 420 steps in 60 s)", r);
+    for (int k = 0; k < 40; k++) /* then 5 steps/s for 80 s */
+        r = rate_window_update(&w, now += 2, step += 10, 60);
+    CHECK_MSG(fabs(r - 5) < 1e-9, "rate after the change %g", r);
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -111,6 +148,8 @@ int main(void)
     test_nonfinite_stops_without_saving();
     test_schedule_and_stops();
     test_decay_on_plateau();
+    test_time_limit_per_run();
+    test_rate_window();
     remove(src), remove(tgt), remove(model), rmdir(dir);
     return check_exit_code("test_train");
 }

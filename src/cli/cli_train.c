@@ -74,6 +74,11 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     longs[n] = (struct option){0, 0, 0, 0};
     int c;
     unsigned char seen[512] = {0};
+    if (argc < 2) {
+        fprintf(stderr, "s2s train: what to train on? --src FILE --tgt FILE at least; "
+                        "s2s train --help lists every option\n");
+        return CLI_USAGE;
+    }
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
         if (c == 'h') {
@@ -146,7 +151,7 @@ static void describe(const Trainer *t, int resumed)
                 t->st.step, t->st.epoch, t->st.lr);
 }
 
-/* SIGINT/SIGTERM: finish the current step, save, exit 0. A second signal
+/* SIGINT/SIGTERM: finish the current step, save, exit 128 + the signal. A second signal
  * kills as usual (the handler resets itself), and the last checkpoint on
  * disk stays whole: checkpoints are written to a temporary file and renamed.
  *
@@ -171,6 +176,18 @@ static void catch_signals(int on)
     sigaction(SIGTERM, &sa, NULL);
     if (dist_size() > 1)
         sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* The exit code of a run a signal cut short, after saving: 128 + the
+ * signal, as a shell gives a command the signal killed (130 for Ctrl-C), so
+ * that `s2s train ... && s2s translate ...` stops there; SIGUSR1, the
+ * request to save and stop that mpirun forwards to every rank, and the
+ * end of the run that a limit reached anyway, give 0. */
+static int signal_code(int sig)
+{
+    if (sig == 0) /* another rank's signal */
+        return 128 + SIGINT;
+    return sig == SIGUSR1 ? CLI_OK : 128 + sig;
 }
 
 /* Up to a trainer ready on every rank (dist.h): the options, the files'
@@ -277,16 +294,19 @@ static int train_main(int argc, char **argv)
         goto fail;
     if (dist_rank() != 0)
         goto done;
-    if (interrupted || t.signalled) {
+    double epochs = t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches;
+    if (t.cut_short) {
+        code = signal_code(interrupted);
         char by[48] = "a signal to another rank";
         if (interrupted)
             snprintf(by, sizeof by, "signal %d", (int)interrupted);
-        fprintf(stderr, "s2s train: interrupted by %s: saved %s after %ld steps; "
-                        "continue with s2s train --resume %s\n", by, cfg.model, t.st.step, cfg.model);
-    }
-    if (!cfg.quiet)
+        fprintf(stderr, "s2s train: interrupted by %s: saved %s after %ld steps (%.2f epochs); "
+                        "continue with s2s train --resume %s\n", by, cfg.model, t.st.step, epochs,
+                cfg.model);
+    } else if (!cfg.quiet) {
         fprintf(stderr, "s2s train: saved %s after %ld steps (%.2f epochs)\n", cfg.model,
-                t.st.step, t.st.epoch - 1 + (double)t.st.batch_in_epoch / t.batcher.nbatches);
+                t.st.step, epochs);
+    }
     if (t.log_errno) { /* the model is saved, but what the log should hold is lost */
         fprintf(stderr, "s2s train: %s: write failed: %s: the log is incomplete\n", cfg.log,
                 strerror(t.log_errno));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "s2s/base/fileio.h"
@@ -387,10 +388,38 @@ static int alloc_buffers(Trainer *t, S2sErr *err)
     return rc;
 }
 
-static int open_log(Trainer *t, S2sErr *err)
+/* A run that starts afresh starts its --log afresh: a non-empty one of an
+ * earlier run is renamed LOG.1 (or the first free LOG.N), so that no two
+ * runs share one curve and nothing is lost. A resumed run appends. */
+static int move_old_log(const Trainer *t, S2sErr *err)
+{
+    struct stat sb;
+    if (stat(t->cfg.log, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+        return 0;
+    char *to = s2s_malloc(strlen(t->cfg.log) + 16);
+    if (!to)
+        return s2s_fail(err, S2S_ENOMEM, "out of memory");
+    int n = 1;
+    do
+        sprintf(to, "%s.%d", t->cfg.log, n);
+    while (access(to, F_OK) == 0 && ++n < 1000000);
+    int rc = 0;
+    if (rename(t->cfg.log, to) != 0)
+        rc = s2s_fail(err, S2S_EIO, "%s: cannot move the earlier run's log aside to %s: %s",
+                      t->cfg.log, to, strerror(errno));
+    else if (t->progress)
+        fprintf(t->progress, "s2s train: %s held an earlier run's log: moved to %s\n", t->cfg.log, to);
+    free(to);
+    return rc;
+}
+
+static int open_log(Trainer *t, int resumed, S2sErr *err)
 {
     if (!t->cfg.log || dist_rank() != 0) /* rank 0 writes every file */
         return 0;
+    int rc = resumed ? 0 : move_old_log(t, err);
+    if (rc)
+        return rc;
     t->log = fopen(t->cfg.log, "a");
     if (!t->log)
         return s2s_fail(err, S2S_EIO, "%s: cannot open for appending: %s", t->cfg.log,
@@ -425,7 +454,7 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
     }
     if ((!resume && (rc = new_model(t, err))) || (rc = note_choices(t, err)) ||
         (rc = alloc_buffers(t, err)) || (rc = blas_check_memory(cfg->threads, err)) ||
-        (rc = open_log(t, err)))
+        (rc = open_log(t, resume != NULL, err)))
         goto fail;
     blas_set_threads(t->shards.n > 1 ? 1 : cfg->threads); /* the shards share the cores */
     return 0;

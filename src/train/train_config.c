@@ -22,7 +22,7 @@ const TrainOption train_options[] = {
     {"model", OPT_STR, F(model), 0, "FILE", "where to save the model (default model.s2s)", NULL},
     {"resume", OPT_STR, F(resume), 0, "FILE", "continue training from this checkpoint", NULL},
     {"config", OPT_STR, F(config), 0, "FILE", "JSON object of options, keys as the long options", NULL},
-    {"log", OPT_STR, F(log), 0, "FILE", "append JSON lines: progress and validations", NULL},
+    {"log", OPT_STR, F(log), 0, "FILE", "JSON lines: progress and validations (a resumed run appends; a new one moves an earlier log to FILE.1, FILE.2, ...)", NULL},
     {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "bpe (default), word (reversible, no subwords) or none (whitespace)", NULL},
     {"bpe-merges", OPT_INT, F(bpe_merges), 1, "N", "BPE merges learned jointly on --src and --tgt (default 10000)", NULL},
     {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning", NULL},
@@ -42,7 +42,7 @@ const TrainOption train_options[] = {
     {"batch-words", OPT_INT, F(batch_words), 0, "N", "minibatches by tokens instead: as many pairs of similar length as fit in N padded tokens on either side (Marian --mini-batch-words; default 0: by --batch)", NULL},
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)", NULL},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)", NULL},
-    {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of training (0 = none)", NULL},
+    {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of this run (on --resume, earlier runs do not count; 0 = none)", NULL},
     {"optim", OPT_STR, F(optim), 1, "NAME", "adam (default; moments saved in the checkpoint) or sgd", NULL},
     {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.002 for adam, 6 for sgd; see docs/training.md)", NULL},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)", NULL},
@@ -62,7 +62,8 @@ const TrainOption train_options[] = {
     {"valid-translation-output", OPT_STR, F(valid_output), 0, "FILE", "write each validation's translations to FILE (Marian's name; one line per validation line)", NULL},
     {"keep-best", OPT_FLAG, F(keep_best), 0, NULL, "keep the best model (by the first --valid-metrics) in MODEL.best.s2s", NULL},
     {"keep-checkpoints", OPT_INT, F(keep_checkpoints), 0, "N", "also keep the last N validated checkpoints as MODEL.stepS.s2s, for s2s average (default 0)", NULL},
-    {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations without improvement (default 0: never)", NULL},
+    {"patience", OPT_INT, F(patience), 0, "N", "stop after N validations in a row without progress (Marian's --early-stopping; default 0: never)", NULL},
+    {"early-stopping-on", OPT_STR, F(early_stopping_on), 0, "WHAT", "what counts as progress for --patience and --decay-on-plateau: any (default: any metric logged improved) or first (the first --valid-metrics; Marian's default)", NULL},
     {"save-every", OPT_INT, F(save_every), 0, "N", "save a checkpoint every N steps (default 0: each epoch)", NULL},
     {"report-every", OPT_FLOAT, F(report_every), 0, "SEC", "seconds between progress lines (default 2)", NULL},
     {"max-line-bytes", OPT_INT, F(max_line_bytes), 0, "N", "longest input line accepted, in bytes (default 1048576)", NULL},
@@ -324,6 +325,9 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
                         "output layer reads h): got %d and %d", c->embed, c->hidden);
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
         return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");
+    if (c->early_stopping_on && strcmp(c->early_stopping_on, "any") && strcmp(c->early_stopping_on, "first"))
+        return s2s_fail(err, S2S_EINVAL, "--early-stopping-on: '%s' is not any or first",
+                        c->early_stopping_on);
     return 0;
 }
 

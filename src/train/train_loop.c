@@ -27,6 +27,8 @@ static double now_seconds(void)
 
 /* ---- the loop ---- */
 
+#define ETA_WINDOW 60.0 /* seconds of steps the ETA's rate is taken over */
+
 typedef struct {
     double t0;          /* wall clock at the start of this run */
     double last_report; /* wall clock of the last progress line */
@@ -34,6 +36,7 @@ typedef struct {
     long tokens, steps;
     long src_tokens, slots; /* source tokens; padded positions of both sides */
     long saved_step;    /* step of the last save, -1 if none in this run */
+    RateWindow rate;    /* the steps per second the ETA assumes */
 } Meter;
 
 double trainer_elapsed(const Trainer *t, double t0)
@@ -109,15 +112,30 @@ static long planned_steps(const Trainer *t)
     return by_epochs ? by_epochs : by_steps;
 }
 
-/* Seconds left, from the steps planned and the time limit; < 0 unknown. */
-static double eta(const Trainer *t, const Meter *m, double rate_steps)
+double rate_window_update(RateWindow *w, double now, long step, double window)
 {
-    double left = -1, el = trainer_elapsed(t, m->t0);
+    int old = -1;
+    for (int k = 0; k < w->n && old < 0; k++) { /* the oldest sample inside the window */
+        int i = (w->next - w->n + k + RATE_RING) % RATE_RING;
+        if (now - w->at[i] <= window || k == w->n - 1)
+            old = i;
+    }
+    double rate = old >= 0 && now > w->at[old] ? (double)(step - w->step[old]) / (now - w->at[old]) : 0;
+    w->at[w->next] = now, w->step[w->next] = step;
+    w->next = (w->next + 1) % RATE_RING;
+    w->n += w->n < RATE_RING;
+    return rate;
+}
+
+/* Seconds left, from the steps planned and this run's time limit; < 0 unknown. */
+static double eta(const Trainer *t, const Meter *m, double now, double rate_steps)
+{
+    double left = -1, budget = t->cfg.time_limit - (now - m->t0);
     long plan = planned_steps(t);
     if (plan > 0 && rate_steps > 0)
         left = (double)(plan - t->st.step) / rate_steps;
-    if (t->cfg.time_limit > 0 && (left < 0 || t->cfg.time_limit - el < left))
-        left = t->cfg.time_limit - el;
+    if (t->cfg.time_limit > 0 && (left < 0 || budget < left))
+        left = budget > 0 ? budget : 0;
     return left;
 }
 
@@ -135,9 +153,9 @@ static void report(Trainer *t, Meter *m)
 {
     double now = now_seconds(), dt = now - m->last_report;
     double loss = m->tokens ? m->nll / (double)m->tokens : 0.0;
-    double tps = dt > 0 ? (double)m->tokens / dt : 0.0, sps = dt > 0 ? m->steps / dt : 0.0;
+    double tps = dt > 0 ? (double)m->tokens / dt : 0.0, sps = rate_window_update(&m->rate, now, t->st.step, ETA_WINDOW);
     if (t->progress) {
-        double left = eta(t, m, sps);
+        double left = eta(t, m, now, sps);
         trainer_stamp(t->progress);
         fprintf(t->progress,
                 "epoch %d step %ld loss %.4f ppl %.2f lr %.4g tgt tok/s %.0f elapsed %.0fs",
@@ -273,8 +291,13 @@ static int finished(const Trainer *t, const Meter *m)
 {
     return (t->cfg.epochs > 0 && t->st.epoch > t->cfg.epochs) ||
            (t->cfg.max_steps > 0 && t->st.step >= t->cfg.max_steps) ||
-           (t->cfg.time_limit > 0 && trainer_elapsed(t, m->t0) >= t->cfg.time_limit) || t->stop ||
-           (t->interrupt && *t->interrupt) || t->signalled;
+           (t->cfg.time_limit > 0 && now_seconds() - m->t0 >= t->cfg.time_limit) || t->stop;
+}
+
+/* Whether the run ends after this step: done, or a signal asked it to stop. */
+static int ends(const Trainer *t, const Meter *m)
+{
+    return finished(t, m) || (t->interrupt && *t->interrupt) || t->signalled;
 }
 
 /* The end of an epoch: the next one's number, learning rate and order. */
@@ -334,6 +357,7 @@ static int check_ranks(const Trainer *t, int final, S2sErr *err)
 typedef struct {
     TrainState st;
     int stop, done, failed;
+    int cut_short; /* done by a signal alone */
 } StepEnd;
 
 /* After a step: whether training is done, on every rank. Several ranks:
@@ -343,12 +367,15 @@ typedef struct {
 static int agree_step(Trainer *t, const Meter *m, int rc, int *done, S2sErr *err)
 {
     if (dist_size() == 1) {
-        *done = !rc && finished(t, m);
+        *done = !rc && ends(t, m);
+        t->cut_short = *done && !finished(t, m);
         return rc;
     }
-    StepEnd e = {.st = t->st, .stop = t->stop, .done = finished(t, m), .failed = rc != 0};
+    StepEnd e = {.st = t->st, .stop = t->stop, .done = ends(t, m), .failed = rc != 0,
+                 .cut_short = !finished(t, m)};
     dist_bcast(&e, sizeof e);
     *done = e.done;
+    t->cut_short = e.done && e.cut_short;
     if (dist_rank() != 0) {
         t->st = e.st, t->stop = e.stop;
         if (e.failed)
@@ -361,6 +388,7 @@ int trainer_run(Trainer *t, S2sErr *err)
 {
     Meter m = {.t0 = now_seconds(), .saved_step = -1};
     m.last_report = m.t0;
+    rate_window_update(&m.rate, m.t0, t->st.step, ETA_WINDOW);
     int rc = 0;
     if (t->st.batch_in_epoch > t->batcher.nbatches ||
         (t->st.batch_in_epoch == t->batcher.nbatches && t->st.step == 0))

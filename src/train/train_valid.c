@@ -120,23 +120,29 @@ static int keep_checkpoint(Trainer *t, double t0, S2sErr *err)
     return rc;
 }
 
-/* Whether this validation beats the best so far: by BLEU with --valid-bleu,
- * else by perplexity; updates the bests, the patience count and, with
- * --decay-on-plateau, the learning rate. */
+/* Whether this validation beats the best so far by the first
+ * --valid-metrics (the best model's); updates the bests, and the patience
+ * count and --decay-on-plateau by --early-stopping-on: with "any" (the
+ * default) a validation where any metric logged improved is progress, so
+ * a noisy greedy BLEU does not stop a run whose perplexity still falls. */
 static int improved(Trainer *t, double ppl, double bleu, double chrf)
 {
     TrainState *st = &t->st;
-    int better = t->vm_first == VALID_BLEU   ? bleu > st->best_valid_bleu
-                 : t->vm_first == VALID_CHRF ? chrf > st->best_valid_chrf
-                                             : st->best_valid_ppl == 0 || ppl < st->best_valid_ppl;
-    if (st->best_valid_ppl == 0 || ppl < st->best_valid_ppl)
+    int ppl_b = st->best_valid_ppl == 0 || ppl < st->best_valid_ppl;
+    int bleu_b = t->vm_bleu && bleu > st->best_valid_bleu;
+    int chrf_b = t->vm_chrf && chrf > st->best_valid_chrf;
+    int better = t->vm_first == VALID_BLEU ? bleu_b : t->vm_first == VALID_CHRF ? chrf_b : ppl_b;
+    int progress = t->cfg.early_stopping_on && !strcmp(t->cfg.early_stopping_on, "first")
+                       ? better
+                       : ppl_b || bleu_b || chrf_b;
+    if (ppl_b)
         st->best_valid_ppl = ppl;
     if (bleu > st->best_valid_bleu)
         st->best_valid_bleu = bleu;
     if (chrf > st->best_valid_chrf)
         st->best_valid_chrf = chrf;
-    st->bad_valids = better ? 0 : st->bad_valids + 1;
-    if (!better && t->cfg.decay_on_plateau)
+    st->bad_valids = progress ? 0 : st->bad_valids + 1;
+    if (!progress && t->cfg.decay_on_plateau)
         st->lr *= 0.5;
     if (t->cfg.patience > 0 && st->bad_valids >= t->cfg.patience)
         t->stop = 1;
@@ -152,8 +158,14 @@ static void log_validation(Trainer *t, double t0, double ppl, double bleu, doubl
             fprintf(t->progress, " BLEU %.2f", bleu);
         if (t->vm_chrf)
             fprintf(t->progress, " chrF %.2f", chrf);
-        fprintf(t->progress, "%s%s\n", better ? " (best)" : t->cfg.decay_on_plateau ? " (no better: lr halved)" : "",
-                t->stop ? " (out of patience: stopping)" : "");
+        if (better)
+            fputs(" (best)", t->progress);
+        if (t->st.bad_valids > 0 && t->cfg.decay_on_plateau) /* no metric improved */
+            fputs(" (no better: lr halved)", t->progress);
+        if (t->st.bad_valids > 0 && t->cfg.patience > 0)
+            fprintf(t->progress, " (no better: %d of --patience %d)", t->st.bad_valids,
+                    t->cfg.patience);
+        fprintf(t->progress, "%s\n", t->stop ? " (out of patience: stopping)" : "");
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "step", (double)t->st.step);

@@ -24,6 +24,19 @@ enum { TRAIN_CHECK_STEPS = 100 };
 /* Steps in a row above the divergence bound that end a run (see trainer_run). */
 enum { TRAIN_DIVERGED_STEPS = 50 };
 
+/* The recent steps per second, for the progress line's ETA: (time, step)
+ * samples in a ring. Zero-initialised. */
+enum { RATE_RING = 64 };
+typedef struct {
+    double at[RATE_RING];
+    long step[RATE_RING];
+    int n, next;
+} RateWindow;
+/* Adds the sample (now, step) and returns the steps per second since the
+ * oldest sample at most `window` seconds old (or the newest older one when
+ * none is), 0 when unknown: one slow report, a validation, does not swing it. */
+double rate_window_update(RateWindow *w, double now, long step, double window);
+
 typedef struct {
     long step;          /* optimizer steps done */
     int epoch;          /* current epoch, 1-based */
@@ -74,6 +87,7 @@ typedef struct {
     float *dist_scratch; /* (nparams) owned: the gradient exchange's */
     StepShare *shares;   /* (ranks) owned: a step's parts */
     int signalled;       /* some rank caught a signal: stop after this step */
+    int cut_short;       /* trainer_run ended by a signal, not by a limit it reached */
     /* Set (by a signal handler, say) to stop after the current step: the
      * run then saves a checkpoint and returns 0. Not owned; may be NULL. */
     volatile sig_atomic_t *interrupt;

@@ -40,6 +40,7 @@ typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
     char *arch, *cell, *optim, *attention;
     char *valid_metrics, *valid_output; /* --valid-metrics, --valid-translation-output */
+    char *early_stopping_on;           /* any (NULL) or first */
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
