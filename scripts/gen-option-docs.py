@@ -5,7 +5,8 @@ A docs page holds a command's options between the lines
     <!-- options: CMD -->
     <!-- /options: CMD -->
 For train, translate, score and serve, whose options are tables in the code,
-the block is what `s2s help --markdown CMD` prints: this script writes it.
+the block is what `s2s help --markdown CMD` prints: this script writes it;
+likewise the block "habits" (other tools' option names, docs/coming-from.md).
 Every block, generated or written by hand (bleu's), must name exactly the
 long options `s2s CMD --help` lists.
 
@@ -73,6 +74,8 @@ def process(path, s2s, check):
             body = table
         out.append(text[last:m.start(2)] + body)
         last = m.end(2)
+        if cmd == "habits":  # other tools' names: no command's --help to match
+            continue
         wanted = help_options(s2s, cmd)
         if wanted is None:
             problems.append(f"{where}: `s2s {cmd} --help` failed")

@@ -45,5 +45,53 @@ grep -q "saved p.s2s after 16 steps" p.err || fail "--patience 1 stopped a run w
 grep -q "out of patience" p1.err || fail "--early-stopping-on first: BLEU alone did not stop the run: $(grep valid p1.err)"
 expect 2 "--early-stopping-on: 'all' is not any or first" "$S2S" train "${small[@]}" --early-stopping-on all
 
+# ---- OpenNMT-py's single-dash options ----
+"$S2S" train "${small[@]}" --max-steps 3 --model m.s2s -q || fail "train m.s2s"
+head -20 "$demo/test.en" > t.en
+"$S2S" translate -m m.s2s --beam 3 --nbest 2 --batch 4 -i t.en -o ours.txt -q || fail "translate, our names"
+"$S2S" translate -model m.s2s -src t.en -output onmt.txt -beam_size 3 -n_best 2 -batch_size 4 -q ||
+    fail "translate with OpenNMT-py's options"
+cmp -s ours.txt onmt.txt && [ -s ours.txt ] || fail "OpenNMT-py's option names translate differently"
+expect 2 "-replace_unk is OpenNMT-py's: no unknown-word replacement" "$S2S" translate -model m.s2s -replace_unk
+expect 2 "-verbose is OpenNMT-py's: use --scores" "$S2S" translate -model m.s2s -verbose
+expect 2 "-gpu is OpenNMT-py's: s2s runs on the CPU" "$S2S" translate -model m.s2s -gpu 0
+expect 2 "-max_length is OpenNMT-py's: use --max-len-ratio" "$S2S" translate -model m.s2s -max_length 50
+expect 2 "unknown option '-min_length' \(did you mean" "$S2S" translate -model m.s2s -min_length 3
+expect 2 "unknown option '-xyz_abc'$" "$S2S" translate -model m.s2s -xyz_abc 3
+"$S2S" train -src s.en -tgt s.de -save_model onmt.s2s -train_steps 2 -rnn_size 8 -word_vec_size 8 -batch_size 16 \
+    -learning_rate 0.01 -threads 1 -q && "$S2S" train --src s.en --tgt s.de --model ours.s2s --max-steps 2 --hidden 8 \
+    --embed 8 --batch 16 --lr 0.01 --threads 1 -q || fail "train with OpenNMT-py's options"
+params() { "$S2S" info "$1" | grep params_fnv; }
+[ -n "$(params ours.s2s)" ] && [ "$(params ours.s2s)" = "$(params onmt.s2s)" ] || fail "OpenNMT-py's train options train another model"
+expect 2 "-gpu_ranks is OpenNMT-py's: s2s runs on the CPU" "$S2S" train -src s.en -tgt s.de -gpu_ranks 0
+
+# ---- Marian's names: accepted with our meaning, or refused saying what to type ----
+"$S2S" train --train-sets s.en s.de --model marian.s2s --after-batches 2 --dim-rnn 8 --dim-emb 8 --mini-batch 16 \
+    --learn-rate 0.01 --optimizer adam --cpu-threads 1 -q || fail "train with Marian's options"
+[ "$(params marian.s2s)" = "$(params ours.s2s)" ] || fail "Marian's train options train another model"
+"$S2S" train --train-sets s.en s.de --valid-sets v.en v.de --valid-freq 2u --save-freq 2 --early-stopping 3 \
+    --after-epochs 1 --max-steps 4 --mini-batch-words 200 --embed 8 --hidden 8 --model mv.s2s --log mv.jsonl -q ||
+    fail "train with Marian's validation options"
+[ "$(grep -c valid_ppl mv.jsonl)" = 2 ] || fail "--valid-freq 2u: $(grep -c valid_ppl mv.jsonl) validations in 4 steps"
+expect 2 "--valid-freq 1e: s2s counts --valid-every in steps" "$S2S" train "${small[@]}" --valid-freq 1e
+expect 2 "--train-sets takes two files" "$S2S" train --train-sets s.en --model x.s2s
+expect 2 "option '--lr' given twice \(or with its other name\)" "$S2S" train "${small[@]}" --learn-rate 1 --lr 2
+for o in "--enc-depth 2:use --layers N" "--dec-depth 2:use --layers N" "--vocabs a b:--src-vocab N" \
+    "--log-level info:no log levels" "--devices 0:s2s runs on the CPU" "--type s2s:use --arch"; do
+    o1=${o%%:*}
+    expect 2 "${o1%% *} is Marian's: .*${o#*:}" "$S2S" train "${small[@]}" $o1
+done
+"$S2S" translate -m m.s2s --beam-size 3 --mini-batch 4 --cpu-threads 1 --max-length 200 -i t.en -q > mt.txt &&
+    "$S2S" translate -m m.s2s --beam 3 --batch 4 --threads 1 -i t.en -q | cmp -s - mt.txt || fail "Marian's translate names"
+for o in "--max-length-factor 3:use --max-len-ratio" "--output-sampling full:use --sample" \
+    "--word-scores:no scores per word" "--models m.s2s:-m FILE once"; do
+    o1=${o%%:*}
+    expect 2 "${o1%% *} is Marian's: .*${o#*:}" "$S2S" translate -m m.s2s $o1
+done
+"$S2S" score -m m.s2s --src t.en --tgt t.en --cpu-threads 1 -q > sc.txt && [ "$(wc -l < sc.txt)" = 20 ] ||
+    fail "score --cpu-threads"
+"$S2S" help --markdown habits > habits.md && grep -q '^| `--train-sets` | Marian | train | accepted' habits.md ||
+    fail "s2s help --markdown habits"
+
 [ "$fails" -eq 0 ] && echo "cli_newcomer: all passed" || echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

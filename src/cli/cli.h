@@ -24,7 +24,7 @@ int cli_shortlist(int argc, char **argv);
 int cli_convert(int argc, char **argv);
 
 /* The option table of translate, score and serve (cli_options.c). */
-enum { CLI_TRANSLATE = 1, CLI_SCORE = 2, CLI_SERVE = 4 };
+enum { CLI_TRANSLATE = 1, CLI_SCORE = 2, CLI_SERVE = 4, CLI_TRAIN = 8 };
 typedef enum { CLI_ARG_NONE, CLI_ARG_STR, CLI_ARG_LONG, CLI_ARG_DOUBLE } CliArgType;
 /* getopt's values of the long options without a short one */
 enum { CLI_K_WEIGHTS = 256, CLI_K_SRC, CLI_K_TGT, CLI_K_HOST, CLI_K_PORT, CLI_K_NBEST,
@@ -34,7 +34,7 @@ enum { CLI_K_WEIGHTS = 256, CLI_K_SRC, CLI_K_TGT, CLI_K_HOST, CLI_K_PORT, CLI_K_
        CLI_K_BODY, CLI_K_SENTS, CLI_K_QUEUE, CLI_K_CONNS, CLI_K_TIMEOUT, CLI_K_REQ_TIMEOUT,
        CLI_K_CROP, CLI_K_NORMALIZE, CLI_K_PREC, CLI_K_SHORTLIST, CLI_K_LAST };
 #define CLI_MAX_BEAM 64
-#define CLI_MAX_OPTIONS 64
+#define CLI_MAX_OPTIONS 160 /* ours and the other tools' names (cli_habits.c) */
 typedef struct {
     const char *name; /* the long option */
     int key;          /* getopt's value: the short option's letter, or a CLI_K_ */
@@ -62,6 +62,33 @@ void cli_markdown_cell(FILE *f, const char *s);
  * or CLI_USAGE after "s2s CMD: --NAME: ..."; 0 and *out untouched when the
  * key takes no number. */
 int cli_options_number(const char *cmd, unsigned cmds, int key, const char *v, double *out);
+
+/* Other tools' option names (cli_habits.c): getopt's value of the names
+ * that are not aliases of ours is CLI_K_HABIT + their row. */
+enum { CLI_K_HABIT = 4096 };
+/* Appends the other tools' names for command cmd (CLI_TRAIN, ...) to
+ * longs[0..n), which holds the command's own options (getopt_long_only
+ * then reads OpenNMT's -name too): an alias has the key and argument of
+ * ours; the rest get CLI_K_HABIT + row. Returns the new count (at most
+ * cap; longs[count] is the terminator, so longs has cap + 1 slots). */
+int cli_habits_longs(unsigned cmd, struct option *longs, int n, int cap);
+/* What getopt's CLI_K_HABIT + row stands for: CLI_USAGE after a message
+ * saying what to type (or that s2s has no such thing), or 0 and the
+ * option(s) of ours to set to their value(s) (Marian's --train-sets A B:
+ * --src A and --tgt B, B taken from argv at optind; --valid-freq 500u:
+ * --valid-every 500). */
+typedef struct {
+    int n;
+    char name[2][32];
+    char value[2][4096];
+} CliHabitValue;
+int cli_habit_take(const char *cmd, int c, int argc, char **argv, CliHabitValue *out);
+/* Before getopt_long_only: a single-dash word with '_' (OpenNMT's style)
+ * that names no option in longs is an unknown option, not -m followed by
+ * "in_length": CLI_USAGE after the message, else 0. */
+int cli_habits_prescan(const char *cmd, int argc, char **argv, const struct option *longs);
+/* The table as Markdown, for docs/coming-from.md (`s2s help --markdown habits`). */
+void cli_habits_markdown(FILE *f);
 
 /* --precision's value: 0 and *p, or CLI_USAGE after a message. */
 int cli_precision(const char *cmd, const char *v, Precision *p);

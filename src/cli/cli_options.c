@@ -90,15 +90,9 @@ static const CliOption options[] = {
     {"quiet", 'q', S, CLI_ARG_NONE, 0, 0, NULL, "no summary on stderr"},
     {"quiet", 'q', V, CLI_ARG_NONE, 0, 0, NULL, "no request log on stderr"},
     {"help", 'h', T | S | V, CLI_ARG_NONE, 0, 0, NULL, "this help"},
-    /* Marian's and OpenNMT's names for the same things */
-    {"beam-size", 'b', T, CLI_ARG_LONG, 0, 0, NULL, NULL},
+    /* Marian's names with their own meaning here (the rest: cli_habits.c) */
     {"n-best", CLI_K_NBEST_ALL, T, CLI_ARG_NONE, 0, 0, NULL, NULL},
-    {"n_best", CLI_K_NBEST, T, CLI_ARG_LONG, 0, 0, NULL, NULL},
-    {"mini-batch", CLI_K_BATCH, T, CLI_ARG_LONG, 0, 0, NULL, NULL},
-    {"cpu-threads", CLI_K_THREADS, T, CLI_ARG_LONG, 0, 0, NULL, NULL},
-    {"max-length", CLI_K_MAXLEN, T, CLI_ARG_LONG, 0, 0, NULL, NULL},
     {"max-length-crop", CLI_K_CROP, T, CLI_ARG_NONE, 0, 0, NULL, NULL},
-    {"quiet-translation", 'q', T, CLI_ARG_NONE, 0, 0, NULL, NULL},
     {"normalize", CLI_K_NORMALIZE, T, CLI_ARG_STR, 0, 0, NULL, NULL},
     {"input", 'i', S, CLI_ARG_STR, 0, 0, NULL, NULL},
 };
@@ -128,8 +122,8 @@ void cli_options_longs(unsigned cmd, struct option *longs, char *shorts)
                 shorts[k++] = ':';
         }
     }
-    longs[n] = (struct option){0, 0, 0, 0};
     shorts[k] = '\0';
+    cli_habits_longs(cmd, longs, n, CLI_MAX_OPTIONS);
 }
 
 /* "-m, --model FILE" or "    --beam K" */
@@ -232,13 +226,17 @@ int cli_markdown(const char *cmd)
         cli_train_markdown(stdout);
         return 0;
     }
+    if (cmd && !strcmp(cmd, "habits")) {
+        cli_habits_markdown(stdout);
+        return 0;
+    }
     for (size_t i = 0; cmd && i < sizeof tables / sizeof tables[0]; i++)
         if (!strcmp(cmd, tables[i].name)) {
             cli_options_markdown(stdout, tables[i].cmd);
             return 0;
         }
     fprintf(stderr, "s2s help: --markdown CMD: the option tables are train's, translate's, "
-                    "score's and serve's\n");
+                    "score's and serve's; --markdown habits: other tools' option names\n");
     return CLI_USAGE;
 }
 

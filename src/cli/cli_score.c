@@ -113,10 +113,15 @@ static int parse_args(int argc, char **argv, ScoreArgs *a)
     unsigned char seen[CLI_K_LAST] = {0};
     *a = (ScoreArgs){.batch = 64, .threads = ncpu > 0 ? ncpu : 1, .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
-    while (!rc && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+    if (cli_habits_prescan("score", argc, argv, longs))
+        return CLI_USAGE;
+    while (!rc && (c = getopt_long_only(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
+        } else if (c >= CLI_K_HABIT) { /* another tool's name for what s2s does otherwise */
+            CliHabitValue hv;
+            rc = cli_habit_take("score", c, argc, argv, &hv) ? CLI_USAGE : CLI_FAIL;
         } else if (c == '?' || c == ':') {
             cli_bad_option("score", c, argv[optind - 1], longs);
             rc = CLI_USAGE;

@@ -82,10 +82,16 @@ static int parse_args(int argc, char **argv, Args *a)
     unsigned char seen[CLI_K_LAST] = {0};
     defaults(a);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+    if (cli_habits_prescan("serve", argc, argv, longs))
+        return CLI_USAGE;
+    while ((c = getopt_long_only(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
+        }
+        if (c >= CLI_K_HABIT) { /* another tool's name for what s2s does otherwise */
+            CliHabitValue hv;
+            return cli_habit_take("serve", c, argc, argv, &hv) ? CLI_USAGE : CLI_FAIL;
         }
         if (c == '?' || c == ':') {
             cli_bad_option("serve", c, argv[optind - 1], longs);

@@ -58,11 +58,35 @@ void cli_train_markdown(FILE *f)
     }
 }
 
+/* Sets option i (an index of train_options) to v, once: 0 or CLI_USAGE. */
+static int set_once(TrainConfig *cli, int i, const char *v, unsigned char *seen, char **argv)
+{
+    S2sErr err;
+    if (cli_once("train", i, seen, TRAIN_MAX_OPTIONS, argv, optind, optarg))
+        return CLI_USAGE;
+    if (!v && train_options[i].type != OPT_FLAG)
+        v = train_options[i].implicit;
+    if (train_config_set(cli, i, v, &err)) {
+        fprintf(stderr, "s2s train: %s\n", err.msg);
+        return CLI_USAGE;
+    }
+    return 0;
+}
+
+/* Another tool's name (cli_habits.c): refused, or ours set from its value(s). */
+static int set_habit(TrainConfig *cli, int c, int argc, char **argv, unsigned char *seen)
+{
+    CliHabitValue hv;
+    int rc = cli_habit_take("train", c, argc, argv, &hv);
+    for (int k = 0; !rc && k < hv.n; k++)
+        rc = set_once(cli, train_option_index(hv.name[k]), hv.value[k], seen, argv);
+    return rc;
+}
+
 /* Parses argv into cli. Returns 0, CLI_USAGE, or -1 after printing help. */
 static int parse_args(int argc, char **argv, TrainConfig *cli)
 {
-    struct option longs[TRAIN_MAX_OPTIONS + 2];
-    S2sErr err;
+    struct option longs[CLI_MAX_OPTIONS + 1];
     int n = 0;
     for (int i = 0; i < train_noptions; i++)
         longs[n++] = (struct option){train_options[i].name,
@@ -71,40 +95,35 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
                                                                        : required_argument,
                                      NULL, 1000 + i};
     longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
-    longs[n] = (struct option){0, 0, 0, 0};
-    int c;
-    unsigned char seen[512] = {0};
+    cli_habits_longs(CLI_TRAIN, longs, n, CLI_MAX_OPTIONS);
+    int c, rc = 0;
+    unsigned char seen[TRAIN_MAX_OPTIONS] = {0};
     if (argc < 2) {
         fprintf(stderr, "s2s train: what to train on? --src FILE --tgt FILE at least; "
                         "s2s train --help lists every option\n");
         return CLI_USAGE;
     }
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":qh", longs, NULL)) != -1) {
+    if (cli_habits_prescan("train", argc, argv, longs))
+        return CLI_USAGE;
+    while (!rc && (c = getopt_long_only(argc, argv, ":qh", longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
         }
         int i = c == 'q' ? train_option_index("quiet") : c - 1000;
-        if (c == '?' || c == ':' || i < 0 || i >= train_noptions) {
-            cli_bad_option("train", c, argv[optind - 1], longs);
-            return CLI_USAGE;
-        }
-        if (cli_once("train", i, seen, (int)sizeof seen, argv, optind, optarg))
-            return CLI_USAGE;
-        const char *v = train_options[i].type == OPT_FLAG ? NULL
-                        : optarg                          ? optarg
-                                                          : train_options[i].implicit;
-        if (train_config_set(cli, i, v, &err)) {
-            fprintf(stderr, "s2s train: %s\n", err.msg);
-            return CLI_USAGE;
-        }
+        if (c >= CLI_K_HABIT)
+            rc = set_habit(cli, c, argc, argv, seen);
+        else if (c == '?' || c == ':' || i < 0 || i >= train_noptions)
+            rc = cli_bad_option("train", c, argv[optind - 1], longs);
+        else
+            rc = set_once(cli, i, train_options[i].type == OPT_FLAG ? NULL : optarg, seen, argv);
     }
-    if (optind < argc) {
+    if (!rc && optind < argc) {
         fprintf(stderr, "s2s train: unexpected argument '%s'\n", argv[optind]);
-        return CLI_USAGE;
+        rc = CLI_USAGE;
     }
-    return 0;
+    return rc;
 }
 
 static void describe(const Trainer *t, int resumed)

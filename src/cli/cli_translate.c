@@ -122,12 +122,18 @@ static int parse_args(int argc, char **argv, Args *a)
                 .batch = 32, .max_len = 200, .threads = ncpu > 0 ? ncpu : 1, .seed = 1,
                 .max_line = S2S_MAX_LINE_BYTES};
     opterr = 0;
-    while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+    if (cli_habits_prescan("translate", argc, argv, longs))
+        return CLI_USAGE;
+    while ((c = getopt_long_only(argc, argv, shorts, longs, NULL)) != -1) {
         if (c == 'h') {
             help(stdout);
             return -1;
         }
-        if (c == '?' && optopt == 'n') {
+        if (c >= CLI_K_HABIT) { /* another tool's name for what s2s does otherwise */
+            CliHabitValue hv;
+            return cli_habit_take("translate", c, argc, argv, &hv) ? CLI_USAGE : CLI_FAIL;
+        }
+        if (c == '?' && (optopt == 'n' || !strcmp(argv[optind - 1], "-n"))) {
             fprintf(stderr, "s2s translate: -n: no short option here: --nbest N prints n-best lists; "
                             "for Marian's -n (--normalize) see --length-penalty\n");
             return CLI_USAGE;
