@@ -93,5 +93,35 @@ done
 "$S2S" help --markdown habits > habits.md && grep -q '^| `--train-sets` | Marian | train | accepted' habits.md ||
     fail "s2s help --markdown habits"
 
+# ---- s2s bleu with sacreBLEU's flags; a tokenized hypothesis is not scored silently ----
+m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k
+if [ -f "$m30k/test2016.en" ]; then
+    head -300 "$m30k/test2016.en" > ref.txt; head -300 "$m30k/val.en" > hyp.txt
+else # the demo's German stands in: a reference and a hypothesis with sentence punctuation
+    sed 's/$/./' "$demo/test.de" | head -300 > ref.txt; sed 's/$/./' "$demo/valid.de" | head -300 > hyp.txt
+fi
+"$S2S" bleu ref.txt -i hyp.txt 2> b.err > b.txt && [ ! -s b.err ] || fail "bleu on plain text warned: $(cat b.err)"
+"$S2S" tokenize -i hyp.txt | "$S2S" bleu ref.txt 2> tb.err > /dev/null || fail "bleu of tokenized text"
+grep -q "s2s bleu: stdin: this looks like tokenized text: forgot to detokenize?" tb.err || fail "no tokenized-text warning: $(cat tb.err)"
+"$S2S" tokenize -i hyp.txt | "$S2S" bleu ref.txt --force 2> tf.err > /dev/null && [ ! -s tf.err ] || fail "--force: $(cat tf.err)"
+"$S2S" tokenize -i hyp.txt | "$S2S" bleu ref.txt -q 2> tq.err > /dev/null && [ ! -s tq.err ] || fail "-q: $(cat tq.err)"
+sed 's/\([.!?]\)$/ \1/' hyp.txt | "$S2S" bleu ref.txt 2> tp.err > /dev/null
+grep -q "this looks like tokenized text" tp.err || fail "no warning for punctuation split off: $(cat tp.err)"
+sed 's/\([.!?]\)$/ \1/' ref.txt > reft.txt
+sed 's/\([.!?]\)$/ \1/' hyp.txt | "$S2S" bleu reft.txt 2> tr.err > /dev/null && [ ! -s tr.err ] ||
+    fail "warned though the reference is tokenized alike: $(cat tr.err)"
+"$S2S" bleu ref.txt -i hyp.txt -l de-en -sh -m bleu chrf ter > sh.txt || fail "bleu -l de-en -sh"
+grep -Eq '^ *BLEU\|#:1\|l:de-en\|c:mixed\|e:no\|tok:13a\|s:exp\|v:[^ ]+ = ' sh.txt &&
+    grep -Eq 'chrF2\|#:1\|l:de-en\|c:mixed\|e:yes\|nc:6\|nw:0\|s:no\|v:' sh.txt &&
+    grep -Eq 'TER\|#:1\|l:de-en\|c:lc\|t:tercom\|nr:no\|pn:yes\|as:no\|v:' sh.txt || fail "short signatures: $(cat sh.txt)"
+"$S2S" bleu ref.txt -i hyp.txt --language-pair de-en --short -b > shb.txt && "$S2S" bleu ref.txt -i hyp.txt -b | cmp -s - shb.txt ||
+    fail "-l and -sh changed the score"
+"$S2S" bleu ref.txt -i hyp.txt -l de-en | grep -q '^BLEU|nrefs:1|lang:de-en|case:mixed|' || fail "-l: lang not in the signature"
+expect 2 "s2s downloads no test sets" "$S2S" bleu -t wmt14 -l de-en -i hyp.txt
+expect 2 "s2s downloads no test sets" "$S2S" bleu ref.txt -i hyp.txt --test-set wmt14
+expect 2 "-d/--detail .*s2s downloads no test sets" "$S2S" bleu ref.txt -i hyp.txt --detail
+expect 2 "-l en-zh: sacreBLEU scores a zh target with its own tokenizer" "$S2S" bleu ref.txt -i hyp.txt -l en-zh
+expect 2 "-l: 'german' is not a language pair" "$S2S" bleu ref.txt -i hyp.txt -l german
+
 [ "$fails" -eq 0 ] && echo "cli_newcomer: all passed" || echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

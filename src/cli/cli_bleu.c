@@ -50,6 +50,13 @@ static void help(FILE *f)
             "  --paired-ar, --paired-ar-n N  paired approximate randomization (default 10000 trials)\n"
             "  --confidence, --confidence-n N  one system: bootstrap 95%% interval (default 1000)\n"
             "                                (seed: SACREBLEU_SEED, default 12345; none = unseeded)\n"
+            "  -l, --language-pair SRC-TGT   recorded in the signatures (lang:SRC-TGT)\n"
+            "  -sh, --short                  sacreBLEU's short signatures (#:1|c:mixed|...)\n"
+            "  -q, --quiet                   no warnings on stderr\n"
+            "  --force                       no warning when the hypotheses look tokenized\n"
+            "  -nc, --no-color               accepted (s2s bleu prints no colours)\n"
+            "  -t, --test-set, --echo, --download, --list, -d, --detail\n"
+            "                                refused: s2s downloads no test sets\n"
             "  --max-line-bytes N            longest line accepted (default 1048576)\n"
             "  -h, --help                    this help\n");
 }
@@ -138,7 +145,26 @@ static int pick(const char *opt, const char *v, const char *const *names, int n,
 }
 
 enum { O_LC = 256, O_TOK, O_SL, O_SV, O_CW, O_CC, O_BETA, O_CLC, O_CWS, O_CEPS, O_MAXLINE,
-       O_TCS, O_TNP, O_TNORM, O_TASIAN, O_PBS, O_PBSN, O_PAR, O_PARN, O_CONF, O_CONFN };
+       O_TCS, O_TNP, O_TNORM, O_TASIAN, O_PBS, O_PBSN, O_PAR, O_PARN, O_CONF, O_CONFN, O_SHORT,
+       O_QUIET, O_FORCE, O_LANG, O_NOCOLOR, O_TESTSET, O_DETAIL };
+
+/* sacreBLEU's -l: "SRC-TGT". Its tokenizer for a Chinese, Japanese or
+ * Korean target is one s2s bleu lacks: refused unless -tok says which. */
+static int language_pair(EvalOptions *a, const char *v, int tok_given)
+{
+    const char *dash = strchr(v, '-');
+    if (!dash || dash == v || !dash[1] || strchr(dash + 1, '-')) {
+        fprintf(stderr, "s2s bleu: -l: '%s' is not a language pair such as de-en\n", v);
+        return CLI_USAGE;
+    }
+    if (!tok_given && (!strcmp(dash + 1, "zh") || !strcmp(dash + 1, "ja") || !strcmp(dash + 1, "ko"))) {
+        fprintf(stderr, "s2s bleu: -l %s: sacreBLEU scores a %s target with its own tokenizer, which "
+                        "s2s bleu lacks; give -tok (13a, intl, char or none) to choose one\n", v, dash + 1);
+        return CLI_USAGE;
+    }
+    a->langpair = v;
+    return 0;
+}
 
 static int parse_value(EvalOptions *a, int c, const char *v)
 {
@@ -175,6 +201,18 @@ static int parse_value(EvalOptions *a, int c, const char *v)
     case O_PARN: rc = cli_long("bleu", "paired-ar-n", v, 1, 1000000, &a->ar_n); break;
     case O_CONFN: rc = cli_long("bleu", "confidence-n", v, 1, 1000000, &a->conf_n); break;
     case O_MAXLINE: rc = cli_long("bleu", "max-line-bytes", v, 1, S2S_MAX_LINE_LIMIT, &a->max_line); break;
+    case O_SHORT: a->short_sig = 1; break;
+    case O_QUIET: a->quiet = 1; break;
+    case O_FORCE: a->force = 1; break;
+    case O_NOCOLOR: break;
+    case O_LANG: a->langpair = v; break; /* checked once -tok is known */
+    case O_TESTSET:
+    case O_DETAIL:
+        fprintf(stderr, "s2s bleu: %s: s2s downloads no test sets (it uses no network): give the "
+                        "reference file(s) and the hypotheses, s2s bleu REF... -i HYP\n",
+                c == O_TESTSET ? "-t/--test-set (and --echo, --download, --list)" : "-d/--detail (per original language of a test set)");
+        rc = CLI_USAGE;
+        break;
     }
     return rc;
 }
@@ -251,6 +289,15 @@ static int parse_args(int argc, char **argv, EvalOptions *a)
         {"confidence", no_argument, NULL, O_CONF},
         {"confidence-n", required_argument, NULL, O_CONFN},
         {"max-line-bytes", required_argument, NULL, O_MAXLINE},
+        {"short", no_argument, NULL, O_SHORT}, {"sh", no_argument, NULL, O_SHORT},
+        {"quiet", no_argument, NULL, O_QUIET}, {"q", no_argument, NULL, O_QUIET},
+        {"force", no_argument, NULL, O_FORCE},
+        {"language-pair", required_argument, NULL, O_LANG}, {"l", required_argument, NULL, O_LANG},
+        {"no-color", no_argument, NULL, O_NOCOLOR}, {"nc", no_argument, NULL, O_NOCOLOR},
+        {"test-set", optional_argument, NULL, O_TESTSET}, {"t", optional_argument, NULL, O_TESTSET},
+        {"echo", optional_argument, NULL, O_TESTSET}, {"download", optional_argument, NULL, O_TESTSET},
+        {"list", no_argument, NULL, O_TESTSET},
+        {"detail", no_argument, NULL, O_DETAIL}, {"d", no_argument, NULL, O_DETAIL},
         {"help", no_argument, NULL, 'h'}, {"h", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     static char joined[1024];
     char **av = malloc(sizeof(char *) * ((size_t)argc + 1));
@@ -302,6 +349,8 @@ static int parse_options(int argc, char **argv, const struct option *longs, Eval
     }
     if (!a->nmetrics)
         a->bleu = 1, a->order[a->nmetrics++] = SIG_BLEU;
+    if (a->langpair && language_pair(a, a->langpair, seen[O_TOK]))
+        return CLI_USAGE;
     if (a->c.char_order + a->c.word_order > CHRF_MAX_ORDER || a->c.char_order + a->c.word_order == 0) {
         fprintf(stderr, "s2s bleu: chrF needs 1 to %d orders in all\n", CHRF_MAX_ORDER);
         return CLI_USAGE;

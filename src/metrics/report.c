@@ -38,6 +38,25 @@ static void py_float(char *out, size_t cap, double x, int width)
     }
 }
 
+/* A signature key, or its abbreviation under --short (sacreBLEU's). */
+static const char *K(const EvalOptions *a, const char *key, const char *abbr)
+{
+    return a->short_sig ? abbr : key;
+}
+
+/* The keys every metric's signature starts with: "nrefs:1|" then the
+ * test's (bs:1000|seed:12345|) and -l's (lang:de-en|), in sacreBLEU's order. */
+static int sig_begin(TextBuf *t, const EvalOptions *a)
+{
+    int rc = textbuf_printf(t, "%s:%d|", K(a, "nrefs", "#"), a->nrefs);
+    if (!rc && a->test_n > 0)
+        rc = textbuf_printf(t, "%s:%ld|%s:%s|", a->paired_ar ? "ar" : "bs", a->test_n, K(a, "seed", "rs"),
+                            a->seed_name);
+    if (!rc && a->langpair)
+        rc = textbuf_printf(t, "%s:%s|", K(a, "lang", "l"), a->langpair);
+    return rc;
+}
+
 static int bleu_signature(TextBuf *t, const EvalOptions *a)
 {
     char smooth[64];
@@ -46,17 +65,20 @@ static int bleu_signature(TextBuf *t, const EvalOptions *a)
         snprintf(smooth, sizeof smooth, "%s[%.2f]", bleu_smooth_name(o->smooth), bleu_smooth_value(o));
     else
         snprintf(smooth, sizeof smooth, "%s", bleu_smooth_name(o->smooth));
-    return textbuf_printf(t, "nrefs:%d|%scase:%s|eff:%s|tok:%s|smooth:%s|version:%s", a->nrefs, a->sig_extra,
-                          o->lowercase ? "lc" : "mixed", o->effective_order ? "yes" : "no",
-                          bleu_tok_name(o->tok), smooth, SIG_VERSION);
+    return sig_begin(t, a) ||
+           textbuf_printf(t, "%s:%s|%s:%s|tok:%s|%s:%s|%s:%s", K(a, "case", "c"), o->lowercase ? "lc" : "mixed",
+                          K(a, "eff", "e"), o->effective_order ? "yes" : "no", bleu_tok_name(o->tok),
+                          K(a, "smooth", "s"), smooth, K(a, "version", "v"), SIG_VERSION);
 }
 
 static int chrf_signature(TextBuf *t, const EvalOptions *a)
 {
     const ChrfOptions *o = &a->c;
-    return textbuf_printf(t, "nrefs:%d|%scase:%s|eff:%s|nc:%d|nw:%d|space:%s|version:%s", a->nrefs, a->sig_extra,
-                          o->lowercase ? "lc" : "mixed", o->eps_smoothing ? "no" : "yes",
-                          o->char_order, o->word_order, o->whitespace ? "yes" : "no", SIG_VERSION);
+    return sig_begin(t, a) ||
+           textbuf_printf(t, "%s:%s|%s:%s|nc:%d|nw:%d|%s:%s|%s:%s", K(a, "case", "c"),
+                          o->lowercase ? "lc" : "mixed", K(a, "eff", "e"), o->eps_smoothing ? "no" : "yes",
+                          o->char_order, o->word_order, K(a, "space", "s"), o->whitespace ? "yes" : "no",
+                          K(a, "version", "v"), SIG_VERSION);
 }
 
 /* One result as text: "NAME|SIG = SCORE[ VERBOSE]", or the score only. */
@@ -138,9 +160,11 @@ static int format_chrf(TextBuf *t, const EvalOptions *a, int json, const ChrfSta
 static int ter_signature(TextBuf *t, const EvalOptions *a)
 {
     const TerOptions *o = &a->t;
-    return textbuf_printf(t, "nrefs:%d|%scase:%s|tok:tercom|norm:%s|punct:%s|asian:%s|version:%s",
-                          a->nrefs, a->sig_extra, o->case_sensitive ? "mixed" : "lc", o->normalized ? "yes" : "no",
-                          o->no_punct ? "no" : "yes", o->asian ? "yes" : "no", SIG_VERSION);
+    return sig_begin(t, a) ||
+           textbuf_printf(t, "%s:%s|%s:tercom|%s:%s|%s:%s|%s:%s|%s:%s", K(a, "case", "c"),
+                          o->case_sensitive ? "mixed" : "lc", K(a, "tok", "t"), K(a, "norm", "nr"),
+                          o->normalized ? "yes" : "no", K(a, "punct", "pn"), o->no_punct ? "no" : "yes",
+                          K(a, "asian", "as"), o->asian ? "yes" : "no", K(a, "version", "v"), SIG_VERSION);
 }
 
 static int format_ter(TextBuf *t, const EvalOptions *a, int json, const TerStats *st)
@@ -366,6 +390,8 @@ typedef struct {
     int nsys;                    /* in[0 .. nsys): the systems; then the references */
     LineReader in[EVAL_MAX_SYS + EVAL_MAX_REFS];
     size_t len[EVAL_MAX_SYS + EVAL_MAX_REFS]; /* each stream's line, right-stripped */
+    /* lines that look tokenized in each system and the first reference */
+    long tok_lines[EVAL_MAX_SYS + 1], joined[EVAL_MAX_SYS + 1];
     BleuScratch bs;
     ChrfScratch cs;
     TerScratch ts;
@@ -397,6 +423,56 @@ static int mismatch(Run *r, S2sErr *err)
                     r->in[k].name, r->in[k].lineno);
 }
 
+/* Whether a line looks tokenized: a joiner mark (s2s tokenize's U+FFED,
+ * subword-nmt's "@@ "), or punctuation standing alone: a final " ." (the
+ * sign sacreBLEU counts), " !", " ?", or a " , " inside. */
+static int holds(const char *s, size_t n, const char *pat)
+{
+    size_t m = strlen(pat);
+    for (size_t i = 0; i + m <= n; i++)
+        if (s[i] == pat[0] && !memcmp(s + i, pat, m))
+            return 1;
+    return 0;
+}
+
+static int looks_tokenized(const char *s, size_t n, int *joiner)
+{
+    *joiner = holds(s, n, "\xef\xbf\xad") || holds(s, n, "@@ ");
+    if (*joiner)
+        return 1;
+    char last = n >= 2 && s[n - 2] == ' ' ? s[n - 1] : 0;
+    return last == '.' || last == '!' || last == '?' || holds(s, n, " , ");
+}
+
+/* The lines of a segment that look tokenized, for tokenized_warning. */
+static void count_tokenized(Run *r)
+{
+    for (int k = 0; k <= r->nsys; k++) { /* the systems, then the first reference */
+        int joiner;
+        r->tok_lines[k] += looks_tokenized(r->in[k].line, r->len[k], &joiner);
+        r->joined[k] += joiner;
+    }
+}
+
+/* sacreBLEU's warning when a system looks tokenized (BLEU then scores
+ * other tokens than the references'): here, when it holds joiner marks,
+ * or when at least 100 of its lines (or half, and 10) look tokenized
+ * while the first reference's do not (fewer than half as many). */
+static void tokenized_warning(const Run *r)
+{
+    long n = r->in[0].lineno, ref = r->tok_lines[r->nsys];
+    for (int k = 0; k < r->nsys; k++) {
+        long t = r->tok_lines[k];
+        int many = t >= 100 || (t >= 10 && 2 * t >= n);
+        if (!r->joined[k] && !(many && 2 * ref < t))
+            continue;
+        fprintf(stderr, "s2s bleu: %s: this looks like tokenized text: forgot to detokenize? "
+                        "(%ld of %ld lines %s; the reference: %ld) s2s detokenize turns s2s tokenize's "
+                        "output back; --force silences this\n", r->in[k].name, r->joined[k] ? r->joined[k] : t, n,
+                r->joined[k] ? "hold joiner marks" : "have punctuation split off", ref);
+    }
+}
+
 /* Reads one line of every stream: 1, or 0 at the common end, or < 0. */
 static int read_segment(Run *r, S2sErr *err)
 {
@@ -416,6 +492,8 @@ static int read_segment(Run *r, S2sErr *err)
     }
     if (ended && ended != n)
         return mismatch(r, err);
+    if (!ended)
+        count_tokenized(r);
     return ended ? 0 : 1;
 }
 
@@ -552,7 +630,7 @@ static int print_confidence(Run *r)
     EvalOptions *a = &r->a;
     TextBuf res[3] = {{0}, {0}, {0}};
     int ms[3], nm = metrics_of(a, ms), rc = 0;
-    snprintf(a->sig_extra, sizeof a->sig_extra, "bs:%ld|seed:%s|", a->conf_n, a->seed_name);
+    a->test_n = a->conf_n;
     for (int i = 0; i < nm && !rc; i++) {
         SigScorer sc = scorer_of(a, ms[i]);
         SigResult sr;
@@ -672,8 +750,7 @@ static int print_systems(Run *r)
     EvalOptions *a = &r->a;
     int ms[3], nm = metrics_of(a, ms), rc = 0;
     if (a->paired_bs || a->paired_ar)
-        snprintf(a->sig_extra, sizeof a->sig_extra, "%s:%ld|seed:%s|", a->paired_bs ? "bs" : "ar",
-                 a->paired_bs ? a->bs_n : a->ar_n, a->seed_name);
+        a->test_n = a->paired_bs ? a->bs_n : a->ar_n;
     SigResult *res = calloc((size_t)r->nsys * (size_t)nm, sizeof(SigResult));
     if (!res || system_results(r, ms, nm, res))
         rc = -1;
@@ -704,6 +781,8 @@ int eval_run(const EvalOptions *o, S2sErr *err)
     }
     while (!rc && (rc = read_segment(r, err)) == 1)
         rc = score_segment(r, err);
+    if (rc >= 0 && r->a.bleu && !r->a.quiet && !r->a.force)
+        tokenized_warning(r);
     int multi = multi_mode(&r->a);
     if (rc >= 0 && multi && (r->nsys > 1 ? print_systems(r) : print_confidence(r)))
         rc = s2s_fail(err, S2S_ENOMEM, "out of memory");

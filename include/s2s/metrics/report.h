@@ -32,7 +32,10 @@ typedef struct {
     uint64_t seed;           /* SACREBLEU_SEED (default 12345) */
     int seeded;              /* 0: SACREBLEU_SEED=none */
     const char *seed_name;
-    char sig_extra[64];      /* "bs:N|seed:S|" or "ar:N|seed:S|" after nrefs in signatures */
+    long test_n;             /* > 0: the test's resamples or trials, in the signatures (bs:N|seed:S|) */
+    int short_sig;           /* --short: sacreBLEU's abbreviated signature keys */
+    const char *langpair;    /* -l: in the signatures (lang:de-en|), or NULL */
+    int quiet, force;        /* --quiet: no warnings; --force: no tokenized-text warning */
     const SigResult *conf;   /* --confidence: the result being formatted */
     const char *refs[EVAL_MAX_REFS];
     int nrefs;
