@@ -93,6 +93,34 @@ done
 "$S2S" help --markdown habits > habits.md && grep -q '^| `--train-sets` | Marian | train | accepted' habits.md ||
     fail "s2s help --markdown habits"
 
+# ---- averaging refuses models of two training runs; the run id survives resume and copies ----
+runid() { "$S2S" info "$1" | grep -o '"run_id":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+"$S2S" train "${small[@]}" --max-steps 4 --seed 1 --model r1.s2s -q && "$S2S" train "${small[@]}" --max-steps 4 \
+    --seed 2 --model r2.s2s -q || fail "train two runs"
+[ -n "$(runid r1.s2s)" ] && [ "$(runid r1.s2s)" != "$(runid r2.s2s)" ] || fail "run ids: '$(runid r1.s2s)' '$(runid r2.s2s)'"
+expect 1 "r1.s2s and r2.s2s come from two training runs \(run ids [0-9a-f]+ and [0-9a-f]+: other initial weights\).*--force" \
+    "$S2S" average -o avg.s2s r1.s2s r2.s2s
+[ ! -e avg.s2s ] || fail "a refused average was written"
+"$S2S" average -o avg.s2s r1.s2s r2.s2s --force -q || fail "average --force"
+cp r1.s2s r1b.s2s && "$S2S" train --resume r1b.s2s --max-steps 6 -q || fail "resume r1b"
+[ "$(runid r1b.s2s)" = "$(runid r1.s2s)" ] || fail "resume changed the run id"
+"$S2S" average -o same.s2s r1.s2s r1b.s2s -q && [ "$(runid same.s2s)" = "$(runid r1.s2s)" ] ||
+    fail "averaging one run's checkpoints: refused, or the run id lost"
+"$S2S" convert --precision int8 -o r1.int8.s2s r1.s2s -q && [ "$(runid r1.int8.s2s)" = "$(runid r1.s2s)" ] ||
+    fail "convert lost the run id"
+
+# ---- the language pair is recorded, and a wrong-direction input is named ----
+"$S2S" info r1.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' || fail "languages from the suffixes: $("$S2S" info r1.s2s | grep -A2 languages)"
+"$S2S" translate -m r1.s2s -i "$demo/test.de" -o /dev/null -q 2> wrong.err || fail "translate the wrong language"
+grep -q "warning: [0-9.]*% of the source tokens are unknown to r1.s2s, which translates en to de: is the input en?" wrong.err ||
+    fail "no wrong-direction warning: $(cat wrong.err)"
+"$S2S" translate -m r1.s2s -i t.en -o /dev/null -q 2> right.err && ! grep -q "warning" right.err || fail "warned on the right language: $(cat right.err)"
+cp s.en corpus.txt; cp s.de corpus2.txt
+"$S2S" train --src corpus.txt --tgt corpus2.txt --tokenizer word --embed 8 --hidden 8 --max-steps 1 --src-lang en \
+    --tgt-lang de --model lp.s2s -q && "$S2S" info lp.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' ||
+    fail "--src-lang/--tgt-lang not recorded"
+expect 2 "--src-lang: 'e n' is not a language code" "$S2S" train "${small[@]}" --src-lang "e n"
+
 # ---- s2s bleu with sacreBLEU's flags; a tokenized hypothesis is not scored silently ----
 m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k
 if [ -f "$m30k/test2016.en" ]; then

@@ -15,7 +15,7 @@
 typedef struct {
     const char *output;
     const char *const *inputs;
-    int n, overwrite, quiet;
+    int n, overwrite, quiet, force;
 } AvgArgs;
 
 static void help(FILE *f)
@@ -24,19 +24,22 @@ static void help(FILE *f)
                "Writes OUT, a translation model (no optimizer state) whose parameters are the\n"
                "element-wise mean of the models' (checkpoint averaging). The models must share\n"
                "the configuration, both vocabularies and the tokenizer: the checkpoints of one\n"
-               "run, e.g. those train --keep-checkpoints kept.\n\n"
+               "run, e.g. those train --keep-checkpoints kept: models of two training runs\n"
+               "(other initial weights: another --seed) are refused, as their mean is no model.\n\n"
                "options:\n"
                "  -o, --output FILE  the averaged model (required)\n"
                "      --overwrite    replace OUT if it exists\n"
+               "      --force        average models of different training runs anyway\n"
                "  -q, --quiet        no summary on stderr\n"
                "  -h, --help         this help\n");
 }
 
 static int parse_args(int argc, char **argv, AvgArgs *a)
 {
-    enum { O_OVERWRITE = 256 };
+    enum { O_OVERWRITE = 256, O_FORCE };
     static const struct option longs[] = {{"output", required_argument, NULL, 'o'},
                                            {"overwrite", no_argument, NULL, O_OVERWRITE},
+                                           {"force", no_argument, NULL, O_FORCE},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     int c;
@@ -53,7 +56,7 @@ static int parse_args(int argc, char **argv, AvgArgs *a)
         }
         if (c == 'o')
             a->output = optarg;
-        a->overwrite |= c == O_OVERWRITE, a->quiet |= c == 'q';
+        a->overwrite |= c == O_OVERWRITE, a->quiet |= c == 'q', a->force |= c == O_FORCE;
     }
     a->inputs = (const char *const *)argv + optind, a->n = argc - optind;
     if (!a->output || a->n < 1) {
@@ -93,6 +96,21 @@ static long checkpoint_step(const Checkpoint *ck)
     return cJSON_IsNumber(step) ? (long)step->valuedouble : -1;
 }
 
+/* Models of two training runs (their run ids differ: other initial
+ * weights) are refused unless --force: their mean is no model. Files from
+ * before run ids pass. */
+static int same_run(const AvgArgs *a, const Checkpoint *first, const Checkpoint *ck, int i,
+                    S2sErr *err)
+{
+    const char *x = first->tm.run_id, *y = ck->tm.run_id;
+    if (a->force || !x[0] || !y[0] || !strcmp(x, y))
+        return 0;
+    return s2s_fail(err, S2S_EINVAL, "%s and %s come from two training runs (run ids %s and %s: "
+                    "other initial weights), and the mean of two runs is no model; average the "
+                    "checkpoints of one run (train --keep-checkpoints), or --force to average anyway",
+                    a->inputs[0], a->inputs[i], x, y);
+}
+
 /* Adds models 1..n-1 to the sum started with first (model 0). */
 static int add_rest(const AvgArgs *a, const Checkpoint *first, Averager *avg, long *steps,
                     S2sErr *err)
@@ -104,6 +122,8 @@ static int add_rest(const AvgArgs *a, const Checkpoint *first, Averager *avg, lo
         rc = ckpt_load(a->inputs[i], &ck, err);
         if (!rc)
             rc = average_compatible(first, a->inputs[0], &ck, a->inputs[i], err);
+        if (!rc)
+            rc = same_run(a, first, &ck, i, err);
         if (!rc) {
             averager_add(avg, ck.tm.model.params);
             steps[i] = checkpoint_step(&ck);

@@ -523,6 +523,31 @@ static int close_output(Run *r)
     return -1;
 }
 
+/* Out-of-vocabulary source words are read as <unk>: how many (unless -q),
+ * and a warning when more than a third are, naming the model's languages:
+ * the input is likely in another language than the model's source (a
+ * model for the other direction translates fluent nonsense). */
+static void report_unknown(const Run *r)
+{
+    const TranslationModel *tm = &r->ck[0].tm;
+    if (r->nunk == 0)
+        return;
+    double pct = 100.0 * (double)r->nunk / (double)r->ntok;
+    if (!r->a.quiet)
+        fprintf(stderr, "s2s translate: %ld of %ld source tokens (%.1f%%) are not in the model's "
+                        "vocabulary and were read as <unk>\n", r->nunk, r->ntok, pct);
+    if (3 * r->nunk <= r->ntok)
+        return;
+    if (tm->src_lang[0])
+        fprintf(stderr, "s2s translate: warning: %.1f%% of the source tokens are unknown to %s, which "
+                        "translates %s to %s: is the input %s?\n", pct, r->a.m.path[0], tm->src_lang,
+                tm->tgt_lang[0] ? tm->tgt_lang : "?", tm->src_lang);
+    else
+        fprintf(stderr, "s2s translate: warning: %.1f%% of the source tokens are unknown to %s: is "
+                        "the input in the language it was trained to translate from?\n", pct,
+                r->a.m.path[0]);
+}
+
 int cli_translate(int argc, char **argv)
 {
     Run r;
@@ -568,9 +593,8 @@ int cli_translate(int argc, char **argv)
         code = CLI_FAIL;
     if (code == CLI_OK)
         progress(&r, 1);
-    if (code == CLI_OK && !r.a.quiet && r.nunk > 0) /* out-of-vocabulary words are <unk>: say so */
-        fprintf(stderr, "s2s translate: %ld of %ld source tokens (%.1f%%) are not in the model's "
-                        "vocabulary and were read as <unk>\n", r.nunk, r.ntok, 100.0 * (double)r.nunk / (double)r.ntok);
+    if (code == CLI_OK)
+        report_unknown(&r);
     close_run(&r);
     return code;
 }

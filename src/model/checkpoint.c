@@ -123,9 +123,23 @@ static cJSON *quantized_json(const Model *m, Precision p, const int *tensor, int
     return o;
 }
 
-static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
-                           const Tokenizer *tk, const cJSON *train, cJSON *quantized)
+/* "run_id" and "languages", when known. */
+static void add_run(cJSON *root, const TranslationModel *tm)
 {
+    if (tm->run_id[0])
+        cJSON_AddStringToObject(root, "run_id", tm->run_id);
+    if (tm->src_lang[0] || tm->tgt_lang[0]) {
+        cJSON *o = cJSON_AddObjectToObject(root, "languages");
+        cJSON_AddStringToObject(o, "src", tm->src_lang);
+        cJSON_AddStringToObject(o, "tgt", tm->tgt_lang);
+    }
+}
+
+static char *metadata_text(const TranslationModel *tm, const cJSON *train, cJSON *quantized)
+{
+    const Model *m = &tm->model;
+    const Vocab *sv = &tm->src_vocab, *tv = &tm->tgt_vocab;
+    const Tokenizer *tk = &tm->tokenizer;
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "format", "s2s-model");
     cJSON_AddNumberToObject(root, "version", 1); /* of the metadata, not the file */
@@ -134,6 +148,7 @@ static char *metadata_text(const Model *m, const Vocab *sv, const Vocab *tv,
     cJSON_AddItemToObject(root, "tensors", tensors_json(m));
     cJSON_AddItemToObject(root, "src_vocab", vocab_json(sv));
     cJSON_AddItemToObject(root, "tgt_vocab", vocab_json(tv));
+    add_run(root, tm);
     if (train)
         cJSON_AddItemToObject(root, "train", cJSON_Duplicate(train, 1));
     if (quantized)
@@ -301,8 +316,7 @@ int ckpt_save(const char *given, const TranslationModel *tm, const CkptTraining 
         return bad;
     cJSON *quantized = q ? quantized_json(m, q->prec, tensor, stored_tensors(m, q, slot, tensor, stored))
                          : NULL;
-    char *json = metadata_text(m, &tm->src_vocab, &tm->tgt_vocab, &tm->tokenizer,
-                               (x ? x : &none)->train, quantized);
+    char *json = metadata_text(tm, (x ? x : &none)->train, quantized);
     if (!json)
         return s2s_fail(err, S2S_ENOMEM, "%s: out of memory for the model metadata", given);
     int rc = fileio_replace_open(&r, given, err);
@@ -631,6 +645,42 @@ static int parse_tokenizer(const char *path, const cJSON *root, Tokenizer *tk, S
     return tk->kind == TOKENIZER_BPE ? parse_merges(path, o, tk, err) : 0;
 }
 
+/* A "languages" entry: 0 and out when it is 1 to 15 of [A-Za-z0-9_-]. */
+static int language(const cJSON *v, char *out)
+{
+    if (!cJSON_IsString(v))
+        return -1;
+    size_t n = strlen(v->valuestring);
+    if (n > 15 || strspn(v->valuestring, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
+        return -1;
+    memcpy(out, v->valuestring, n + 1);
+    return 0;
+}
+
+/* The optional "run_id" and "languages". */
+static int parse_run(const char *path, const cJSON *root, TranslationModel *tm, S2sErr *err)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "run_id");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(root, "languages");
+    if (id && (!cJSON_IsString(id) || strlen(id->valuestring) != 16 ||
+               strspn(id->valuestring, "0123456789abcdef") != 16))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"run_id\" is not 16 hex digits", path);
+    if (id)
+        memcpy(tm->run_id, id->valuestring, 17);
+    if (l && (!cJSON_IsObject(l) || language(cJSON_GetObjectItemCaseSensitive(l, "src"), tm->src_lang) ||
+              language(cJSON_GetObjectItemCaseSensitive(l, "tgt"), tm->tgt_lang)))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"languages\" is not {\"src\": CODE, "
+                        "\"tgt\": CODE} (letters, digits, - or _; at most 15)", path);
+    return 0;
+}
+
+void tmodel_new_run_id(TranslationModel *tm)
+{
+    const Model *m = &tm->model;
+    uint64_t h = s2s_fnv1a(S2S_FNV_OFFSET, m->params, m->nparams * sizeof(float));
+    snprintf(tm->run_id, sizeof tm->run_id, "%016" PRIx64, h);
+}
+
 /* Checks the metadata and fills ck but for its parameters and moments
  * (ck->tm.model is planned, not allocated). */
 /* "quantized": present exactly when the header says so; its precision
@@ -674,7 +724,8 @@ static int parse_metadata(const char *path, ModelFile *r, Checkpoint *ck, S2sErr
     if ((rc = check_tensors(path, root, &ck->tm.model, err)) ||
         (rc = parse_vocab(path, root, "src_vocab", cfg.src_vocab, &ck->tm.src_vocab, err)) ||
         (rc = parse_vocab(path, root, "tgt_vocab", cfg.tgt_vocab, &ck->tm.tgt_vocab, err)) ||
-        (rc = parse_tokenizer(path, root, &ck->tm.tokenizer, err)))
+        (rc = parse_tokenizer(path, root, &ck->tm.tokenizer, err)) ||
+        (rc = parse_run(path, root, &ck->tm, err)))
         goto done;
     ck->train = cJSON_DetachItemFromObjectCaseSensitive(root, "train");
 done:

@@ -4,11 +4,13 @@
  * checkpoint's JSON; what training holds in memory. */
 #include "s2s/train/train.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -221,6 +223,41 @@ static int read_corpus(Trainer *t, Corpus *c, const char *src, const char *tgt, 
     return rc;
 }
 
+/* The language code a corpus file's name ends in ("de" for train.de):
+ * 2 or 3 letters after the last dot, lowercased into out; else "". */
+static void suffix_language(const char *path, char *out)
+{
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    size_t n = dot && (!slash || dot > slash) ? strlen(dot + 1) : 0;
+    out[0] = '\0';
+    if (n < 2 || n > 3)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (!isalpha((unsigned char)dot[1 + i]))
+            return;
+    static const char *const not_languages[] = {"txt", "tok", "bpe", "raw", "src", "tgt", "out",
+                                                "hyp", "ref", "gz", "xz", "bz2", "tsv", "csv"};
+    for (size_t k = 0; k < sizeof not_languages / sizeof *not_languages; k++)
+        if (!strcasecmp(dot + 1, not_languages[k]))
+            return;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)tolower((unsigned char)dot[1 + i]);
+}
+
+/* The model's languages: --src-lang/--tgt-lang, else the file suffixes
+ * when both have one and they differ (train.de and train.en). */
+static void record_languages(Trainer *t)
+{
+    TranslationModel *tm = &t->tm;
+    char s[16], g[16];
+    suffix_language(t->cfg.src, s);
+    suffix_language(t->cfg.tgt, g);
+    if (!s[0] || !g[0] || !strcmp(s, g))
+        s[0] = g[0] = '\0';
+    snprintf(tm->src_lang, sizeof tm->src_lang, "%s", t->cfg.src_lang ? t->cfg.src_lang : s);
+    snprintf(tm->tgt_lang, sizeof tm->tgt_lang, "%s", t->cfg.tgt_lang ? t->cfg.tgt_lang : g);
+}
+
 static int new_model(Trainer *t, S2sErr *err)
 {
     ModelConfig mc = {
@@ -243,6 +280,8 @@ static int new_model(Trainer *t, S2sErr *err)
         return rc;
     rng_seed(&init, (uint64_t)t->cfg.seed);
     model_init_uniform(&t->tm.model, (float)t->cfg.init, &init);
+    tmodel_new_run_id(&t->tm);
+    record_languages(t);
     memset(&t->st, 0, sizeof t->st);
     t->st.epoch = 1;
     t->st.lr = t->cfg.lr;
@@ -309,6 +348,9 @@ static int adopt_checkpoint(Trainer *t, Checkpoint *ck, S2sErr *err)
     t->tm.src_vocab = ck->tm.src_vocab;
     t->tm.tgt_vocab = ck->tm.tgt_vocab;
     t->tm.tokenizer = ck->tm.tokenizer;
+    memcpy(t->tm.run_id, ck->tm.run_id, sizeof t->tm.run_id);
+    memcpy(t->tm.src_lang, ck->tm.src_lang, sizeof t->tm.src_lang);
+    memcpy(t->tm.tgt_lang, ck->tm.tgt_lang, sizeof t->tm.tgt_lang);
     memset(&ck->tm.tokenizer, 0, sizeof ck->tm.tokenizer);
     memset(&ck->tm.model, 0, sizeof ck->tm.model);
     memset(&ck->tm.src_vocab, 0, sizeof ck->tm.src_vocab);

@@ -17,6 +17,8 @@
 const TrainOption train_options[] = {
     {"src", OPT_STR, F(src), 0, "FILE", "training source, one sentence per line (UTF-8)", NULL},
     {"tgt", OPT_STR, F(tgt), 0, "FILE", "training target, aligned with --src line by line", NULL},
+    {"src-lang", OPT_STR, F(src_lang), 1, "CODE", "the source language, recorded in the model (default: --src's suffix, de for train.de, when --src and --tgt end in two different codes)", NULL},
+    {"tgt-lang", OPT_STR, F(tgt_lang), 1, "CODE", "the target language (default: --tgt's suffix, as --src-lang)", NULL},
     {"valid-src", OPT_STR, F(valid_src), 0, "FILE", "validation source", NULL},
     {"valid-tgt", OPT_STR, F(valid_tgt), 0, "FILE", "validation target", NULL},
     {"model", OPT_STR, F(model), 0, "FILE", "where to save the model (default model.s2s)", NULL},
@@ -325,6 +327,13 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
                         "output layer reads h): got %d and %d", c->embed, c->hidden);
     if (c->epochs == 0 && c->max_steps == 0 && c->time_limit == 0)
         return s2s_fail(err, S2S_EINVAL, "--epochs 0 needs --max-steps or --time-limit");
+    const char *langs[2] = {c->src_lang, c->tgt_lang};
+    for (int k = 0; k < 2; k++) {
+        size_t n = langs[k] ? strlen(langs[k]) : 1;
+        if (n < 1 || n > 15 || (langs[k] && strspn(langs[k], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n))
+            return s2s_fail(err, S2S_EINVAL, "--%s: '%s' is not a language code (1 to 15 letters, "
+                            "digits, - or _: de, en, pt-BR)", k ? "tgt-lang" : "src-lang", langs[k]);
+    }
     if (c->early_stopping_on && strcmp(c->early_stopping_on, "any") && strcmp(c->early_stopping_on, "first"))
         return s2s_fail(err, S2S_EINVAL, "--early-stopping-on: '%s' is not any or first",
                         c->early_stopping_on);

@@ -69,6 +69,12 @@
  *     "tensors": [ { "name": "src_embed", "rows": Vs, "cols": E, "offset": 0 }, ... ],
  *     "src_vocab": [ "<pad>", "<unk>", "<s>", "</s>", ... ],
  *     "tgt_vocab": [ ... ],
+ *     "run_id": "0123456789abcdef"  (optional: 16 lowercase hex digits, the
+ *                    FNV-1a 64 of the parameters as initialised: one per
+ *                    training run, kept by resuming, copies, averaging and
+ *                    conversion; s2s average refuses models of two runs),
+ *     "languages": { "src": "de", "tgt": "en" }  (optional: each 1 to 15
+ *                    letters, digits, '-' or '_'),
  *     "train": { ... }   (optional: training options and state, see train.h),
  *     "quantized": { "precision": "bf16" | "int8",
  *                    "tensors": [ "enc.0.Wx", ... ] }  (exactly with CKPT_FLAG_QUANT) }
@@ -136,7 +142,12 @@ typedef struct {
     struct ModelQuant *quant; /* owned: the decoder's weights in reduced precision, or NULL */
     Precision stored; /* the precision its file held (s2s convert): PREC_FP32, or bf16/int8,
                          which decoding reads as it is and training and averaging refuse */
+    char run_id[17];  /* "run_id" (hex), or "" in files from before it */
+    char src_lang[16], tgt_lang[16]; /* "languages", or "" when not recorded */
 } TranslationModel;
+
+/* The run id of freshly initialised parameters: their FNV-1a 64, in hex. */
+void tmodel_new_run_id(TranslationModel *tm);
 
 void tmodel_free(TranslationModel *tm);
 /* Decode in precision p (qmat.h): makes the decoder's weights packed in

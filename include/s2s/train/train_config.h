@@ -41,6 +41,7 @@ typedef struct {
     char *arch, *cell, *optim, *attention;
     char *valid_metrics, *valid_output; /* --valid-metrics, --valid-translation-output */
     char *early_stopping_on;           /* any (NULL) or first */
+    char *src_lang, *tgt_lang;         /* recorded in the model; NULL: from the file suffixes */
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
