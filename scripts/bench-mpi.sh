@@ -79,7 +79,7 @@ echo
 nparams() { # E H L
     # shellcheck disable=SC2046
     "$s2s" train $(opts "$1" "$2" "$3") --time-limit 0.000001 --model "$out/n.s2s" > /dev/null 2>&1
-    "$s2s" info "$out/n.s2s" | grep -o '"nparams":[[:space:]]*[0-9]*' | grep -o '[0-9]*$'
+    "$s2s" info --json "$out/n.s2s" | grep -o '"nparams":[[:space:]]*[0-9]*' | grep -o '[0-9]*$'
 }
 sizes=()
 for cfg in "256 256 2" "512 512 2" "1000 1000 4"; do

@@ -18,7 +18,7 @@ d=$root/data/demo
 head -1000 "$d/train.en" > "$work/s.en"; head -1000 "$d/train.de" > "$work/s.de"
 head -60 "$d/valid.en" > "$work/v.en"; head -60 "$d/valid.de" > "$work/v.de"
 head -80 "$d/test.en" > "$work/t.en"; head -80 "$d/test.de" > "$work/t.de"
-params() { "$s2s" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"'; }
+params() { "$s2s" info --json "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"'; }
 outputs() { # outputs MODEL NAME: every decoding mode and the scores
     local m=$1 n=$2
     "$s2s" translate -m "$m" -q --beam 1 < "$work/t.en" > "$out/$n.greedy"

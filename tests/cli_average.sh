@@ -17,7 +17,7 @@ cd "$tmp" || exit 1
 head -400 "$root/data/demo/train.en" > s.en; head -400 "$root/data/demo/train.de" > s.de
 head -20 "$root/data/demo/valid.en" > v.en; head -20 "$root/data/demo/valid.de" > v.de
 head -20 "$root/data/demo/test.de" > t.de
-params() { "$S2S" info "$1" | sed -n 's/.*"params_fnv1a64":[[:space:]]*"\([0-9a-f]*\)".*/\1/p'; }
+params() { "$S2S" info --json "$1" | sed -n 's/.*"params_fnv1a64":[[:space:]]*"\([0-9a-f]*\)".*/\1/p'; }
 common=(--src s.de --tgt s.en --valid-src v.de --valid-tgt v.en --bpe-merges 100 --embed 16
         --hidden 16 --batch 4 --threads 2 -q) # 100 batches an epoch: validations at the multiples of 10 only
 
@@ -26,7 +26,7 @@ common=(--src s.de --tgt s.en --valid-src v.de --valid-tgt v.en --bpe-merges 100
     fail "train --keep-checkpoints"
 kept() { (ls m.step*.s2s 2>/dev/null || true) | sed 's/^m\.step\([0-9]*\)\.s2s$/\1/' | sort -n | tr '\n' ' '; }
 [ "$(kept)" = "40 50 60 " ] || fail "kept after 60 steps: '$(kept)', wanted '40 50 60 '"
-"$S2S" info m.step50.s2s | grep -q '"step":[[:space:]]*50' || fail "m.step50.s2s is not step 50"
+"$S2S" info --json m.step50.s2s | grep -q '"step":[[:space:]]*50' || fail "m.step50.s2s is not step 50"
 "$S2S" translate -m m.step50.s2s -q < t.de > k.out || fail "translate a kept checkpoint"
 [ "$(wc -l < k.out)" -eq 20 ] || fail "kept checkpoint: $(wc -l < k.out) lines for 20"
 # the rotation goes on after a resume: 70, 80 then delete 40, 50
@@ -46,8 +46,8 @@ expect 2 "keep-checkpoints" "$S2S" train "${common[@]}" --keep-checkpoints 101 -
 "$S2S" translate -m m.s2s -q < t.de > m.out && "$S2S" translate -m self.s2s -q < t.de > self.out ||
     fail "translate m, self"
 cmp -s m.out self.out || fail "the average of m with itself translates otherwise"
-"$S2S" info self.s2s | grep -q '"averaged_from"' || fail "the average does not list its sources"
-"$S2S" info self.s2s | grep -q '"file":[[:space:]]*"m.s2s"' || fail "the sources are not named"
+"$S2S" info --json self.s2s | grep -q '"averaged_from"' || fail "the average does not list its sources"
+"$S2S" info --json self.s2s | grep -q '"file":[[:space:]]*"m.s2s"' || fail "the sources are not named"
 expect 1 "no training options to resume from" "$S2S" train --resume self.s2s --max-steps 100
 # the kept checkpoints average to a model that differs from each of them
 "$S2S" average -o avg.s2s m.step90.s2s m.s2s -q || fail "average two checkpoints"

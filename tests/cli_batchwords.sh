@@ -7,7 +7,7 @@ set -u
 demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
 cd "$tmp"
 
-params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+params() { "$S2S" info --json "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
 
 head -300 "$demo/train.en" > s.en; head -300 "$demo/train.de" > s.de
 head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
@@ -48,14 +48,14 @@ vrun --max-steps 40 --model a2.s2s || fail "train a2"
 vrun --max-steps 40 --model a3.s2s --batch-words 100 || fail "train a3"
 [ "$(params a1.s2s)" != "$(params a3.s2s)" ] || fail "--batch-words 100 trained the same model as 150"
 grep -q '"valid_ppl"' a1.jsonl || fail "no validation with --batch-words"
-steps=$("$S2S" info a1.s2s | grep -o '"batch_in_epoch":[[:space:]]*[0-9]*' | grep -o '[0-9]*$')
+steps=$("$S2S" info --json a1.s2s | grep -o '"batch_in_epoch":[[:space:]]*[0-9]*' | grep -o '[0-9]*$')
 [ -n "$steps" ] || fail "no batch_in_epoch in the checkpoint"
 
 # ---- resume mid-epoch and across an epoch's end == uninterrupted (Adam, dropout, validation) ----
 vrun --max-steps 17 --model r.s2s || fail "train r to 17"
 "$S2S" train --resume r.s2s --max-steps 40 -q || fail "resume r to 40"
 [ "$(params r.s2s)" = "$(params a1.s2s)" ] || fail "resumed --batch-words model differs from the uninterrupted one"
-"$S2S" info r.s2s | grep -q '"batch-words":[[:space:]]*150' || fail "the checkpoint does not record --batch-words"
+"$S2S" info --json r.s2s | grep -q '"batch-words":[[:space:]]*150' || fail "the checkpoint does not record --batch-words"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "cli_batchwords: all passed"

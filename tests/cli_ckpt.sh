@@ -7,10 +7,10 @@ set -u
 cd "$tmp" || exit 1
 
 mkfifo f
-expect 1 "f: not a regular file" timeout 60 "$S2S" info f
+expect 1 "f: not a regular file" timeout 60 "$S2S" info --json f
 expect 1 "f: not a regular file" timeout 60 "$S2S" translate -m f
 expect 1 "f: not a regular file" timeout 60 "$S2S" score -m f --src f --tgt f
-expect 1 "/dev/null: not a regular file" timeout 60 "$S2S" info /dev/null
+expect 1 "/dev/null: not a regular file" timeout 60 "$S2S" info --json /dev/null
 
 echo "cli_ckpt: $fails failures"
 [ "$fails" -eq 0 ]

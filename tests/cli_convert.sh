@@ -27,7 +27,7 @@ check() {
         "$S2S" convert --precision $p -o "$n.$p.s2s" "$m" 2> conv.err || { fail "$n: convert $p: $(cat conv.err)"; continue; }
         grep -q "fp32) -> $n.$p.s2s (.* MB, $p)" conv.err || fail "$n: convert says: $(cat conv.err)"
         [ "$(size "$n.$p.s2s")" -lt "$(size "$m")" ] || fail "$n $p: the file is not smaller"
-        "$S2S" info "$n.$p.s2s" | grep -q "\"precision\":[[:space:]]*\"$p\"" || fail "$n $p: info lacks the precision"
+        "$S2S" info --json "$n.$p.s2s" | grep -q "\"precision\":[[:space:]]*\"$p\"" || fail "$n $p: info lacks the precision"
         "$S2S" translate -m "$m" -q --precision $p --nbest 3 < t.en > "want.$n.$p"
         "$S2S" translate -m "$n.$p.s2s" --nbest 3 < t.en > "got.$n.$p" 2> tr.err || fail "$n $p: translate: $(cat tr.err)"
         cmp -s "want.$n.$p" "got.$n.$p" || fail "$n $p: the converted file translates otherwise"
@@ -52,8 +52,8 @@ train att --arch attention --cell lstm --attention mlp
 train tied --arch attention --cell lstm --bidirectional --tied-embeddings
 train encdec --arch encdec --cell gru
 for n in att tied encdec; do check "$n" "$n.s2s"; done
-"$S2S" info tied.int8.s2s | tr -d ' \t\n' | grep -q '"tensors":\["dec.0.Wx","dec.0.Wh","dec.1.Wx","dec.1.Wh","attn.Wa","attn.Wc"\]' ||
-    fail "tied, bidirectional: the stored tensors are not the decoder's alone: $("$S2S" info tied.int8.s2s | grep -A2 quantized)"
+"$S2S" info --json tied.int8.s2s | tr -d ' \t\n' | grep -q '"tensors":\["dec.0.Wx","dec.0.Wh","dec.1.Wx","dec.1.Wh","attn.Wa","attn.Wc"\]' ||
+    fail "tied, bidirectional: the stored tensors are not the decoder's alone: $("$S2S" info --json tied.int8.s2s | grep -A2 quantized)"
 
 # ---- refused ----
 expect 2 "is a model in int8 for decoding \(s2s convert\): training needs the fp32 model" \
@@ -91,7 +91,7 @@ cp $m8 flip.s2s
 printf '\x55' | dd of=flip.s2s bs=1 seek=$(($(size $m8) - 2000)) conv=notrunc 2> /dev/null
 expect 1 "flip.s2s: checksum mismatch" "$S2S" translate -m flip.s2s -i t.en
 if command -v python3 > /dev/null; then
-    vt=$("$S2S" info $m8 | tr -d ' \t\n' | grep -o '"tgt_vocab":[0-9]*' | head -1 | cut -d: -f2)
+    vt=$("$S2S" info --json $m8 | tr -d ' \t\n' | grep -o '"tgt_vocab":[0-9]*' | head -1 | cut -d: -f2)
     patch $m8 nan.s2s 4 0000c07f # the output layer's last row's scale
     expect 1 "nan.s2s: tensor out.W: row $((vt - 1))'s scale is not a finite number > 0" "$S2S" translate -m nan.s2s -i t.en
     patch $m8 zero.s2s 4 00000000

@@ -33,7 +33,7 @@ for arch in seq2seq encdec; do
             fail "$run: the default options do not learn: loss $first -> $mid -> $late ($last at the end)"
     done
 done
-"$S2S" info seq2seq-lstm.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "the default optimizer is not adam"
+"$S2S" info --json seq2seq-lstm.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "the default optimizer is not adam"
 
 echo "cli_defaults: $fails failures"
 [ "$fails" -eq 0 ]

@@ -10,8 +10,8 @@ demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$tmp" || exit 1
 
-params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
-step_of() { "$S2S" info "$1" | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$'; }
+params() { "$S2S" info --json "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+step_of() { "$S2S" info --json "$1" | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$'; }
 
 head -200 "$demo/train.en" > s.en; head -200 "$demo/train.de" > s.de
 head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de

@@ -65,7 +65,7 @@ grep -q '"lr":	0.002' dumped.json && grep -q '"optim":	"adam"' dumped.json || fa
 # shellcheck disable=SC2086
 "$S2S" train $opts --model direct.s2s -q && "$S2S" train --config dumped.json --model viaconfig.s2s -q ||
     fail "training with the dumped config"
-[ "$("$S2S" info direct.s2s | grep params_fnv)" = "$("$S2S" info viaconfig.s2s | grep params_fnv)" ] ||
+[ "$("$S2S" info --json direct.s2s | grep params_fnv)" = "$("$S2S" info --json viaconfig.s2s | grep params_fnv)" ] ||
     fail "--dump-config then --config trains another model"
 echo '{}' > c.yml
 expect 2 "c.yml: YAML configs are not read: --config takes JSON" "$S2S" train --config c.yml --src s.en --tgt s.de

@@ -15,8 +15,8 @@ for arch in seq2seq encdec attention; do
         m=$arch-$cell.s2s
         "$S2S" train --src s.en --tgt s.de --arch $arch --cell $cell --embed 16 --hidden 16 \
             --batch 16 --max-steps 20 --threads 2 -q --model $m || { fail "train $arch/$cell"; continue; }
-        "$S2S" info $m | grep -q "\"arch\":[[:space:]]*\"$arch\"" || fail "$m: arch not recorded"
-        "$S2S" info $m | grep -q "\"cell\":[[:space:]]*\"$cell\"" || fail "$m: cell not recorded"
+        "$S2S" info --json $m | grep -q "\"arch\":[[:space:]]*\"$arch\"" || fail "$m: arch not recorded"
+        "$S2S" info --json $m | grep -q "\"cell\":[[:space:]]*\"$cell\"" || fail "$m: cell not recorded"
         for beam in 1 3; do
             "$S2S" translate -m $m -q --beam $beam < t.en > hyp.$beam || fail "translate $m beam $beam"
             [ "$(wc -l < hyp.$beam)" -eq 20 ] || fail "$m beam $beam: $(wc -l < hyp.$beam) lines for 20"
@@ -43,8 +43,8 @@ for score in dot mlp; do
     [ $score = mlp ] && bidir=--bidirectional || bidir=
     "$S2S" train --src s.en --tgt s.de --arch attention --attention $score $bidir --embed 16 --hidden 16 \
         --batch 16 --max-steps 20 --threads 2 -q --model att-$score.s2s || fail "train attention $score"
-    "$S2S" info att-$score.s2s | grep -q "\"attention\":[[:space:]]*\"$score\"" || fail "att-$score: score not recorded"
-    [ -z "$bidir" ] || "$S2S" info att-$score.s2s | grep -q '"bidirectional":[[:space:]]*true' ||
+    "$S2S" info --json att-$score.s2s | grep -q "\"attention\":[[:space:]]*\"$score\"" || fail "att-$score: score not recorded"
+    [ -z "$bidir" ] || "$S2S" info --json att-$score.s2s | grep -q '"bidirectional":[[:space:]]*true' ||
         fail "att-$score: bidirectional not recorded"
     "$S2S" translate -m att-$score.s2s -q --beam 3 < t.en > att.hyp && [ "$(wc -l < att.hyp)" -eq 20 ] ||
         fail "translate with attention $score"
@@ -54,8 +54,8 @@ done
 for arch in seq2seq attention; do
     "$S2S" train --src s.en --tgt s.de --arch $arch --embed 16 --hidden 16 --tied-embeddings \
         --batch 16 --max-steps 20 --threads 2 -q --model tied-$arch.s2s || fail "train tied $arch"
-    "$S2S" info tied-$arch.s2s | grep -q '"tied_embeddings":[[:space:]]*true' || fail "tied-$arch: not recorded"
-    "$S2S" info tied-$arch.s2s | grep -q '"out.W"' && fail "tied-$arch: still has out.W"
+    "$S2S" info --json tied-$arch.s2s | grep -q '"tied_embeddings":[[:space:]]*true' || fail "tied-$arch: not recorded"
+    "$S2S" info --json tied-$arch.s2s | grep -q '"out.W"' && fail "tied-$arch: still has out.W"
     "$S2S" translate -m tied-$arch.s2s -q < t.en > tied.hyp && [ "$(wc -l < tied.hyp)" -eq 20 ] ||
         fail "translate with tied-$arch"
 done

@@ -32,7 +32,7 @@ mpi() { local n=$1; shift; timeout 300 mpirun --oversubscribe -np "$n" "$@"; }
 d=$root/data/demo
 head -600 "$d/train.en" > s.en; head -600 "$d/train.de" > s.de
 head -40 "$d/valid.en" > v.en; head -40 "$d/valid.de" > v.de
-params() { "$S2S" info "$1" 2> /dev/null | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"'; }
+params() { "$S2S" info --json "$1" 2> /dev/null | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"'; }
 same() { # same A B WHAT: the two models' parameters bit for bit
     local a b; a=$(params "$1"); b=$(params "$2")
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "$3: $1 ($a) and $2 ($b) differ"
@@ -105,8 +105,8 @@ victim=$(rank1)
 wait_until 120 sh -c "! kill -0 $job 2> /dev/null" || { fail "job still running"; kill -9 $job; }
 wait $job
 [ $? -ne 0 ] || fail "the job ended with status 0 after rank 1 was killed"
-"$S2S" info k.s2s > /dev/null || fail "the checkpoint left by the killed job does not load"
-step=$("$S2S" info k.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
+"$S2S" info --json k.s2s > /dev/null || fail "the checkpoint left by the killed job does not load"
+step=$("$S2S" info --json k.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
 mpi 2 "$mpi_bin" train --resume k.s2s --max-steps $((step + 3)) --time-limit 0 -q ||
     fail "resuming the killed job's checkpoint"
 
@@ -118,7 +118,7 @@ wait_until 120 test -f k.s2s || fail "no checkpoint before SIGUSR1"
 kill -USR1 $job
 wait $job || fail "SIGUSR1: status $? ($(grep -v 'epoch [0-9]* step' u.err | tail -3))"
 grep -q "interrupted by signal 10: saved k.s2s" u.err || fail "SIGUSR1: no save message"
-"$S2S" info k.s2s > /dev/null || fail "the checkpoint saved on SIGUSR1 does not load"
+"$S2S" info --json k.s2s > /dev/null || fail "the checkpoint saved on SIGUSR1 does not load"
 
 # SIGTERM to mpirun: after --mca odls_base_sigkill_timeout seconds it sends the ranks SIGTERM
 # (and as many seconds later SIGKILL): they stop after the same step and rank 0 saves; mpirun
@@ -131,7 +131,7 @@ wait_until 120 test -f k.s2s || fail "no checkpoint before SIGTERM"
 kill -TERM $job
 wait $job
 grep -q "interrupted by signal 15: saved k.s2s" t.err || fail "SIGTERM: no save ($(tail -3 t.err))"
-"$S2S" info k.s2s > /dev/null || fail "the checkpoint saved on SIGTERM does not load"
+"$S2S" info --json k.s2s > /dev/null || fail "the checkpoint saved on SIGTERM does not load"
 
 # a rank that reads other data, or cannot start: refused before any step, no model written
 head -599 s.en > o.en; echo "one other line" >> o.en

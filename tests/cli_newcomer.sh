@@ -20,7 +20,7 @@ expect 2 "s2s train --help lists every option" "$S2S" train
 el=$(python3 -c 'import sys; b=open(sys.argv[1],"rb").read(); i=b.find(b"\"elapsed\":"); print(b[i:b.find(b",",i)].decode())' b.s2s)
 python3 "$root/tests/reseal.py" b.s2s b25.s2s "$el" '"elapsed":25' || fail "reseal elapsed ($el)"
 "$S2S" train --resume b25.s2s --max-steps 6 --time-limit 20 2> r.err || fail "resume with --time-limit 20 after 25 s: $(tail -2 r.err)"
-"$S2S" info b25.s2s | grep -Eq '"step":[[:space:]]*6,' || fail "--time-limit 20 after 25 s of earlier runs: not trained to step 6"
+"$S2S" info --json b25.s2s | grep -Eq '"step":[[:space:]]*6,' || fail "--time-limit 20 after 25 s of earlier runs: not trained to step 6"
 
 # ---- a run started afresh starts its log afresh; the earlier one is kept aside ----
 "$S2S" train "${small[@]}" --max-steps 4 --report-every 0 --model o.s2s --log o.jsonl -q || fail "first run"
@@ -61,7 +61,7 @@ expect 2 "unknown option '-xyz_abc'$" "$S2S" translate -model m.s2s -xyz_abc 3
 "$S2S" train -src s.en -tgt s.de -save_model onmt.s2s -train_steps 2 -rnn_size 8 -word_vec_size 8 -batch_size 16 \
     -learning_rate 0.01 -threads 1 -q && "$S2S" train --src s.en --tgt s.de --model ours.s2s --max-steps 2 --hidden 8 \
     --embed 8 --batch 16 --lr 0.01 --threads 1 -q || fail "train with OpenNMT-py's options"
-params() { "$S2S" info "$1" | grep params_fnv; }
+params() { "$S2S" info --json "$1" | grep params_fnv; }
 [ -n "$(params ours.s2s)" ] && [ "$(params ours.s2s)" = "$(params onmt.s2s)" ] || fail "OpenNMT-py's train options train another model"
 expect 2 "-gpu_ranks is OpenNMT-py's: s2s runs on the CPU" "$S2S" train -src s.en -tgt s.de -gpu_ranks 0
 
@@ -94,7 +94,7 @@ done
     fail "s2s help --markdown habits"
 
 # ---- averaging refuses models of two training runs; the run id survives resume and copies ----
-runid() { "$S2S" info "$1" | grep -o '"run_id":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+runid() { "$S2S" info --json "$1" | grep -o '"run_id":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
 "$S2S" train "${small[@]}" --max-steps 4 --seed 1 --model r1.s2s -q && "$S2S" train "${small[@]}" --max-steps 4 \
     --seed 2 --model r2.s2s -q || fail "train two runs"
 [ -n "$(runid r1.s2s)" ] && [ "$(runid r1.s2s)" != "$(runid r2.s2s)" ] || fail "run ids: '$(runid r1.s2s)' '$(runid r2.s2s)'"
@@ -110,16 +110,28 @@ cp r1.s2s r1b.s2s && "$S2S" train --resume r1b.s2s --max-steps 6 -q || fail "res
     fail "convert lost the run id"
 
 # ---- the language pair is recorded, and a wrong-direction input is named ----
-"$S2S" info r1.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' || fail "languages from the suffixes: $("$S2S" info r1.s2s | grep -A2 languages)"
+"$S2S" info --json r1.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' || fail "languages from the suffixes: $("$S2S" info --json r1.s2s | grep -A2 languages)"
 "$S2S" translate -m r1.s2s -i "$demo/test.de" -o /dev/null -q 2> wrong.err || fail "translate the wrong language"
 grep -q "warning: [0-9.]*% of the source tokens are unknown to r1.s2s, which translates en to de: is the input en?" wrong.err ||
     fail "no wrong-direction warning: $(cat wrong.err)"
 "$S2S" translate -m r1.s2s -i t.en -o /dev/null -q 2> right.err && ! grep -q "warning" right.err || fail "warned on the right language: $(cat right.err)"
 cp s.en corpus.txt; cp s.de corpus2.txt
 "$S2S" train --src corpus.txt --tgt corpus2.txt --tokenizer word --embed 8 --hidden 8 --max-steps 1 --src-lang en \
-    --tgt-lang de --model lp.s2s -q && "$S2S" info lp.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' ||
+    --tgt-lang de --model lp.s2s -q && "$S2S" info --json lp.s2s | tr -d ' \t\n' | grep -q '"languages":{"src":"en","tgt":"de"}' ||
     fail "--src-lang/--tgt-lang not recorded"
 expect 2 "--src-lang: 'e n' is not a language code" "$S2S" train "${small[@]}" --src-lang "e n"
+
+# ---- s2s info: a summary by default, the whole metadata with --json ----
+"$S2S" info r1.s2s > sum.txt || fail "info r1.s2s"
+for k in "file:.*format version 2, [0-9]+ bytes: checked" "architecture: +seq2seq, lstm, 2 layers, embeddings 16, hidden 16" \
+    "parameters: +[0-9]+" "vocabularies: +[0-9]+ source, [0-9]+ target" "tokenizer: +word" "languages: +en -> de" \
+    "training: +step 4, epoch 1" "run id: +[0-9a-f]{16}" "checksums: +file [0-9a-f]{16}, parameters [0-9a-f]{16}"; do
+    grep -Eq "^$k" sum.txt || fail "info summary lacks /$k/: $(cat sum.txt)"
+done
+[ "$(wc -c < sum.txt)" -lt 2000 ] || fail "info summary is $(wc -c < sum.txt) bytes"
+"$S2S" info --json r1.s2s | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["src_vocab"] and d["file"]["params_fnv1a64"]' ||
+    fail "info --json is not the whole metadata"
+"$S2S" info r1.int8.s2s | grep -q "^precision: *int8" || fail "info summary of an int8 file"
 
 # ---- s2s bleu with sacreBLEU's flags; a tokenized hypothesis is not scored silently ----
 m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k

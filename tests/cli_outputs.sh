@@ -91,7 +91,7 @@ grep -q 'victim' dump.json && fail "--dump-config carries the checkpoint's outpu
 cp m.s2s i.s2s; cp i.s2s i.orig
 expect 1 "stdout is the same file as the input i.s2s" sh -c "\"$S2S\" info i.s2s >> i.s2s"
 cmp -s i.s2s i.orig || fail "info >> MODEL changed the model"
-"$S2S" info i.s2s > /dev/null || fail "the model no longer loads after info >> it"
+"$S2S" info --json i.s2s > /dev/null || fail "the model no longer loads after info >> it"
 "$S2S" train $data $small --dump-config > c.json || fail "dump-config"
 cp c.json c.orig
 expect 1 "stdout is the same file as the input c.json" \
@@ -108,7 +108,7 @@ untouched "score >> its target"
 if [ -w /dev/full ]; then
     expect 1 "/dev/full: (cannot write|write failed).*No space left" "$S2S" train $data $small \
         --max-steps 10 --model full.s2s --log /dev/full
-    "$S2S" info full.s2s > /dev/null 2>&1 || fail "--log /dev/full: the model was not saved"
+    "$S2S" info --json full.s2s > /dev/null 2>&1 || fail "--log /dev/full: the model was not saved"
     [ "$(grep -c 'No space left' err.txt)" -le 2 ] || fail "--log /dev/full: the message repeats: $(wc -l < err.txt) lines"
 fi
 

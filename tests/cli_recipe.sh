@@ -27,7 +27,7 @@ grep -Eq '^chrF2\|.* = [0-9]+\.[0-9]{2}$' recipe.out || fail "no chrF line in th
 [ "$(wc -l < run/test2016.hyp)" -eq 100 ] || fail "test2016.hyp has $(wc -l < run/test2016.hyp) lines, wanted 100"
 grep -q '"valid_bleu"' run/train.jsonl || fail "the log has no validation BLEU"
 [ "$(head -c 8 run/curve.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "curve.png is not a PNG"
-"$S2S" info run/best.model > /dev/null || fail "best.model does not load"
+"$S2S" info --json run/best.model > /dev/null || fail "best.model does not load"
 cp run/last.s2s last.before
 expect 1 "run/last.s2s exists: add -- --overwrite" bash "$root/scripts/multi30k.sh" "$m30k" --smoke --out "$tmp/run"
 cmp -s last.before run/last.s2s || fail "a second recipe run into the same folder replaced its model"
@@ -39,7 +39,7 @@ for f in member1/best.model member2/best.model test2016.hyp test2016.bleu member
     [ -s "ens/$f" ] || fail "--ensemble 2 left no ens/$f"
 done
 [ "$(grep -c '^member[12]: *BLEU' ens/members.bleu)" -eq 2 ] || fail "members.bleu: $(cat ens/members.bleu)"
-"$S2S" info ens/member2/best.model | grep -q '"seed":[[:space:]]*2' || fail "member 2 was not trained with seed 2"
+"$S2S" info --json ens/member2/best.model | grep -q '"seed":[[:space:]]*2' || fail "member 2 was not trained with seed 2"
 [ "$(wc -l < ens/test2016.hyp)" -eq 100 ] || fail "ensemble test2016.hyp: $(wc -l < ens/test2016.hyp) lines"
 
 echo "cli_recipe: $fails failures"

@@ -62,8 +62,8 @@ expect 1 "bad.bpe:3: expected two symbols separated by one space" "$S2S" tokeniz
 head -2000 "$m30k/train.de" > t.de; head -2000 "$m30k/train.en" > t.en
 "$S2S" train --src t.de --tgt t.en --tokenizer bpe --bpe-merges 1500 --embed 64 --hidden 64 \
     --batch 32 --max-steps 250 --optim sgd --lr 8 --clip 1 --dropout 0 --threads 2 -q --model m.s2s || fail "train bpe"
-"$S2S" info m.s2s | grep -q '"kind":[[:space:]]*"bpe"' || fail "model does not record the bpe tokenizer"
-"$S2S" info m.s2s | grep -q '"merges"' || fail "model does not hold the merges"
+"$S2S" info --json m.s2s | grep -q '"kind":[[:space:]]*"bpe"' || fail "model does not record the bpe tokenizer"
+"$S2S" info --json m.s2s | grep -q '"merges"' || fail "model does not hold the merges"
 head -50 "$m30k/test2016.de" > raw.de
 "$S2S" translate -m m.s2s -q -i raw.de -o raw.en --beam 2 || fail "translate raw text"
 [ "$(wc -l < raw.en)" -eq 50 ] || fail "50 lines in, $(wc -l < raw.en) out"
@@ -74,7 +74,7 @@ echo "sample: $(head -2 raw.en | tr '\n' '|')"
 "$S2S" train --src t.de --tgt t.en --bpe-codes c1.bpe --embed 16 --hidden 16 --max-steps 2 -q --model m2.s2s \
     || fail "train with --bpe-codes"
 last=$(tail -1 c1.bpe)
-"$S2S" info m2.s2s | grep -qF "\"$last\"]" || fail "--bpe-codes: the last merge '$last' is not stored last"
+"$S2S" info --json m2.s2s | grep -qF "\"$last\"]" || fail "--bpe-codes: the last merge '$last' is not stored last"
 
 echo "cli_tok: $fails failures"
 [ "$fails" -eq 0 ]

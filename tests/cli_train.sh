@@ -7,7 +7,7 @@ set -u
 demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
 cd "$tmp"
 
-params() { "$S2S" info "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+params() { "$S2S" info --json "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
 
 head -200 "$demo/train.en" > s.en; head -200 "$demo/train.de" > s.de
 head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
@@ -84,7 +84,7 @@ expect 0 "skipped [0-9]+ pairs longer than --max-len 4" "$S2S" train --src s.en 
 # ---- a model, info, a truncated model ----
 expect 0 "" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt v.de $small \
     --max-steps 30 --log run.jsonl --model a.s2s
-"$S2S" info a.s2s > info.json || fail "info a.s2s failed"
+"$S2S" info --json a.s2s > info.json || fail "info a.s2s failed"
 grep -q '"format":[[:space:]]*"s2s-model"' info.json || fail "info lacks the format"
 grep -q '"batch_in_epoch"' info.json || fail "info lacks the training state"
 grep -q '"step":30,' run.jsonl || grep -q '"step":[[:space:]]*30' run.jsonl || fail "log lacks step 30: $(tail -2 run.jsonl)"
@@ -92,11 +92,11 @@ grep -q '"valid_ppl"' run.jsonl || fail "log lacks valid_ppl"
 grep -q '"tgt_tokens_per_s"' run.jsonl || fail "log lacks tgt_tokens_per_s"
 size=$(stat -c %s a.s2s)
 head -c $((size / 2)) a.s2s > cut.s2s
-expect 1 "cut.s2s: .*truncated" "$S2S" info cut.s2s
+expect 1 "cut.s2s: .*truncated" "$S2S" info --json cut.s2s
 expect 1 "cut.s2s: .*truncated" "$S2S" train --resume cut.s2s --max-steps 40
 printf 'hello, not a model at all, but long enough to have a header' > foreign.s2s
-expect 1 "foreign.s2s: not an s2s model file" "$S2S" info foreign.s2s
-expect_full 1 "s2s info: stdout: write failed: No space left on device" "$S2S" info a.s2s
+expect 1 "foreign.s2s: not an s2s model file" "$S2S" info --json foreign.s2s
+expect_full 1 "s2s info: stdout: write failed: No space left on device" "$S2S" info --json a.s2s
 expect_full 1 "s2s: stdout: write failed: No space left on device" "$S2S" --help
 expect_full 1 "s2s: stdout: write failed: No space left on device" "$S2S" --version
 expect_full 1 "s2s train: stdout: write failed: No space left on device" "$S2S" train --help
@@ -119,7 +119,7 @@ run --max-steps 40 --model d3.s2s --seed 8 || fail "train d3"
 run --max-steps 20 --model r.s2s || fail "train r to 20"
 "$S2S" train --resume r.s2s --max-steps 40 -q || fail "resume r to 40"
 [ "$(params r.s2s)" = "$(params d1.s2s)" ] || fail "resumed model differs from the uninterrupted one"
-"$S2S" info r.s2s | grep -q '"step":[[:space:]]*40' || fail "resumed model is not at step 40"
+"$S2S" info --json r.s2s | grep -q '"step":[[:space:]]*40' || fail "resumed model is not at step 40"
 expect 2 "--hidden 32: cannot change when resuming \(the model has 16\)" \
     "$S2S" train --resume r.s2s --hidden 32 --max-steps 50
 
@@ -129,8 +129,8 @@ run --optim adam --max-steps 20 --model ad.s2s || fail "train adam to 20"
 "$S2S" train --resume ad.s2s --max-steps 40 -q || fail "resume adam to 40"
 [ "$(params ad.s2s)" = "$(params ad1.s2s)" ] || fail "resumed Adam model differs from the uninterrupted one"
 [ "$(params ad1.s2s)" != "$(params d1.s2s)" ] || fail "--optim adam trained the same model as sgd"
-"$S2S" info ad.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "info does not name the optimizer"
-"$S2S" info ad.s2s | grep -q '"lr":[[:space:]]*0.002' || fail "adam's default lr is not 0.002"
+"$S2S" info --json ad.s2s | grep -q '"optim":[[:space:]]*"adam"' || fail "info does not name the optimizer"
+"$S2S" info --json ad.s2s | grep -q '"lr":[[:space:]]*0.002' || fail "adam's default lr is not 0.002"
 expect 2 "--optim sgd: cannot change when resuming" "$S2S" train --resume ad.s2s --optim sgd --max-steps 50
 expect 2 "--optim: 'adamw' is not sgd or adam" run --optim adamw --max-steps 1
 run --optim adam --max-steps 20 --model adb.s2s --keep-best >/dev/null || fail "adam keep-best"
@@ -147,7 +147,7 @@ expect 2 "--label-smoothing: 1.5 is out of range" run --max-steps 1 --model ls2.
 # ---- config file: keys are the long options; the command line wins ----
 printf '{"src": "s.en", "tgt": "s.de", "hidden": 12, "embed": 8, "max-steps": 3, "quiet": true, "no-reverse": true}' > c.json
 "$S2S" train --config c.json --hidden 10 --model c.s2s || fail "train with --config"
-"$S2S" info c.s2s > cinfo.json
+"$S2S" info --json c.s2s > cinfo.json
 grep -q '"hidden":[[:space:]]*10' cinfo.json || fail "command line did not win over the config file"
 grep -q '"embed":[[:space:]]*8' cinfo.json || fail "config file value not used"
 grep -q '"reverse":[[:space:]]*false' cinfo.json || fail "no-reverse from the config file not used"
@@ -169,7 +169,7 @@ wait $pid; code=$?
 [ $code = 130 ] || fail "SIGINT: exit code $code (want 130)"
 grep -q "interrupted by signal 2: saved i.s2s after [0-9]* steps" i.err || fail "SIGINT message: $(cat i.err)"
 [ "$(grep -c "saved i.s2s" i.err)" = 1 ] || fail "SIGINT: not one 'saved' line: $(grep saved i.err)"
-at=$("$S2S" info i.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
+at=$("$S2S" info --json i.s2s | grep -o '"step":[[:space:]]*[0-9]*' | head -1 | grep -o '[0-9]*$')
 [ -n "$at" ] && [ "$at" -ge 5 ] || fail "SIGINT: saved at step ${at:-?}, wanted >= 5"
 to=$((${at:-5} + 20))
 run --max-steps $to --model u.s2s || fail "uninterrupted $to steps"
@@ -186,7 +186,7 @@ for delay in 0 0.05 0.2; do
     wait_until 600 test -f k.s2s || fail "kill -9: no checkpoint written in 600 s"
     sleep $delay
     kill -9 $pid; wait $pid 2> /dev/null
-    "$S2S" info k.s2s > /dev/null || fail "kill -9 ${delay}s after the first save left an unloadable k.s2s"
+    "$S2S" info --json k.s2s > /dev/null || fail "kill -9 ${delay}s after the first save left an unloadable k.s2s"
 done
 rm -f k.s2s.tmp.* # a kill -9 in the middle of a save leaves its temporary file (documented)
 
@@ -208,8 +208,8 @@ expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $sma
     --valid-bleu --keep-best --patience 2 --lr 1e-12 --model p.s2s --log p.jsonl || fail "train with --patience"
 [ "$(grep -c valid_bleu p.jsonl)" -eq 3 ] || fail "patience 2 with no progress: $(grep -c valid_bleu p.jsonl) validations, wanted 3"
 [ -f p.best.s2s ] || fail "--keep-best wrote no p.best.s2s"
-"$S2S" info p.best.s2s | grep -q '"step":[[:space:]]*13' || fail "best model is not the first validation's (step 13)"
-"$S2S" info p.s2s | grep -q '"bad_valids":[[:space:]]*2' || fail "patience count not saved"
+"$S2S" info --json p.best.s2s | grep -q '"step":[[:space:]]*13' || fail "best model is not the first validation's (step 13)"
+"$S2S" info --json p.s2s | grep -q '"bad_valids":[[:space:]]*2' || fail "patience count not saved"
 
 # ---- a learning run: the best model is the validation with the best BLEU, and
 # ---- that BLEU is what s2s translate (greedy) + s2s bleu give for it ----
@@ -219,7 +219,7 @@ expect 1 "/dev/null: not a regular file" "$S2S" train --src s.en --tgt s.de $sma
 read -r bstep bbleu nval < <(grep valid_bleu lb.jsonl | sed 's/.*"step":\([0-9]*\).*"valid_bleu":\([0-9.eE+-]*\).*/\1 \2/' |
     awk '$2 > b || n == 0 { b = $2; s = $1 } { n++ } END { print s, b, n }')
 [ "${nval:-0}" -ge 10 ] || fail "--valid-every 6 over 60 steps gave ${nval:-0} validations"
-"$S2S" info lb.best.s2s | grep -q "\"step\":[[:space:]]*$bstep," || fail "lb.best.s2s is not from step $bstep (best logged BLEU $bbleu)"
+"$S2S" info --json lb.best.s2s | grep -q "\"step\":[[:space:]]*$bstep," || fail "lb.best.s2s is not from step $bstep (best logged BLEU $bbleu)"
 "$S2S" translate -m lb.best.s2s --beam 1 -q < v.en > lb.hyp || fail "translate with the best model"
 got=$("$S2S" bleu v.de -i lb.hyp -b -w 6)
 awk -v a="$got" -v b="$bbleu" 'BEGIN { exit !((a - b) ^ 2 < 1e-10) }' ||

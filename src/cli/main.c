@@ -31,7 +31,7 @@ static const Command commands[] = {
     {"convert", "store a model's decoder weights in bf16 or int8 (--precision)", cli_convert},
     {"shortlist", "learn a lexical shortlist for faster decoding (--shortlist)", cli_shortlist},
     {"average", "the mean of several models' parameters (checkpoint averaging)", cli_average},
-    {"info", "print a model file's metadata as JSON", cli_info},
+    {"info", "check a model file and summarise it (--json: all its metadata)", cli_info},
 };
 enum { NCOMMANDS = sizeof commands / sizeof *commands };
 

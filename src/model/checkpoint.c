@@ -342,7 +342,7 @@ int ckpt_save(const char *given, const TranslationModel *tm, const CkptTraining 
 typedef struct {
     FILE *f;
     uint64_t json_len, nparams, size;
-    uint32_t flags;
+    uint32_t flags, version;
     uint64_t hash;        /* FNV-1a of every byte read so far */
     uint64_t checksum;    /* the file's, once read_params has read it */
     char *json;           /* (json_len + 1), NUL-terminated */
@@ -400,6 +400,7 @@ static int check_header(const char *path, const unsigned char *head, ModelFile *
                         "%s: model format version %" PRIu32 " is not supported (this s2s reads 1 to %d)",
                         path, version, CKPT_VERSION);
     r->flags = get_u32(head + 12);
+    r->version = version;
     uint32_t known = (version >= 2 ? CKPT_FLAG_ADAM | CKPT_FLAG_RAW : 0) |
                      (version >= 3 ? CKPT_FLAG_QUANT : 0);
     if (r->flags & ~known)
@@ -861,6 +862,7 @@ int ckpt_read_info(const char *path, cJSON **out, S2sErr *err)
         rc = s2s_fail(err, S2S_ENOMEM, "%s: out of memory", path);
     if (root) {
         cJSON *file = cJSON_AddObjectToObject(root, "file");
+        cJSON_AddNumberToObject(file, "format_version", r.version);
         cJSON_AddNumberToObject(file, "bytes", (double)r.size);
         cJSON_AddNumberToObject(file, "nparams", (double)r.nparams);
         snprintf(sum, sizeof sum, "%016" PRIx64, r.checksum);

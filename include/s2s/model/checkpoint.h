@@ -189,7 +189,7 @@ int ckpt_save(const char *path, const TranslationModel *tm, const CkptTraining *
 /* Fills ck (owned by the caller, freed with ckpt_free). */
 int ckpt_load(const char *path, Checkpoint *ck, S2sErr *err);
 /* Checks the whole file like ckpt_load and returns its JSON metadata with
- * a "file" object added: bytes, nparams, checksum_fnv1a64 (the file's) and
+ * a "file" object added: format_version, bytes, nparams, checksum_fnv1a64 (the file's) and
  * params_fnv1a64 (of the parameter block alone, to compare weights);
  * *out owned by the caller. */
 int ckpt_read_info(const char *path, cJSON **out, S2sErr *err);
