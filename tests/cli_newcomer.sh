@@ -133,6 +133,25 @@ done
     fail "info --json is not the whole metadata"
 "$S2S" info r1.int8.s2s | grep -q "^precision: *int8" || fail "info summary of an int8 file"
 
+# ---- --dump-config: every resolved option, without data options, threads "auto" ----
+"$S2S" train --dump-config > dc.json || fail "--dump-config without --src/--tgt"
+python3 - dc.json <<'PY' || fail "--dump-config: $(tr -d '\n\t' < dc.json | head -c 600)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = {"arch": str, "cell": "lstm", "tokenizer": "bpe", "optim": "adam", "valid-metrics": "ppl",
+        "threads": "auto", "early-stopping-on": "any", "lr": 0.002, "src": None}
+for k, v in want.items():
+    assert k in d, k
+    assert (isinstance(d[k], v) if isinstance(v, type) else d[k] == v), (k, d[k])
+assert "attention" in d
+PY
+"$S2S" train --dump-config --threads 3 | grep -q '"threads":[[:space:]]*3,' || fail "--dump-config --threads 3"
+"$S2S" train --dump-config --valid-bleu --valid-src v.en --valid-tgt v.de | grep -q '"valid-metrics":[[:space:]]*"bleu,ppl"' || fail "--dump-config: valid-metrics with --valid-bleu"
+"$S2S" train --help | grep -q -- "--dump-config" || fail "--dump-config not in train --help"
+"$S2S" train --dump-config "${small[@]}" --max-steps 2 --model dc1.s2s > dc1.json &&
+    "$S2S" train --config dc1.json -q && "$S2S" train "${small[@]}" --max-steps 2 --model dc2.s2s -q || fail "train from a dumped config"
+[ "$(params dc1.s2s)" = "$(params dc2.s2s)" ] || fail "the dumped config (threads auto, nulls) trains another model"
+
 # ---- s2s bleu with sacreBLEU's flags; a tokenized hypothesis is not scored silently ----
 m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k
 if [ -f "$m30k/test2016.en" ]; then

@@ -98,11 +98,6 @@ static int parse_args(int argc, char **argv, TrainConfig *cli)
     cli_habits_longs(CLI_TRAIN, longs, n, CLI_MAX_OPTIONS);
     int c, rc = 0;
     unsigned char seen[TRAIN_MAX_OPTIONS] = {0};
-    if (argc < 2) {
-        fprintf(stderr, "s2s train: what to train on? --src FILE --tgt FILE at least; "
-                        "s2s train --help lists every option\n");
-        return CLI_USAGE;
-    }
     opterr = 0;
     if (cli_habits_prescan("train", argc, argv, longs))
         return CLI_USAGE;
@@ -215,7 +210,7 @@ static int signal_code(int sig)
 static int start(TrainConfig *cli, TrainConfig *cfg, Checkpoint *cp, Trainer *t, int *resumed,
                  int *usage, S2sErr *err)
 {
-    int rc = train_config_resolve(cfg, cli, cp, resumed, err);
+    int rc = train_config_resolve(cfg, cli, cp, resumed, 1, err);
     if (!rc && dist_rank() == 0)
         rc = train_check_files(cfg, err);
     *usage = rc == S2S_EINVAL;
@@ -249,7 +244,7 @@ static int dump_config(const TrainConfig *cli)
     S2sErr err;
     int resumed = 0;
     memset(&cp, 0, sizeof cp);
-    int rc = train_config_resolve(&cfg, cli, &cp, &resumed, &err);
+    int rc = train_config_resolve(&cfg, cli, &cp, &resumed, 0, &err);
     const char *inputs[2];
     int n = 0;
     if (!rc && cfg.config)
@@ -260,14 +255,9 @@ static int dump_config(const TrainConfig *cli)
         rc = S2S_EIO;
     if (rc)
         fprintf(stderr, "s2s train: %s\n", err.msg);
-    cJSON *j = rc ? NULL : train_config_to_json(&cfg);
+    cJSON *j = rc ? NULL : train_config_resolved_json(&cfg);
     cJSON_DeleteItemFromObjectCaseSensitive(j, "config");
     cJSON_DeleteItemFromObjectCaseSensitive(j, "resume");
-    int adam = !cfg.optim || !strcmp(cfg.optim, "adam"); /* the defaults that depend on others, resolved */
-    if (j && !cfg.optim)
-        cJSON_AddStringToObject(j, "optim", "adam");
-    if (j && adam && !cfg.set[train_option_index("lr")])
-        cJSON_ReplaceItemInObjectCaseSensitive(j, "lr", cJSON_CreateNumber(TRAIN_ADAM_LR));
     char *text = j ? cJSON_Print(j) : NULL;
     if (text)
         puts(text);
@@ -289,6 +279,12 @@ static int train_main(int argc, char **argv)
     memset(&t, 0, sizeof t);
     train_config_defaults(&cli);
     train_config_defaults(&cfg);
+    if (argc < 2) {
+        fprintf(stderr, "s2s train: what to train on? --src FILE --tgt FILE at least; "
+                        "s2s train --help lists every option\n");
+        trainer_agree(&t, S2S_EINVAL, &err); /* the other ranks stop too */
+        return CLI_USAGE;
+    }
     int dump = take_flag(&argc, argv, "--dump-config");
     int rc = parse_args(argc, argv, &cli);
     if (rc) {

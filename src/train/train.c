@@ -265,8 +265,7 @@ static int new_model(Trainer *t, S2sErr *err)
         .embed = t->cfg.embed, .hidden = t->cfg.hidden, .layers = t->cfg.layers,
         .reverse = !t->cfg.no_reverse,
     };
-    if (t->cfg.arch)
-        model_arch_from_name(t->cfg.arch, &mc.arch); /* checked by train_config_check */
+    model_arch_from_name(t->cfg.arch ? t->cfg.arch : TRAIN_DEFAULT_ARCH, &mc.arch); /* checked */
     if (t->cfg.cell)
         cell_from_name(t->cfg.cell, &mc.cell);
     mc.attn = ATTN_GENERAL;

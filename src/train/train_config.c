@@ -172,6 +172,9 @@ static int set_from_json_item(TrainConfig *c, int i, const cJSON *item, const ch
 {
     const TrainOption *o = &train_options[i];
     char num[64];
+    if (cJSON_IsNull(item) || (o->type == OPT_INT && !strcmp(o->name, "threads") &&
+                               cJSON_IsString(item) && !strcmp(item->valuestring, "auto")))
+        return 0; /* --dump-config's "not given" and "auto": the default */
     if (o->type == OPT_STR && cJSON_IsString(item))
         return train_config_set(c, i, item->valuestring, err);
     if (o->type == OPT_FLAG && cJSON_IsBool(item))
@@ -224,6 +227,43 @@ cJSON *train_config_to_json(const TrainConfig *c)
     return o;
 }
 
+/* The default of string option name where it depends on the others, or NULL. */
+static const char *string_default(const TrainConfig *c, const char *name)
+{
+    const char *arch = c->arch ? c->arch : TRAIN_DEFAULT_ARCH;
+    static const char *const fixed[][2] = {{"arch", TRAIN_DEFAULT_ARCH}, {"cell", "lstm"}, {"tokenizer", "bpe"},
+                                           {"optim", "adam"}, {"early-stopping-on", "any"}};
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+        if (!strcmp(name, fixed[k][0]))
+            return fixed[k][1];
+    if (!strcmp(name, "attention"))
+        return strcmp(arch, "attention") ? NULL : "general";
+    if (!strcmp(name, "valid-metrics"))
+        return c->valid_bleu ? "bleu,ppl" : "ppl";
+    if (!strcmp(name, "model"))
+        return "model.s2s";
+    return NULL;
+}
+
+cJSON *train_config_resolved_json(const TrainConfig *c)
+{
+    cJSON *given = train_config_to_json(c), *o = cJSON_CreateObject();
+    int adam = !c->optim || !strcmp(c->optim, "adam");
+    for (int i = 0; given && o && i < train_noptions; i++) { /* in the table's order */
+        const char *name = train_options[i].name, *d = NULL;
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(given, name);
+        if (!v && train_options[i].type == OPT_STR)
+            v = (d = string_default(c, name)) ? cJSON_CreateString(d) : cJSON_CreateNull();
+        if (!strcmp(name, "lr") && adam && !c->set[i])
+            cJSON_Delete(v), v = cJSON_CreateNumber(TRAIN_ADAM_LR);
+        if (!strcmp(name, "threads") && !c->set[i])
+            cJSON_Delete(v), v = cJSON_CreateString("auto");
+        cJSON_AddItemToObject(o, name, v);
+    }
+    cJSON_Delete(given);
+    return o;
+}
+
 int train_config_merge(TrainConfig *dst, const TrainConfig *src, S2sErr *err)
 {
     for (int i = 0; i < train_noptions; i++) {
@@ -265,8 +305,6 @@ static int check_valid_metrics(const TrainConfig *c, S2sErr *err)
 int train_config_check(const TrainConfig *c, S2sErr *err)
 {
     int rc;
-    if (!c->src || !c->tgt)
-        return s2s_fail(err, S2S_EINVAL, "--src and --tgt are required");
     if (!c->valid_src != !c->valid_tgt)
         return s2s_fail(err, S2S_EINVAL, "--valid-src and --valid-tgt go together");
     if ((rc = check_range("layers", c->layers, 1, MODEL_MAX_LAYERS, err)) ||
@@ -316,10 +354,11 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
                         "no subwords)", c->tokenizer);
     if (c->optim && strcmp(c->optim, "sgd") && strcmp(c->optim, "adam"))
         return s2s_fail(err, S2S_EINVAL, "--optim: '%s' is not sgd or adam", c->optim);
-    if (c->bidirectional && !(c->arch && strcmp(c->arch, "attention") == 0))
+    const char *arch_name = c->arch ? c->arch : TRAIN_DEFAULT_ARCH;
+    if (c->bidirectional && strcmp(arch_name, "attention") != 0)
         return s2s_fail(err, S2S_EINVAL, "--bidirectional is for --arch attention (the others "
                         "start the decoder from one direction's final state alone)");
-    if (c->tied_embeddings && c->arch && strcmp(c->arch, "encdec") == 0)
+    if (c->tied_embeddings && strcmp(arch_name, "encdec") == 0)
         return s2s_fail(err, S2S_EINVAL, "--tied-embeddings: encdec's output layer reads "
                         "[h; embedding; c], wider than the embeddings (use seq2seq or attention)");
     if (c->tied_embeddings && c->embed != c->hidden)
@@ -506,7 +545,7 @@ static int check_fixed(const TrainConfig *ck, const TrainConfig *file, const Tra
 }
 
 int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
-                         S2sErr *err)
+                         int need_data, S2sErr *err)
 {
     TrainConfig file, ck;
     int rc = 0;
@@ -533,6 +572,8 @@ int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *c
     if (!out->model && (rc = train_config_set(out, train_option_index("model"), "model.s2s", err)))
         goto done;
     rc = train_config_check(out, err);
+    if (!rc && need_data && (!out->src || !out->tgt))
+        rc = s2s_fail(err, S2S_EINVAL, "--src and --tgt are required");
 done:
     train_config_free(&file);
     train_config_free(&ck);

@@ -35,6 +35,7 @@ enum { TRAIN_MAX_OPTIONS = 64 };
 enum { TRAIN_MAX_KEPT = 100 };
 /* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
 #define TRAIN_ADAM_LR 0.002
+#define TRAIN_DEFAULT_ARCH "seq2seq" /* --arch when not given */
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
@@ -73,7 +74,8 @@ int train_config_merge(TrainConfig *dst, const TrainConfig *src, S2sErr *err);
 int train_option_equal(const TrainConfig *a, const TrainConfig *b, int i);
 /* Option i's value as text (for messages); buf of cap bytes. */
 const char *train_option_text(const TrainConfig *c, int i, char *buf, size_t cap);
-/* Ranges and required options. */
+/* Ranges and what options need of each other (not the data: see
+ * train_config_resolve). */
 int train_config_check(const TrainConfig *c, S2sErr *err);
 /* The options of a run: defaults < the --resume checkpoint's < the
  * --config file's < cli (the command line's). The checkpoint (loaded into
@@ -81,9 +83,15 @@ int train_config_check(const TrainConfig *c, S2sErr *err);
  * options, not the files its run wrote nor --model (the --resume file unless
  * given); an option that defines the model cannot change on resume
  * (S2S_EINVAL); --config takes JSON only and no "config" key. out is
- * checked (train_config_check). */
+ * checked (train_config_check), and with need_data --src and --tgt are
+ * required. */
 int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
-                         S2sErr *err);
+                         int need_data, S2sErr *err);
+/* Every option of c as --dump-config prints it, for --config: the defaults
+ * that depend on others resolved (optim adam, its lr, valid-metrics,
+ * arch, cell, tokenizer, ...), threads "auto" unless given, and null for
+ * a file or choice not given. Owned by the caller. */
+cJSON *train_config_resolved_json(const TrainConfig *c);
 /* The validation metrics: which are on, and which decides the best model
  * (VALID_PPL, VALID_BLEU, VALID_CHRF): --valid-metrics (Marian's names
  * accepted), else bleu then ppl with --valid-bleu, else ppl alone. */
