@@ -133,6 +133,19 @@ done
     fail "info --json is not the whole metadata"
 "$S2S" info r1.int8.s2s | grep -q "^precision: *int8" || fail "info summary of an int8 file"
 
+# ---- every input checked before any work (BPE, vocabularies) ----
+head -299 s.de > short.de
+expect 1 "s.en has 300 lines but short.de has 299: the files must be aligned line by line" \
+    "$S2S" train --src s.en --tgt short.de --embed 8 --hidden 8 --max-steps 1 --model x.s2s
+! grep -q "BPE\|learn" err.txt || fail "misaligned corpus reported after work began: $(cat err.txt)"
+expect 1 "missing.de: cannot open" "$S2S" train --src s.en --tgt missing.de --embed 8 --hidden 8 --max-steps 1 --model x.s2s
+! grep -q "BPE\|learn" err.txt || fail "missing corpus reported after work began: $(cat err.txt)"
+expect 1 "v.en has 30 lines but short.de has 299" "$S2S" train --src s.en --tgt s.de --valid-src v.en --valid-tgt short.de \
+    --embed 8 --hidden 8 --max-steps 1 --model x.s2s
+! grep -q "BPE\|learn" err.txt || fail "misaligned validation set reported after work began: $(cat err.txt)"
+expect 1 "nocodes.txt: cannot open" "$S2S" train --src s.en --tgt s.de --bpe-codes nocodes.txt --max-steps 1 --model x.s2s
+[ ! -e x.s2s ] || fail "a model was written"
+
 # ---- --dump-config: every resolved option, without data options, threads "auto" ----
 "$S2S" train --dump-config > dc.json || fail "--dump-config without --src/--tgt"
 python3 - dc.json <<'PY' || fail "--dump-config: $(tr -d '\n\t' < dc.json | head -c 600)"

@@ -35,6 +35,32 @@ int linereader_open(LineReader *r, const char *path, S2sErr *err)
     return 0;
 }
 
+int text_count_lines(const char *path, long max_line, long *n, S2sErr *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char buf[1 << 16];
+    size_t got;
+    long lines = 0, len = 0; /* the current line's bytes so far */
+    int rc = 0;
+    while (!rc && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+        for (size_t i = 0; i < got && !rc; i++) {
+            if (buf[i] == '\n')
+                lines++, len = 0;
+            else if (++len > max_line)
+                rc = s2s_fail(err, S2S_EFORMAT, "%s:%ld: line longer than %ld bytes (see "
+                              "--max-line-bytes)", path, lines + 1, max_line);
+        }
+    }
+    int e = errno;
+    if (!rc && ferror(f))
+        rc = s2s_fail(err, S2S_EIO, "%s: read failed: %s", path, strerror(e));
+    fclose(f);
+    *n = lines + (len > 0);
+    return rc;
+}
+
 int linereader_next(LineReader *r, S2sErr *err)
 {
     size_t n = 0;

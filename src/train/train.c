@@ -144,6 +144,32 @@ static int check_outputs(const TrainConfig *c, const char *const *inputs, int n,
     return 0;
 }
 
+/* Before any work (BPE, vocabularies): each input opens, and a corpus'
+ * two sides have as many lines (as corpus.c would find after reading them). */
+static int check_inputs(const TrainConfig *c, S2sErr *err)
+{
+    const char *pairs[2][2] = {{c->src, c->tgt}, {c->valid_src, c->valid_tgt}};
+    for (int k = 0; k < 2; k++) {
+        long n[2];
+        if (!pairs[k][0] || !pairs[k][1] || !strcmp(pairs[k][0], "-") || !strcmp(pairs[k][1], "-"))
+            continue; /* stdin is read once, later */
+        for (int s = 0; s < 2; s++) {
+            int rc = text_count_lines(pairs[k][s], c->max_line_bytes, &n[s], err);
+            if (rc)
+                return rc;
+        }
+        if (n[0] != n[1])
+            return s2s_fail(err, S2S_EFORMAT, "%s has %ld lines but %s has %ld: the files must be "
+                            "aligned line by line", pairs[k][0], n[0], pairs[k][1], n[1]);
+    }
+    FILE *f = c->bpe_codes ? fopen(c->bpe_codes, "rb") : NULL;
+    if (c->bpe_codes && !f)
+        return s2s_fail(err, S2S_EIO, "%s: cannot open: %s", c->bpe_codes, strerror(errno));
+    if (f)
+        fclose(f);
+    return 0;
+}
+
 int train_check_files(const TrainConfig *c, S2sErr *err)
 {
     const char *all[] = {c->src, c->tgt, c->valid_src, c->valid_tgt, c->bpe_codes, c->config};
@@ -152,7 +178,7 @@ int train_check_files(const TrainConfig *c, S2sErr *err)
     for (int i = 0; i < 6; i++)
         if (all[i])
             inputs[n++] = all[i];
-    if ((rc = check_outputs(c, inputs, n, err)))
+    if ((rc = check_outputs(c, inputs, n, err)) || (rc = check_inputs(c, err)))
         return rc;
     /* --log and the translations are no more the checkpoint resumed than an input */
     if (c->resume && ((c->log && (rc = not_an_input("log", c->log, (const char *const *)&c->resume, 1, err))) ||

@@ -26,6 +26,11 @@ typedef struct {
 /* path "-" or NULL reads stdin; a closed or write-only stdin is an error
  * ("stdin: cannot read: ..."). */
 int linereader_open(LineReader *r, const char *path, S2sErr *err);
+/* The lines of file path as LineReader reads them (a last line without
+ * '\n' counts), read in blocks with nothing kept: 0 and *n, or
+ * "PATH: cannot open: ...", "PATH:LINE: line longer than MAX bytes ...",
+ * "PATH: read failed: ...". */
+int text_count_lines(const char *path, long max_line, long *n, S2sErr *err);
 /* Reads the next line: 1 when one was read, 0 at the end, < 0 on error
  * (a line longer than max_line bytes is "NAME:LINE: line longer than N
  * bytes"). */
