@@ -7,7 +7,7 @@
 # the Multi30k repository ships them).
 #
 #   bash scripts/multi30k.sh [DATA_DIR] [--dir de-en|en-de] [--time-limit MIN] [--threads N]
-#        [--arch seq2seq|encdec|attention] [--cell lstm|gru|rnn] [--out DIR] [--smoke]
+#        [--arch attention|seq2seq|encdec] (default attention) [--cell lstm|gru|rnn] [--out DIR] [--smoke]
 #        [--ensemble N]
 #        [-- extra s2s train options, e.g. --overwrite to replace an earlier run in --out]
 # --smoke: the whole recipe on a 1,000-pair slice (100 valid, 100 test) with
@@ -17,7 +17,7 @@
 # -m A -m B ...); each member's own test BLEU goes to DIR/members.bleu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=../shared/data/multi30k dir=de-en minutes=60 threads=$(nproc) arch=seq2seq cell=lstm out=""
+data=../shared/data/multi30k dir=de-en minutes=60 threads=$(nproc) arch=attention cell=lstm out=""
 smoke=0 ensemble=1
 [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { data=$1; shift; }
 while [ $# -gt 0 ]; do

@@ -54,7 +54,7 @@ sed -n 1p mixed.out | grep -Eq '^[^|]+ \|\|\| -?[0-9.]+ \|\|\| [0-9]+-[0-9]+( [0
 echo "w1 w2" | "$S2S" translate -m copy.s2s -q --beam 3 --nbest 2 --alignment hard |
     grep -Evq '^0 \|\|\| .* \|\|\| -?[0-9.]+ \|\|\| [0-9 -]*$' && fail "n-best lines with --alignment malformed"
 # usage errors
-"$S2S" train --src train.txt --tgt train.txt --tokenizer word --embed 8 --hidden 8 --layers 1 \
+"$S2S" train --src train.txt --tgt train.txt --tokenizer word --arch seq2seq --embed 8 --hidden 8 --layers 1 \
     --max-steps 2 -q --model s2s.s2s || fail "train a seq2seq model"
 expect 2 "--alignment needs an attention model \(s2s.s2s is seq2seq\)" "$S2S" translate -m s2s.s2s --alignment hard -i test.txt
 expect 2 "--alignment: 'fuzzy' is not hard or soft" "$S2S" translate -m copy.s2s --alignment fuzzy -i test.txt

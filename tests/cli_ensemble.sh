@@ -15,7 +15,7 @@ head -400 "$root/data/demo/train.en" > s.en; head -400 "$root/data/demo/train.de
 head -30 "$root/data/demo/test.en" > t.en; head -30 "$root/data/demo/test.de" > t.de
 printf '\n' >> t.en; printf '\n' >> t.de # an empty line stays an empty line
 common=(--src s.de --tgt s.en --bpe-merges 200 --batch 16 --max-steps 300 --threads 2 -q)
-"$S2S" train "${common[@]}" --embed 16 --hidden 24 --seed 1 --model a.s2s || fail "train a"
+"$S2S" train "${common[@]}" --embed 16 --hidden 24 --arch seq2seq --seed 1 --model a.s2s || fail "train a"
 "$S2S" train "${common[@]}" --embed 24 --hidden 16 --arch attention --seed 2 --model b.s2s ||
     fail "train b"
 # another source vocabulary (fewer source words), same target side and BPE codes

@@ -85,7 +85,7 @@ head -1 s.en | "$S2S" translate -m m.s2s 2> unk0.err > /dev/null
 # ---- --valid-metrics and --valid-translation-output (Marian's names) ----
 head -400 "$demo/train.en" > s4.en; head -400 "$demo/train.de" > s4.de
 head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
-"$S2S" train --src s4.en --tgt s4.de --valid-src v.en --valid-tgt v.de --embed 32 --hidden 32 --batch 16 \
+"$S2S" train --src s4.en --tgt s4.de --valid-src v.en --valid-tgt v.de --arch seq2seq --embed 32 --hidden 32 --batch 16 \
     --max-steps 60 --valid-every 30 --optim sgd --lr 8 --clip 1 --threads 1 --valid-metrics chrf,bleu,ppl \
     --valid-translation-output vout.txt --model vm.s2s --log vm.jsonl -q || fail "training with --valid-metrics"
 [ "$(wc -l < vout.txt)" = 40 ] || fail "--valid-translation-output: $(wc -l < vout.txt) lines for 40"

@@ -59,7 +59,7 @@ for arch in seq2seq attention; do
     "$S2S" translate -m tied-$arch.s2s -q < t.en > tied.hyp && [ "$(wc -l < tied.hyp)" -eq 20 ] ||
         fail "translate with tied-$arch"
 done
-expect 2 "--bidirectional is for --arch attention" "$S2S" train --src s.en --tgt s.de --bidirectional
+expect 2 "--bidirectional is for --arch attention" "$S2S" train --src s.en --tgt s.de --arch seq2seq --bidirectional
 expect 2 "--tied-embeddings: encdec's output layer" "$S2S" train --src s.en --tgt s.de --arch encdec \
     --embed 16 --hidden 16 --tied-embeddings
 expect 2 "--tied-embeddings needs --embed equal to --hidden" "$S2S" train --src s.en --tgt s.de \

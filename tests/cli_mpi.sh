@@ -135,7 +135,7 @@ grep -q "interrupted by signal 15: saved k.s2s" t.err || fail "SIGTERM: no save 
 
 # a rank that reads other data, or cannot start: refused before any step, no model written
 head -599 s.en > o.en; echo "one other line" >> o.en
-one=(--tgt s.de --tokenizer word --embed 8 --hidden 8 --max-steps 3 --model m.s2s -q)
+one=(--tgt s.de --tokenizer word --arch seq2seq --batch 64 --embed 8 --hidden 8 --max-steps 3 --model m.s2s -q)
 # (as many pairs and target tokens: the message says so, not "600 pairs against rank 0's 600")
 expect 1 "rank 1 \(host [^)]*\) differs from rank 0 .* in its training data: as many pairs \(600\) and target tokens \([0-9]+\) as rank 0's, but other words" \
     timeout 300 mpirun --oversubscribe -np 1 "$mpi_bin" train --src s.en "${one[@]}" : \

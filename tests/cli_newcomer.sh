@@ -123,7 +123,7 @@ expect 2 "--src-lang: 'e n' is not a language code" "$S2S" train "${small[@]}" -
 
 # ---- s2s info: a summary by default, the whole metadata with --json ----
 "$S2S" info r1.s2s > sum.txt || fail "info r1.s2s"
-for k in "file:.*format version 2, [0-9]+ bytes: checked" "architecture: +seq2seq, lstm, 2 layers, embeddings 16, hidden 16" \
+for k in "file:.*format version 2, [0-9]+ bytes: checked" "architecture: +attention \(general score\), lstm, 2 layers, embeddings 16, hidden 16" \
     "parameters: +[0-9]+" "vocabularies: +[0-9]+ source, [0-9]+ target" "tokenizer: +word" "languages: +en -> de" \
     "training: +step 4, epoch 1" "run id: +[0-9a-f]{16}" "checksums: +file [0-9a-f]{16}, parameters [0-9a-f]{16}"; do
     grep -Eq "^$k" sum.txt || fail "info summary lacks /$k/: $(cat sum.txt)"
@@ -164,6 +164,48 @@ PY
 "$S2S" train --dump-config "${small[@]}" --max-steps 2 --model dc1.s2s > dc1.json &&
     "$S2S" train --config dc1.json -q && "$S2S" train "${small[@]}" --max-steps 2 --model dc2.s2s -q || fail "train from a dumped config"
 [ "$(params dc1.s2s)" = "$(params dc2.s2s)" ] || fail "the dumped config (threads auto, nulls) trains another model"
+
+# ---- s2s serve speaks OpenNMT-py's REST routes: /translator/*, the model id, alignments ----
+client="python3 $root/tests/serve_client.py"
+"$S2S" train --src s.en --tgt s.de --tokenizer word --embed 32 --hidden 32 --batch 16 --max-steps 200 --threads 2 \
+    --model att.s2s -q || fail "train att.s2s"
+"$S2S" serve -m att.s2s --port 0 --model-id 7 --beam 3 2> serve.log &
+spid=$!
+trap 'kill -KILL $spid 2> /dev/null; rm -rf "$tmp"' EXIT
+if wait_until 120 grep -q "listening on" serve.log; then
+    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' serve.log)
+    $client "$port" status GET /translator/health > h.txt && [ "$(head -1 h.txt)" = 200 ] && grep -q '"status":"ok"' h.txt ||
+        fail "/translator/health: $(cat h.txt)"
+    $client "$port" status GET /translator/models > mo.txt && [ "$(head -1 mo.txt)" = 200 ] || fail "/translator/models"
+    tail -1 mo.txt | python3 -c 'import json,sys; m=json.load(sys.stdin)[0]; assert m["id"]==7 and m["tokenizer"]=={"kind":"word","merges":0} and m["languages"]=={"src":"en","tgt":"de"} and m["config"]["arch"]=="attention" and len(m["run_id"])==16, m' ||
+        fail "/translator/models is not the summary: $(tail -1 mo.txt | head -c 400)"
+    $client "$port" status GET /models | tail -1 | cmp -s - <(tail -1 mo.txt) || fail "/models differs from /translator/models"
+    sent="three hundred forty two"
+    printf '[{"src": "%s", "id": 7, "align": true}]' "$sent" > ok.json
+    $client "$port" status POST /translator/translate ok.json > ok.txt && [ "$(head -1 ok.txt)" = 200 ] || fail "id 7: $(cat ok.txt)"
+    want=$(echo "$sent" | "$S2S" translate -m att.s2s --beam 3 --alignment hard -q | sed 's/.* ||| //')
+    got=$(tail -1 ok.txt | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][0]["align"])')
+    [ -n "$want" ] && [ "$got" = "$want" ] || fail "\"align\": '$got', translate --alignment hard: '$want'"
+    printf '[{"src": "%s", "id": 100}]' "$sent" > bad.json
+    $client "$port" status POST /translator/translate bad.json > bad.txt
+    [ "$(head -1 bad.txt)" = 404 ] && grep -q 'no model with \\"id\\" 100: this server has model 7' bad.txt ||
+        fail "an unknown model id: $(cat bad.txt)"
+    kill -TERM $spid; wait $spid || fail "serve exited $?"
+else
+    fail "serve did not start: $(cat serve.log)"
+fi
+"$S2S" train "${small[@]}" --arch seq2seq --max-steps 2 --model s2s.s2s -q || fail "train s2s.s2s"
+"$S2S" serve -m s2s.s2s --port 0 2> serve2.log &
+spid=$!
+if wait_until 120 grep -q "listening on" serve2.log; then
+    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' serve2.log)
+    printf '[{"src": "one", "align": true, "id": 100}]' > al.json
+    $client "$port" status POST /translator/translate al.json > al.txt
+    [ "$(head -1 al.txt)" = 400 ] && grep -q 'needs an attention model' al.txt || fail "align with seq2seq: $(cat al.txt)"
+    kill -TERM $spid; wait $spid || fail "serve exited $?"
+else
+    fail "serve did not start: $(cat serve2.log)"
+fi
 
 # ---- s2s bleu with sacreBLEU's flags; a tokenized hypothesis is not scored silently ----
 m30k=${S2S_SHARED_DATA:-$root/../shared/data}/multi30k

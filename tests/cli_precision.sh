@@ -48,7 +48,7 @@ for spec in "attention lstm --attention mlp" "encdec gru" "seq2seq rnn"; do
     shift 2
     "$S2S" train --src s.en --tgt s.de --arch "$arch" --cell "$cell" "$@" --embed 32 --hidden 64 \
         --layers 2 --batch 32 --max-steps 500 --tokenizer word --model "$arch.s2s" -q --seed 3 \
-        --threads 2 --dropout 0 || fail "training $arch failed"
+        --threads 2 --dropout 0 --label-smoothing 0 --decay-start 5 || fail "training $arch failed"
     compare "$arch-$cell" "$arch.s2s"
 done
 

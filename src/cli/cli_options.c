@@ -29,6 +29,8 @@ static const CliOption options[] = {
     {"host", CLI_K_HOST, V, CLI_ARG_STR, 0, 0, "ADDR",
      "IPv4 address to listen on (default 127.0.0.1: this machine only)"},
     {"port", CLI_K_PORT, V, CLI_ARG_LONG, 0, 65535, "N", "port (default 5000; 0: any free one, printed)"},
+    {"model-id", CLI_K_MODEL_ID, V, CLI_ARG_LONG, 0, 2147483647.0, "N",
+     "the model's id, which a request's \"id\" may name (OpenNMT's; default 100)"},
     {"beam", 'b', T, CLI_ARG_LONG, 1, CLI_MAX_BEAM, "K", "beam size; 1 = greedy (default 5)"},
     {"beam", 'b', V, CLI_ARG_LONG, 1, CLI_MAX_BEAM, "K",
      "beam size, also the most a request may ask; 1 = greedy (default 5)"},

@@ -54,6 +54,7 @@ static int parse_value(Args *a, int c, const char *v)
     case CLI_K_CONNS: o->max_conns = (int)x; break;
     case CLI_K_TIMEOUT: o->timeout_s = (int)x; break;
     case CLI_K_REQ_TIMEOUT: o->request_timeout_s = (int)x; break;
+    case CLI_K_MODEL_ID: o->model_id = (int)x; break;
     case CLI_K_PORT: o->port = (int)x; break;
     case CLI_K_HOST: o->host = v; break;
     case CLI_K_WEIGHTS:
@@ -69,7 +70,7 @@ static void defaults(Args *a)
                       .dec = decode_defaults(),
                       .threads = ncpu > 0 ? (int)ncpu : 1, .batch = 32, .max_wait_ms = 5,
                       .max_sentences = 1000, .max_queue = 4096, .max_body = 1L << 20,
-                      .max_len = 200, .max_conns = 256, .timeout_s = 30,
+                      .max_len = 200, .max_conns = 256, .timeout_s = 30, .model_id = 100,
                       .request_timeout_s = 60}};
 }
 

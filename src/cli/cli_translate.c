@@ -181,8 +181,8 @@ typedef struct {
     int read_failed; /* reading stopped at an error (printed): stop after this chunk */
     /* --alignment: the word of each source piece, line i's at src_word[sw_off[i] ..] */
     int *src_word, *map;
-    size_t *sw_off, sw_len, sw_cap, map_cap, pieces_cap, wptr_cap;
-    const char **pieces, **wptr; /* scratch: a hypothesis' pieces and words */
+    size_t *sw_off, sw_len, sw_cap, map_cap;
+    AlignScratch as; /* scratch: a hypothesis' pieces and words */
     TokBuf words;    /* scratch: word tokens */
     TextBuf align;   /* scratch: one hypothesis' alignment field */
     Shortlist sl;    /* --shortlist, else zeroed */
@@ -193,14 +193,6 @@ typedef struct {
 static int grow_ints(int **p, size_t *cap, size_t need)
 {
     int *q = s2s_grow(*p, cap, need, sizeof *q);
-    if (q)
-        *p = q;
-    return q ? 0 : -1;
-}
-
-static int grow_ptrs(const char ***p, size_t *cap, size_t need)
-{
-    const char **q = s2s_grow((void *)*p, cap, need, sizeof *q);
     if (q)
         *p = q;
     return q ? 0 : -1;
@@ -291,30 +283,14 @@ static int read_chunk(Run *r)
 static int append_alignment(Run *r, TextBuf *out, const Decoder *d, int s, int j, int i,
                             const int32_t *tok, int len, size_t from)
 {
-    const Tokenizer *tk = &r->ck[0].tm.tokenizer;
-    int rc = grow_ptrs(&r->pieces, &r->pieces_cap, (size_t)len + 1) ||
-                     grow_ints(&r->map, &r->map_cap, (size_t)len + 1) ? -1 : 0, ntw = len;
-    const char **p = r->pieces;
-    for (int u = 0; !rc && u < len; u++)
-        p[u] = vocab_word(&r->ck[0].tm.tgt_vocab, tok[u]), r->map[u] = u;
-    if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text just written */
-        int nw = tokenizer_encode_words(&r->words, r->text.p + from, r->text.len - from, NULL);
-        rc = nw < 0 || grow_ptrs(&r->wptr, &r->wptr_cap, (size_t)nw + 1) ? -1 : 0;
-        for (int k = 0; !rc && k < nw; k++)
-            r->wptr[k] = tokbuf_token(&r->words, k);
-        if (!rc)
-            ntw = align_piece_words(p, len, r->wptr, nw, r->map);
-    }
-    const int *sw = r->src_word + r->sw_off[i];
-    int nsrc = (int)(r->sw_off[i + 1] - r->sw_off[i]), nsw = 0;
-    for (int k = 0; k < nsrc; k++)
-        nsw = sw[k] + 1 > nsw ? sw[k] + 1 : nsw;
-    if (!rc)
-        rc = textbuf_append(out, " ||| ", 5);
-    if (!rc)
-        rc = align_format(out, r->a.alignment == 2, decode_hyp_attention(d, s, j), d->max_src,
-                          len, nsrc, r->ck[r->e.align].tm.model.cfg.reverse, sw, nsw, r->map, ntw);
-    return rc;
+    const TranslationModel *tm = &r->ck[0].tm;
+    int nsrc = (int)(r->sw_off[i + 1] - r->sw_off[i]);
+    if (textbuf_append(out, " ||| ", 5))
+        return -1;
+    return align_hypothesis(&r->as, out, r->a.alignment == 2, &tm->tokenizer, &tm->tgt_vocab, tok,
+                            len, r->text.p + from, r->text.len - from, decode_hyp_attention(d, s, j),
+                            d->max_src, nsrc, r->ck[r->e.align].tm.model.cfg.reverse,
+                            r->src_word + r->sw_off[i]);
 }
 
 /* Appends sentence s's output (line i of the chunk) to r->text. */
@@ -481,8 +457,7 @@ static void close_run(Run *r)
     free(r->sw_off);
     free(r->src_word);
     free(r->map);
-    free(r->pieces);
-    free(r->wptr);
+    align_scratch_free(&r->as);
     tokbuf_free(&r->words);
     textbuf_free(&r->align);
 }

@@ -93,3 +93,44 @@ int align_format(TextBuf *t, int soft, const float *att, int stride, int ntgt, i
     free(w);
     return rc;
 }
+
+void align_scratch_free(AlignScratch *s)
+{
+    tokbuf_free(&s->words);
+    free(s->map);
+    free((void *)s->pieces);
+    free((void *)s->wptr);
+    memset(s, 0, sizeof *s);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    void *q = s2s_grow(*p, cap, need, size);
+    if (q)
+        *p = q;
+    return q ? 0 : -1;
+}
+
+int align_hypothesis(AlignScratch *s, TextBuf *t, int soft, const Tokenizer *tk, const Vocab *tv,
+                     const int32_t *tok, int len, const char *text, size_t text_len,
+                     const float *att, int stride, int nsrc, int reverse, const int *src_word)
+{
+    int rc = grow((void **)&s->pieces, &s->pieces_cap, (size_t)len + 1, sizeof *s->pieces) ||
+                     grow((void **)&s->map, &s->map_cap, (size_t)len + 1, sizeof *s->map) ? -1 : 0;
+    int ntw = len, nsw = 0;
+    for (int u = 0; !rc && u < len; u++)
+        s->pieces[u] = vocab_word(tv, tok[u]), s->map[u] = u;
+    if (!rc && tk->kind == TOKENIZER_BPE && len > 0) { /* the words of the text written */
+        int nw = tokenizer_encode_words(&s->words, text, text_len, NULL);
+        rc = nw < 0 || grow((void **)&s->wptr, &s->wptr_cap, (size_t)nw + 1, sizeof *s->wptr) ? -1 : 0;
+        for (int k = 0; !rc && k < nw; k++)
+            s->wptr[k] = tokbuf_token(&s->words, k);
+        if (!rc)
+            ntw = align_piece_words(s->pieces, len, s->wptr, nw, s->map);
+    }
+    for (int k = 0; k < nsrc; k++)
+        nsw = src_word[k] + 1 > nsw ? src_word[k] + 1 : nsw;
+    if (!rc)
+        rc = align_format(t, soft, att, stride, len, nsrc, reverse, src_word, nsw, s->map, ntw);
+    return rc;
+}

@@ -17,6 +17,7 @@
 #include "s2s/base/json.h"
 #include "s2s/base/text.h"
 #include "s2s/base/utf8.h"
+#include "s2s/decode/align.h"
 #include "s2s/decode/translator.h"
 #include "s2s/model/quant.h"
 #include "s2s/serve/serve_page.h"
@@ -33,9 +34,11 @@ typedef struct {
     size_t len;
     int beam, nbest;    /* nbest <= beam */
     double lp;
+    int align;          /* "align": true: each hypothesis' word alignment */
     int taken;          /* handed to the batcher */
     int nhyp;           /* results: nhyp hypotheses, best first */
     char **hyp;
+    char **alignment;   /* with align: (nhyp) "i-j ..." as translate --alignment hard */
     double *score;
 } Sent;
 
@@ -50,9 +53,13 @@ struct Job {
 static void job_free(Job *j)
 {
     for (int i = 0; j && i < j->n; i++) {
-        for (int h = 0; h < j->sent[i].nhyp; h++)
+        for (int h = 0; h < j->sent[i].nhyp; h++) {
             free(j->sent[i].hyp[h]);
+            if (j->sent[i].alignment)
+                free(j->sent[i].alignment[h]);
+        }
         free(j->sent[i].hyp);
+        free(j->sent[i].alignment);
         free(j->sent[i].score);
     }
     if (j) {
@@ -106,6 +113,12 @@ struct Server {
     const int32_t **src;
     int *lens;
     TextBuf text;
+    /* "align": the round's source pieces' words, sentence i's at src_word + sw_off[i] */
+    int *src_word, *map;
+    size_t *sw_off, sw_cap, map_cap;
+    TokBuf words;
+    AlignScratch as;
+    TextBuf atext;
     /* the request deadline: the open connections' watches, the watchdog */
     pthread_mutex_t wmu;
     pthread_cond_t wtick;
@@ -136,8 +149,8 @@ static void wait_for_more(Server *s)
             break;
 }
 
-/* Takes (mu held) up to cap queued sentences of the first one's beam and
- * length penalty, oldest first; fully taken jobs leave the queue. */
+/* Takes (mu held) up to cap queued sentences of the first one's beam,
+ * length penalty and alignment request, oldest first; fully taken jobs leave the queue. */
 static void take_round(Server *s)
 {
     const Sent *key = NULL;
@@ -150,7 +163,7 @@ static void take_round(Server *s)
                 continue;
             if (!key)
                 key = x;
-            if (x->beam != key->beam || x->lp != key->lp)
+            if (x->beam != key->beam || x->lp != key->lp || x->align != key->align)
                 continue;
             x->taken = 1, j->ntaken++, s->queued--;
             s->round[s->nround++] = x;
@@ -160,6 +173,21 @@ static void take_round(Server *s)
         else
             pj = &j->next;
     }
+}
+
+/* Hypothesis h's alignment (x->align), of the text just written to sv->text. */
+static int hyp_alignment(Server *sv, const Decoder *d, int s, int i, int h, const int32_t *tok,
+                         int len, char **out)
+{
+    const Checkpoint *ck = &sv->ck[0];
+    int nsrc = (int)(sv->sw_off[i + 1] - sv->sw_off[i]);
+    sv->atext.len = 0;
+    if (d && align_hypothesis(&sv->as, &sv->atext, 0, &ck->tm.tokenizer, &ck->tm.tgt_vocab, tok, len,
+                              sv->text.p ? sv->text.p : "", sv->text.len, decode_hyp_attention(d, s, h),
+                              d->max_src, nsrc, sv->ck[sv->e.align].tm.model.cfg.reverse,
+                              sv->src_word + sv->sw_off[i]))
+        return -1;
+    return (*out = strndup(sv->atext.p ? sv->atext.p : "", sv->atext.len)) ? 0 : -1;
 }
 
 /* Translator callback: sentence i of the round, hypotheses of d's s. */
@@ -175,17 +203,38 @@ static int on_result(void *ctx, const Decoder *d, int s, int i)
     x->nhyp = nh < x->nbest ? nh : x->nbest;
     x->hyp = calloc((size_t)x->nhyp, sizeof(char *));
     x->score = calloc((size_t)x->nhyp, sizeof(double));
-    if (!x->hyp || !x->score)
+    x->alignment = x->align ? calloc((size_t)x->nhyp, sizeof(char *)) : NULL;
+    if (!x->hyp || !x->score || (x->align && !x->alignment))
         return -1;
     for (int h = 0; h < x->nhyp; h++) {
         if (d)
             decode_hyp(d, s, h, &tok, &len, &score, &logprob);
         sv->text.len = 0;
         if (textbuf_append_words(&sv->text, &ck->tm.tokenizer, &ck->tm.tgt_vocab, tok, len) ||
-            !(x->hyp[h] = strndup(sv->text.p ? sv->text.p : "", sv->text.len)))
+            !(x->hyp[h] = strndup(sv->text.p ? sv->text.p : "", sv->text.len)) ||
+            (x->align && hyp_alignment(sv, d, s, i, h, tok, len, &x->alignment[h])))
             return -1;
         x->score[h] = score;
     }
+    return 0;
+}
+
+/* Sentence i's source pieces' words (its pieces in s->ids[0].tb), for "align". */
+static int note_source_words(Server *s, int i, long ntok)
+{
+    long kept = ntok > s->o.max_len ? s->o.max_len : ntok;
+    int *sw = s2s_grow(s->src_word, &s->sw_cap, s->sw_off[i] + (size_t)kept + 1, sizeof(int));
+    int *map = sw ? s2s_grow(s->map, &s->map_cap, (size_t)ntok + 1, sizeof(int)) : NULL;
+    if (sw)
+        s->src_word = sw;
+    if (map)
+        s->map = map;
+    if (!sw || !map || (ntok > 0 && align_line_words(&s->ck[0].tm.tokenizer, &s->ids[0].tb, (int)ntok,
+                                                      s->round[i]->text, s->round[i]->len, &s->words,
+                                                      s->map) < 0))
+        return -1;
+    memcpy(s->src_word + s->sw_off[i], s->map, sizeof(int) * (size_t)kept);
+    s->sw_off[i + 1] = s->sw_off[i] + (size_t)kept;
     return 0;
 }
 
@@ -195,13 +244,17 @@ static int round_ids(Server *s, S2sErr *err)
     IdBuf *ids[ENSEMBLE_MAX];
     for (int k = 0; k < s->e.n; k++)
         s->ids[k].len = 0, ids[k] = &s->ids[k];
-    s->off[0] = 0;
+    s->off[0] = 0, s->sw_off[0] = 0;
     for (int i = 0; i < s->nround; i++) {
         const Sent *x = s->round[i];
+        long ntok = 0;
         if (text_rstrip_utf8(x->text, x->len) > 0 &&
-            ensemble_source_ids(ids, s->ck, s->e.n, x->text, x->len, (int)s->o.max_len, err) < 0)
+            (ntok = ensemble_source_ids(ids, s->ck, s->e.n, x->text, x->len, (int)s->o.max_len, err)) < 0)
             return -1;
         s->off[i + 1] = s->ids[0].len;
+        s->sw_off[i + 1] = s->sw_off[i];
+        if (x->align && note_source_words(s, i, ntok))
+            return -1;
     }
     for (int i = 0; i < s->nround; i++) {
         for (int k = 0; k < s->e.n; k++)
@@ -219,6 +272,7 @@ static int run_round(Server *s)
     s->tr.o = s->o.dec;
     s->tr.o.mode = x->beam > 1 ? DECODE_BEAM : DECODE_GREEDY;
     s->tr.o.beam = x->beam, s->tr.o.nbest = x->beam, s->tr.o.length_penalty = x->lp;
+    s->tr.o.attention = x->align; /* the round's sentences all ask it, or none */
     if (round_ids(s, &err) < 0)
         return -1;
     /* the round's sentences shared evenly between the parts (a few sentences
@@ -401,6 +455,24 @@ static const char *opt_int(const cJSON *item, const char *name, int lo, int hi, 
     return NULL;
 }
 
+/* The item's "id" (OpenNMT's model id): absent or the server's; else a
+ * message, and *status 404. */
+static const char *check_id(const ServeOptions *o, const cJSON *item, int *status)
+{
+    static _Thread_local char msg[160];
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    if (!id || (cJSON_IsNumber(id) && id->valuedouble == o->model_id))
+        return NULL;
+    *status = 404;
+    if (cJSON_IsNumber(id))
+        snprintf(msg, sizeof msg, "no model with \"id\" %.17g: this server has model %d (GET "
+                 "/translator/models)", id->valuedouble, o->model_id);
+    else
+        snprintf(msg, sizeof msg, "\"id\" must be a number, the model's: this server has model %d",
+                 o->model_id);
+    return msg;
+}
+
 /* Item i of the request into x: NULL, or what is wrong with it. */
 static const char *parse_item(const ServeOptions *o, const cJSON *item, Sent *x)
 {
@@ -422,6 +494,12 @@ static const char *parse_item(const ServeOptions *o, const cJSON *item, Sent *x)
         e = "\"length_penalty\" must be a number from 0 to 10";
     if (!e && lp)
         x->lp = lp->valuedouble;
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(item, "align");
+    if (!e && al && !cJSON_IsBool(al))
+        e = "\"align\" must be true or false";
+    x->align = cJSON_IsTrue(al);
+    if (!e && x->align && !o->can_align)
+        e = "\"align\" needs an attention model (this server's has no attention)";
     return e;
 }
 
@@ -452,8 +530,11 @@ static Job *parse_job(const ServeOptions *o, const char *body, size_t len, int *
         j->n = j->left = n, *msg = NULL;
         for (int i = 0; i < n && !*msg; i++) {
             j->sent[i].job = j;
-            const char *e = parse_item(o, cJSON_GetArrayItem(j->json, i), &j->sent[i]);
-            if (e)
+            const cJSON *item = cJSON_GetArrayItem(j->json, i);
+            const char *e = parse_item(o, item, &j->sent[i]);
+            if (!e && (e = check_id(o, item, status)))
+                snprintf(buf, sizeof buf, "%s", e), *msg = buf;
+            else if (e)
                 snprintf(buf, sizeof buf, "item %d: %s", i, e), *msg = buf;
         }
     }
@@ -511,7 +592,8 @@ static cJSON *job_answer(const Job *j)
                 !cJSON_AddStringToObject(o, "src", x->text) ||
                 !cJSON_AddStringToObject(o, "tgt", x->hyp[h]) ||
                 !cJSON_AddNumberToObject(o, "n_best", x->nbest) ||
-                !cJSON_AddNumberToObject(o, "pred_score", x->score[h]))
+                !cJSON_AddNumberToObject(o, "pred_score", x->score[h]) ||
+                (x->align && !cJSON_AddStringToObject(o, "align", x->alignment[h])))
                 return cJSON_Delete(all), NULL;
         }
     }
@@ -550,7 +632,7 @@ static enum MHD_Result get_route(Server *s, struct MHD_Connection *c, Conn *k)
         const char *p = serve_page();
         return respond(c, k, 200, "text/html; charset=utf-8", p, strlen(p));
     }
-    if (!strcmp(k->path, "/health"))
+    if (!strcmp(k->path, "/health") || !strcmp(k->path, "/translator/health"))
         return respond(c, k, 200, "application/json", "{\"status\":\"ok\"}", 15);
     return respond(c, k, 200, "application/json", s->models_json, strlen(s->models_json));
 }
@@ -558,7 +640,8 @@ static enum MHD_Result get_route(Server *s, struct MHD_Connection *c, Conn *k)
 static int known_path(const char *p)
 {
     return !strcmp(p, "/") || !strcmp(p, "/health") || !strcmp(p, "/models") ||
-           !strcmp(p, "/translator/translate");
+           !strcmp(p, "/translator/translate") || !strcmp(p, "/translator/health") ||
+           !strcmp(p, "/translator/models");
 }
 
 /* The first call for a request: its connection state, or a response queued
@@ -657,8 +740,20 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- start and stop ---- */
 
-/* GET /models: each model's file and its config and tokenizer, as s2s info
- * gives them, the precision it decodes in and the shortlist (whose scores
+/* {"kind": "bpe", "merges": 10000}: the tokenizer without its merges. */
+static cJSON *tokenizer_summary(const cJSON *info)
+{
+    const cJSON *tk = cJSON_GetObjectItemCaseSensitive(info, "tokenizer");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(tk, "kind");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", cJSON_IsString(kind) ? kind->valuestring : "?");
+    cJSON_AddNumberToObject(o, "merges", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tk, "merges")));
+    return o;
+}
+
+/* GET /models: each model's id (the server's), file, config, tokenizer
+ * (kind and merges), languages, parameters and run id, as s2s info
+ * summarises them, the precision it decodes in and the shortlist (whose scores
  * are over it), into *out (malloc'd). */
 static int models_json(const ServeOptions *o, const Ensemble *e, char **out, S2sErr *err)
 {
@@ -671,9 +766,15 @@ static int models_json(const ServeOptions *o, const Ensemble *e, char **out, S2s
             cJSON_Delete(m);
             rc = S2S_ENOMEM;
         } else if (!(rc = ckpt_read_info(o->model_paths[k], &info, err))) {
+            cJSON_AddNumberToObject(m, "id", o->model_id);
             cJSON_AddStringToObject(m, "model", o->model_paths[k]);
             cJSON_AddItemToObject(m, "config", cJSON_DetachItemFromObject(info, "config"));
-            cJSON_AddItemToObject(m, "tokenizer", cJSON_DetachItemFromObject(info, "tokenizer"));
+            cJSON_AddItemToObject(m, "tokenizer", tokenizer_summary(info));
+            cJSON *l = cJSON_DetachItemFromObject(info, "languages");
+            cJSON_AddItemToObject(m, "languages", l ? l : cJSON_CreateNull());
+            cJSON_AddNumberToObject(m, "parameters", (double)e->m[k]->nparams);
+            cJSON *id = cJSON_DetachItemFromObject(info, "run_id");
+            cJSON_AddItemToObject(m, "run_id", id ? id : cJSON_CreateNull());
             cJSON_AddStringToObject(m, "precision", precision_name(e->m[k]->quant ? e->m[k]->quant->prec
                                                                                   : PREC_FP32));
             const Shortlist *sl = o->dec.shortlist;
@@ -697,7 +798,8 @@ static int alloc_round(Server *s, S2sErr *err)
     s->off = calloc(n + 1, sizeof(size_t));
     s->src = calloc(n * (size_t)s->e.n, sizeof(int32_t *));
     s->lens = calloc(n, sizeof(int));
-    if (!s->round || !s->off || !s->src || !s->lens)
+    s->sw_off = calloc(n + 1, sizeof(size_t));
+    if (!s->round || !s->off || !s->src || !s->lens || !s->sw_off)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     return 0;
 }
@@ -729,6 +831,7 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
     if (!s)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
     s->o = *o, s->ck = ck, s->e = *e, s->cap = o->batch * o->threads;
+    s->o.can_align = e->align >= 0;
     pthread_mutex_init(&s->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -793,6 +896,12 @@ void server_stop(Server *s)
     for (int k = 0; k < ENSEMBLE_MAX; k++)
         idbuf_free(&s->ids[k]);
     textbuf_free(&s->text);
+    textbuf_free(&s->atext);
+    tokbuf_free(&s->words);
+    align_scratch_free(&s->as);
+    free(s->src_word);
+    free(s->map);
+    free(s->sw_off);
     free(s->round);
     free(s->off);
     free(s->src);

@@ -28,7 +28,7 @@ const TrainOption train_options[] = {
     {"tokenizer", OPT_STR, F(tokenizer), 1, "KIND", "bpe (default), word (reversible, no subwords) or none (whitespace)", NULL},
     {"bpe-merges", OPT_INT, F(bpe_merges), 1, "N", "BPE merges learned jointly on --src and --tgt (default 10000)", NULL},
     {"bpe-codes", OPT_STR, F(bpe_codes), 1, "FILE", "use these BPE codes (s2s bpe learn) instead of learning", NULL},
-    {"arch", OPT_STR, F(arch), 1, "ARCH", "seq2seq (Sutskever, default), encdec (Cho: c fed to every step) or attention (Luong)", NULL},
+    {"arch", OPT_STR, F(arch), 1, "ARCH", "attention (Luong, default), seq2seq (Sutskever) or encdec (Cho: c fed to every step)", NULL},
     {"cell", OPT_STR, F(cell), 1, "CELL", "recurrent cell: lstm (default), gru or rnn", NULL},
     {"attention", OPT_STR, F(attention), 1, "SCORE", "--arch attention's score: general (default, h^T Wa m), dot or mlp (Bahdanau)", NULL},
     {"layers", OPT_INT, F(layers), 1, "N", "recurrent layers in encoder and decoder (default 2)", NULL},
@@ -40,20 +40,20 @@ const TrainOption train_options[] = {
     {"no-reverse", OPT_FLAG, F(no_reverse), 1, NULL, "feed the source in its own order, not reversed", NULL},
     {"bidirectional", OPT_FLAG, F(bidirectional), 1, NULL, "--arch attention: a bidirectional encoder (both directions summed)", NULL},
     {"tied-embeddings", OPT_FLAG, F(tied_embeddings), 1, NULL, "the output layer shares the target embeddings (needs --embed = --hidden; not encdec)", NULL},
-    {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 64)", NULL},
+    {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 32)", NULL},
     {"batch-words", OPT_INT, F(batch_words), 0, "N", "minibatches by tokens instead: as many pairs of similar length as fit in N padded tokens on either side (Marian --mini-batch-words; default 0: by --batch)", NULL},
     {"epochs", OPT_INT, F(epochs), 0, "N", "stop after N epochs (default 10)", NULL},
     {"max-steps", OPT_INT, F(max_steps), 0, "N", "stop after N optimizer steps in all (0 = no limit)", NULL},
     {"time-limit", OPT_FLOAT, F(time_limit), 0, "SEC", "stop after SEC seconds of this run (on --resume, earlier runs do not count; 0 = none)", NULL},
     {"optim", OPT_STR, F(optim), 1, "NAME", "adam (default; moments saved in the checkpoint) or sgd", NULL},
     {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.002 for adam, 6 for sgd; see docs/training.md)", NULL},
-    {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N (default 5)", NULL},
-    {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "also halve it when validation perplexity does not improve", NULL},
+    {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N; 0 = never (default: 5 with sgd; with adam never, unless given)", NULL},
+    {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "halve it when a validation brings no progress (--early-stopping-on; default with adam unless --decay-start is given)", NULL},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)", NULL},
     {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)", NULL},
     {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)", NULL},
     {"exponential-smoothing", OPT_FLOAT, F(exp_smoothing), 0, "[=A]", "keep a moving average of the weights, decay max(A, 1-(t+1)/(t+10)) at step t, for validation and the models written (default off; A 1e-4 when not given)", "1e-4"},
-    {"label-smoothing", OPT_FLOAT, F(label_smoothing), 0, "X", "train against (1-X) onehot + X/V (default 0; reported loss and ppl stay the plain NLL)", NULL},
+    {"label-smoothing", OPT_FLOAT, F(label_smoothing), 0, "X", "train against (1-X) onehot + X/V (default 0.1; reported loss and ppl stay the plain NLL)", NULL},
     {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)", NULL},
     {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores; under mpirun, the cores over the ranks on the machine)", NULL},
     {"max-len", OPT_INT, F(max_len), 0, "N", "skip (and count) training pairs longer than N tokens (default 50)", NULL},
@@ -79,7 +79,7 @@ void train_config_defaults(TrainConfig *c)
     memset(c, 0, sizeof *c);
     c->layers = 2, c->embed = 256, c->hidden = 256;
     c->src_vocab = 30000, c->tgt_vocab = 30000, c->min_freq = 1;
-    c->batch = 64, c->epochs = 10, c->lr = 6.0, c->decay_start = 5;
+    c->batch = 32, c->epochs = 10, c->lr = 6.0, c->decay_start = 5, c->label_smoothing = 0.1;
     c->clip = 5.0, c->init = 0.08, c->dropout = 0.2, c->seed = 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN) / dist_local_size(); /* the cores of this rank */
     c->threads = n > 0 ? (int)n : 1;
@@ -544,6 +544,22 @@ static int check_fixed(const TrainConfig *ck, const TrainConfig *file, const Tra
     return 0;
 }
 
+/* Adam's learning-rate schedule unless given: halved on a plateau of the
+ * validation metrics, never per epoch (the fixed halving suits SGD, whose
+ * default it stays: with Adam it took lr to 0.00025 by epoch 8). Resolved
+ * here so that --dump-config and the checkpoint hold it. */
+static void resolve_decay(TrainConfig *c)
+{
+    int ds = train_option_index("decay-start"), dp = train_option_index("decay-on-plateau");
+    if (c->optim && strcmp(c->optim, "adam"))
+        return;
+    if (c->set[ds])
+        return; /* --decay-start N asked for the halving per epoch (0: no decay) */
+    c->decay_start = 0, c->set[ds] = 1;
+    if (!c->set[dp])
+        c->decay_on_plateau = 1, c->set[dp] = 1;
+}
+
 int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *cp, int *resumed,
                          int need_data, S2sErr *err)
 {
@@ -572,6 +588,8 @@ int train_config_resolve(TrainConfig *out, const TrainConfig *cli, Checkpoint *c
     if (!out->model && (rc = train_config_set(out, train_option_index("model"), "model.s2s", err)))
         goto done;
     rc = train_config_check(out, err);
+    if (!rc)
+        resolve_decay(out);
     if (!rc && need_data && (!out->src || !out->tgt))
         rc = s2s_fail(err, S2S_EINVAL, "--src and --tgt are required");
 done:

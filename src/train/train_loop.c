@@ -305,7 +305,7 @@ static void next_epoch(Trainer *t)
 {
     t->st.epoch++;
     t->st.batch_in_epoch = 0;
-    if (t->st.epoch > t->cfg.decay_start)
+    if (t->cfg.decay_start > 0 && t->st.epoch > t->cfg.decay_start)
         t->st.lr *= 0.5;
     batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
 }

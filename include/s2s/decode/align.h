@@ -9,6 +9,7 @@
 
 #include "s2s/text/textio.h"
 #include "s2s/text/tokenizer.h"
+#include "s2s/text/vocab.h"
 
 /* Which word each piece belongs to: pieces[0..np) and words[0..nw) are
  * tokens of the same text (BPE pieces and the word tokens they came from,
@@ -35,5 +36,24 @@ int align_line_words(const Tokenizer *tk, const TokBuf *tb, int n, const char *l
  * by spaces. */
 int align_format(TextBuf *t, int soft, const float *att, int stride, int ntgt, int nsrc,
                  int reverse, const int *src_word, int nsw, const int *tgt_word, int ntw);
+
+/* What align_hypothesis reuses from one hypothesis to the next (zeroed to
+ * start; align_scratch_free frees it). */
+typedef struct {
+    TokBuf words;
+    int *map;
+    const char **pieces, **wptr;
+    size_t map_cap, pieces_cap, wptr_cap;
+} AlignScratch;
+void align_scratch_free(AlignScratch *s);
+
+/* Appends to t the alignment of one hypothesis, as translate --alignment
+ * prints it after " ||| ": its target pieces tok[0..len) (tv's), written
+ * as text[0..text_len) by tk; att, stride, nsrc and reverse as
+ * align_format; src_word[0..nsrc) the source pieces' words (from
+ * align_line_words). 0, or < 0 out of memory. */
+int align_hypothesis(AlignScratch *s, TextBuf *t, int soft, const Tokenizer *tk, const Vocab *tv,
+                     const int32_t *tok, int len, const char *text, size_t text_len,
+                     const float *att, int stride, int nsrc, int reverse, const int *src_word);
 
 #endif

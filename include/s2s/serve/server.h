@@ -45,6 +45,8 @@ typedef struct {
                               answer leave within it again (a slow client cannot hold a
                               connection, nor delay SIGTERM, for longer) */
     int quiet;            /* no request log on stderr */
+    int model_id;         /* the "id" a request may name (OpenNMT's model id); another: 404 */
+    int can_align;        /* the ensemble has an attention member: a request may ask "align" */
     const char *const *model_paths; /* (members) for GET /models */
 } ServeOptions;
 
@@ -59,7 +61,7 @@ int server_start(Server **out, const ServeOptions *o, const Checkpoint *ck, cons
 int server_port(const Server *s);
 /* What POST /translator/translate makes of a body under options o (for
  * tests and fuzzing): 0 and *n its sentences, or the status a request with
- * it gets (400, 413, 500) and *msg the error (valid until the thread's
+ * it gets (400, 404, 413, 500) and *msg the error (valid until the thread's
  * next call). */
 int server_check_body(const ServeOptions *o, const char *body, size_t len, int *n,
                       const char **msg);

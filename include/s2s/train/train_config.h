@@ -35,7 +35,7 @@ enum { TRAIN_MAX_OPTIONS = 64 };
 enum { TRAIN_MAX_KEPT = 100 };
 /* --optim adam (the default)'s learning rate when --lr is not given; sgd's is 6. */
 #define TRAIN_ADAM_LR 0.002
-#define TRAIN_DEFAULT_ARCH "seq2seq" /* --arch when not given */
+#define TRAIN_DEFAULT_ARCH "attention" /* --arch when not given */
 
 typedef struct {
     char *src, *tgt, *valid_src, *valid_tgt, *model, *log, *config, *resume, *tokenizer, *bpe_codes;
