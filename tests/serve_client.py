@@ -56,7 +56,7 @@ def lines_of(path):
 
 def translate(port, path, opts):
     extra = json.loads(opts) if opts else {}
-    items = [dict(src=s, id=i, **extra) for i, s in enumerate(lines_of(path))]
+    items = [dict(src=s, **extra) for s in lines_of(path)]
     status, data = post(port, json.dumps(items).encode())
     if status != 200:
         print("status", status, data.decode(errors="replace"))
