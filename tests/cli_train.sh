@@ -137,7 +137,7 @@ run --optim adam --max-steps 20 --model adb.s2s --keep-best >/dev/null || fail "
 expect 1 "adb.best.s2s: has no Adam moments" "$S2S" train --resume adb.best.s2s --max-steps 30
 
 # ---- label smoothing: another training target, the same reported loss (plain NLL) ----
-run --max-steps 5 --model ls0.s2s --log ls0.jsonl --report-every 0 || fail "train without smoothing"
+run --max-steps 5 --model ls0.s2s --log ls0.jsonl --report-every 0 --label-smoothing 0 || fail "train without smoothing"
 run --max-steps 5 --model ls1.s2s --log ls1.jsonl --report-every 0 --label-smoothing 0.1 || fail "train with smoothing"
 l0=$(grep '"step":1,' ls0.jsonl | grep -o '"loss":[0-9.e+-]*'); l1=$(grep '"step":1,' ls1.jsonl | grep -o '"loss":[0-9.e+-]*')
 [ -n "$l0" ] && [ "$l0" = "$l1" ] || fail "step 1's reported loss changed with --label-smoothing ($l0 vs $l1)"

@@ -8,7 +8,7 @@ demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
 cd "$tmp"
 
 head -400 "$demo/train.en" > s.en; head -400 "$demo/train.de" > s.de
-"$S2S" train --src s.en --tgt s.de --embed 32 --hidden 32 --batch 16 --max-steps 60 --optim sgd --lr 8 --clip 1 \
+"$S2S" train --src s.en --tgt s.de --arch seq2seq --embed 32 --hidden 32 --batch 16 --max-steps 60 --optim sgd --lr 8 --clip 1 \
     --threads 2 -q --model m.s2s || fail "training the test model"
 head -60 "$demo/test.en" > t.en; head -60 "$demo/test.de" > t.de
 
