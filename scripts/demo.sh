@@ -17,7 +17,7 @@ d=data/demo
 . scripts/lib-opts.sh # the caller's options (demo.sh -q --epochs 3 ...) replace the demo's
 mapfile -d '' opts < <(merge_opts --model "$out/model.s2s" --log "$out/train.jsonl" \
     --embed 128 --hidden 128 --layers 2 --batch 16 --epochs 7 --optim sgd --lr 8 --clip 1 --decay-start 5 \
-    --dropout 0 --seed 1 --overwrite -- "$@")
+    --dropout 0 --label-smoothing 0 --seed 1 --overwrite -- "$@")
 ./s2s train --src $d/train.en --tgt $d/train.de --valid-src $d/valid.en --valid-tgt $d/valid.de "${opts[@]}"
 ppl() { grep -o '"valid_ppl":[0-9.e+-]*' "$out/train.jsonl" | sed -n "$1" | cut -d: -f2; }
 echo
