@@ -55,7 +55,11 @@ cmp -s ours.txt onmt.txt && [ -s ours.txt ] || fail "OpenNMT-py's option names t
 expect 2 "-replace_unk is OpenNMT-py's: no unknown-word replacement" "$S2S" translate -model m.s2s -replace_unk
 expect 2 "-verbose is OpenNMT-py's: use --scores" "$S2S" translate -model m.s2s -verbose
 expect 2 "-gpu is OpenNMT-py's: s2s runs on the CPU" "$S2S" translate -model m.s2s -gpu 0
-expect 2 "-max_length is OpenNMT-py's: use --max-len-ratio" "$S2S" translate -model m.s2s -max_length 50
+"$S2S" train --src s.en --tgt s.de --tokenizer word --embed 32 --hidden 32 --batch 16 --max-steps 200 --threads 2 \
+    --model long.s2s -q || fail "train long.s2s"
+"$S2S" translate -m long.s2s -i t.en -q | awk 'NF > 2 { n++ } END { exit !(n > 0) }' || fail "long.s2s: no output over 2 words"
+"$S2S" translate -model long.s2s -src t.en -max_length 2 -q > ml.txt && "$S2S" translate -m long.s2s -i t.en --max-out-len 2 -q |
+    cmp -s - ml.txt && [ "$(wc -l < ml.txt)" = 20 ] && awk 'NF != 2 { exit 1 }' ml.txt || fail "-max_length 2 / --max-out-len 2: $(head -3 ml.txt)"
 expect 2 "unknown option '-min_length' \(did you mean" "$S2S" translate -model m.s2s -min_length 3
 expect 2 "unknown option '-xyz_abc'$" "$S2S" translate -model m.s2s -xyz_abc 3
 "$S2S" train -src s.en -tgt s.de -save_model onmt.s2s -train_steps 2 -rnn_size 8 -word_vec_size 8 -batch_size 16 \

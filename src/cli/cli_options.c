@@ -50,6 +50,8 @@ static const CliOption options[] = {
      "GNMT length normalisation alpha; 0 = off (default 0.6)"},
     {"max-len-ratio", CLI_K_RATIO, T | V, CLI_ARG_DOUBLE, 0, 1000, "R",
      "output at most R * source length + 10 tokens (default 2)"},
+    {"max-out-len", CLI_K_MAXOUT, T | V, CLI_ARG_LONG, 1, 1000000, "N",
+     "and at most N output tokens (OpenNMT's -max_length; default: no cap but --max-len-ratio's)"},
     {"max-len", CLI_K_MAXLEN, T | V, CLI_ARG_LONG, 1, 1000000, "N",
      "truncate sources longer than N tokens, with a warning (default 200)"},
     {"precision", CLI_K_PREC, T | S | V, CLI_ARG_STR, 0, 0, "P",

@@ -44,6 +44,7 @@ static int parse_value(Args *a, int c, const char *v)
     case 'b': o->dec.beam = (int)x; break;
     case CLI_K_LP: o->dec.length_penalty = x; break;
     case CLI_K_RATIO: o->dec.max_len_ratio = x; break;
+    case CLI_K_MAXOUT: o->dec.max_out_len = (int)x; break;
     case CLI_K_MAXLEN: o->max_len = (long)x; break;
     case CLI_K_THREADS: o->threads = (int)x; break;
     case CLI_K_BATCH: o->batch = (int)x; break;

@@ -58,6 +58,7 @@ static int parse_value(Args *a, int c, const char *v)
     case CLI_K_NBEST_ALL: a->nbest_format = 1, a->nbest_all = 1; break; /* Marian's: the whole beam */
     case CLI_K_LP: a->dec.length_penalty = x; break;
     case CLI_K_RATIO: a->dec.max_len_ratio = x; break;
+    case CLI_K_MAXOUT: a->dec.max_out_len = (int)x; break;
     case CLI_K_MAXLEN: a->max_len = (long)x; break;
     case CLI_K_TEMP: a->dec.temperature = x; break;
     case CLI_K_SEED: a->seed = (long)x; break;

@@ -143,7 +143,9 @@ int decoder_reserve(Decoder *d, const Ensemble *e, int max_sents, int beam, int 
 
 int decode_max_out(const DecodeOptions *o, int src_len)
 {
-    return (int)ceil(o->max_len_ratio * src_len) + 10;
+    int n = (int)ceil(o->max_len_ratio * src_len) + 10;
+    /* steps, </s> included: N tokens take N + 1 */
+    return o->max_out_len > 0 && o->max_out_len + 1 < n ? o->max_out_len + 1 : n;
 }
 
 /* ---- the members' steps ---- */

@@ -37,6 +37,7 @@ typedef struct {
     int nbest;             /* finished hypotheses reported, 1..beam */
     double length_penalty; /* GNMT alpha; 0 = off: score = log-probability */
     double max_len_ratio;  /* output at most ratio * source length + 10 tokens */
+    int max_out_len;       /* > 0: and at most this many tokens, </s> not counted (OpenNMT's -max_length) */
     double temperature;    /* sampling */
     int attention;         /* 1: keep each hypothesis' attention rows (attention models) */
     const Shortlist *shortlist; /* not owned; NULL: the whole target vocabulary
