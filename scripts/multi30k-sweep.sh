@@ -4,7 +4,8 @@
 # core each, so a pair shares the machine equally), then the final model
 # translates the validation set greedily and its BLEU is printed. Variants are
 # one change each from the recipe's settings (BPE 10k, E256, H512, 2 layers,
-# dropout 0.3, label smoothing 0.1, batch 64).
+# dropout 0.3, label smoothing 0.1, batch 32; the 2026-12-01 sweep's base was
+# batch 64 and is kept as the variant batch64).
 #
 #   bash scripts/multi30k-sweep.sh [DATA_DIR] [--arch attention] [--time-limit MIN]
 #        [--out DIR] [--only NAME,NAME...]
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
 done
 make -j2 s2s > /dev/null
 . scripts/lib-opts.sh # merge_opts (cwd: the repository)
-base=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 64 --dropout 0.3
+base=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 32 --dropout 0.3
       --label-smoothing 0.1)
 # name: the options that differ from base (they replace base's)
 variants=(
@@ -34,9 +35,13 @@ variants=(
     "drop0.2:--dropout 0.2"
     "bpe5k:--bpe-merges 5000"
     "bpe20k:--bpe-merges 20000"
-    "batch32:--batch 32"
+    "batch64:--batch 64"
     "batch128:--batch 128"
     "embed512:--embed 512"
+    "bidir:--bidirectional"
+    "tied:--embed 512 --tied-embeddings"
+    "hidden768:--hidden 768"
+    "ema:--exponential-smoothing"
 )
 run() { # NAME OPTIONS...
     local name=$1 d=$out/$1; shift
