@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 make -j2 s2s > /dev/null
+mkdir -p "$(dirname "$out")"
 . scripts/lib-opts.sh # merge_opts (cwd: the repository)
 base=(--bpe-merges 10000 --embed 256 --hidden 512 --layers 2 --batch 32 --dropout 0.3
       --label-smoothing 0.1)

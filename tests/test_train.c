@@ -138,6 +138,25 @@ static void test_rate_window(void)
     CHECK_MSG(fabs(r - 5) < 1e-9, "rate after the change %g", r);
 }
 
+/* --lr-warmup W and --lr-decay-inv-sqrt N (Marian's): a linear ramp to
+ * lr over W updates, then lr sqrt(N/t) after update N. */
+static void test_lr_schedule(void)
+{
+    TrainConfig c;
+    train_config_defaults(&c);
+    CHECK(train_lr_at(&c, 0.002, 1) == 0.002 && train_lr_at(&c, 0.002, 100000) == 0.002);
+    c.lr_warmup = 100;
+    CHECK_MSG(fabs(train_lr_at(&c, 0.002, 1) - 0.00002) < 1e-12, "warm-up at 1: %g",
+              train_lr_at(&c, 0.002, 1));
+    CHECK(fabs(train_lr_at(&c, 0.002, 50) - 0.001) < 1e-12);
+    CHECK(train_lr_at(&c, 0.002, 100) == 0.002 && train_lr_at(&c, 0.002, 5000) == 0.002);
+    c.lr_decay_inv_sqrt = 100;
+    CHECK(train_lr_at(&c, 0.002, 100) == 0.002);
+    CHECK_MSG(fabs(train_lr_at(&c, 0.002, 400) - 0.001) < 1e-12, "inv-sqrt at 400: %g",
+              train_lr_at(&c, 0.002, 400));
+    CHECK(fabs(train_lr_at(&c, 0.001, 10000) - 0.0001) < 1e-12); /* after a halving */
+}
+
 int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
@@ -150,6 +169,7 @@ int main(void)
     test_decay_on_plateau();
     test_time_limit_per_run();
     test_rate_window();
+    test_lr_schedule();
     remove(src), remove(tgt), remove(model), rmdir(dir);
     return check_exit_code("test_train");
 }

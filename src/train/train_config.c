@@ -49,6 +49,8 @@ const TrainOption train_options[] = {
     {"lr", OPT_FLOAT, F(lr), 0, "X", "learning rate (default 0.002 for adam, 6 for sgd; see docs/training.md)", NULL},
     {"decay-start", OPT_INT, F(decay_start), 0, "N", "halve the learning rate every epoch after epoch N; 0 = never (default: 5 with sgd; with adam never, unless given)", NULL},
     {"decay-on-plateau", OPT_FLAG, F(decay_on_plateau), 0, NULL, "halve it when a validation brings no progress (--early-stopping-on; default with adam unless --decay-start is given)", NULL},
+    {"lr-warmup", OPT_INT, F(lr_warmup), 0, "N", "raise the learning rate linearly from 0 over the first N updates (Marian's name; default 0: none)", NULL},
+    {"lr-decay-inv-sqrt", OPT_INT, F(lr_decay_inv_sqrt), 0, "N", "from update N on, scale the learning rate by sqrt(N/t) at update t (Marian's name; default 0: off)", NULL},
     {"clip", OPT_FLOAT, F(clip), 0, "X", "clip the global gradient norm to X (default 5; 0 = off)", NULL},
     {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)", NULL},
     {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)", NULL},
@@ -320,6 +322,8 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("time-limit", c->time_limit, 0, 1e9, err)) ||
         (rc = check_range("lr", c->lr, 0, 1e6, err)) ||
         (rc = check_range("decay-start", c->decay_start, 0, 1e9, err)) ||
+        (rc = check_range("lr-warmup", c->lr_warmup, 0, 2e9, err)) ||
+        (rc = check_range("lr-decay-inv-sqrt", c->lr_decay_inv_sqrt, 0, 2e9, err)) ||
         (rc = check_range("clip", c->clip, 0, 1e9, err)) ||
         (rc = check_range("init", c->init, 0, 10, err)) ||
         (rc = check_range("dropout", c->dropout, 0, 0.99, err)) ||

@@ -159,7 +159,8 @@ static void report(Trainer *t, Meter *m)
         trainer_stamp(t->progress);
         fprintf(t->progress,
                 "epoch %d step %ld loss %.4f ppl %.2f lr %.4g tgt tok/s %.0f elapsed %.0fs",
-                t->st.epoch, t->st.step, loss, exp(loss), t->st.lr, tps, trainer_elapsed(t, m->t0));
+                t->st.epoch, t->st.step, loss, exp(loss), train_lr_at(&t->cfg, t->st.lr, t->st.step),
+                tps, trainer_elapsed(t, m->t0));
         if (left >= 0)
             fprintf(t->progress, " ETA %.0fs", left);
         fputc('\n', t->progress);
@@ -170,13 +171,24 @@ static void report(Trainer *t, Meter *m)
     cJSON_AddNumberToObject(o, "epoch", t->st.epoch);
     cJSON_AddNumberToObject(o, "loss", loss);
     cJSON_AddNumberToObject(o, "ppl", exp(loss));
-    cJSON_AddNumberToObject(o, "lr", t->st.lr);
+    cJSON_AddNumberToObject(o, "lr", train_lr_at(&t->cfg, t->st.lr, t->st.step));
     cJSON_AddNumberToObject(o, "tgt_tokens_per_s", tps);
     cJSON_AddNumberToObject(o, "src_tokens_per_s", dt > 0 ? (double)m->src_tokens / dt : 0.0);
     cJSON_AddNumberToObject(o, "pad_frac", m->slots ? 1.0 - (double)(m->tokens + m->src_tokens) / (double)m->slots : 0.0);
     cJSON_AddNumberToObject(o, "elapsed", trainer_elapsed(t, m->t0));
     trainer_log(t, o);
     m->nll = 0, m->tokens = 0, m->steps = 0, m->src_tokens = 0, m->slots = 0, m->last_report = now;
+}
+
+double train_lr_at(const TrainConfig *c, double lr, long t)
+{
+    if (t < 1)
+        t = 1;
+    if (c->lr_warmup > 0 && t < c->lr_warmup)
+        lr *= (double)t / c->lr_warmup;
+    if (c->lr_decay_inv_sqrt > 0 && t > c->lr_decay_inv_sqrt)
+        lr *= sqrt((double)c->lr_decay_inv_sqrt / (double)t);
+    return lr;
 }
 
 /* The optimizer's update of slice `part` of the parameters, on the
@@ -194,7 +206,7 @@ static void update_part(void *arg, int part)
     Trainer *t = u->t;
     size_t n = t->tm.model.nparams, P = (size_t)t->shards.pool.n;
     size_t lo = n * (size_t)part / P, hi = n * (size_t)(part + 1) / P;
-    float *p = t->tm.model.params + lo, lr = (float)t->st.lr;
+    float *p = t->tm.model.params + lo, lr = (float)train_lr_at(&t->cfg, t->st.lr, t->st.step + 1);
     if (t->optim == OPTIM_ADAM) { /* every row: the moments of untouched ones decay */
         optim_adam(p, u->grads + lo, t->opt_state + lo, t->opt_state + n + lo, hi - lo, lr,
                    t->st.step + 1, u->gscale);

@@ -176,7 +176,7 @@ static void log_validation(Trainer *t, double t0, double ppl, double bleu, doubl
         cJSON_AddNumberToObject(o, "valid_bleu", bleu);
     if (t->vm_chrf)
         cJSON_AddNumberToObject(o, "valid_chrf", chrf);
-    cJSON_AddNumberToObject(o, "lr", t->st.lr);
+    cJSON_AddNumberToObject(o, "lr", train_lr_at(&t->cfg, t->st.lr, t->st.step));
     cJSON_AddNumberToObject(o, "elapsed", trainer_elapsed(t, t0));
     trainer_log(t, o);
 }

