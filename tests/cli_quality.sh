@@ -32,4 +32,28 @@ awk -v a="$(lr_at 40)" 'BEGIN { exit !(a > 0.0015491 && a < 0.0015492) }' || fai
 run --max-steps 40 --model plain.s2s || fail "train without a schedule"
 [ "$(params plain.s2s)" != "$(params u.s2s)" ] || fail "the schedule changed nothing"
 
+# ---- BPE-dropout: P = 0 is today's training; P > 0 reproducible, resumable, training only ----
+bpe="--tokenizer bpe --bpe-merges 200"
+brun() { "$S2S" train --src s.en --tgt s.de --embed 16 --hidden 16 --layers 1 -q --seed 3 --batch 16 \
+    --threads 2 $bpe "$@"; }
+expect 2 "--bpe-dropout: 1.5 is out of range" brun --bpe-dropout 1.5 --max-steps 1
+expect 1 "--bpe-dropout needs --tokenizer bpe" run --bpe-dropout 0.1 --max-steps 1
+expect 1 "--bpe-dropout cannot be combined with --batch-words" brun --bpe-dropout 0.1 --batch-words 100 --max-steps 1
+brun --max-steps 45 --model d.s2s || fail "train without BPE-dropout"
+brun --max-steps 45 --model d0.s2s --bpe-dropout 0 || fail "train --bpe-dropout 0"
+[ -n "$(params d.s2s)" ] && [ "$(params d0.s2s)" = "$(params d.s2s)" ] || fail "--bpe-dropout 0 changed training"
+brun --max-steps 45 --model d1.s2s --bpe-dropout 0.1 2> d1.err --log d1.jsonl || fail "train --bpe-dropout 0.1"
+brun --max-steps 45 --model d2.s2s --bpe-dropout 0.1 || fail "train --bpe-dropout 0.1 again"
+[ "$(params d1.s2s)" = "$(params d2.s2s)" ] || fail "--bpe-dropout 0.1 twice with one seed: two models"
+[ "$(params d1.s2s)" != "$(params d.s2s)" ] || fail "--bpe-dropout 0.1 changed nothing"
+# 300 pairs in batches of 16: 19 a epoch, so step 25 is inside epoch 2
+brun --max-steps 25 --model dr.s2s --bpe-dropout 0.1 || fail "train --bpe-dropout 0.1 to step 25"
+"$S2S" train --resume dr.s2s --max-steps 45 -q || fail "resume --bpe-dropout 0.1"
+[ "$(params dr.s2s)" = "$(params d1.s2s)" ] || fail "resumed --bpe-dropout run differs from the uninterrupted one"
+"$S2S" info --json d1.s2s | grep -q '"bpe-dropout":[[:space:]]*0.1' || fail "the checkpoint lacks --bpe-dropout"
+# translation segments deterministically: the same input twice, the same output
+head -30 v.en > in.txt; cat in.txt in.txt > in2.txt
+"$S2S" translate -m d1.s2s -q < in2.txt > out2.txt || fail "translate with a BPE-dropout model"
+[ "$(sed -n 1,30p out2.txt)" = "$(sed -n 31,60p out2.txt)" ] || fail "one input translated two ways"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

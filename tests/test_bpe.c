@@ -664,6 +664,60 @@ static void test_speed_and_cache(void)
     bpe_learner_free(&l);
 }
 
+/* Pieces joined, as one string: the word again. */
+static void join_pieces(const char *pieces, int n, char *out)
+{
+    out[0] = '\0';
+    for (int i = 0; i < n; i++, pieces += strlen(pieces) + 1)
+        strcat(out, pieces);
+}
+
+/* BPE-dropout: p = 0 is bpe_apply; p > 0 gives pieces that join to the
+ * word, as long or longer, the same for the same seed, different ones
+ * across draws; p near 1 leaves code points. */
+static void test_dropout(void)
+{
+    BpeLearner l;
+    S2sErr err;
+    bpe_learner_init(&l, &err);
+    add_words(&l, multi, (int)(sizeof multi / sizeof multi[0]));
+    Bpe b = {0};
+    CHECK(bpe_learn(&l, 100, 1, &b, NULL, NULL, &err) == 0);
+    BpeCache c = {0};
+    char *det = NULL, *out = NULL, joined[256], a[256];
+    size_t dcap = 0, ocap = 0;
+    Rng r1, r2, r3;
+    rng_seed(&r1, 7), rng_seed(&r2, 7), rng_seed(&r3, 8);
+    int differed = 0;
+    for (size_t w = 0; w < sizeof multi / sizeof multi[0]; w++) {
+        const char *word = multi[w].word;
+        size_t len = strlen(word);
+        int nd = bpe_apply(&b, &c, word, len, &det, &dcap, &err);
+        int n0 = bpe_apply_dropout(&b, &c, word, len, 0.0f, NULL, &out, &ocap, &err);
+        CHECK_MSG(n0 == nd && memcmp(out, det, len + (size_t)nd) == 0, "p = 0 differs on %s", word);
+        for (int k = 0; k < 20; k++) {
+            int n = bpe_apply_dropout(&b, &c, word, len, 0.3f, &r1, &out, &ocap, &err);
+            CHECK(n >= nd);
+            join_pieces(out, n, joined);
+            CHECK_MSG(strcmp(joined, word) == 0, "dropout pieces join to %s, not %s", joined, word);
+            differed += n != nd || memcmp(out, det, len + (size_t)n) != 0;
+            memcpy(a, out, len + (size_t)n);
+            int m = bpe_apply_dropout(&b, &c, word, len, 0.3f, &r2, &out, &ocap, &err);
+            CHECK_MSG(m == n && memcmp(a, out, len + (size_t)n) == 0, "seed 7 twice differs on %s", word);
+        }
+        int n = bpe_apply_dropout(&b, &c, word, len, 0.999999f, &r3, &out, &ocap, &err);
+        int cps = 0;
+        for (size_t i = 0; i < len; i++)
+            cps += ((unsigned char)word[i] & 0xC0) != 0x80;
+        CHECK_MSG(n == cps, "p ~ 1: %d pieces for %d code points in %s", n, cps, word);
+    }
+    CHECK_MSG(differed > 20, "dropout changed only %d of 300 segmentations", differed);
+    free(det), free(out);
+    bpe_cache_free(&c);
+    bpe_free(&b);
+    bpe_learner_free(&l);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) {
@@ -679,6 +733,7 @@ int main(void)
     test_codes_files();
     test_bad_input();
     test_speed_and_cache();
+    test_dropout();
     rmdir(tmpdir);
     return check_exit_code("test_bpe");
 }

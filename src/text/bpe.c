@@ -881,6 +881,7 @@ struct BpeCacheSlot {
 struct BpeSpan {
     int32_t id;
     uint32_t start, end;
+    int32_t kept; /* bpe_apply_dropout: the pair starting here survived this step's draw */
 };
 
 enum { CACHE_BYTES_PER_ENTRY = 64 };
@@ -974,7 +975,7 @@ static int initial_spans(const Bpe *b, struct BpeSpan *sp, const char *word, siz
     int n = 0;
     for (size_t i = 0, k; i < len; i += k, n++) {
         k = cp_len((unsigned char)word[i]);
-        sp[n] = (struct BpeSpan){-1, (uint32_t)i, (uint32_t)(i + k)};
+        sp[n] = (struct BpeSpan){-1, (uint32_t)i, (uint32_t)(i + k), 0};
         if (!b->nmerges)
             continue;
         if (i + k < len) {
@@ -1009,7 +1010,34 @@ static int merge_spans(const Bpe *b, struct BpeSpan *sp, int n)
         int m = at;
         for (int i = at; i < n; m++) {
             if (i + 1 < n && sp[i].id == left && sp[i + 1].id == right) {
-                sp[m] = (struct BpeSpan){b->result[best], sp[i].start, sp[i + 1].end};
+                sp[m] = (struct BpeSpan){b->result[best], sp[i].start, sp[i + 1].end, 0};
+                i += 2;
+            } else {
+                sp[m] = sp[i++];
+            }
+        }
+        n = m;
+    }
+}
+
+/* merge_spans with BPE-dropout: each step draws every merge pair's
+ * survival; the lowest kept rank is merged where it was kept. */
+static int merge_spans_dropout(const Bpe *b, struct BpeSpan *sp, int n, float p, Rng *rng)
+{
+    for (;;) {
+        int32_t best = INT32_MAX;
+        for (int k = 0; k + 1 < n; k++) {
+            int32_t r = pairs_get(&b->rank, sp[k].id, sp[k + 1].id);
+            sp[k].kept = r >= 0 && rng_uniform(rng) >= p;
+            if (sp[k].kept && r < best)
+                best = r;
+        }
+        if (best == INT32_MAX)
+            return n;
+        int m = 0;
+        for (int i = 0; i < n; m++) {
+            if (i + 1 < n && sp[i].kept && pairs_get(&b->rank, sp[i].id, sp[i + 1].id) == best) {
+                sp[m] = (struct BpeSpan){b->result[best], sp[i].start, sp[i + 1].end, 0};
                 i += 2;
             } else {
                 sp[m] = sp[i++];
@@ -1032,6 +1060,53 @@ static int reserve_out(char **out, size_t *cap, size_t need)
     *out = p;
     *cap = n;
     return 0;
+}
+
+/* The pieces of sp[0..n) of word into *out (len + n bytes). */
+static int write_pieces(const struct BpeSpan *sp, int n, const char *word, size_t len,
+                        char **out, size_t *cap, S2sErr *err)
+{
+    if (reserve_out(out, cap, len + (size_t)n))
+        return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory for the pieces");
+    char *o = *out;
+    for (int i = 0; i < n; i++) {
+        size_t k = sp[i].end - sp[i].start;
+        memcpy(o, word + sp[i].start, k);
+        o[k] = '\0';
+        o += k + 1;
+    }
+    return n;
+}
+
+/* The word checked and its code points as spans in cache's scratch. */
+static int word_spans(const Bpe *b, BpeCache *cache, const char *word, size_t len,
+                      struct BpeSpan **spans, S2sErr *err)
+{
+    long bad = utf8_invalid_offset(word, len);
+    if (bad >= 0)
+        return s2s_fail(err, S2S_EFORMAT, "invalid UTF-8 at byte %ld", bad);
+    struct BpeSpan *sp = s2s_grow(cache->spans, &cache->spans_cap, len, sizeof *sp);
+    if (!sp)
+        return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory segmenting a word");
+    cache->spans = *spans = sp;
+    return initial_spans(b, sp, word, len);
+}
+
+int bpe_apply_dropout(const Bpe *b, BpeCache *cache, const char *word, size_t len, float p,
+                      Rng *rng, char **out, size_t *cap, S2sErr *err)
+{
+    if (!(p > 0))
+        return bpe_apply(b, cache, word, len, out, cap, err);
+    S2S_INVARIANT(cache != NULL && rng != NULL);
+    if (len == 0)
+        return 0;
+    if (len > (size_t)1 << 30)
+        return s2s_fail(err, S2S_EINVAL, "bpe: word of %zu bytes is too long", len);
+    struct BpeSpan *sp;
+    int n = word_spans(b, cache, word, len, &sp, err);
+    if (n < 0)
+        return n;
+    return write_pieces(sp, merge_spans_dropout(b, sp, n, p, rng), word, len, out, cap, err);
 }
 
 int bpe_apply(const Bpe *b, BpeCache *cache, const char *word, size_t len, char **out,
@@ -1058,23 +1133,10 @@ int bpe_apply(const Bpe *b, BpeCache *cache, const char *word, size_t len, char 
         }
     }
     cache->misses++;
-    long bad = utf8_invalid_offset(word, len);
-    if (bad >= 0)
-        return s2s_fail(err, S2S_EFORMAT, "invalid UTF-8 at byte %ld", bad);
-    struct BpeSpan *sp = s2s_grow(cache->spans, &cache->spans_cap, len, sizeof *sp);
-    if (!sp)
-        return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory segmenting a word");
-    cache->spans = sp;
-    int n = merge_spans(b, sp, initial_spans(b, sp, word, len));
-    if (reserve_out(out, cap, len + (size_t)n))
-        return s2s_fail(err, S2S_ENOMEM, "bpe: out of memory for the pieces");
-    char *o = *out;
-    for (int i = 0; i < n; i++) {
-        size_t k = sp[i].end - sp[i].start;
-        memcpy(o, word + sp[i].start, k);
-        o[k] = '\0';
-        o += k + 1;
-    }
+    struct BpeSpan *sp;
+    int n = word_spans(b, cache, word, len, &sp, err);
+    if (n < 0 || (n = write_pieces(sp, merge_spans(b, sp, n), word, len, out, cap, err)) < 0)
+        return n;
     if (cacheable)
         cache_put(cache, word, len, h, *out, n);
     return n;

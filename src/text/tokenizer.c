@@ -418,10 +418,10 @@ static int encode_none(TokBuf *out, const char *line, size_t len)
 /* Appends the BPE pieces of word text (joined: it was glued to the token
  * before it). */
 static int push_pieces(const Tokenizer *tk, TokBuf *out, const char *text, int joined,
-                       S2sErr *err)
+                       float drop, Rng *rng, S2sErr *err)
 {
-    int n = bpe_apply(&tk->bpe, &out->cache, text, strlen(text), &out->pieces,
-                      &out->pieces_cap, err);
+    int n = bpe_apply_dropout(&tk->bpe, &out->cache, text, strlen(text), drop, rng,
+                              &out->pieces, &out->pieces_cap, err);
     const char *p = out->pieces;
     for (int i = 0; i < n; i++, p += strlen(p) + 1)
         if (push_token(out, i > 0 || joined ? TOKENIZER_JOINER : "", p, strlen(p)))
@@ -431,7 +431,7 @@ static int push_pieces(const Tokenizer *tk, TokBuf *out, const char *text, int j
 
 /* Replaces out's word tokens by their BPE pieces; the first piece keeps the
  * word's joiner, the others get one. Literal tokens pass through. */
-static int apply_bpe(const Tokenizer *tk, TokBuf *out, S2sErr *err)
+static int apply_bpe(const Tokenizer *tk, TokBuf *out, float p, Rng *rng, S2sErr *err)
 {
     size_t n = out->len;
     if (n > out->scratch_cap) {
@@ -451,7 +451,7 @@ static int apply_bpe(const Tokenizer *tk, TokBuf *out, S2sErr *err)
             rc = push_token(out, "", w, strlen(w));
         } else {
             const char *text = w + (joined ? 3 : 0);
-            rc = push_pieces(tk, out, text, joined, err);
+            rc = push_pieces(tk, out, text, joined, p, rng, err);
         }
         if (rc)
             return rc;
@@ -474,7 +474,18 @@ int tokenizer_encode(const Tokenizer *tk, TokBuf *out, const char *line, size_t 
     int n = tokenizer_encode_words(out, line, len, err);
     if (n < 0 || tk->kind == TOKENIZER_WORD)
         return n;
-    return apply_bpe(tk, out, err);
+    return apply_bpe(tk, out, 0.0f, NULL, err);
+}
+
+int tokenizer_apply_bpe(const Tokenizer *tk, TokBuf *out, float p, Rng *rng, S2sErr *err)
+{
+    S2S_INVARIANT(tk->kind == TOKENIZER_BPE);
+    return apply_bpe(tk, out, p, rng, err);
+}
+
+int tokbuf_append(TokBuf *b, const char *tok)
+{
+    return push_token(b, "", tok, strlen(tok)) ? S2S_ENOMEM : 0;
 }
 
 int tokenizer_encode_tokens(const Tokenizer *tk, TokBuf *out, const char *line, size_t len,
@@ -485,7 +496,7 @@ int tokenizer_encode_tokens(const Tokenizer *tk, TokBuf *out, const char *line, 
         return s2s_fail(err, S2S_EFORMAT, "invalid UTF-8 at byte %ld", bad);
     if (encode_none(out, line, len) < 0)
         return s2s_fail(err, S2S_ENOMEM, "out of memory");
-    return tk->kind == TOKENIZER_BPE ? apply_bpe(tk, out, err) : out->n;
+    return tk->kind == TOKENIZER_BPE ? apply_bpe(tk, out, 0.0f, NULL, err) : out->n;
 }
 
 /* ---- decoding ---- */

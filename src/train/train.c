@@ -222,6 +222,8 @@ static int build_vocabs(Trainer *t, const TextPairs *tp, S2sErr *err)
     if ((rc = vocab_counter_init(&tc, err)))
         goto done;
     if ((rc = textpairs_count(tp, &sc, &tc, err)) ||
+        (t->bpedrop.p > 0 && (rc = bpedrop_count(&t->bpedrop, &t->tm.tokenizer,
+                                                 (uint64_t)t->cfg.seed, &sc, &tc, err))) ||
         (rc = vocab_build(&t->tm.src_vocab, &sc, t->cfg.src_vocab, t->cfg.min_freq, err)) ||
         (rc = vocab_build(&t->tm.tgt_vocab, &tc, t->cfg.tgt_vocab, t->cfg.min_freq, err)))
         goto done;
@@ -494,6 +496,21 @@ static int open_log(Trainer *t, int resumed, S2sErr *err)
     return 0;
 }
 
+/* --bpe-dropout P: the training files as words, once the tokenizer is known. */
+static int start_bpe_dropout(Trainer *t, S2sErr *err)
+{
+    const TrainConfig *c = &t->cfg;
+    if (!(c->bpe_dropout > 0))
+        return 0;
+    if (t->tm.tokenizer.kind != TOKENIZER_BPE)
+        return s2s_fail(err, S2S_EINVAL, "--bpe-dropout needs --tokenizer bpe (this model's is %s)",
+                        tokenizer_name(&t->tm.tokenizer));
+    if (c->batch_words > 0)
+        return s2s_fail(err, S2S_EINVAL, "--bpe-dropout cannot be combined with --batch-words (its "
+                        "batches are cut once, by the deterministic lengths): use --batch");
+    return bpedrop_read(&t->bpedrop, (float)c->bpe_dropout, c->src, c->tgt, c->max_line_bytes, err);
+}
+
 int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *progress,
                  S2sErr *err)
 {
@@ -508,7 +525,9 @@ int trainer_init(Trainer *t, const TrainConfig *cfg, Checkpoint *resume, FILE *p
         rc = adopt_checkpoint(t, resume, err);
     else
         rc = make_tokenizer(t, err);
-    if (rc || (rc = read_corpus(t, &t->train, cfg->src, cfg->tgt, cfg->max_len, !resume, err)))
+    if (rc || (rc = start_bpe_dropout(t, err)) ||
+        (rc = read_corpus(t, &t->train, cfg->src, cfg->tgt, cfg->max_len, !resume, err)) ||
+        (t->bpedrop.p > 0 && (rc = bpedrop_adopt(&t->bpedrop, &t->train, cfg->max_len, err))))
         goto fail;
     if (cfg->valid_src) {
         if ((rc = read_corpus(t, &t->valid, cfg->valid_src, cfg->valid_tgt, 0, 0, err)))
@@ -539,6 +558,7 @@ void trainer_free(Trainer *t)
     batcher_free(&t->valid_batcher);
     corpus_free(&t->valid);
     corpus_free(&t->train);
+    bpedrop_free(&t->bpedrop);
     raw_lines_free(&t->valid_refs);
     translator_free(&t->valid_tr);
     model_free(&t->tm.model);

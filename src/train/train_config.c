@@ -55,6 +55,7 @@ const TrainOption train_options[] = {
     {"init", OPT_FLOAT, F(init), 0, "X", "initialise parameters uniformly in [-X, X] (default 0.08)", NULL},
     {"dropout", OPT_FLOAT, F(dropout), 0, "P", "dropout on non-recurrent connections (default 0.2)", NULL},
     {"exponential-smoothing", OPT_FLOAT, F(exp_smoothing), 0, "[=A]", "keep a moving average of the weights, decay max(A, 1-(t+1)/(t+10)) at step t, for validation and the models written (default off; A 1e-4 when not given)", "1e-4"},
+    {"bpe-dropout", OPT_FLOAT, F(bpe_dropout), 0, "P", "BPE-dropout: each epoch, segment the training data afresh, dropping each merge with probability P (--tokenizer bpe, not with --batch-words; validation and translation never drop; default 0)", NULL},
     {"label-smoothing", OPT_FLOAT, F(label_smoothing), 0, "X", "train against (1-X) onehot + X/V (default 0.1; reported loss and ppl stay the plain NLL)", NULL},
     {"seed", OPT_INT, F(seed), 0, "N", "random seed: initialisation, data order, dropout (default 1)", NULL},
     {"threads", OPT_INT, F(threads), 0, "N", "threads: each batch split in N shards trained in parallel (default: all cores; under mpirun, the cores over the ranks on the machine)", NULL},
@@ -328,6 +329,7 @@ int train_config_check(const TrainConfig *c, S2sErr *err)
         (rc = check_range("init", c->init, 0, 10, err)) ||
         (rc = check_range("dropout", c->dropout, 0, 0.99, err)) ||
         (rc = check_range("label-smoothing", c->label_smoothing, 0, 0.99, err)) ||
+        (rc = check_range("bpe-dropout", c->bpe_dropout, 0, 0.99, err)) ||
         (rc = check_range("exponential-smoothing", c->exp_smoothing, 0, 0.5, err)) ||
         (rc = check_range("threads", c->threads, 1, 1024, err)) ||
         (rc = check_range("max-len", c->max_len, 1, 100000, err)) ||

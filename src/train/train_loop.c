@@ -312,14 +312,32 @@ static int ends(const Trainer *t, const Meter *m)
     return finished(t, m) || (t->interrupt && *t->interrupt) || t->signalled;
 }
 
-/* The end of an epoch: the next one's number, learning rate and order. */
-static void next_epoch(Trainer *t)
+/* The current epoch's data: (--bpe-dropout) its segmentation, and its order. */
+static int epoch_data(Trainer *t, S2sErr *err)
+{
+    if (t->bpedrop.p > 0) {
+        int rc = bpedrop_epoch(&t->bpedrop, &t->train, &t->tm.tokenizer, &t->tm.src_vocab,
+                               &t->tm.tgt_vocab, (uint64_t)t->cfg.seed, t->st.epoch, err);
+        if (rc)
+            return rc;
+        if (t->progress && dist_rank() == 0) {
+            trainer_stamp(t->progress);
+            fprintf(t->progress, "epoch %d: BPE-dropout %g re-segmented %d pairs in %.2fs\n",
+                    t->st.epoch, t->bpedrop.p, t->train.npairs, t->bpedrop.seconds);
+        }
+    }
+    batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+    return 0;
+}
+
+/* The end of an epoch: the next one's number, learning rate and data. */
+static int next_epoch(Trainer *t, S2sErr *err)
 {
     t->st.epoch++;
     t->st.batch_in_epoch = 0;
     if (t->cfg.decay_start > 0 && t->st.epoch > t->cfg.decay_start)
         t->st.lr *= 0.5;
-    batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+    return epoch_data(t, err);
 }
 
 /* Validation, the learning-rate schedule and saving, after a step. While
@@ -348,8 +366,8 @@ static int after_step(Trainer *t, Meter *m, S2sErr *err)
         report(t, m);
     if (val && trainer_validate(t, m->t0, err))
         return -1;
-    if (epoch_end)
-        next_epoch(t);
+    if (epoch_end && next_epoch(t, err))
+        return -1;
     if (lead && saves)
         return save(t, m, err);
     return 0;
@@ -409,9 +427,11 @@ int trainer_run(Trainer *t, S2sErr *err)
                         "%d batches per epoch (were the files, --batch or --max-len changed?)",
                         t->st.batch_in_epoch + 1, t->st.epoch, t->batcher.nbatches);
     if (t->st.step > 0 && t->st.batch_in_epoch == t->batcher.nbatches)
-        next_epoch(t); /* a --keep-best copy, saved at an epoch's end before its rollover */
+        rc = next_epoch(t, err); /* a --keep-best copy, saved at an epoch's end before its rollover */
     else
-        batcher_epoch(&t->batcher, &t->train, (uint64_t)t->cfg.seed, t->st.epoch);
+        rc = epoch_data(t, err);
+    if (rc)
+        return rc;
     int done = 0;
     rc = agree_step(t, &m, 0, &done, err);
     while (!rc && !done) {

@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "s2s/base/common.h"
+#include "s2s/base/rng.h"
 
 /* Interned strings: ids 0..n-1 <-> distinct strings. */
 typedef struct {
@@ -171,5 +172,15 @@ void bpe_cache_free(BpeCache *c);
  * 1 GiB). cache is required (it holds the scratch space). */
 int bpe_apply(const Bpe *b, BpeCache *cache, const char *word, size_t len, char **out,
               size_t *cap, S2sErr *err);
+
+/* BPE-dropout (Provilkov et al. 2020, as subword-nmt's apply_bpe --dropout):
+ * bpe_apply where, at every merge step, each adjacent pair that is a merge
+ * is dropped with probability p (one draw from rng per pair and step); the
+ * kept pair of lowest rank is merged at its kept positions, and the word
+ * stops when every pair was dropped. For training only: the same word gives
+ * different pieces from draw to draw. p <= 0 is bpe_apply exactly (no draw,
+ * the cache used); p > 0 never reads or fills the cache. */
+int bpe_apply_dropout(const Bpe *b, BpeCache *cache, const char *word, size_t len, float p,
+                      Rng *rng, char **out, size_t *cap, S2sErr *err);
 
 #endif

@@ -75,6 +75,14 @@ int tokenizer_encode_words(TokBuf *out, const char *line, size_t len, S2sErr *er
 int tokenizer_encode_tokens(const Tokenizer *tk, TokBuf *out, const char *line, size_t len,
                             S2sErr *err);
 const char *tokbuf_token(const TokBuf *b, int i);
+/* Appends a copy of tok to b's tokens (empty b with b->n = b->len = 0);
+ * S2S_ENOMEM on failure. */
+int tokbuf_append(TokBuf *b, const char *tok);
+/* Kind bpe: replaces out's tokens, as kind word makes them, by their BPE
+ * pieces (as tokenizer_encode would), each merge dropped with probability p
+ * (BPE-dropout, bpe_apply_dropout; p = 0 is tokenizer_encode's segmentation,
+ * byte for byte). Returns the number of tokens or < 0 with err set. */
+int tokenizer_apply_bpe(const Tokenizer *tk, TokBuf *out, float p, Rng *rng, S2sErr *err);
 void tokbuf_free(TokBuf *b);
 
 /* Appends the text of toks[0..n) to *out (a growable buffer of *cap bytes

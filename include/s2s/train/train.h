@@ -15,6 +15,7 @@
 #include "s2s/model/checkpoint.h"
 #include "s2s/model/model.h"
 #include "s2s/text/corpus.h"
+#include "s2s/train/bpedrop.h"
 #include "s2s/train/evaluate.h"
 #include "s2s/train/shard.h"
 #include "s2s/train/train_config.h"
@@ -71,6 +72,7 @@ typedef struct {
     TrainState st;
     TranslationModel tm; /* what is trained, and saved */
     Corpus train, valid;
+    BpeDrop bpedrop;     /* --bpe-dropout: the words behind train, re-segmented each epoch */
     int has_valid;
     Batcher batcher;
     Batcher valid_batcher; /* --batch-words: the validation batches (else unused) */

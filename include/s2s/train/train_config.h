@@ -50,6 +50,7 @@ typedef struct {
     int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
     int batch_words;
     double time_limit, lr, clip, init, dropout, report_every, label_smoothing, exp_smoothing;
+    double bpe_dropout;
     unsigned char set[TRAIN_MAX_OPTIONS]; /* set[i]: option i was given */
 } TrainConfig;
 
