@@ -43,6 +43,10 @@ variants=(
     "tied:--embed 512 --tied-embeddings"
     "hidden768:--hidden 768"
     "ema:--exponential-smoothing"
+    "bpedrop:--bpe-dropout 0.1"
+    "warmup:--lr-warmup 800 --lr-decay-inv-sqrt 800"
+    "layernorm:--layer-norm"
+    "residual3:--residual --layers 3"
 )
 run() { # NAME OPTIONS...
     local name=$1 d=$out/$1; shift
