@@ -56,4 +56,28 @@ head -30 v.en > in.txt; cat in.txt in.txt > in2.txt
 "$S2S" translate -m d1.s2s -q < in2.txt > out2.txt || fail "translate with a BPE-dropout model"
 [ "$(sed -n 1,30p out2.txt)" = "$(sed -n 31,60p out2.txt)" ] || fail "one input translated two ways"
 
+# ---- --layer-norm: recorded, trains, decodes a batch as one sentence at a time ----
+for cell in lstm gru rnn; do
+    run --layer-norm --cell $cell --bidirectional --max-steps 40 --model ln-$cell.s2s || fail "train --layer-norm --cell $cell"
+    "$S2S" info ln-$cell.s2s | grep -q "(layer-normalised)" || fail "info: ln-$cell.s2s is not layer-normalised"
+    "$S2S" info --json ln-$cell.s2s | grep -q '"layer_norm":[[:space:]]*true' || fail "ln-$cell.s2s: no layer_norm"
+    for beam in 1 4; do
+        "$S2S" translate -m ln-$cell.s2s --beam $beam --batch 16 --threads 1 -q < v.en > b16.txt ||
+            fail "translate ln-$cell.s2s --batch 16"
+        "$S2S" translate -m ln-$cell.s2s --beam $beam --batch 1 --threads 1 -q < v.en > b1.txt ||
+            fail "translate ln-$cell.s2s --batch 1"
+        [ "$(wc -l < b16.txt)" = 40 ] && cmp -s b1.txt b16.txt ||
+            fail "ln-$cell.s2s beam $beam: --batch 16 differs from one sentence at a time"
+    done
+done
+run --layer-norm --max-steps 40 --model ln-seq.s2s --arch seq2seq || fail "train --layer-norm --arch seq2seq"
+run --layer-norm --max-steps 40 --model ln-enc.s2s --arch encdec --cell gru || fail "train --layer-norm --arch encdec"
+"$S2S" translate -m ln-seq.s2s -m ln-lstm.s2s -m u.s2s -q < v.en > ens.txt ||
+    fail "an ensemble of layer-normalised and plain models"
+run --layer-norm --max-steps 10 --model ln-u.s2s || fail "train ln-u.s2s"
+"$S2S" average -o avg.s2s u.s2s ln-u.s2s 2> avg.err && fail "average of a layer-normalised and a plain model"
+grep -q "layer_norm 0 vs 1" avg.err || fail "average: $(head -2 avg.err)"
+"$S2S" train --resume ln-lstm.s2s --max-steps 50 -q || fail "resume a layer-normalised model"
+"$S2S" info ln-lstm.s2s | grep -q "(layer-normalised)" || fail "resumed: no longer layer-normalised"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -29,11 +29,8 @@ static void plan(Model *m)
 
 static void tensors(const Model *m, float *base, ModelTensors *t, int *k)
 {
-    for (int l = 0; m->cfg.bidir && l < m->cfg.layers; l++) {
-        t->encb[l].Wx = base + m->tensors[(*k)++].offset;
-        t->encb[l].Wh = base + m->tensors[(*k)++].offset;
-        t->encb[l].b = base + m->tensors[(*k)++].offset;
-    }
+    if (m->cfg.bidir)
+        model_stack_tensors(m, base, t->encb, k);
     if (m->cfg.attn != ATTN_DOT)
         t->attn_Wa = base + m->tensors[(*k)++].offset;
     if (m->cfg.attn == ATTN_MLP) {
@@ -59,8 +56,11 @@ static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch 
 /* Step t of a layer's activations, as a one-step CellActs. */
 static CellActs step_view(const CellActs *a, int t, int B, int H, int G)
 {
-    size_t bh = (size_t)t * B * H;
-    return (CellActs){a->gates + bh * G, a->h + bh, a->c + bh, a->aux + bh};
+    size_t bh = (size_t)t * B * H, b3 = (size_t)t * B * 3;
+    CellActs v = {a->gates + bh * G, a->h + bh, a->c + bh, a->aux + bh, NULL, NULL, NULL, NULL};
+    if (a->lnx) /* --layer-norm */
+        v.lnx = a->lnx + bh * G, v.lnh = a->lnh + bh * G, v.lnc = a->lnc + bh, v.rstd = a->rstd + b3;
+    return v;
 }
 
 static AttnActs att_view(const AttnActs *a, int t, int B, int Ts, int H)

@@ -46,7 +46,8 @@ static int config_differs(const ModelConfig *x, const ModelConfig *y, char *what
              {"attention", x->attn, y->attn},  {"embed", x->embed, y->embed},
              {"hidden", x->hidden, y->hidden}, {"layers", x->layers, y->layers},
              {"reverse", x->reverse, y->reverse}, {"tied_embeddings", x->tied, y->tied},
-             {"bidirectional", x->bidir, y->bidir}, {"src_vocab", x->src_vocab, y->src_vocab},
+             {"bidirectional", x->bidir, y->bidir}, {"layer_norm", x->layer_norm, y->layer_norm},
+             {"src_vocab", x->src_vocab, y->src_vocab},
              {"tgt_vocab", x->tgt_vocab, y->tgt_vocab}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (f[i].a != f[i].b) {

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "s2s/model/model.h"
 #include "s2s/nn/dropout.h"
 
 #define ALIGN 16 /* floats */
@@ -14,15 +15,19 @@ static float *take(float **cur, size_t n)
 }
 
 /* Lays out (base != NULL) or measures the arrays; returns the floats used. */
-static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell,
+static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int ln,
                      size_t slots, int B, int training)
 {
     size_t G = (size_t)cell_gates(cell), n = slots, X = (size_t)(E > H ? E : H);
+    ModelConfig lc = {.hidden = H, .cell = cell, .layer_norm = ln}; /* --layer-norm's arrays */
     float *cur = base;
     for (int l = 0; l < layers; l++) {
         size_t x = l ? (size_t)H : (size_t)E;
         CellActs a = {take(&cur, n * G * H), take(&cur, (n + B) * H), take(&cur, (n + B) * H),
-                      take(&cur, n * H)};
+                      take(&cur, n * H), NULL, NULL, NULL, NULL};
+        float *lnb = take(&cur, model_ln_act_floats(&lc, n));
+        if (bi)
+            cell_ln_place(&a, &lnb, &lc, n);
         float *xr = take(&cur, n * x), *out = take(&cur, n * H);
         if (bi)
             bi->acts[l] = a, bi->xr[l] = xr, bi->out[l] = out;
@@ -34,16 +39,17 @@ static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind 
     return (size_t)(cur - base);
 }
 
-size_t bienc_floats(int layers, int E, int H, CellKind cell, size_t slots, int B, int training)
+size_t bienc_floats(int layers, int E, int H, CellKind cell, int ln, size_t slots, int B,
+                    int training)
 {
-    return layout(NULL, NULL, layers, E, H, cell, slots, B, training);
+    return layout(NULL, NULL, layers, E, H, cell, ln, slots, B, training);
 }
 
-void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, size_t slots, int B,
-                 int training)
+void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int ln,
+                 size_t slots, int B, int training)
 {
     memset(bi, 0, sizeof *bi);
-    layout(bi, base, layers, E, H, cell, slots, B, training);
+    layout(bi, base, layers, E, H, cell, ln, slots, B, training);
 }
 
 /* Row (t, b) of x (T, B, X) at its place in sentence b read backwards. */

@@ -54,6 +54,17 @@ static size_t pad_after_json(uint64_t json_len)
 
 /* ---- metadata ---- */
 
+/* An optional true/false of the config (absent: false, as in files from
+ * before it). */
+static int config_flag(const cJSON *o, const char *key, int *out, const char *path, S2sErr *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (v && !cJSON_IsBool(v))
+        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"%s\" must be true or false", path, key);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
 static cJSON *config_json(const ModelConfig *c)
 {
     cJSON *o = cJSON_CreateObject();
@@ -65,6 +76,8 @@ static cJSON *config_json(const ModelConfig *c)
         cJSON_AddBoolToObject(o, "tied_embeddings", 1);
     if (c->bidir)
         cJSON_AddBoolToObject(o, "bidirectional", 1);
+    if (c->layer_norm)
+        cJSON_AddBoolToObject(o, "layer_norm", 1);
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -527,16 +540,10 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
                         "%s: model architecture %s/%s is not supported by this s2s", path,
                         cJSON_IsString(arch) ? arch->valuestring : "?",
                         cJSON_IsString(cell) ? cell->valuestring : "?");
-    const cJSON *tied = cJSON_GetObjectItemCaseSensitive(o, "tied_embeddings");
-    if (tied && !cJSON_IsBool(tied))
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"tied_embeddings\" must be true or false",
-                        path);
-    c->tied = cJSON_IsTrue(tied);
-    const cJSON *bidir = cJSON_GetObjectItemCaseSensitive(o, "bidirectional");
-    if (bidir && !cJSON_IsBool(bidir))
-        return s2s_fail(err, S2S_EFORMAT, "%s: metadata: \"bidirectional\" must be true or false",
-                        path);
-    c->bidir = cJSON_IsTrue(bidir);
+    if (config_flag(o, "tied_embeddings", &c->tied, path, err) ||
+        config_flag(o, "bidirectional", &c->bidir, path, err) ||
+        config_flag(o, "layer_norm", &c->layer_norm, path, err))
+        return S2S_EFORMAT;
     const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
     if (model_attends(c) &&
         (!cJSON_IsString(att) || attn_score_from_name(att->valuestring, &c->attn)))

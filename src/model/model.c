@@ -79,6 +79,20 @@ void model_add_stack(Model *m, const char *side, int first_input)
         model_add_tensor(m, name, GH, c->hidden);
         snprintf(name, sizeof name, "%s.%d.b", side, l);
         model_add_tensor(m, name, 1, GH);
+        if (c->layer_norm) {
+            snprintf(name, sizeof name, "%s.%d.ln", side, l);
+            model_add_tensor(m, name, 1, cell_ln_floats(c->cell, c->hidden));
+        }
+    }
+}
+
+void model_stack_tensors(const Model *m, float *base, CellTensors *w, int *k)
+{
+    for (int l = 0; l < m->cfg.layers; l++) {
+        w[l].Wx = base + m->tensors[(*k)++].offset;
+        w[l].Wh = base + m->tensors[(*k)++].offset;
+        w[l].b = base + m->tensors[(*k)++].offset;
+        w[l].ln = m->cfg.layer_norm ? base + m->tensors[(*k)++].offset : NULL;
     }
 }
 
@@ -122,11 +136,24 @@ void model_free(Model *m)
     memset(m, 0, sizeof *m);
 }
 
+/* --layer-norm's tensor: gains 1, the LSTM's cell-state bias 0. */
+static void init_layer_norm(const ModelConfig *c, float *p)
+{
+    int H = c->hidden, gains = 2 * cell_gates(c->cell) * H + (cell_has_c(c->cell) ? H : 0);
+    for (int j = 0; j < cell_ln_floats(c->cell, H); j++)
+        p[j] = j < gains ? 1.0f : 0.0f;
+}
+
 void model_init_uniform(Model *m, float scale, Rng *rng)
 {
     for (int i = 0; i < m->ntensors; i++) {
         const TensorInfo *t = &m->tensors[i];
         float *p = m->params + t->offset;
+        size_t n = strlen(t->name);
+        if (n > 3 && strcmp(t->name + n - 3, ".ln") == 0) {
+            init_layer_norm(&m->cfg, p);
+            continue;
+        }
         for (size_t k = 0; k < (size_t)t->rows * t->cols; k++)
             p[k] = (2.0f * rng_uniform(rng) - 1.0f) * scale;
     }
@@ -138,13 +165,8 @@ void model_tensors(const Model *m, float *base, ModelTensors *t)
     memset(t, 0, sizeof *t);
     t->src_emb = base + m->tensors[k++].offset;
     t->tgt_emb = base + m->tensors[k++].offset;
-    for (int side = 0; side < 2; side++)
-        for (int l = 0; l < m->cfg.layers; l++) {
-            CellTensors *w = side ? &t->dec[l] : &t->enc[l];
-            w->Wx = base + m->tensors[k++].offset;
-            w->Wh = base + m->tensors[k++].offset;
-            w->b = base + m->tensors[k++].offset;
-        }
+    model_stack_tensors(m, base, t->enc, &k);
+    model_stack_tensors(m, base, t->dec, &k);
     if (arch_ops(m->cfg.arch)->tensors)
         arch_ops(m->cfg.arch)->tensors(m, base, t, &k);
     t->out_W = m->cfg.tied ? t->tgt_emb : base + m->tensors[k++].offset;
@@ -179,6 +201,28 @@ static float *carve(float **cursor, size_t n)
     return p;
 }
 
+size_t model_ln_act_floats(const ModelConfig *c, size_t n)
+{
+    if (!c->layer_norm)
+        return 0;
+    size_t GH = (size_t)cell_gates(c->cell) * c->hidden, A = ALIGN_FLOATS;
+    return 2 * ((n * GH + A - 1) / A * A) + (n * c->hidden + A - 1) / A * A +
+           (3 * n + A - 1) / A * A;
+}
+
+void cell_ln_place(CellActs *a, float **cursor, const ModelConfig *c, size_t n)
+{
+    if (!c->layer_norm) {
+        a->lnx = a->lnh = a->lnc = a->rstd = NULL;
+        return;
+    }
+    size_t GH = (size_t)cell_gates(c->cell) * c->hidden;
+    a->lnx = carve(cursor, n * GH);
+    a->lnh = carve(cursor, n * GH);
+    a->lnc = carve(cursor, n * c->hidden);
+    a->rstd = carve(cursor, 3 * n);
+}
+
 /* Lays out (or, with base == NULL, only measures) the workspace arrays:
  * a (T, B, X) array of side s holds its slots (B x T) rows. */
 static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
@@ -196,6 +240,7 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
             a->h = carve(&cur, (n + B) * H);
             a->c = carve(&cur, (n + B) * H);
             a->aux = carve(&cur, n * H);
+            cell_ln_place(a, &cur, c, n);
             (side ? ws->dec_in : ws->enc_in)[l] = carve(&cur, n * x);
             (side ? ws->dec_drop : ws->enc_drop)[l] = carve(&cur, n * x);
             (side ? ws->dstate_c : ws->dstate_h)[l] = carve(&cur, B * H);
@@ -212,6 +257,7 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->scratch.dgates = carve(&cur, MB * G * H);
     ws->scratch.dh = carve(&cur, B * H);
     ws->scratch.dc = carve(&cur, B * H);
+    ws->scratch.dln = c->layer_norm ? carve(&cur, MB * G * H) : NULL;
     size_t A = model_attends(c); /* the attention arrays, empty otherwise */
     ws->att = (AttnActs){carve(&cur, A * TB * H), carve(&cur, A * TB * Ts),
                          carve(&cur, A * TB * 2 * H), carve(&cur, A * TB * H)};
@@ -226,10 +272,12 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
     ws->dc0 = carve(&cur, A * B * H);
     ws->dxstep = carve(&cur, A * B * X);
     if (c->bidir) {
-        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, SB, (int)B, 1);
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, c->layer_norm, SB,
+                                (int)B, 1);
         float *bi = carve(&cur, n);
         if (base)
-            bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, SB, (int)B, 1);
+            bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, c->layer_norm, SB,
+                        (int)B, 1);
     }
     return (size_t)(cur - base);
 }

@@ -75,9 +75,15 @@ static size_t step_layout(StepState *st, const Model *m, unsigned char *base)
     st->enc_x = carve(&cur, T * S * E * F);
     for (int l = 0; l < c->layers; l++) {
         st->enc[l] = (CellActs){carve(&cur, T * S * G * H * F), carve(&cur, (T + 1) * S * H * F),
-                                carve(&cur, (T + 1) * S * H * F), carve(&cur, T * S * H * F)};
+                                carve(&cur, (T + 1) * S * H * F), carve(&cur, T * S * H * F),
+                                NULL, NULL, NULL, NULL};
         st->dec[l] = (CellActs){carve(&cur, R * G * H * F), carve(&cur, 2 * R * H * F),
-                                carve(&cur, 2 * R * H * F), carve(&cur, R * H * F)};
+                                carve(&cur, 2 * R * H * F), carve(&cur, R * H * F),
+                                NULL, NULL, NULL, NULL};
+        float *le = carve(&cur, model_ln_act_floats(c, T * S) * F); /* --layer-norm's */
+        float *ld = carve(&cur, model_ln_act_floats(c, R) * F);
+        if (base)
+            cell_ln_place(&st->enc[l], &le, c, T * S), cell_ln_place(&st->dec[l], &ld, c, R);
     }
     st->x = carve(&cur, R * X0 * F);
     st->feats = carve(&cur, R * FO * F);
@@ -88,10 +94,12 @@ static size_t step_layout(StepState *st, const Model *m, unsigned char *base)
     st->feed = carve(&cur, A * 2 * R * H * F);
     st->keys = carve(&cur, (c->attn == ATTN_MLP) * A * T * S * H * F);
     if (c->bidir) {
-        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
+        size_t n = bienc_floats(c->layers, c->embed, c->hidden, c->cell, c->layer_norm,
+                                (size_t)T * S, (int)S, 0);
         float *bi = carve(&cur, n * F);
         if (base)
-            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, (size_t)T * S, (int)S, 0);
+            bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, c->layer_norm,
+                        (size_t)T * S, (int)S, 0);
     }
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};

@@ -10,6 +10,7 @@ static const char *const names[] = {"lstm", "gru", "rnn"};
 
 int cell_gates(CellKind k) { return k == CELL_LSTM ? 4 : k == CELL_GRU ? 3 : 1; }
 int cell_has_c(CellKind k) { return k == CELL_LSTM; }
+int cell_ln_floats(CellKind k, int H) { return 2 * cell_gates(k) * H + (k == CELL_LSTM ? 2 * H : 0); }
 const char *cell_name(CellKind k) { return names[k]; }
 
 int cell_from_name(const char *name, CellKind *k)

@@ -39,6 +39,7 @@ const TrainOption train_options[] = {
     {"min-freq", OPT_INT, F(min_freq), 1, "N", "keep words seen at least N times (default 1)", NULL},
     {"no-reverse", OPT_FLAG, F(no_reverse), 1, NULL, "feed the source in its own order, not reversed", NULL},
     {"bidirectional", OPT_FLAG, F(bidirectional), 1, NULL, "--arch attention: a bidirectional encoder (both directions summed)", NULL},
+    {"layer-norm", OPT_FLAG, F(layer_norm), 1, NULL, "layer-normalised recurrent cells (Ba et al. 2016; Nematus --layer-normalization, Sockeye lnlstm/lngru): gate inputs, recurrent products (and the LSTM's cell state) normalised with learned gains", NULL},
     {"tied-embeddings", OPT_FLAG, F(tied_embeddings), 1, NULL, "the output layer shares the target embeddings (needs --embed = --hidden; not encdec)", NULL},
     {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 32)", NULL},
     {"batch-words", OPT_INT, F(batch_words), 0, "N", "minibatches by tokens instead: as many pairs of similar length as fit in N padded tokens on either side (Marian --mini-batch-words; default 0: by --batch)", NULL},

@@ -27,11 +27,12 @@ typedef struct {
 } BiEnc;
 
 /* Floats a BiEnc needs for up to `slots` positions (T x B: T steps of B
- * sentences) of at most B sentences (layers, E, H, cell). */
-size_t bienc_floats(int layers, int E, int H, CellKind cell, size_t slots, int B, int training);
+ * sentences) of at most B sentences (layers, E, H, cell; ln: --layer-norm). */
+size_t bienc_floats(int layers, int E, int H, CellKind cell, int ln, size_t slots, int B,
+                    int training);
 /* Lays bi out in base (bienc_floats of them, 64-byte aligned pieces). */
-void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, size_t slots, int B,
-                 int training);
+void bienc_place(BiEnc *bi, float *base, int layers, int E, int H, CellKind cell, int ln,
+                 size_t slots, int B, int training);
 
 /* Both directions of every layer. x0: layer 0's input (T, B, E); fwd[l]:
  * the first direction's activations (its initial state set by the caller).

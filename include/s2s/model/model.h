@@ -35,7 +35,7 @@
 #include "s2s/text/batch.h"
 
 #define MODEL_MAX_LAYERS 8
-#define MODEL_MAX_TENSORS (8 + 11 * MODEL_MAX_LAYERS)
+#define MODEL_MAX_TENSORS (8 + 14 * MODEL_MAX_LAYERS)
 
 typedef enum { ARCH_SEQ2SEQ = 0, ARCH_ENCDEC, ARCH_ATTENTION } ModelArch;
 
@@ -48,9 +48,14 @@ typedef struct {
     AttnScore attn;           /* attention: the score */
     int tied;                 /* 1: the output layer's weights are the target embeddings */
     int bidir;                /* attention: 1 = a bidirectional encoder (bienc.h) */
+    int layer_norm;           /* 1: layer-normalised cells (cellbase.h), a ".ln" tensor each */
 } ModelConfig;
 
 const char *model_arch_name(ModelArch a);
+/* --layer-norm: the floats of a CellActs's normalisation arrays for n
+ * slots (0 without), and their place at *cursor (advanced; NULLs without). */
+size_t model_ln_act_floats(const ModelConfig *c, size_t n);
+void cell_ln_place(CellActs *a, float **cursor, const ModelConfig *c, size_t n);
 int model_arch_from_name(const char *name, ModelArch *a);
 /* 1: the architecture attends over the encoder's outputs (alignments). */
 int model_attends(const ModelConfig *c);
@@ -125,6 +130,8 @@ void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float *
 const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi, int B);
 /* Appends the three tensors of each layer of a cell stack named side. */
 void model_add_stack(Model *m, const char *side, int first_input);
+/* The views of one stack's tensors (model_add_stack's), from tensor *k on. */
+void model_stack_tensors(const Model *m, float *base, CellTensors *w, int *k);
 /* Pointers to each layer's state after T steps: h[l], c[l] (B, H). */
 void model_final_states(const Model *m, const CellActs *acts, int T, int B, const float **h,
                         const float **c);

@@ -17,6 +17,8 @@ typedef enum { CELL_LSTM = 0, CELL_GRU, CELL_RNN } CellKind;
 
 int cell_gates(CellKind k);
 int cell_has_c(CellKind k); /* the LSTM alone has a cell state beside h */
+/* --layer-norm's gains and biases of one cell of H (cellbase.h). */
+int cell_ln_floats(CellKind k, int H);
 const char *cell_name(CellKind k);
 int cell_from_name(const char *name, CellKind *k);
 
