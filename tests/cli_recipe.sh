@@ -28,6 +28,10 @@ grep -Eq '^chrF2\|.* = [0-9]+\.[0-9]{2}$' recipe.out || fail "no chrF line in th
 grep -q '"valid_bleu"' run/train.jsonl || fail "the log has no validation BLEU"
 [ "$(head -c 8 run/curve.png | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "curve.png is not a PNG"
 "$S2S" info --json run/best.model > /dev/null || fail "best.model does not load"
+# the kept checkpoints were averaged and compared with the best one on the validation set
+grep -Eq "validation BLEU, beam 5: best checkpoint [0-9.]+, average of the last 2 [0-9.]+" run/average.bleu ||
+    fail "no averaging: $(cat run/average.bleu 2>&1 | head -2)"
+"$S2S" info --json run/average.model > /dev/null || fail "average.model does not load"
 cp run/last.s2s last.before
 expect 1 "run/last.s2s exists: add -- --overwrite" bash "$root/scripts/multi30k.sh" "$m30k" --smoke --out "$tmp/run"
 cmp -s last.before run/last.s2s || fail "a second recipe run into the same folder replaced its model"
