@@ -80,4 +80,20 @@ grep -q "layer_norm 0 vs 1" avg.err || fail "average: $(head -2 avg.err)"
 "$S2S" train --resume ln-lstm.s2s --max-steps 50 -q || fail "resume a layer-normalised model"
 "$S2S" info ln-lstm.s2s | grep -q "(layer-normalised)" || fail "resumed: no longer layer-normalised"
 
+# ---- --residual: recorded, trains 3- and 4-layer stacks, decodes a batch as one sentence at a time ----
+deep() { "$S2S" train --src s.en --tgt s.de --embed 16 --hidden 16 --tokenizer word -q --dropout 0.2 \
+    --seed 3 --batch 16 --threads 2 "$@"; }
+deep --residual --layers 3 --bidirectional --max-steps 40 --model res-attention.s2s ||
+    fail "train --residual --bidirectional"
+deep --residual --layers 4 --arch seq2seq --max-steps 40 --model res-seq2seq.s2s || fail "train --residual seq2seq"
+deep --residual --layers 3 --layer-norm --cell gru --max-steps 40 --model res-ln.s2s || fail "train --residual --layer-norm"
+for m in res-attention res-seq2seq res-ln; do
+    "$S2S" info $m.s2s | grep -q "layers (residual)" || fail "info: $m.s2s is not residual"
+    "$S2S" translate -m $m.s2s --beam 3 --batch 16 --threads 1 -q < v.en > b16.txt || fail "translate $m --batch 16"
+    "$S2S" translate -m $m.s2s --beam 3 --batch 1 --threads 1 -q < v.en > b1.txt || fail "translate $m --batch 1"
+    [ "$(wc -l < b16.txt)" = 40 ] && cmp -s b1.txt b16.txt || fail "$m: --batch 16 differs from one sentence at a time"
+done
+deep --layers 3 --bidirectional --max-steps 40 --model plain3.s2s || fail "train 3 plain layers"
+[ "$(params plain3.s2s)" != "$(params res-attention.s2s)" ] || fail "--residual changed nothing"
+
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

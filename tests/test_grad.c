@@ -20,7 +20,7 @@ static void fill_uniform(float *x, int n, float scale, Rng *r)
 
 static float *alloc_uniform(int n, float scale, Rng *r)
 {
-    float *x = calloc((size_t)n, sizeof(float));
+    float *x = calloc(n > 0 ? (size_t)n : 1, sizeof(float));
     fill_uniform(x, n, scale, r);
     return x;
 }
@@ -251,6 +251,7 @@ typedef struct {
 static int test_tied; /* 1: tied embeddings (embed = hidden) */
 static int test_bidir; /* 1: a bidirectional encoder */
 static int test_ln;    /* 1: layer-normalised cells */
+static int test_res;   /* 1: residual connections */
 
 static double model_loss(void *ctx)
 {
@@ -266,7 +267,7 @@ static void test_model_attn(int layers, int reverse, float dropout, ModelArch ar
     ModelConfig cfg = {.src_vocab = 9, .tgt_vocab = 10, .embed = test_tied ? 6 : 5, .hidden = 6,
                        .layers = layers, .reverse = reverse, .arch = arch, .cell = cell,
                        .attn = attn, .tied = test_tied, .bidir = test_bidir,
-                       .layer_norm = test_ln};
+                       .layer_norm = test_ln, .residual = test_res};
     ModelCase k = {.dropout = dropout};
     Corpus c;
     Rng r, drop;
@@ -293,8 +294,9 @@ static void test_model_attn(int layers, int reverse, float dropout, ModelArch ar
         int n = ti->rows * ti->cols, idx[40], m = n < 40 ? n : 40;
         for (int i = 0; i < m; i++)
             idx[i] = (int)ti->offset + (n <= 40 ? i : (int)rng_below(&r, (uint32_t)n));
-        snprintf(name, sizeof name, "%s%s/%s%s L%d%s%s%s %s", model_arch_name(arch),
-                 arch == ARCH_ATTENTION ? attn_score_name(attn) : "", test_ln ? "ln-" : "",
+        snprintf(name, sizeof name, "%s%s/%s%s%s L%d%s%s%s %s", model_arch_name(arch),
+                 arch == ARCH_ATTENTION ? attn_score_name(attn) : "", test_res ? "res-" : "",
+                 test_ln ? "ln-" : "",
                  cell_name(cell), layers, reverse ? "r" : "", dropout > 0 ? "d" : "",
                  test_tied ? "t" : test_bidir ? "b" : "", ti->name);
         CHECK_MSG(gradcheck_step(name, model_loss, &k, k.m.params, k.ws.grads, idx, m,
@@ -362,5 +364,20 @@ int main(void)
     test_model_attn(1, 1, 0.0f, ARCH_ATTENTION, CELL_GRU, ATTN_DOT);
     test_bidir = 0;
     test_ln = 0;
+    /* residual stacks of 3 layers: every architecture and cell, dropout, bidirectional, with layer norm */
+    test_res = 1;
+    for (int cell = 0; cell < 3; cell++)
+        test_model_attn(3, 1, 0.0f, ARCH_ATTENTION, (CellKind)cell, ATTN_GENERAL);
+    test_model(3, 1, 0.3f, ARCH_SEQ2SEQ, CELL_LSTM);
+    test_model(3, 0, 0.0f, ARCH_ENCDEC, CELL_GRU);
+    test_model_attn(3, 1, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_MLP);
+    test_bidir = 1;
+    test_model_attn(3, 1, 0.3f, ARCH_ATTENTION, CELL_LSTM, ATTN_GENERAL);
+    test_ln = 1;
+    test_model_attn(3, 0, 0.0f, ARCH_ATTENTION, CELL_GRU, ATTN_DOT);
+    test_bidir = 0;
+    test_model(2, 1, 0.3f, ARCH_SEQ2SEQ, CELL_LSTM);
+    test_ln = 0;
+    test_res = 0;
     return check_exit_code("test_grad");
 }

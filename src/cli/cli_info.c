@@ -45,8 +45,9 @@ static void print_model(FILE *f, const cJSON *c)
     if (!strcmp(arch, "attention"))
         fprintf(f, " (%s score%s)", str(c, "attention", "general"),
                 cJSON_IsTrue(get(c, "bidirectional")) ? ", bidirectional encoder" : "");
-    fprintf(f, ", %s%s, %g layers, embeddings %g, hidden %g%s%s\n", str(c, "cell", "lstm"),
+    fprintf(f, ", %s%s, %g layers%s, embeddings %g, hidden %g%s%s\n", str(c, "cell", "lstm"),
             cJSON_IsTrue(get(c, "layer_norm")) ? " (layer-normalised)" : "", num(c, "layers"),
+            cJSON_IsTrue(get(c, "residual")) ? " (residual)" : "",
             num(c, "embed"), num(c, "hidden"),
             cJSON_IsTrue(get(c, "reverse")) ? ", source reversed" : "",
             cJSON_IsTrue(get(c, "tied_embeddings")) ? ", tied embeddings" : "");

@@ -57,7 +57,8 @@ static AttnMemory batch_memory(const Model *m, const Workspace *ws, const Batch 
 static CellActs step_view(const CellActs *a, int t, int B, int H, int G)
 {
     size_t bh = (size_t)t * B * H, b3 = (size_t)t * B * 3;
-    CellActs v = {a->gates + bh * G, a->h + bh, a->c + bh, a->aux + bh, NULL, NULL, NULL, NULL};
+    CellActs v = {a->gates + bh * G, a->h + bh, a->c + bh, a->aux + bh, NULL, NULL, NULL, NULL,
+                  a->out ? a->out + bh : NULL};
     if (a->lnx) /* --layer-norm */
         v.lnx = a->lnx + bh * G, v.lnh = a->lnh + bh * G, v.lnc = a->lnc + bh, v.rstd = a->rstd + b3;
     return v;
@@ -98,17 +99,19 @@ static void decoder_step(const Model *m, Workspace *ws, const Batch *bt, int t, 
     for (int l = 0; l < L; l++) {
         if (l > 0) {
             float *x = ws->dec_in[l] + t * BH;
-            memcpy(x, ws->dec[l - 1].h + (t + 1) * BH, BH * sizeof(float));
+            memcpy(x, cell_output(&ws->dec[l - 1], B, H) + t * BH, BH * sizeof(float));
             dropout_forward(x, ws->dec_drop[l] + t * BH, (int)BH, dropout, rng);
             in = x;
         }
         CellActs a = step_view(&ws->dec[l], t, B, H, G);
         cell_forward(c->cell, &a, in, bt->tgt_mask + t * B, cell_params(m->w.dec[l]), 1, B,
                      l ? H : c->embed + H, H);
+        if (a.out)
+            cell_residual_forward(&a, in, 1, B, H);
     }
     AttnActs at = att_view(&ws->att, t, B, bt->src_len, H);
     AttnMemory M = batch_memory(m, ws, bt);
-    attn_forward(c->attn, &at, ws->dec[L - 1].h + (t + 1) * BH, &M, attention_params(&m->w), B,
+    attn_forward(c->attn, &at, cell_output(&ws->dec[L - 1], B, H) + t * BH, &M, attention_params(&m->w), B,
                  1, H);
 }
 
@@ -162,6 +165,7 @@ static void decoder_step_backward(const Model *m, Workspace *ws, const Batch *bt
                       cell_params(m->w.dec[l]), ws->scratch, 1, B, X, H);
         memcpy(ws->dstate_h[l], ws->dh0, BH * sizeof(float));
         memcpy(ws->dstate_c[l], ws->dc0, BH * sizeof(float));
+        model_residual_backward(c, l, dx, dout, (size_t)B * X);
         dropout_backward(dx, ws->dec_drop[l] + (size_t)t * B * X, B * X);
         dout = dx;
     }
@@ -195,7 +199,7 @@ static void train_backward(const Model *m, Workspace *ws, const Batch *bt)
         memset(dh, 0, BH * sizeof(float));
         AttnActs at = att_view(&ws->att, t, B, Ts, H);
         attn_backward(c->attn, dh, ws->dmem, c->attn == ATTN_MLP ? ws->dkeys : NULL, g, dht, &at,
-                      ws->att_s, ws->dec[L - 1].h + (t + 1) * BH, &M, attention_params(&m->w),
+                      ws->att_s, cell_output(&ws->dec[L - 1], B, H) + t * BH, &M, attention_params(&m->w),
                       B, 1, H);
         decoder_step_backward(m, ws, bt, t, dh);
     }

@@ -47,6 +47,7 @@ static int config_differs(const ModelConfig *x, const ModelConfig *y, char *what
              {"hidden", x->hidden, y->hidden}, {"layers", x->layers, y->layers},
              {"reverse", x->reverse, y->reverse}, {"tied_embeddings", x->tied, y->tied},
              {"bidirectional", x->bidir, y->bidir}, {"layer_norm", x->layer_norm, y->layer_norm},
+             {"residual", x->residual, y->residual},
              {"src_vocab", x->src_vocab, y->src_vocab},
              {"tgt_vocab", x->tgt_vocab, y->tgt_vocab}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)

@@ -24,7 +24,7 @@ static size_t layout(BiEnc *bi, float *base, int layers, int E, int H, CellKind 
     for (int l = 0; l < layers; l++) {
         size_t x = l ? (size_t)H : (size_t)E;
         CellActs a = {take(&cur, n * G * H), take(&cur, (n + B) * H), take(&cur, (n + B) * H),
-                      take(&cur, n * H), NULL, NULL, NULL, NULL};
+                      take(&cur, n * H), NULL, NULL, NULL, NULL, NULL};
         float *lnb = take(&cur, model_ln_act_floats(&lc, n));
         if (bi)
             cell_ln_place(&a, &lnb, &lc, n);
@@ -74,6 +74,15 @@ static void reverse_rows(float *dst, const float *src, const int *len, int T, in
 }
 
 
+/* y (T, B, H) += x at the real positions (--residual). */
+static void add_real(float *y, const float *x, const int *len, int T, int B, int H)
+{
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            for (int i = 0; t < len[b] && i < H; i++)
+                y[((size_t)t * B + b) * H + i] += x[((size_t)t * B + b) * H + i];
+}
+
 /* out (T, B, H) = h_fwd + the reversed direction put back in order; 0 at padding. */
 static void sum_directions(float *out, const CellActs *f, const CellActs *r, const int *len,
                            int T, int B, int H)
@@ -110,6 +119,8 @@ void bienc_forward(BiEnc *bi, CellActs *fwd, const CellTensors *wf, const CellTe
         memset(bi->acts[l].c, 0, BH * sizeof(float));
         cell_forward(cell, &bi->acts[l], bi->xr[l], mask, cell_params(wr[l]), T, B, X, H);
         sum_directions(bi->out[l], &fwd[l], &bi->acts[l], len, T, B, H);
+        if (bi->residual && l)
+            add_real(bi->out[l], x, len, T, B, H);
     }
 }
 
@@ -141,6 +152,8 @@ const float *bienc_backward(BiEnc *bi, const CellActs *fwd, const CellTensors *w
         cell_backward(cell, bi->dxr, NULL, NULL, gr[l], bi->dR, NULL, NULL, &bi->acts[l],
                       bi->xr[l], mask, cell_params(wr[l]), s, T, B, X, H);
         reverse_rows(dx, bi->dxr, len, T, B, X, 1);
+        if (bi->residual && l)
+            add_real(dx, dout, len, T, B, H);
         dropout_backward(dx, drop[l], T * B * X);
         dout = dx;
     }

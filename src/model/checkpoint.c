@@ -78,6 +78,8 @@ static cJSON *config_json(const ModelConfig *c)
         cJSON_AddBoolToObject(o, "bidirectional", 1);
     if (c->layer_norm)
         cJSON_AddBoolToObject(o, "layer_norm", 1);
+    if (c->residual)
+        cJSON_AddBoolToObject(o, "residual", 1);
     cJSON_AddNumberToObject(o, "src_vocab", c->src_vocab);
     cJSON_AddNumberToObject(o, "tgt_vocab", c->tgt_vocab);
     cJSON_AddNumberToObject(o, "embed", c->embed);
@@ -542,7 +544,8 @@ static int parse_config(const char *path, const cJSON *root, ModelConfig *c, S2s
                         cJSON_IsString(cell) ? cell->valuestring : "?");
     if (config_flag(o, "tied_embeddings", &c->tied, path, err) ||
         config_flag(o, "bidirectional", &c->bidir, path, err) ||
-        config_flag(o, "layer_norm", &c->layer_norm, path, err))
+        config_flag(o, "layer_norm", &c->layer_norm, path, err) ||
+        config_flag(o, "residual", &c->residual, path, err))
         return S2S_EFORMAT;
     const cJSON *att = cJSON_GetObjectItemCaseSensitive(o, "attention");
     if (model_attends(c) &&

@@ -201,6 +201,14 @@ static float *carve(float **cursor, size_t n)
     return p;
 }
 
+void model_residual_backward(const ModelConfig *c, int l, float *dx, const float *d, size_t n)
+{
+    if (!c->residual || l == 0 || !d)
+        return;
+    for (size_t k = 0; k < n; k++)
+        dx[k] += d[k];
+}
+
 size_t model_ln_act_floats(const ModelConfig *c, size_t n)
 {
     if (!c->layer_norm)
@@ -241,6 +249,7 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
             a->c = carve(&cur, (n + B) * H);
             a->aux = carve(&cur, n * H);
             cell_ln_place(a, &cur, c, n);
+            a->out = c->residual && l ? carve(&cur, n * H) : NULL;
             (side ? ws->dec_in : ws->enc_in)[l] = carve(&cur, n * x);
             (side ? ws->dec_drop : ws->enc_drop)[l] = carve(&cur, n * x);
             (side ? ws->dstate_c : ws->dstate_h)[l] = carve(&cur, B * H);
@@ -278,6 +287,7 @@ static size_t workspace_layout(Workspace *ws, const ModelConfig *c, float *base)
         if (base)
             bienc_place(&ws->bi, bi, c->layers, c->embed, c->hidden, c->cell, c->layer_norm, SB,
                         (int)B, 1);
+        ws->bi.residual = c->residual;
     }
     return (size_t)(cur - base);
 }
@@ -337,27 +347,29 @@ static void stack_forward(const ModelConfig *c, CellActs *acts, const CellTensor
                           const float *x0, float **in, float **drop, const float *mask, int T,
                           int B, int X0, float dropout, Rng *rng, const ModelQuant *q, void *qbuf)
 {
-    size_t n = (size_t)T * B * c->hidden, BH = (size_t)B * c->hidden;
+    size_t n = (size_t)T * B * c->hidden;
     const float *x = x0;
     for (int l = 0; l < c->layers; l++) {
         if (l > 0 && in) {
-            memcpy(in[l], acts[l - 1].h + BH, n * sizeof(float));
+            memcpy(in[l], cell_output(&acts[l - 1], B, c->hidden), n * sizeof(float));
             dropout_forward(in[l], drop[l], (int)n, dropout, rng);
             x = in[l];
         } else if (l > 0) {
-            x = acts[l - 1].h + BH;
+            x = cell_output(&acts[l - 1], B, c->hidden);
         }
         CellParams p = cell_params(w[l]);
         if (q)
             p.qx = &q->enc_x[l], p.qh = &q->enc_h[l], p.qbuf = qbuf;
         cell_forward(c->cell, &acts[l], x, mask, p, T, B, l ? c->hidden : X0, c->hidden);
+        if (acts[l].out)
+            cell_residual_forward(&acts[l], x, T, B, c->hidden);
     }
 }
 
 const float *model_enc_top(const Model *m, const CellActs *acts, const BiEnc *bi, int B)
 {
     int L = m->cfg.layers;
-    return m->cfg.bidir ? bi->out[L - 1] : acts[L - 1].h + (size_t)B * m->cfg.hidden;
+    return m->cfg.bidir ? bi->out[L - 1] : cell_output(&acts[L - 1], B, m->cfg.hidden);
 }
 
 void model_encode(const Model *m, CellActs *acts, BiEnc *bi, float **in, float **drop,
@@ -416,7 +428,7 @@ static void forward_states(const Model *m, Workspace *ws, const Batch *bt, float
     dropout_forward(ws->dec_in[0], ws->dec_drop[0], N * X0, dropout, rng);
     stack_forward(c, ws->dec, m->w.dec, ws->dec_in[0], ws->dec_in, ws->dec_drop, bt->tgt_mask,
                   Tt, B, X0, dropout, rng, NULL, NULL);
-    a->out_rows(m, ws->top, ws->dec[L - 1].h + (size_t)B * H, bt->tgt_in, ws->ctx, N, B);
+    a->out_rows(m, ws->top, cell_output(&ws->dec[L - 1], B, H), bt->tgt_in, ws->ctx, N, B);
     dropout_forward(ws->top, ws->top_drop, N * F, dropout, rng);
 }
 
@@ -462,6 +474,7 @@ static const float *stack_backward(const Model *m, Workspace *ws, int dec, const
                       dhT ? dhT[l] : NULL, dcT && lstm ? dcT[l] : NULL,
                       dec ? &ws->dec[l] : &ws->enc[l], dec ? ws->dec_in[l] : ws->enc_in[l], mask,
                       cell_params(w), ws->scratch, T, B, X, c->hidden);
+        model_residual_backward(c, l, dx, dout, (size_t)T * B * X);
         dropout_backward(dx, dec ? ws->dec_drop[l] : ws->enc_drop[l], T * B * X);
         dout = dx;
     }

@@ -74,12 +74,15 @@ static size_t step_layout(StepState *st, const Model *m, unsigned char *base)
     st->src_mask = carve(&cur, T * S * F);
     st->enc_x = carve(&cur, T * S * E * F);
     for (int l = 0; l < c->layers; l++) {
+        size_t res = c->residual && l; /* --residual's outputs, from the second layer */
         st->enc[l] = (CellActs){carve(&cur, T * S * G * H * F), carve(&cur, (T + 1) * S * H * F),
                                 carve(&cur, (T + 1) * S * H * F), carve(&cur, T * S * H * F),
-                                NULL, NULL, NULL, NULL};
+                                NULL, NULL, NULL, NULL, carve(&cur, res * T * S * H * F)};
         st->dec[l] = (CellActs){carve(&cur, R * G * H * F), carve(&cur, 2 * R * H * F),
                                 carve(&cur, 2 * R * H * F), carve(&cur, R * H * F),
-                                NULL, NULL, NULL, NULL};
+                                NULL, NULL, NULL, NULL, carve(&cur, res * R * H * F)};
+        if (!res)
+            st->enc[l].out = st->dec[l].out = NULL;
         float *le = carve(&cur, model_ln_act_floats(c, T * S) * F); /* --layer-norm's */
         float *ld = carve(&cur, model_ln_act_floats(c, R) * F);
         if (base)
@@ -100,6 +103,7 @@ static size_t step_layout(StepState *st, const Model *m, unsigned char *base)
         if (base)
             bienc_place(&st->bi, bi, c->layers, c->embed, c->hidden, c->cell, c->layer_norm,
                         (size_t)T * S, (int)S, 0);
+        st->bi.residual = c->residual;
     }
     st->att = (AttnActs){carve(&cur, A * R * H * F), carve(&cur, A * R * T * F),
                          carve(&cur, A * R * 2 * H * F), carve(&cur, A * R * H * F)};
@@ -216,7 +220,9 @@ const float *step_stack(StepState *st, const Model *m, int rows)
     const float *in = st->x;
     for (int l = 0; l < c->layers; l++) {
         cell_forward(c->cell, &st->dec[l], in, NULL, dec_params(st, m, l), 1, rows, l ? H : X0, H);
-        in = st->dec[l].h + (size_t)rows * H;
+        if (st->dec[l].out)
+            cell_residual_forward(&st->dec[l], in, 1, rows, H);
+        in = cell_output(&st->dec[l], rows, H);
     }
     return in;
 }

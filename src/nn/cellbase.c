@@ -96,6 +96,18 @@ void cell_ln_back(float *da, float *dgain, const float *dg, const float *hat, co
     ln_backward(da, ld, hat, ld, rstd, 3, B, D);
 }
 
+const float *cell_output(const CellActs *a, int B, int H)
+{
+    return a->out ? a->out : a->h + (size_t)B * H;
+}
+
+void cell_residual_forward(CellActs *a, const float *x, int T, int B, int H)
+{
+    size_t n = (size_t)T * B * H, BH = (size_t)B * H;
+    for (size_t k = 0; k < n; k++)
+        a->out[k] = a->h[BH + k] + x[k];
+}
+
 static void copy_or_zero(float *dst, const float *src, int n)
 {
     if (src)

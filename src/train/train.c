@@ -300,6 +300,7 @@ static int new_model(Trainer *t, S2sErr *err)
     mc.tied = t->cfg.tied_embeddings;
     mc.bidir = t->cfg.bidirectional;
     mc.layer_norm = t->cfg.layer_norm;
+    mc.residual = t->cfg.residual;
     if (t->cfg.attention)
         attn_score_from_name(t->cfg.attention, &mc.attn);
     Rng init;

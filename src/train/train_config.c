@@ -40,6 +40,7 @@ const TrainOption train_options[] = {
     {"no-reverse", OPT_FLAG, F(no_reverse), 1, NULL, "feed the source in its own order, not reversed", NULL},
     {"bidirectional", OPT_FLAG, F(bidirectional), 1, NULL, "--arch attention: a bidirectional encoder (both directions summed)", NULL},
     {"layer-norm", OPT_FLAG, F(layer_norm), 1, NULL, "layer-normalised recurrent cells (Ba et al. 2016; Nematus --layer-normalization, Sockeye lnlstm/lngru): gate inputs, recurrent products (and the LSTM's cell state) normalised with learned gains", NULL},
+    {"residual", OPT_FLAG, F(residual), 1, NULL, "residual connections between stacked layers: from the second layer up, a layer's output is its state plus its input (GNMT, Sockeye --rnn-residual-connections), so that deeper stacks train", NULL},
     {"tied-embeddings", OPT_FLAG, F(tied_embeddings), 1, NULL, "the output layer shares the target embeddings (needs --embed = --hidden; not encdec)", NULL},
     {"batch", OPT_INT, F(batch), 0, "N", "sentence pairs per minibatch (default 32)", NULL},
     {"batch-words", OPT_INT, F(batch_words), 0, "N", "minibatches by tokens instead: as many pairs of similar length as fit in N padded tokens on either side (Marian --mini-batch-words; default 0: by --batch)", NULL},

@@ -24,6 +24,7 @@ typedef struct {
     float *out[BIENC_MAX_LAYERS];    /* (T, B, H) both directions summed */
     float *dF, *dR;                  /* training: (T, B, H) */
     float *dxr;                      /* training: (T, B, max(E, H)) */
+    int residual;                    /* --residual: out[l] (l >= 1) also adds the layer's input */
 } BiEnc;
 
 /* Floats a BiEnc needs for up to `slots` positions (T x B: T steps of B

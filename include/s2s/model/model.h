@@ -49,6 +49,7 @@ typedef struct {
     int tied;                 /* 1: the output layer's weights are the target embeddings */
     int bidir;                /* attention: 1 = a bidirectional encoder (bienc.h) */
     int layer_norm;           /* 1: layer-normalised cells (cellbase.h), a ".ln" tensor each */
+    int residual;             /* 1: layers from the second up output h + their input */
 } ModelConfig;
 
 const char *model_arch_name(ModelArch a);
@@ -56,6 +57,9 @@ const char *model_arch_name(ModelArch a);
  * slots (0 without), and their place at *cursor (advanced; NULLs without). */
 size_t model_ln_act_floats(const ModelConfig *c, size_t n);
 void cell_ln_place(CellActs *a, float **cursor, const ModelConfig *c, size_t n);
+/* --residual: ADDS d (n floats), the gradient of layer l's outputs, into dx,
+ * that of its input, when layer l has the identity path. */
+void model_residual_backward(const ModelConfig *c, int l, float *dx, const float *d, size_t n);
 int model_arch_from_name(const char *name, ModelArch *a);
 /* 1: the architecture attends over the encoder's outputs (alignments). */
 int model_attends(const ModelConfig *c);

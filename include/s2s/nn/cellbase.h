@@ -60,7 +60,15 @@ typedef struct {
     float *lnh;   /* (T, B, G*H) LN(h Wh^T); GRU: LN(Wh_rz h) | LN(Wh_n (r * h)) */
     float *lnc;   /* (T, B, H) LSTM: LN(c[t+1]) */
     float *rstd;  /* (T, B, 3) of lnx, lnh (GRU: its r,z part), lnc (GRU: lnh's n part) */
+    /* --residual, a stack's layers from the second up (else NULL): the
+     * layer's outputs h[1..T] + x, x its input (T, B, H) */
+    float *out;
 } CellActs;
+
+/* A layer's outputs (T, B, H): a->out when set (--residual), else h[1..T]. */
+const float *cell_output(const CellActs *a, int B, int H);
+/* --residual: a->out = h[1..T] + x over T x B rows of H. */
+void cell_residual_forward(CellActs *a, const float *x, int T, int B, int H);
 
 /* Scratch for backward, owned by the caller. */
 typedef struct {

@@ -46,7 +46,7 @@ typedef struct {
     int layers, embed, hidden, src_vocab, tgt_vocab, min_freq, batch, epochs, max_steps;
     int seed, threads, max_len, no_reverse, quiet, decay_start, decay_on_plateau;
     int lr_warmup, lr_decay_inv_sqrt; /* updates; 0 = off */
-    int layer_norm;
+    int layer_norm, residual;
     int valid_every, save_every, bpe_merges, valid_bleu, valid_beam, keep_best, patience;
     int max_line_bytes, overwrite, tied_embeddings, bidirectional, keep_checkpoints;
     int batch_words;
