@@ -47,6 +47,7 @@ variants=(
     "warmup:--lr-warmup 800 --lr-decay-inv-sqrt 800"
     "layernorm:--layer-norm"
     "residual3:--residual --layers 3"
+    "bidir-ema:--bidirectional --exponential-smoothing"
 )
 run() { # NAME OPTIONS...
     local name=$1 d=$out/$1; shift

@@ -50,6 +50,8 @@ static const CliHabit habits[] = {
     {"--cpu-threads", "Marian", ALL, HABIT_SAME, "threads", NULL},
     {"--max-length", "Marian", TR | T, HABIT_SAME, "max-len", NULL},
     {"--beam-size", "Marian", T, HABIT_SAME, "beam", NULL},
+    {"--layer-normalization", "Marian", TR, HABIT_SAME, "layer-norm", NULL},
+    {"--skip", "Marian", TR, HABIT_SAME, "residual", NULL},
     {"--quiet-translation", "Marian", T, HABIT_SAME, "quiet", NULL},
     {"--enc-depth", "Marian", TR, HABIT_USE, NULL, "--layers N: one depth for the encoder and the decoder"},
     {"--dec-depth", "Marian", TR, HABIT_USE, NULL, "--layers N: one depth for the encoder and the decoder"},
