@@ -89,7 +89,7 @@ train() {
     [ -f "$best" ] || best="$dir/last.s2s"
     cp "$best" "$dir/best.model"
 }
-# valid_bleu MODEL: validation BLEU with beam 5 (length penalty 1)
+# valid_bleu MODEL: validation BLEU with beam 5 (translate's default length penalty)
 valid_bleu() {
     ./s2s translate -m "$1" --beam 5 --threads "$threads" -q < "$data/val.$src" |
         ./s2s bleu "$data/val.$tgt" -b -w 4
