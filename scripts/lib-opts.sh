@@ -20,3 +20,10 @@ merge_opts() {
     [ $# -gt 0 ] && printf '%s\0' "$@"
     return 0
 }
+# valid_every PAIRS BATCH: the recipe's --valid-every for a corpus of PAIRS sentence
+# pairs cut into batches of BATCH: 0 (validate at each epoch's end) while an epoch is
+# at most 2,000 steps, 1000 beyond, so a large corpus is still validated (keep-best,
+# the plateau halving, the kept checkpoints) within a short time budget.
+valid_every() {
+    if [ $(($1 / $2)) -gt 2000 ]; then echo 1000; else echo 0; fi
+}

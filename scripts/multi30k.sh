@@ -64,6 +64,12 @@ if [ $smoke = 1 ]; then # a slice of the data and a tiny model
     minutes=2
 fi
 . scripts/lib-opts.sh # merge_opts: the recipe's defaults, replaceable (cwd: the repository)
+# A corpus whose epoch is longer than 2,000 steps (Multi30k's is about 900) is also
+# validated every 1,000 steps (valid_every in lib-opts.sh).
+batch=32
+for ((i = 0; i + 1 < ${#size[@]}; i++)); do [ "${size[$i]}" = --batch ] && batch=${size[$((i + 1))]}; done
+every=$(valid_every "$(wc -l < "$data/train.$src")" "$batch") every_opt=()
+[ "$every" -gt 0 ] && every_opt=(--valid-every "$every")
 # train DIR SEED [options]: one model into DIR/last.s2s, its best copy to DIR/best.model.
 train() {
     local dir=$1 seed=$2; shift 2
@@ -82,7 +88,7 @@ train() {
         --model "$dir/last.s2s" --log "$dir/train.jsonl" --arch "$arch" --cell "$cell" \
         --dropout 0.3 --optim adam --lr 0.002 --clip 5 --decay-on-plateau --decay-start 1000 \
         --patience 6 --epochs 100 --max-len 60 --time-limit $((minutes * 60)) \
-        --threads "$threads" --seed "$seed" -- "${size[@]}" "$@")
+        --threads "$threads" --seed "$seed" "${every_opt[@]}" -- "${size[@]}" "$@")
     ./s2s train --src "$data/train.$src" --tgt "$data/train.$tgt" \
         --valid-src "$data/val.$src" --valid-tgt "$data/val.$tgt" "${args[@]}"
     local best="$dir/last.best.s2s"

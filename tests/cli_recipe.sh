@@ -14,6 +14,14 @@ cd "$tmp"
 expect 1 "nowhere/train.de not found" bash "$root/scripts/multi30k.sh" "$tmp/nowhere" --smoke
 expect 2 "unknown option --bogus" bash "$root/scripts/multi30k.sh" --bogus
 
+# the validation interval: each epoch's end for Multi30k (29,000 pairs, batch 32: about
+# 900 steps), also every 1,000 steps once an epoch passes 2,000 steps (Tatoeba's 140,787)
+. "$root/scripts/lib-opts.sh"
+for c in "29000 32 0" "64000 32 0" "64032 32 1000" "140787 32 1000" "140787 64 1000" "100 1 0"; do
+    set -- $c
+    [ "$(valid_every "$1" "$2")" = "$3" ] || fail "valid_every $1 $2: $(valid_every "$1" "$2"), wanted $3"
+done
+
 start=$(date +%s)
 bash "$root/scripts/multi30k.sh" "$m30k" --smoke --threads 2 --out "$tmp/run" > recipe.out 2> recipe.err ||
     fail "multi30k.sh --smoke failed: $(tail -5 recipe.err)"
